@@ -1,0 +1,92 @@
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "verbs.hpp"
+
+namespace {
+
+void add_probe_options(CLI::App* app, jt::ProbeContext& probe, std::string& sysfs,
+                       std::string& dev) {
+  app->add_option("--sysfs-root", sysfs, "Where sysfs is mounted (fixture trees in tests)")
+      ->default_val("/sys");
+  app->add_option("--dev-root", dev, "Where /dev is (for cpu/N/msr)")->default_val("/dev");
+  app->add_option("--nvml-library", probe.nvml_library,
+                  "Path of libnvidia-ml.so.1 (default: $JOULETRACE_NVML_LIBRARY, then the "
+                  "system's)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"jouletrace: measure the energy a command uses, per component of the node"};
+  app.set_version_flag("--version", std::string("jouletrace ") + JOULETRACE_VERSION);
+  app.require_subcommand(1);
+
+  jt::cli::RunOptions run_options;
+  std::string run_sysfs;
+  std::string run_dev;
+  std::string interval_text = "100ms";
+  CLI::App* run = app.add_subcommand("run", "Run a command and report the energy it used");
+  add_probe_options(run, run_options.probe, run_sysfs, run_dev);
+  run->add_option("-i,--interval", interval_text, "Sampling interval, e.g. 100ms, 1ms, 0.5s")
+      ->default_val("100ms");
+  run->add_option("-o,--output", run_options.output_json, "Write the JSON report to this file");
+  run->add_option("--csv", run_options.output_csv, "Write the energy time series to this CSV file");
+  run->add_flag("-q,--quiet", run_options.quiet, "Do not print the summary table");
+  run->add_option("--model-watts-per-core", run_options.model_watts_per_core,
+                  "Power of one busy core for the CPU estimate used when no CPU sensor is "
+                  "readable (default 7 W)");
+  run->add_option("command", run_options.command, "The command to measure, after --")
+      ->expected(-1);
+  run->prefix_command();
+
+  jt::cli::SensorsOptions sensors_options;
+  std::string sensors_sysfs;
+  std::string sensors_dev;
+  CLI::App* sensors = app.add_subcommand("sensors", "List the energy sensors of this node");
+  add_probe_options(sensors, sensors_options.probe, sensors_sysfs, sensors_dev);
+  sensors->add_flag("--json", sensors_options.json, "Print JSON instead of a table");
+
+  // Everything after the first "--" is the measured command, verbatim: its own flags must never
+  // be read as ours.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> command;
+  if (auto dash = std::find(args.begin(), args.end(), "--"); dash != args.end()) {
+    command.assign(dash + 1, args.end());
+    args.erase(dash, args.end());
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (*run) {
+    run_options.probe.sysfs_root = run_sysfs;
+    run_options.probe.dev_root = run_dev;
+    // prefix_command leaves everything after the command's name unparsed, flags included.
+    for (const auto& extra : run->remaining()) run_options.command.push_back(extra);
+    run_options.command.insert(run_options.command.end(), command.begin(), command.end());
+    const auto interval = jt::cli::parse_interval_s(interval_text);
+    if (!interval || *interval < 1e-4 || *interval > 3600.0) {
+      fmt::print(stderr, "jouletrace: --interval '{}' must be between 100us and 1h, e.g. 100ms\n",
+                 interval_text);
+      return 2;
+    }
+    run_options.interval_s = *interval;
+    if (run_options.command.empty()) {
+      fmt::print(stderr, "jouletrace: no command given; usage: jouletrace run [options] -- CMD ARGS\n");
+      return 2;
+    }
+    return jt::cli::run_verb(run_options);
+  }
+  sensors_options.probe.sysfs_root = sensors_sysfs;
+  sensors_options.probe.dev_root = sensors_dev;
+  return jt::cli::sensors_verb(sensors_options);
+}

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sensors/sensor.hpp"
+
+namespace jt::cli {
+
+struct RunOptions {
+  ProbeContext probe;
+  double interval_s = 0.1;
+  std::string output_json;
+  std::string output_csv;
+  bool quiet = false;
+  double model_watts_per_core = 0.0;  // 0: the built-in default
+  std::vector<std::string> command;
+};
+
+struct SensorsOptions {
+  ProbeContext probe;
+  bool json = false;
+};
+
+int run_verb(const RunOptions& options);
+int sensors_verb(const SensorsOptions& options);
+
+// "100ms", "1ms", "0.5s", "250us"; a bare number is milliseconds. nullopt when malformed.
+std::optional<double> parse_interval_s(const std::string& text);
+
+}  // namespace jt::cli

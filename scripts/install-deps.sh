@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian 12 packages jouletrace builds and tests with.
+set -eu
+packages="g++ cmake ninja-build pkg-config python3
+  libfmt-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+installed=$(dpkg-query -W -f='${Status}\n' $packages 2>/dev/null | grep -c "install ok installed" || true)
+if [ "$installed" -ne "$(echo $packages | wc -w)" ]; then
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $packages
+fi

@@ -1,0 +1,161 @@
+#include "ledger/run_ledger.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/clock.hpp"
+
+namespace jt {
+
+const char* to_string(Method method) {
+  switch (method) {
+    case Method::kCounter: return "counter";
+    case Method::kPowerIntegrated: return "power-integrated";
+    case Method::kModel: return "model";
+  }
+  return "unknown";
+}
+
+bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
+  return std::any_of(channels.begin(), channels.end(), [](const ChannelInfo& c) {
+    return c.domain == Domain::kPackage || c.domain == Domain::kPsys ||
+           c.domain == Domain::kCore;
+  });
+}
+
+std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& components) {
+  std::vector<std::size_t> cover;
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    if (components[i].domain == Domain::kNode) {
+      cover.push_back(i);
+      return cover;  // one whole-node meter covers everything; a second would double it
+    }
+  }
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    const auto& c = components[i];
+    if (c.domain == Domain::kOther || !c.contained_in.empty()) continue;
+    cover.push_back(i);
+  }
+  return cover;
+}
+
+WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::int64_t end_ns,
+                           const std::optional<CpuModel>& cpu_model) {
+  WindowResult result;
+  result.duration_s = ns_to_s(end_ns - start_ns);
+  const auto& channels = sampler.channels();
+
+  // The smallest container is the informative one: a core is in its package, not in psys.
+  std::map<std::string, std::string> container_of;
+  for (const auto& info : channels) {
+    if (info.domain == Domain::kPsys || info.domain == Domain::kNode) continue;
+    for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
+  }
+  for (const auto& info : channels) {
+    for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
+  }
+
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    const ChannelInfo& info = channels[i];
+    const ChannelStats& stats = sampler.stats(i);
+    ComponentResult c;
+    c.id = info.id;
+    c.domain = info.domain;
+    c.index = info.index;
+    c.device = info.device;
+    c.provenance = info.provenance;
+    c.note = info.note;
+    c.method = info.quantity == Quantity::kEnergyCounter ? Method::kCounter
+                                                          : Method::kPowerIntegrated;
+    c.energy_j = stats.energy_j;
+    c.samples = stats.samples;
+    c.skipped_reads = stats.skipped;
+    c.failed_reads = stats.unavailable;
+    c.wraps = stats.wraps;
+    c.segments = stats.segments;
+    c.gap_s = stats.gap_s;
+    c.covered_s = stats.samples > 0 ? ns_to_s(stats.last_t_ns - stats.first_t_ns) : 0.0;
+    const double span_s = c.covered_s - c.gap_s;
+    c.avg_power_w = span_s > 0.0 ? c.energy_j / span_s : 0.0;
+    c.peak_power_w = std::max(stats.peak_power_w, c.avg_power_w);
+    c.lost = stats.lost;
+    c.lost_at_s = stats.lost ? ns_to_s(stats.lost_at_ns - start_ns) : 0.0;
+    if (auto it = container_of.find(info.id); it != container_of.end()) c.contained_in = it->second;
+
+    if (stats.samples == 0) {
+      result.warnings.push_back(fmt::format(
+          "{}: no usable reading during the run ({} failed, {} skipped); its energy is unknown "
+          "and left out of the total",
+          info.id, stats.unavailable, stats.skipped));
+    } else if (stats.samples == 1 && !stats.lost) {
+      result.warnings.push_back(fmt::format(
+          "{}: only one usable reading; its energy is unknown and left out of the total", info.id));
+    }
+    if (stats.lost) {
+      result.warnings.push_back(fmt::format(
+          "{}: device lost {:.3f} s into the run; energy counted up to then only", info.id,
+          c.lost_at_s));
+    }
+    if (stats.segments > 1) {
+      result.warnings.push_back(fmt::format(
+          "{}: counter reset or outage {} time(s); {:.3f} s not measured", info.id,
+          stats.segments - 1, stats.gap_s));
+    }
+    if (stats.skipped > 0) {
+      result.warnings.push_back(fmt::format(
+          "{}: {} torn, empty or implausible reading(s) skipped", info.id, stats.skipped));
+    }
+    result.components.push_back(std::move(c));
+  }
+
+  if (cpu_model) {
+    ComponentResult c;
+    c.id = "model/cpu";
+    c.domain = Domain::kPackage;
+    c.device = "CPU (estimated from the process tree's CPU time)";
+    c.provenance = "getrusage(RUSAGE_CHILDREN)";
+    c.note = cpu_model->assumption;
+    c.method = Method::kModel;
+    c.energy_j = cpu_model->cpu_time_s * cpu_model->watts_per_busy_core;
+    c.covered_s = result.duration_s;
+    c.avg_power_w = result.duration_s > 0.0 ? c.energy_j / result.duration_s : 0.0;
+    c.peak_power_w = c.avg_power_w;
+    result.components.push_back(std::move(c));
+    result.cpu_model = cpu_model;
+  }
+
+  std::vector<std::size_t> cover = total_cover(result.components);
+  // A channel with no usable reading has no energy to add; leaving it in would be a silent zero.
+  std::erase_if(cover, [&](std::size_t i) {
+    const auto& c = result.components[i];
+    return c.method != Method::kModel && c.samples < 2;
+  });
+  if (cover.size() == 1 && result.components[cover[0]].domain == Domain::kNode) {
+    const std::string node_id = result.components[cover[0]].id;
+    for (auto& c : result.components) {
+      if (c.id != node_id && c.contained_in.empty()) c.contained_in = node_id;
+    }
+  }
+  std::set<Method> methods;
+  for (std::size_t i : cover) {
+    auto& c = result.components[i];
+    c.in_total = true;
+    result.total_energy_j += c.energy_j;
+    result.total_cover.push_back(c.id);
+    methods.insert(c.method);
+  }
+  if (methods.empty()) {
+    result.total_method = "none";
+    result.warnings.push_back("no component could be measured or estimated: there is no total");
+  } else if (methods.size() == 1) {
+    result.total_method = to_string(*methods.begin());
+  } else {
+    result.total_method = "mixed";
+  }
+  return result;
+}
+
+}  // namespace jt

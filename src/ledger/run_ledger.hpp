@@ -1,0 +1,69 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sampler/sampler.hpp"
+#include "sensors/sensor.hpp"
+
+namespace jt {
+
+enum class Method { kCounter, kPowerIntegrated, kModel };
+const char* to_string(Method method);
+
+// One component of the node over a window, with how its number was produced.
+struct ComponentResult {
+  std::string id;
+  Domain domain = Domain::kOther;
+  int index = 0;
+  std::string device;
+  std::string provenance;
+  std::string note;
+  Method method = Method::kCounter;
+  double energy_j = 0.0;
+  std::uint64_t samples = 0;
+  std::uint64_t skipped_reads = 0;
+  std::uint64_t failed_reads = 0;
+  std::uint64_t wraps = 0;
+  int segments = 0;
+  double gap_s = 0.0;
+  double covered_s = 0.0;  // time between the first and the last reading used
+  double avg_power_w = 0.0;
+  double peak_power_w = 0.0;
+  bool lost = false;
+  double lost_at_s = 0.0;  // seconds after the window started
+  bool in_total = false;
+  std::string contained_in;  // id of the channel whose energy includes this one
+};
+
+// The CPU estimate used when no CPU energy sensor could be read.
+struct CpuModel {
+  double cpu_time_s = 0.0;         // user + system time of the process tree
+  double watts_per_busy_core = 0.0;
+  std::string assumption;          // where the per-core figure comes from
+};
+
+struct WindowResult {
+  double duration_s = 0.0;
+  std::vector<ComponentResult> components;
+  double total_energy_j = 0.0;
+  std::string total_method;  // counter, power-integrated, model, or mixed
+  std::vector<std::string> total_cover;
+  std::vector<std::string> warnings;
+  std::optional<CpuModel> cpu_model;
+};
+
+// Builds the components of a finished sampling run over [start_ns, end_ns].
+WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::int64_t end_ns,
+                           const std::optional<CpuModel>& cpu_model);
+
+// True when some channel measures CPU energy, so no model is needed.
+bool has_cpu_channel(const std::vector<ChannelInfo>& channels);
+
+// Picks the channels whose energies add up to the node without counting anything twice
+// (ARCHITECTURE §4.4): a node meter if there is one, else every channel that no other
+// channel contains, leaving out devices whose overlap is unknown.
+std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& components);
+
+}  // namespace jt

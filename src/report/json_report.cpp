@@ -1,0 +1,79 @@
+#include <cmath>
+
+#include "report/run_report.hpp"
+
+namespace jt {
+
+namespace {
+
+// Keeps JSON free of numbers no parser can read back (a division by a zero-length window).
+double finite(double v) { return std::isfinite(v) ? v : 0.0; }
+
+}  // namespace
+
+nlohmann::json to_json(const RunReport& report) {
+  using nlohmann::json;
+  json components = json::array();
+  for (const auto& c : report.window.components) {
+    json item = {
+        {"id", c.id},
+        {"domain", to_string(c.domain)},
+        {"index", c.index},
+        {"device", c.device},
+        {"energy_j", finite(c.energy_j)},
+        {"method", to_string(c.method)},
+        {"samples", c.samples},
+        {"avg_power_w", finite(c.avg_power_w)},
+        {"peak_power_w", finite(c.peak_power_w)},
+        {"skipped_reads", c.skipped_reads},
+        {"failed_reads", c.failed_reads},
+        {"wraps", c.wraps},
+        {"segments", c.segments},
+        {"gap_s", finite(c.gap_s)},
+        {"covered_s", finite(c.covered_s)},
+        {"lost", c.lost},
+        {"in_total", c.in_total},
+        {"provenance", c.provenance},
+    };
+    item["lost_at_s"] = c.lost ? json(finite(c.lost_at_s)) : json(nullptr);
+    item["contained_in"] = c.contained_in.empty() ? json(nullptr) : json(c.contained_in);
+    if (!c.note.empty()) item["note"] = c.note;
+    components.push_back(std::move(item));
+  }
+  json sensors = json::array();
+  for (const auto& s : report.sensors) {
+    json item = {{"backend", s.backend}, {"status", to_string(s.status)}, {"detail", s.detail}};
+    if (!s.hint.empty()) item["hint"] = s.hint;
+    sensors.push_back(std::move(item));
+  }
+  json out = {
+      {"schema", "jouletrace.run/1"},
+      {"jouletrace_version", JOULETRACE_VERSION},
+      {"hostname", report.hostname},
+      {"started_at", report.started_at},
+      {"command", report.command},
+      {"duration_s", finite(report.window.duration_s)},
+      {"exit_code", report.exit_code},
+      {"signal", report.signal ? json(*report.signal) : json(nullptr)},
+      {"interval_s", report.interval_s},
+      {"requested_interval_s", report.requested_interval_s},
+      {"sampling_rounds", report.rounds},
+      {"late_rounds", report.late_rounds},
+      {"total_energy_j", finite(report.window.total_energy_j)},
+      {"total_method", report.window.total_method},
+      {"total_cover", report.window.total_cover},
+      {"components", std::move(components)},
+      {"sensors", std::move(sensors)},
+      {"warnings", report.window.warnings},
+  };
+  if (!report.interval_note.empty()) out["interval_note"] = report.interval_note;
+  if (!report.launch_error.empty()) out["launch_error"] = report.launch_error;
+  if (report.window.cpu_model) {
+    out["cpu_model"] = {{"cpu_time_s", report.window.cpu_model->cpu_time_s},
+                        {"watts_per_busy_core", report.window.cpu_model->watts_per_busy_core},
+                        {"assumption", report.window.cpu_model->assumption}};
+  }
+  return out;
+}
+
+}  // namespace jt

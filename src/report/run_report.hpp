@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "ledger/run_ledger.hpp"
+#include "sampler/sampler.hpp"
+#include "sensors/sensor.hpp"
+
+namespace jt {
+
+// Everything a reporter needs about one `jouletrace run`. Plain data: reporters never touch
+// hardware (ARCHITECTURE §1).
+struct RunReport {
+  std::vector<std::string> command;
+  std::string hostname;
+  std::string started_at;  // ISO 8601, UTC
+  int exit_code = 0;
+  std::optional<int> signal;  // set when the command was killed by a signal
+  std::string launch_error;   // set when the command could not be started
+  double interval_s = 0.0;
+  double requested_interval_s = 0.0;
+  std::string interval_note;
+  std::uint64_t rounds = 0;
+  std::uint64_t late_rounds = 0;
+  std::vector<ProbeReport> sensors;
+  WindowResult window;
+};
+
+nlohmann::json to_json(const RunReport& report);
+std::string format_summary(const RunReport& report);
+
+// Long-format CSV of the timeline: one row per channel per stored sample.
+std::string format_timeline_csv(const std::vector<ChannelInfo>& channels,
+                                const std::vector<ChannelSeries>& series, std::int64_t start_ns);
+
+// Writes the file through a temporary in the same directory and a rename, so a reader sees
+// either the old file or the whole new one, never a half-written report.
+Result<void> write_file_atomically(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace jt

@@ -1,0 +1,90 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "report/run_report.hpp"
+
+namespace jt {
+
+namespace {
+
+std::string quote_command(const std::vector<std::string>& command) {
+  std::string out;
+  for (const auto& arg : command) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !arg.empty() && arg.find_first_of(" \t'\"$\\") == std::string::npos;
+    out += plain ? arg : "'" + arg + "'";
+  }
+  return out;
+}
+
+std::string energy_text(double joules) {
+  if (joules >= 1e6) return fmt::format("{:.3f} MJ", joules * 1e-6);
+  if (joules >= 1e4) return fmt::format("{:.2f} kJ", joules * 1e-3);
+  return fmt::format("{:.3f} J", joules);
+}
+
+}  // namespace
+
+std::string format_summary(const RunReport& report) {
+  std::string out;
+  auto line = [&out](const std::string& text) { out += text + "\n"; };
+  const std::string command = quote_command(report.command);
+  if (!report.launch_error.empty()) {
+    line(fmt::format("jouletrace: could not start '{}': {}", command, report.launch_error));
+  } else if (report.signal) {
+    line(fmt::format("jouletrace: '{}' was killed by signal {} after {:.3f} s", command,
+                     *report.signal, report.window.duration_s));
+  } else {
+    line(fmt::format("jouletrace: '{}' exited with code {} after {:.3f} s", command,
+                     report.exit_code, report.window.duration_s));
+  }
+
+  std::size_t id_width = 9;
+  std::size_t device_width = 6;
+  for (const auto& c : report.window.components) {
+    id_width = std::max(id_width, c.id.size());
+    device_width = std::min<std::size_t>(std::max(device_width, c.device.size()), 32);
+  }
+  line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9}  {:>9}  {:<16}  {}", "component",
+                   id_width, "domain", "device", device_width, "energy [J]", "avg [W]",
+                   "peak [W]", "method", "in total"));
+  for (const auto& c : report.window.components) {
+    std::string device = c.device.substr(0, device_width);
+    std::string total = c.in_total ? "yes" : (c.contained_in.empty() ? "no" : "in " + c.contained_in);
+    std::string energy = c.samples < 2 && c.method != Method::kModel
+                             ? std::string("unknown")
+                             : fmt::format("{:.3f}", c.energy_j);
+    line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9.2f}  {:>9.2f}  {:<16}  {}", c.id,
+                     id_width, to_string(c.domain), device, device_width, energy, c.avg_power_w,
+                     c.peak_power_w, to_string(c.method), total));
+  }
+  if (report.window.total_cover.empty()) {
+    line("  total: none (nothing could be measured or estimated)");
+  } else {
+    std::string cover;
+    for (const auto& id : report.window.total_cover) cover += (cover.empty() ? "" : " + ") + id;
+    line(fmt::format("  total: {} ({}; {})", energy_text(report.window.total_energy_j),
+                     report.window.total_method, cover));
+  }
+  if (report.window.cpu_model) {
+    line(fmt::format("  model: CPU energy estimated as {:.3f} s CPU time x {:g} W per busy core ({})",
+                     report.window.cpu_model->cpu_time_s,
+                     report.window.cpu_model->watts_per_busy_core,
+                     report.window.cpu_model->assumption));
+  }
+  for (const auto& s : report.sensors) {
+    if (s.status == ProbeReport::Status::kPresent) continue;
+    line(fmt::format("  {}: {}: {}", s.backend, to_string(s.status), s.detail));
+    if (!s.hint.empty()) line(fmt::format("    fix: {}", s.hint));
+  }
+  if (!report.interval_note.empty()) line("  note: " + report.interval_note);
+  if (report.late_rounds > 0) {
+    line(fmt::format("  note: {} of {} sampling rounds started late (busy machine)",
+                     report.late_rounds, report.rounds));
+  }
+  for (const auto& w : report.window.warnings) line("  warning: " + w);
+  return out;
+}
+
+}  // namespace jt

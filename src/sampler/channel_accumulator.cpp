@@ -1,0 +1,214 @@
+#include "sampler/channel_accumulator.hpp"
+
+#include <algorithm>
+
+namespace jt {
+
+namespace {
+
+constexpr double kNsPerS = 1e9;
+
+// When a channel does not state its worst-case power, allow this much before calling a step
+// impossible. Generous on purpose: the check exists to catch torn reads and resets, whose
+// implied powers are orders of magnitude above any real device.
+constexpr double kDefaultPlausiblePowerW = 20'000.0;
+constexpr double kPlausibleHeadroom = 4.0;
+
+}  // namespace
+
+ChannelAccumulator::ChannelAccumulator(const ChannelInfo& info, Options options)
+    : quantity_(info.quantity),
+      scale_(info.scale),
+      modulus_(info.wrap_modulus),
+      update_period_s_(info.update_period_s),
+      plausible_power_w_(info.max_power_w > 0.0 ? info.max_power_w * kPlausibleHeadroom
+                                                : kDefaultPlausiblePowerW),
+      options_(options),
+      reset_doubt_ns_(static_cast<std::int64_t>(std::max(1.0, 10.0 * info.update_period_s) * 1e9)) {}
+
+bool ChannelAccumulator::update(const Reading& r) {
+  switch (r.status) {
+    case Reading::Status::kOk:
+      break;
+    case Reading::Status::kSkipped:
+      ++stats_.skipped;
+      return false;
+    case Reading::Status::kUnavailable:
+      ++stats_.unavailable;
+      return false;
+    case Reading::Status::kLost:
+      if (!stats_.lost) {
+        stats_.lost = true;
+        stats_.lost_at_ns = r.t_ns;
+      }
+      return false;
+  }
+  if (stats_.lost) return false;  // a lost device that answers again is not trusted
+  return quantity_ == Quantity::kEnergyCounter ? update_counter(r) : update_power(r);
+}
+
+double ChannelAccumulator::counter_step_j(std::uint64_t from, std::uint64_t to,
+                                          std::int64_t dt_ns, bool* wrapped) const {
+  *wrapped = false;
+  std::uint64_t delta = 0;
+  if (to >= from) {
+    delta = to - from;
+  } else if (modulus_ > 0 && from < modulus_ && to < modulus_) {
+    delta = (modulus_ - from) + to;
+    *wrapped = true;
+  } else {
+    return -1.0;
+  }
+  const double step_j = static_cast<double>(delta) * scale_;
+  // The counter may have been refreshed just before the earlier read and just after the
+  // later one, so a step is judged over at least one update period.
+  const double dt_s = std::max(static_cast<double>(dt_ns) / kNsPerS, update_period_s_);
+  if (dt_s <= 0.0) return step_j == 0.0 ? 0.0 : -1.0;
+  if (step_j / dt_s > plausible_power_w_) return -1.0;
+  return step_j;
+}
+
+bool ChannelAccumulator::update_counter(const Reading& r) {
+  if (!have_baseline_) {
+    have_baseline_ = true;
+    prev_raw_ = r.raw;
+    prev_t_ns_ = r.t_ns;
+    stats_.segments = 1;
+    stats_.first_t_ns = r.t_ns;
+    stats_.last_t_ns = r.t_ns;
+    peak_window_start_ns_ = r.t_ns;
+    peak_window_start_j_ = 0.0;
+    ++stats_.samples;
+    return true;
+  }
+
+  bool wrapped = false;
+  const double step_j = counter_step_j(prev_raw_, r.raw, r.t_ns - prev_t_ns_, &wrapped);
+  if (step_j < 0.0 && revert_false_reset(r)) return true;
+  if (step_j >= 0.0) {
+    if (have_pending_) {
+      // The held-back readings were the odd ones out: the counter carried on from before them.
+      have_pending_ = false;
+      stats_.skipped += pending_count_;
+    }
+    if (wrapped) ++stats_.wraps;
+    prev_raw_ = r.raw;
+    accept(r.t_ns, step_j);
+    return true;
+  }
+
+  if (have_pending_) {
+    if (r.raw == pending_raw_) {
+      // A torn or stuck value can repeat; only a counter that moves on confirms a reset.
+      ++pending_count_;
+      return false;
+    }
+    bool pending_wrapped = false;
+    const double from_pending_j =
+        counter_step_j(pending_raw_, r.raw, r.t_ns - pending_t_ns_, &pending_wrapped);
+    if (from_pending_j >= 0.0) {
+      // Two readings agree on a new baseline: the counter was reset (driver reload, hot-plug).
+      // The energy between the last good reading and the reset is unknown and stays out.
+      have_pending_ = false;
+      before_reset_ = {true,           prev_raw_,      prev_t_ns_,     stats_.energy_j,
+                       stats_.gap_s,   stats_.samples, r.t_ns + reset_doubt_ns_};
+      ++stats_.segments;
+      stats_.gap_s += static_cast<double>(pending_t_ns_ - prev_t_ns_) / kNsPerS;
+      if (pending_wrapped) ++stats_.wraps;
+      prev_t_ns_ = pending_t_ns_;
+      prev_raw_ = r.raw;
+      accept(r.t_ns, from_pending_j);
+      return true;
+    }
+    stats_.skipped += pending_count_;  // the older suspect readings matched nothing
+  }
+  have_pending_ = true;
+  pending_raw_ = r.raw;
+  pending_t_ns_ = r.t_ns;
+  pending_count_ = 1;
+  return false;
+}
+
+bool ChannelAccumulator::revert_false_reset(const Reading& r) {
+  if (!before_reset_.active) return false;
+  if (r.t_ns > before_reset_.doubt_until_ns) {
+    before_reset_.active = false;
+    return false;
+  }
+  bool wrapped = false;
+  const double step_j =
+      counter_step_j(before_reset_.raw, r.raw, r.t_ns - before_reset_.t_ns, &wrapped);
+  if (step_j < 0.0) return false;
+  // The counter is back on the track it had before the "reset": the readings in between were
+  // a run of torn values that happened to look like a counter starting again. Drop them.
+  stats_.skipped += 1 + (stats_.samples - before_reset_.samples) + (have_pending_ ? pending_count_ : 0);
+  stats_.samples = before_reset_.samples;
+  stats_.energy_j = before_reset_.energy_j;
+  stats_.gap_s = before_reset_.gap_s;
+  --stats_.segments;
+  have_pending_ = false;
+  before_reset_.active = false;
+  if (wrapped) ++stats_.wraps;
+  prev_raw_ = r.raw;
+  accept(r.t_ns, step_j);
+  return true;
+}
+
+bool ChannelAccumulator::update_power(const Reading& r) {
+  const double power_w = static_cast<double>(r.raw) * scale_;
+  if (power_w > plausible_power_w_) {
+    ++stats_.skipped;
+    return false;
+  }
+  if (!have_baseline_) {
+    have_baseline_ = true;
+    prev_t_ns_ = r.t_ns;
+    prev_power_w_ = power_w;
+    stats_.segments = 1;
+    stats_.first_t_ns = r.t_ns;
+    stats_.last_t_ns = r.t_ns;
+    stats_.peak_power_w = power_w;
+    ++stats_.samples;
+    return true;
+  }
+  const double dt_s = static_cast<double>(r.t_ns - prev_t_ns_) / kNsPerS;
+  if (dt_s < 0.0) {
+    ++stats_.skipped;
+    return false;
+  }
+  double step_j = 0.0;
+  if (dt_s > options_.max_bridge_s) {
+    // Joining two readings across a long outage would invent the power in between.
+    ++stats_.segments;
+    stats_.gap_s += dt_s;
+  } else {
+    step_j = 0.5 * (prev_power_w_ + power_w) * dt_s;
+  }
+  prev_power_w_ = power_w;
+  stats_.peak_power_w = std::max(stats_.peak_power_w, power_w);
+  prev_t_ns_ = r.t_ns;
+  stats_.energy_j += step_j;
+  stats_.last_t_ns = r.t_ns;
+  ++stats_.samples;
+  return true;
+}
+
+void ChannelAccumulator::accept(std::int64_t t_ns, double step_j) {
+  stats_.energy_j += step_j;
+  prev_t_ns_ = t_ns;
+  stats_.last_t_ns = t_ns;
+  ++stats_.samples;
+  note_peak(t_ns);
+}
+
+void ChannelAccumulator::note_peak(std::int64_t t_ns) {
+  const double window_s = static_cast<double>(t_ns - peak_window_start_ns_) / kNsPerS;
+  const double min_window_s = std::max(options_.peak_window_s, 10.0 * update_period_s_);
+  if (window_s < min_window_s) return;
+  const double power_w = (stats_.energy_j - peak_window_start_j_) / window_s;
+  stats_.peak_power_w = std::max(stats_.peak_power_w, power_w);
+  peak_window_start_ns_ = t_ns;
+  peak_window_start_j_ = stats_.energy_j;
+}
+
+}  // namespace jt

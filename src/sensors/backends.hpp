@@ -1,0 +1,13 @@
+#pragma once
+
+#include "sensors/sensor.hpp"
+
+namespace jt {
+
+// One probe per backend; each returns its sensors and one report per thing it looked for.
+ProbeOutcome probe_powercap(const ProbeContext& context);
+ProbeOutcome probe_msr(const ProbeContext& context);
+ProbeOutcome probe_hwmon(const ProbeContext& context);
+ProbeOutcome probe_nvml(const ProbeContext& context);
+
+}  // namespace jt

@@ -1,0 +1,93 @@
+#include "sensors/cpu_topology.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+#include "core/sysfs_file.hpp"
+
+namespace jt {
+
+namespace fs = std::filesystem;
+
+const char* to_string(CpuVendor vendor) {
+  switch (vendor) {
+    case CpuVendor::kIntel: return "Intel";
+    case CpuVendor::kAmd: return "AMD";
+    case CpuVendor::kHygon: return "Hygon";
+    case CpuVendor::kUnknown: break;
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool parse_hex_field(std::string_view text, std::string_view key, int& out) {
+  const auto pos = text.find(key);
+  if (pos == std::string_view::npos) return false;
+  const char* first = text.data() + pos + key.size();
+  const char* last = std::min(first + 4, text.data() + text.size());
+  auto [ptr, ec] = std::from_chars(first, last, out, 16);
+  return ec == std::errc() && ptr == last;
+}
+
+}  // namespace
+
+Result<CpuIdentity> parse_cpu_modalias(const std::string& modalias) {
+  // Vendor numbers are the kernel's X86_VENDOR_* constants.
+  int vendor = -1;
+  CpuIdentity id;
+  if (!parse_hex_field(modalias, "ven", vendor) || !parse_hex_field(modalias, "fam", id.family) ||
+      !parse_hex_field(modalias, "mod", id.model)) {
+    return make_error(ErrorKind::kInvalidData, "unrecognised cpu modalias: '" + modalias + "'");
+  }
+  switch (vendor) {
+    case 0: id.vendor = CpuVendor::kIntel; break;
+    case 2: id.vendor = CpuVendor::kAmd; break;
+    case 9: id.vendor = CpuVendor::kHygon; break;
+    default: id.vendor = CpuVendor::kUnknown; break;
+  }
+  return id;
+}
+
+Result<CpuIdentity> read_cpu_identity(const fs::path& sysfs_root) {
+  auto text = read_text_file(sysfs_root / "devices/system/cpu/modalias");
+  if (!text) return std::unexpected(text.error());
+  return parse_cpu_modalias(*text);
+}
+
+Result<std::vector<LogicalCpu>> read_cpu_topology(const fs::path& sysfs_root) {
+  const fs::path cpu_dir = sysfs_root / "devices/system/cpu";
+  std::error_code ec;
+  fs::directory_iterator it(cpu_dir, ec);
+  if (ec) return std::unexpected(error_from_errno(ec.value(), cpu_dir));
+  std::vector<LogicalCpu> cpus;
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 4 || name.rfind("cpu", 0) != 0) continue;
+    const auto number = parse_u64(std::string_view(name).substr(3));
+    if (!number) continue;
+    // cpu0 often has no "online" file; a CPU without topology is offline.
+    if (auto online = read_text_file(entry.path() / "online"); online && *online == "0") continue;
+    auto package = read_text_file(entry.path() / "topology/physical_package_id");
+    if (!package) continue;
+    LogicalCpu cpu;
+    cpu.cpu = static_cast<int>(*number);
+    cpu.package = static_cast<int>(parse_u64(*package).value_or(0));
+    if (auto die = read_text_file(entry.path() / "topology/die_id")) {
+      cpu.die = static_cast<int>(parse_u64(*die).value_or(0));
+    }
+    if (auto core = read_text_file(entry.path() / "topology/core_id")) {
+      cpu.core = static_cast<int>(parse_u64(*core).value_or(0));
+    }
+    cpus.push_back(cpu);
+  }
+  std::sort(cpus.begin(), cpus.end(),
+            [](const LogicalCpu& a, const LogicalCpu& b) { return a.cpu < b.cpu; });
+  if (cpus.empty()) {
+    return make_error(ErrorKind::kNotFound, "no CPU topology under " + cpu_dir.string());
+  }
+  return cpus;
+}
+
+}  // namespace jt

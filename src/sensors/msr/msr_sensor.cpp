@@ -1,0 +1,462 @@
+#include "sensors/msr/msr_sensor.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "core/clock.hpp"
+#include "core/sysfs_file.hpp"
+#include "sensors/backends.hpp"
+#include "sensors/cpu_topology.hpp"
+
+namespace jt {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kBackend = "msr";
+
+// Energy status registers are 32 bits wide; bits 63:32 are reserved (SENSORS.md §2.2).
+constexpr std::uint64_t kCounterMask = 0xFFFFFFFFull;
+constexpr std::uint64_t kWrapModulus = 1ull << 32;
+// RAPL refreshes its counters about every millisecond (SENSORS.md §1.7).
+constexpr double kUpdatePeriodS = 0.001;
+// Upper bounds that only size the poll interval before a wrap: generous on purpose.
+constexpr double kDefaultPackageMaxPowerW = 500.0;
+constexpr double kDramMaxPowerW = 200.0;
+constexpr double kPsysMaxPowerW = 1000.0;
+// The kernel's fixed DRAM unit on HSX-class servers (rapl_defaults_hsw_server, 15300 nJ). perf uses
+// 2^-16 J instead; we follow powercap so that both backends agree (SENSORS.md §1.4).
+constexpr double kHswDramJoulesPerLsb = 15.3e-6;
+constexpr std::uint64_t kThermalSpecPowerMask = 0x7FFF;  // MSR_PKG_POWER_INFO bits 14:0
+
+constexpr const char* kModprobeHint = "load the msr driver: modprobe msr";
+constexpr const char* kPermissionHint =
+    "reading MSRs needs root (CAP_SYS_RAWIO): run jouletrace as root or through the jouletrace "
+    "agent";
+
+std::string hex(std::uint64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, 16);
+  (void)ec;  // 16 hex digits always fit
+  return "0x" + std::string(buf, end);
+}
+
+std::string family_text(int family) {
+  return family < 10 ? std::to_string(family) : hex(static_cast<std::uint64_t>(family));
+}
+
+// Models in the kernel's rapl_defaults_hsw_server table (family 6): Haswell-X, Broadwell-X,
+// Skylake-X (also Cascade Lake and Cooper Lake), Icelake-X, Icelake-D, Knights Landing and Mill.
+constexpr std::array<int, 7> kFixedDramUnitModels{0x3F, 0x4F, 0x55, 0x6A, 0x6C, 0x57, 0x85};
+
+bool has_fixed_dram_unit(const CpuIdentity& id) {
+  return id.vendor == CpuVendor::kIntel && id.family == 6 &&
+         std::ranges::find(kFixedDramUnitModels, id.model) != kFixedDramUnitModels.end();
+}
+
+// rapl_defaults_spr_server: Sapphire Rapids-X and Emerald Rapids-X count PSys in whole joules.
+bool has_joule_psys_unit(const CpuIdentity& id) {
+  return id.vendor == CpuVendor::kIntel && id.family == 6 && (id.model == 0x8F || id.model == 0xCF);
+}
+
+struct Unit {
+  double joules_per_lsb = 1.0;
+  std::string raw_unit;
+};
+
+Unit decoded_unit(unsigned esu) {
+  return {std::ldexp(1.0, -static_cast<int>(esu)), "2^-" + std::to_string(esu) + " J"};
+}
+
+ProbeReport report(ProbeReport::Status status, std::string detail, std::string hint = {}) {
+  return ProbeReport{std::string(kBackend), status, std::move(detail), std::move(hint)};
+}
+
+ProbeReport open_failure(const Error& error, const fs::path& path) {
+  switch (error.kind) {
+    case ErrorKind::kNotFound:
+      return report(ProbeReport::Status::kAbsent, "no " + path.string(), kModprobeHint);
+    case ErrorKind::kPermissionDenied:
+      return report(ProbeReport::Status::kPermissionDenied, error.message, kPermissionHint);
+    default: return report(ProbeReport::Status::kError, error.message);
+  }
+}
+
+struct Package {
+  int lead_cpu = 0;
+  std::set<int> dies;
+};
+
+// Everything the probe builds before the sensor exists.
+class Builder {
+ public:
+  explicit Builder(const ProbeContext& context) : context_(context) {}
+
+  // Index into files_ of the open msr device of `cpu`, opening it on first use.
+  std::expected<std::size_t, ProbeReport> file_for(int cpu) {
+    if (auto it = file_of_cpu_.find(cpu); it != file_of_cpu_.end()) return it->second;
+    const fs::path path = context_.dev_root / "cpu" / std::to_string(cpu) / "msr";
+    auto file = MsrFile::open(path);
+    if (!file) return std::unexpected(open_failure(file.error(), path));
+    files_.push_back(std::move(*file));
+    file_of_cpu_.emplace(cpu, files_.size() - 1);
+    return files_.size() - 1;
+  }
+
+  const MsrFile& file(std::size_t index) const { return files_[index]; }
+
+  // Adds a channel when its counter reads and is non-zero, the kernel's rule for a present domain
+  // (rapl_check_domain): an unimplemented or unused domain reads 0 or faults.
+  bool add(std::size_t file_index, std::uint32_t address, ChannelInfo info) {
+    const auto value = files_[file_index].read(address);
+    if (!value.ok || value.value == 0) return false;
+    info.quantity = Quantity::kEnergyCounter;
+    info.wrap_modulus = kWrapModulus;
+    info.update_period_s = kUpdatePeriodS;
+    info.provenance = files_[file_index].path().string() + " @" + hex(address);
+    channels_.push_back(std::move(info));
+    sources_.push_back({file_index, address});
+    return true;
+  }
+
+  std::vector<ChannelInfo>& channels() { return channels_; }
+
+  struct SourceRef {
+    std::size_t file;
+    std::uint32_t address;
+  };
+  const std::vector<SourceRef>& sources() const { return sources_; }
+  std::vector<MsrFile> take_files() { return std::move(files_); }
+  std::vector<ChannelInfo> take_channels() { return std::move(channels_); }
+
+ private:
+  const ProbeContext& context_;
+  std::vector<MsrFile> files_;
+  std::map<int, std::size_t> file_of_cpu_;
+  std::vector<ChannelInfo> channels_;
+  std::vector<SourceRef> sources_;
+};
+
+ChannelInfo make_channel(std::string id, Domain domain, int index, std::string device,
+                         const Unit& unit, double max_power_w) {
+  ChannelInfo info;
+  info.id = std::move(id);
+  info.domain = domain;
+  info.index = index;
+  info.device = std::move(device);
+  info.scale = unit.joules_per_lsb;
+  info.raw_unit = unit.raw_unit;
+  info.max_power_w = max_power_w;
+  return info;
+}
+
+std::string package_id(int package) { return "msr/package-" + std::to_string(package); }
+
+std::string package_name(int package) { return "package-" + std::to_string(package); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// MsrFile
+
+Result<MsrFile> MsrFile::open(const fs::path& path) {
+  MsrFile file;
+  file.path_ = path;
+  file.fd_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.fd_.valid()) return std::unexpected(error_from_errno(errno, path));
+  return file;
+}
+
+MsrFile::Value MsrFile::read(std::uint32_t address) const noexcept {
+  std::uint64_t value = 0;
+  ssize_t n;
+  do {
+    n = ::pread(fd_.get(), &value, sizeof value, static_cast<off_t>(address));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return {false, 0, errno};
+  // The driver returns whole registers or an error; a short read only happens on a plain file
+  // that ends before the register, which is as good as a missing register.
+  if (n != static_cast<ssize_t>(sizeof value)) return {false, 0, 0};
+  return {true, value, 0};
+}
+
+// ---------------------------------------------------------------------------------------------
+// MsrSensor
+
+MsrSensor::MsrSensor(std::vector<MsrFile> files, std::vector<ChannelInfo> channels,
+                     std::vector<Source> sources) noexcept
+    : files_(std::move(files)), channels_(std::move(channels)), sources_(std::move(sources)) {}
+
+void MsrSensor::read(std::span<Reading> out) {
+  const std::size_t n = std::min(out.size(), sources_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const Source& source = sources_[i];
+    const std::int64_t before = monotonic_ns();
+    const MsrFile::Value value = files_[source.file].read(source.address);
+    const std::int64_t after = monotonic_ns();
+    Reading& reading = out[i];
+    reading.half_width_ns = (after - before) / 2;
+    reading.t_ns = before + reading.half_width_ns;
+    reading.raw = value.ok ? (value.value & kCounterMask) : 0;
+    reading.status = value.ok ? Reading::Status::kOk : Reading::Status::kUnavailable;
+  }
+}
+
+std::expected<MsrSensor::Created, ProbeReport> MsrSensor::create(const ProbeContext& context) {
+  using Status = ProbeReport::Status;
+
+  auto identity = read_cpu_identity(context.sysfs_root);
+  if (!identity) {
+    // A modalias without an x86 vendor field is another architecture, which has no RAPL MSRs.
+    if (identity.error().kind == ErrorKind::kInvalidData) {
+      return std::unexpected(
+          report(Status::kAbsent, "no RAPL MSRs on this CPU: " + identity.error().message));
+    }
+    return std::unexpected(
+        report(Status::kError, "cannot identify the CPU: " + identity.error().message));
+  }
+  const CpuIdentity id = *identity;
+  const std::string cpu_name = std::string(to_string(id.vendor)) + " family " +
+                               family_text(id.family) + " model " +
+                               hex(static_cast<std::uint64_t>(id.model));
+  bool amd_style = false;
+  switch (id.vendor) {
+    case CpuVendor::kIntel: break;
+    case CpuVendor::kAmd:
+      amd_style = id.family == 0x17 || id.family == 0x19 || id.family == 0x1A;
+      if (!amd_style) {
+        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu_name));
+      }
+      break;
+    case CpuVendor::kHygon:
+      amd_style = id.family == 0x18;
+      if (!amd_style) {
+        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu_name));
+      }
+      break;
+    case CpuVendor::kUnknown:
+      return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on this CPU vendor"));
+  }
+
+  auto topology = read_cpu_topology(context.sysfs_root);
+  if (!topology) {
+    return std::unexpected(
+        report(Status::kError, "cannot read the CPU topology: " + topology.error().message));
+  }
+
+  // Package, DRAM and PSys counters are package-scoped: one lead CPU (the lowest-numbered) per
+  // package reads them (SENSORS.md §2.1). AMD core counters are per physical core (§1.5).
+  std::map<int, Package> packages;
+  std::map<std::tuple<int, int, int>, int> core_leads;  // (package, die, core) -> lead CPU
+  // The topology is sorted by CPU number, so the first CPU seen of a package or core is its lead.
+  for (const LogicalCpu& cpu : *topology) {
+    auto [it, inserted] = packages.try_emplace(cpu.package);
+    if (inserted) it->second.lead_cpu = cpu.cpu;
+    it->second.dies.insert(cpu.die);
+    core_leads.try_emplace(std::make_tuple(cpu.package, cpu.die, cpu.core), cpu.cpu);
+  }
+
+  Builder builder(context);
+  const std::uint32_t unit_address = amd_style ? msr::kAmdRaplPowerUnit : msr::kRaplPowerUnit;
+  const bool fixed_dram_unit = has_fixed_dram_unit(id);
+  std::set<unsigned> esus;
+  bool multi_die = false;
+  std::size_t amd_cores = 0;
+  std::vector<std::string> contained_by_psys;
+  struct PackageFile {
+    int package;
+    std::size_t file;
+    Unit unit;
+  };
+  std::vector<PackageFile> package_files;  // for PSys, which any package may hold
+
+  bool first = true;
+  for (const auto& [package, info] : packages) {
+    auto file_index = builder.file_for(info.lead_cpu);
+    if (!file_index) return std::unexpected(file_index.error());
+    const MsrFile& file = builder.file(*file_index);
+    const auto unit_raw = file.read(unit_address);
+    if (!unit_raw.ok) {
+      std::string why = unit_raw.err != 0 ? std::string(": ") + std::strerror(unit_raw.err) : "";
+      std::string detail = "RAPL unit register " + hex(unit_address) + " unreadable on " +
+                           file.path().string() + why;
+      // No unit register on the first package: this CPU has no RAPL. On a later one: the node is
+      // inconsistent, and counting only some packages would undercount silently.
+      return std::unexpected(report(first ? Status::kAbsent : Status::kError, std::move(detail)));
+    }
+    first = false;
+    const unsigned esu = static_cast<unsigned>((unit_raw.value >> 8) & 0x1F);
+    const unsigned power_unit = static_cast<unsigned>(unit_raw.value & 0xF);
+    esus.insert(esu);
+    const Unit unit = decoded_unit(esu);
+    package_files.push_back({package, *file_index, unit});
+
+    double package_max_w = kDefaultPackageMaxPowerW;
+    if (!amd_style) {
+      // Twice the thermal design power leaves room for turbo bursts above TDP.
+      const auto power_info = file.read(msr::kPkgPowerInfo);
+      if (power_info.ok && (power_info.value & kThermalSpecPowerMask) != 0) {
+        package_max_w = 2.0 * static_cast<double>(power_info.value & kThermalSpecPowerMask) *
+                        std::ldexp(1.0, -static_cast<int>(power_unit));
+      }
+    }
+
+    const std::string pkg_id = package_id(package);
+    const std::string pkg_name = package_name(package);
+    const std::uint32_t pkg_address = amd_style ? msr::kAmdPkgEnergyStatus : msr::kPkgEnergyStatus;
+    const std::size_t package_slot = builder.channels().size();
+    const bool has_package =
+        builder.add(*file_index, pkg_address,
+                    make_channel(pkg_id, Domain::kPackage, package, pkg_name, unit, package_max_w));
+    if (has_package) contained_by_psys.push_back(pkg_id);
+    std::vector<std::string> inside;
+
+    if (amd_style) {
+      // Key on the die too in case a kernel numbers cores per die; name the die only then.
+      std::map<int, int> dies_of_core;
+      for (const auto& [key, cpu] : core_leads) {
+        if (std::get<0>(key) == package) ++dies_of_core[std::get<2>(key)];
+      }
+      for (const auto& [key, cpu] : core_leads) {
+        const auto [core_package, die, core] = key;
+        if (core_package != package) continue;
+        auto core_file = builder.file_for(cpu);
+        if (!core_file) return std::unexpected(core_file.error());
+        const std::string core_name =
+            dies_of_core[core] > 1 ? "die-" + std::to_string(die) + "-core-" + std::to_string(core)
+                                   : "core-" + std::to_string(core);
+        ChannelInfo channel = make_channel(pkg_id + "/" + core_name, Domain::kCore, package,
+                                           pkg_name + " " + core_name, unit, package_max_w);
+        if (builder.add(*core_file, msr::kAmdCoreEnergyStatus, std::move(channel))) {
+          inside.push_back(builder.channels().back().id);
+          ++amd_cores;
+        }
+      }
+    } else {
+      struct Sub {
+        std::uint32_t address;
+        Domain domain;
+        const char* name;
+      };
+      for (const Sub sub : {Sub{msr::kPp0EnergyStatus, Domain::kCore, "core"},
+                            Sub{msr::kPp1EnergyStatus, Domain::kUncore, "uncore"}}) {
+        if (builder.add(*file_index, sub.address,
+                        make_channel(pkg_id + "/" + sub.name, sub.domain, package,
+                                     pkg_name + " " + sub.name, unit, package_max_w))) {
+          inside.push_back(builder.channels().back().id);
+        }
+      }
+      const Unit dram_unit = fixed_dram_unit ? Unit{kHswDramJoulesPerLsb, "15.3 uJ"} : unit;
+      ChannelInfo dram = make_channel(pkg_id + "/dram", Domain::kDram, package, pkg_name + " dram",
+                                      dram_unit, kDramMaxPowerW);
+      if (fixed_dram_unit) dram.note = "DRAM unit fixed at 15.3 uJ (HSX-class quirk)";
+      if (builder.add(*file_index, msr::kDramEnergyStatus, std::move(dram))) {
+        contained_by_psys.push_back(pkg_id + "/dram");
+      }
+    }
+
+    if (has_package) {
+      ChannelInfo& channel = builder.channels()[package_slot];
+      channel.contains = std::move(inside);
+      if (!amd_style && info.dies.size() > 1) {
+        // Cascade Lake-AP counts package energy per die (SENSORS.md §1.5); reading one CPU per
+        // package then covers the lead's die only, which the numbers must not hide.
+        channel.note = "package has " + std::to_string(info.dies.size()) +
+                       " dies; where RAPL counts per die (Cascade Lake-AP) only the die of cpu " +
+                       std::to_string(info.lead_cpu) + " is read";
+        multi_die = true;
+      }
+    }
+  }
+
+  // PSys is one counter for the node; on multi-socket servers only the master package reads
+  // non-zero (SENSORS.md §1.5), hence the first non-zero one.
+  bool has_psys = false;
+  if (!amd_style) {
+    for (const auto& [package, file_index, unit] : package_files) {
+      const Unit psys_unit = has_joule_psys_unit(id) ? Unit{1.0, "1 J"} : unit;
+      ChannelInfo psys =
+          make_channel("msr/psys", Domain::kPsys, package, "psys", psys_unit, kPsysMaxPowerW);
+      if (has_joule_psys_unit(id)) psys.note = "PSys unit fixed at 1 J (SPR/EMR)";
+      psys.contains = contained_by_psys;
+      if (builder.add(file_index, msr::kPlatformEnergyStatus, std::move(psys))) {
+        has_psys = true;
+        break;
+      }
+    }
+  }
+
+  std::vector<ChannelInfo> channels = builder.take_channels();
+  if (channels.empty()) {
+    return std::unexpected(report(Status::kAbsent, cpu_name + ": every RAPL energy counter is "
+                                                              "unreadable or zero"));
+  }
+
+  // Summary: which domains exist at all, in the report's order.
+  std::string domains;
+  for (const Domain domain :
+       {Domain::kPackage, Domain::kCore, Domain::kUncore, Domain::kDram, Domain::kPsys}) {
+    const bool found = std::any_of(channels.begin(), channels.end(),
+                                   [&](const ChannelInfo& c) { return c.domain == domain; });
+    if (!found) continue;
+    if (!domains.empty()) domains += ", ";
+    domains += to_string(domain);
+    if (domain == Domain::kCore && amd_style) {
+      domains += " (" + std::to_string(amd_cores) + " cores)";
+    }
+  }
+  std::string esu_text;
+  for (const unsigned esu : esus) {
+    esu_text += (esu_text.empty() ? "" : "/") + std::to_string(esu);
+  }
+  std::string summary = cpu_name + ", " + std::to_string(packages.size()) +
+                        (packages.size() == 1 ? " package: " : " packages: ") + domains +
+                        "; ESU=" + esu_text;
+  const bool has_dram = std::any_of(channels.begin(), channels.end(),
+                                    [](const ChannelInfo& c) { return c.domain == Domain::kDram; });
+  if (fixed_dram_unit && has_dram) summary += "; DRAM unit 15.3 uJ (HSX-class)";
+  if (has_psys && has_joule_psys_unit(id)) summary += "; PSys unit 1 J";
+  if (multi_die) summary += "; multi-die packages read on one die only";
+
+  std::vector<Source> sources;
+  sources.reserve(builder.sources().size());
+  for (const auto& ref : builder.sources()) sources.push_back({ref.file, ref.address});
+  std::unique_ptr<MsrSensor> sensor(
+      new MsrSensor(builder.take_files(), std::move(channels), std::move(sources)));
+  return Created{std::move(sensor), std::move(summary)};
+}
+
+ProbeOutcome probe_msr(const ProbeContext& context) {
+  ProbeOutcome outcome;
+  try {
+    auto created = MsrSensor::create(context);
+    if (!created) {
+      outcome.reports.push_back(std::move(created.error()));
+      return outcome;
+    }
+    outcome.reports.push_back(report(ProbeReport::Status::kPresent, std::move(created->summary)));
+    outcome.sensors.push_back(std::move(created->sensor));
+  } catch (const std::exception& e) {
+    // Allocation or filesystem exceptions must not escape a probe: the other backends still run.
+    outcome.sensors.clear();
+    outcome.reports.clear();
+    outcome.reports.push_back(
+        report(ProbeReport::Status::kError, std::string("probe failed: ") + e.what()));
+  }
+  return outcome;
+}
+
+}  // namespace jt

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace jt {
+
+// Our own minimal NVML declarations: no NVIDIA header at build time (SENSORS.md §4.1).
+// The handle is opaque; only the driver knows what it points to.
+typedef struct nvmlDevice_st* nvmlDevice_t;
+
+// nvmlReturn_t is a C enum passed as an int.
+using NvmlReturn = int;
+
+// The documented nvmlReturn_t values (SENSORS.md §4.2). They are ABI: never renumber.
+inline constexpr NvmlReturn kNvmlSuccess = 0;
+inline constexpr NvmlReturn kNvmlErrorUninitialized = 1;
+inline constexpr NvmlReturn kNvmlErrorInvalidArgument = 2;
+inline constexpr NvmlReturn kNvmlErrorNotSupported = 3;
+inline constexpr NvmlReturn kNvmlErrorNoPermission = 4;
+inline constexpr NvmlReturn kNvmlErrorNotFound = 6;
+inline constexpr NvmlReturn kNvmlErrorInsufficientSize = 7;
+inline constexpr NvmlReturn kNvmlErrorDriverNotLoaded = 9;
+inline constexpr NvmlReturn kNvmlErrorLibraryNotFound = 12;
+inline constexpr NvmlReturn kNvmlErrorFunctionNotFound = 13;
+inline constexpr NvmlReturn kNvmlErrorGpuIsLost = 15;
+inline constexpr NvmlReturn kNvmlErrorGpuNotFound = 28;
+inline constexpr NvmlReturn kNvmlErrorUnknown = 999;
+
+// NVML_DEVICE_UUID_V2_BUFFER_SIZE and NVML_DEVICE_NAME_V2_BUFFER_SIZE.
+inline constexpr unsigned int kNvmlUuidBufferSize = 96;
+inline constexpr unsigned int kNvmlNameBufferSize = 96;
+
+inline constexpr std::string_view kDefaultNvmlLibrary = "libnvidia-ml.so.1";
+inline constexpr const char* kNvmlLibraryEnv = "JOULETRACE_NVML_LIBRARY";
+
+// Entry points, resolved by their versioned names: the unversioned ones are the legacy v1 ABI.
+// Optional ones are null when the driver predates them.
+struct NvmlApi {
+  NvmlReturn (*init_v2)() = nullptr;
+  NvmlReturn (*shutdown)() = nullptr;
+  const char* (*error_string)(NvmlReturn) = nullptr;
+  NvmlReturn (*device_get_count_v2)(unsigned int*) = nullptr;
+  NvmlReturn (*device_get_handle_by_index_v2)(unsigned int, nvmlDevice_t*) = nullptr;
+  NvmlReturn (*device_get_uuid)(nvmlDevice_t, char*, unsigned int) = nullptr;
+  NvmlReturn (*device_get_name)(nvmlDevice_t, char*, unsigned int) = nullptr;
+  NvmlReturn (*device_get_total_energy_consumption)(nvmlDevice_t, unsigned long long*) = nullptr;
+  NvmlReturn (*device_get_power_usage)(nvmlDevice_t, unsigned int*) = nullptr;
+  NvmlReturn (*device_get_enforced_power_limit)(nvmlDevice_t, unsigned int*) = nullptr;
+};
+
+// The explicit path if non-empty, else $JOULETRACE_NVML_LIBRARY if non-empty, else the
+// driver's soname, which the dynamic linker searches for.
+std::string resolve_nvml_library_path(std::string_view configured);
+
+// A loaded and initialised NVML. Destruction shuts NVML down and unloads it, so every
+// handle obtained through it must die first.
+class NvmlLibrary {
+ public:
+  // dlopen + dlsym + nvmlInit_v2. Error kinds: kNotFound (library not loadable or driver not
+  // loaded), kPermissionDenied (NVML_ERROR_NO_PERMISSION), kUnsupported (a required entry point
+  // is missing), kIo (any other init failure, with NVML's own text).
+  static Result<std::unique_ptr<NvmlLibrary>> create(const std::string& path);
+
+  ~NvmlLibrary();
+  NvmlLibrary(const NvmlLibrary&) = delete;
+  NvmlLibrary& operator=(const NvmlLibrary&) = delete;
+
+  const NvmlApi& api() const { return api_; }
+  // The path as asked for, and the file the dynamic linker actually mapped (the same unless
+  // a bare soname was searched for).
+  const std::string& path() const { return path_; }
+  const std::string& loaded_path() const { return loaded_path_; }
+  // Optional entry points this library does not export.
+  const std::vector<std::string>& missing_symbols() const { return missing_symbols_; }
+
+  // NVML's text for a return code, with the number, safe for any code.
+  std::string error_string(NvmlReturn rc) const;
+
+ private:
+  NvmlLibrary(std::string path, void* handle);
+
+  std::string path_;
+  std::string loaded_path_;
+  void* handle_ = nullptr;
+  bool initialised_ = false;
+  NvmlApi api_;
+  std::vector<std::string> missing_symbols_;
+};
+
+}  // namespace jt

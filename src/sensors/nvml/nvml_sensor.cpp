@@ -1,0 +1,249 @@
+#include "sensors/nvml/nvml_sensor.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/clock.hpp"
+
+namespace jt {
+
+namespace {
+
+constexpr const char* kBackend = "nvml";
+// The energy counter refreshes every ~20-100 ms (SENSORS.md §4.5); take the coarse end.
+constexpr double kEnergyUpdatePeriodS = 0.1;
+// nvmlDeviceGetPowerUsage is a 1-s average on Ampere (except GA100) and newer (SENSORS.md §4.2).
+constexpr double kPowerUpdatePeriodS = 1.0;
+constexpr double kMilli = 1e-3;
+constexpr const char* kPowerNote =
+    "no energy counter: NVML power (1-s average on Ampere and newer) integrated over time";
+
+ProbeReport::Status status_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNotFound: return ProbeReport::Status::kAbsent;
+    case ErrorKind::kPermissionDenied: return ProbeReport::Status::kPermissionDenied;
+    default: return ProbeReport::Status::kError;
+  }
+}
+
+ProbeReport make_report(ProbeReport::Status status, std::string detail, std::string hint = {}) {
+  return ProbeReport{kBackend, status, std::move(detail), std::move(hint)};
+}
+
+bool is_lost(NvmlReturn rc) { return rc == kNvmlErrorGpuIsLost || rc == kNvmlErrorGpuNotFound; }
+
+struct ProbedGpu {
+  ChannelInfo channel;
+  NvmlSensor::Gpu gpu;
+  std::string summary;  // for the kPresent report: which GPU, which method, and why
+};
+
+// Reads a string property into a NVML-sized buffer; nullopt when the call fails.
+std::optional<std::string> device_string(NvmlReturn (*fn)(nvmlDevice_t, char*, unsigned int),
+                                         nvmlDevice_t device, unsigned int size, NvmlReturn& rc) {
+  std::string buffer(size, '\0');
+  rc = fn(device, buffer.data(), size);
+  if (rc != kNvmlSuccess) return std::nullopt;
+  buffer.resize(std::min<std::size_t>(buffer.find('\0'), size));
+  return buffer;
+}
+
+// Chooses the method for GPU `index`; an error report when the GPU cannot be measured.
+Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
+  const NvmlApi& api = library.api();
+  const std::string where = "GPU " + std::to_string(index);
+
+  nvmlDevice_t device = nullptr;
+  NvmlReturn rc = api.device_get_handle_by_index_v2(index, &device);
+  if (rc != kNvmlSuccess) {
+    return make_error(ErrorKind::kIo,
+                      where + ": nvmlDeviceGetHandleByIndex_v2: " + library.error_string(rc));
+  }
+
+  ProbedGpu probed;
+  probed.gpu.device = device;
+  ChannelInfo& channel = probed.channel;
+  channel.domain = Domain::kGpu;
+  channel.index = static_cast<int>(index);
+
+  // The UUID is the identity that survives reboots and renumbering; an index-based id is only
+  // acceptable when the driver cannot tell us the UUID at all.
+  std::string uuid;
+  if (api.device_get_uuid != nullptr) {
+    auto got = device_string(api.device_get_uuid, device, kNvmlUuidBufferSize, rc);
+    if (!got || got->empty()) {
+      return make_error(ErrorKind::kIo,
+                        where + ": nvmlDeviceGetUUID: " +
+                            (got ? std::string("empty UUID") : library.error_string(rc)));
+    }
+    uuid = std::move(*got);
+    channel.id = std::string(kBackend) + "/" + uuid;
+  } else {
+    channel.id = std::string(kBackend) + "/index-" + std::to_string(index);
+  }
+
+  if (api.device_get_name != nullptr) {
+    if (auto name = device_string(api.device_get_name, device, kNvmlNameBufferSize, rc)) {
+      channel.device = std::move(*name);
+    }
+  }
+  if (channel.device.empty()) channel.device = "NVIDIA GPU " + std::to_string(index);
+
+  channel.provenance = "NVML " + library.loaded_path() + ", index " + std::to_string(index);
+  if (!uuid.empty()) channel.provenance += ", " + uuid;
+
+  const std::string label = where + " " + channel.device + (uuid.empty() ? "" : " (" + uuid + ")");
+
+  // Counters first (ARCHITECTURE rule 4.1): the driver integrates between our samples.
+  std::string energy_problem;
+  if (api.device_get_total_energy_consumption != nullptr) {
+    unsigned long long mj = 0;
+    rc = api.device_get_total_energy_consumption(device, &mj);
+    if (rc == kNvmlSuccess) {
+      probed.gpu.energy_counter = true;
+      channel.quantity = Quantity::kEnergyCounter;
+      channel.scale = kMilli;
+      channel.raw_unit = "mJ";
+      channel.wrap_modulus = 0;  // 64-bit; a decrease is a driver reload, handled as a reset
+      channel.update_period_s = kEnergyUpdatePeriodS;
+    } else {
+      energy_problem = "nvmlDeviceGetTotalEnergyConsumption: " + library.error_string(rc);
+    }
+  } else {
+    energy_problem = "this NVML does not export nvmlDeviceGetTotalEnergyConsumption";
+  }
+
+  std::string power_problem;
+  if (!probed.gpu.energy_counter) {
+    if (api.device_get_power_usage != nullptr) {
+      unsigned int mw = 0;
+      rc = api.device_get_power_usage(device, &mw);
+      if (rc == kNvmlSuccess) {
+        channel.quantity = Quantity::kAveragePower;
+        channel.scale = kMilli;
+        channel.raw_unit = "mW";
+        channel.update_period_s = kPowerUpdatePeriodS;
+        channel.note = kPowerNote;
+      } else {
+        power_problem = "nvmlDeviceGetPowerUsage: " + library.error_string(rc);
+      }
+    } else {
+      power_problem = "this NVML does not export nvmlDeviceGetPowerUsage";
+    }
+    if (!power_problem.empty()) {
+      const std::string why = energy_problem + "; " + power_problem;
+      return make_error(ErrorKind::kUnsupported,
+                        label + ": neither energy nor power readable (" + why + ")");
+    }
+  }
+
+  if (probed.gpu.energy_counter) {
+    probed.summary = label + ": energy counter (nvmlDeviceGetTotalEnergyConsumption, mJ)";
+  } else {
+    probed.summary = label + ": power integrated over time (nvmlDeviceGetPowerUsage, mW); " +
+                     "no energy counter: " + energy_problem;
+  }
+
+  if (api.device_get_enforced_power_limit != nullptr) {
+    unsigned int limit_mw = 0;
+    if (api.device_get_enforced_power_limit(device, &limit_mw) == kNvmlSuccess) {
+      channel.max_power_w = static_cast<double>(limit_mw) * kMilli;
+    }
+  }
+  return probed;
+}
+
+}  // namespace
+
+NvmlSensor::NvmlSensor(std::unique_ptr<NvmlLibrary> library, std::vector<ChannelInfo> channels,
+                       std::vector<Gpu> gpus)
+    : library_(std::move(library)), channels_(std::move(channels)), gpus_(std::move(gpus)) {}
+
+void NvmlSensor::read(std::span<Reading> out) {
+  const NvmlApi& api = library_->api();
+  const std::size_t n = std::min(out.size(), gpus_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    Gpu& gpu = gpus_[i];
+    Reading& reading = out[i];
+    reading.raw = 0;
+    if (gpu.lost) {
+      reading.t_ns = monotonic_ns();
+      reading.half_width_ns = 0;
+      reading.status = Reading::Status::kLost;
+      continue;
+    }
+    NvmlReturn rc = kNvmlErrorUnknown;
+    std::uint64_t raw = 0;
+    const std::int64_t before = monotonic_ns();
+    if (gpu.energy_counter) {
+      unsigned long long mj = 0;
+      rc = api.device_get_total_energy_consumption(gpu.device, &mj);
+      raw = mj;
+    } else {
+      unsigned int mw = 0;
+      rc = api.device_get_power_usage(gpu.device, &mw);
+      raw = mw;
+    }
+    const std::int64_t after = monotonic_ns();
+    reading.half_width_ns = (after - before) / 2;
+    reading.t_ns = before + reading.half_width_ns;
+    if (rc == kNvmlSuccess) {
+      reading.raw = raw;
+      reading.status = Reading::Status::kOk;
+    } else if (is_lost(rc)) {
+      gpu.lost = true;
+      reading.status = Reading::Status::kLost;
+    } else {
+      reading.status = Reading::Status::kUnavailable;
+    }
+  }
+}
+
+ProbeOutcome probe_nvml(const ProbeContext& context) {
+  ProbeOutcome outcome;
+  const std::string path = resolve_nvml_library_path(context.nvml_library);
+  auto library = NvmlLibrary::create(path);
+  if (!library) {
+    const Error& error = library.error();
+    outcome.reports.push_back(make_report(status_for(error.kind), error.message, error.hint));
+    return outcome;
+  }
+
+  unsigned int count = 0;
+  const NvmlReturn rc = (*library)->api().device_get_count_v2(&count);
+  if (rc != kNvmlSuccess) {
+    outcome.reports.push_back(make_report(
+        ProbeReport::Status::kError,
+        "nvmlDeviceGetCount_v2 failed (" + path + "): " + (*library)->error_string(rc)));
+    return outcome;
+  }
+  if (count == 0) {
+    outcome.reports.push_back(make_report(ProbeReport::Status::kAbsent,
+                                          "no NVIDIA GPU (NVML " + path + " reports 0 devices)"));
+    return outcome;
+  }
+
+  std::vector<ChannelInfo> channels;
+  std::vector<NvmlSensor::Gpu> gpus;
+  for (unsigned int i = 0; i < count; ++i) {
+    auto probed = probe_gpu(**library, i);
+    if (!probed) {
+      outcome.reports.push_back(
+          make_report(ProbeReport::Status::kError, probed.error().message, probed.error().hint));
+      continue;
+    }
+    outcome.reports.push_back(make_report(ProbeReport::Status::kPresent, probed->summary));
+    channels.push_back(std::move(probed->channel));
+    gpus.push_back(probed->gpu);
+  }
+  if (!channels.empty()) {
+    outcome.sensors.push_back(
+        std::make_unique<NvmlSensor>(std::move(*library), std::move(channels), std::move(gpus)));
+  }
+  return outcome;
+}
+
+}  // namespace jt

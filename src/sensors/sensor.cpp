@@ -1,0 +1,57 @@
+#include "sensors/sensor.hpp"
+
+#include <array>
+#include <utility>
+
+namespace jt {
+
+namespace {
+constexpr std::array<std::pair<Domain, const char*>, 10> kDomainNames{{
+    {Domain::kPackage, "package"},
+    {Domain::kCore, "core"},
+    {Domain::kUncore, "uncore"},
+    {Domain::kDram, "dram"},
+    {Domain::kPsys, "psys"},
+    {Domain::kGpu, "gpu"},
+    {Domain::kGpuMemory, "gpu-memory"},
+    {Domain::kNode, "node"},
+    {Domain::kPsu, "psu"},
+    {Domain::kOther, "other"},
+}};
+}  // namespace
+
+const char* to_string(Domain domain) {
+  for (const auto& [d, name] : kDomainNames) {
+    if (d == domain) return name;
+  }
+  return "other";
+}
+
+std::optional<Domain> domain_from_string(std::string_view name) {
+  for (const auto& [d, n] : kDomainNames) {
+    if (name == n) return d;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(Quantity quantity) {
+  switch (quantity) {
+    case Quantity::kEnergyCounter: return "energy counter";
+    case Quantity::kInstantPower: return "instantaneous power";
+    case Quantity::kAveragePower: return "averaged power";
+  }
+  return "unknown";
+}
+
+const char* to_string(ProbeReport::Status status) {
+  switch (status) {
+    case ProbeReport::Status::kPresent: return "present";
+    case ProbeReport::Status::kAbsent: return "absent";
+    case ProbeReport::Status::kPermissionDenied: return "permission denied";
+    case ProbeReport::Status::kError: return "error";
+    case ProbeReport::Status::kNotUsed: return "not used";
+  }
+  return "unknown";
+}
+
+}  // namespace jt

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jt {
+
+// Which part of the node a channel measures. The report vocabulary (ARCHITECTURE §3).
+enum class Domain { kPackage, kCore, kUncore, kDram, kPsys, kGpu, kGpuMemory, kNode, kPsu, kOther };
+
+enum class Quantity {
+  kEnergyCounter,  // cumulative energy, differenced
+  kInstantPower,   // power at the read instant, integrated by the trapezoid rule
+  kAveragePower,   // power averaged by the device over its own window, integrated likewise
+};
+
+const char* to_string(Domain domain);
+const char* to_string(Quantity quantity);
+std::optional<Domain> domain_from_string(std::string_view name);
+
+struct ChannelInfo {
+  std::string id;      // stable, e.g. "powercap/intel-rapl:0", "nvml/GPU-<uuid>"
+  Domain domain = Domain::kOther;
+  int index = 0;       // socket number, GPU index, ...
+  std::string device;  // human name: "package-0", "NVIDIA H100 80GB HBM3", ...
+  Quantity quantity = Quantity::kEnergyCounter;
+  // Multiply a raw value by this to get joules (counters) or watts (power).
+  double scale = 1.0;
+  std::string raw_unit;  // unit of the raw value: "uJ", "mJ", "uW", "mW", "2^-14 J"
+  // Counters: the raw value wraps to 0 on reaching this modulus; 0 = never wraps (64-bit).
+  std::uint64_t wrap_modulus = 0;
+  double update_period_s = 0.0;  // how often the hardware refreshes the value; 0 = unknown
+  double max_power_w = 0.0;      // worst-case power, bounds the poll interval before a wrap
+  std::string provenance;        // path, library + UUID, URL
+  std::vector<std::string> contains;  // ids of channels whose energy is part of this one
+  std::string note;                   // a caveat that belongs next to the number
+};
+
+// One read of one channel. Timestamps bracket the read itself (ARCHITECTURE §3).
+struct Reading {
+  enum class Status : std::uint8_t {
+    kOk,
+    kSkipped,      // torn, empty or unparsable: skip and count, never a spike
+    kUnavailable,  // the read failed this time (I/O error, vanished file); may come back
+    kLost,         // the device is gone for the rest of the run
+  };
+  std::int64_t t_ns = 0;           // midpoint of the read, CLOCK_MONOTONIC
+  std::int64_t half_width_ns = 0;  // half the time the read took
+  std::uint64_t raw = 0;
+  Status status = Status::kUnavailable;
+};
+
+class Sensor {
+ public:
+  virtual ~Sensor() = default;
+  virtual std::string_view backend() const = 0;
+  virtual std::span<const ChannelInfo> channels() const = 0;
+  // Fills out[i] for channels()[i]. Must not throw; a failure is a Reading status.
+  virtual void read(std::span<Reading> out) = 0;
+};
+
+// Where a backend finds its hardware. Every root is injectable so tests run the real code path.
+struct ProbeContext {
+  std::filesystem::path sysfs_root = "/sys";
+  std::filesystem::path dev_root = "/dev";
+  std::string nvml_library;  // empty: JOULETRACE_NVML_LIBRARY, then "libnvidia-ml.so.1"
+  // Set by the registry once RAPL was found, so later backends can drop their duplicates.
+  bool rapl_found = false;
+};
+
+struct ProbeReport {
+  enum class Status { kPresent, kAbsent, kPermissionDenied, kError, kNotUsed };
+  std::string backend;
+  Status status = Status::kAbsent;
+  std::string detail;  // what was (not) found and why
+  std::string hint;    // how to fix it, when there is a fix
+};
+
+const char* to_string(ProbeReport::Status status);
+
+struct ProbeOutcome {
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  std::vector<ProbeReport> reports;
+};
+
+}  // namespace jt

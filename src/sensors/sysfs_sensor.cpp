@@ -1,0 +1,37 @@
+#include "sensors/sysfs_sensor.hpp"
+
+#include <cerrno>
+
+#include "core/clock.hpp"
+
+namespace jt {
+
+SysfsSensor::SysfsSensor(std::string_view backend, std::vector<ChannelInfo> channels,
+                         std::vector<OpenAttribute> attributes)
+    : backend_(backend), channels_(std::move(channels)), attributes_(std::move(attributes)) {}
+
+void SysfsSensor::read(std::span<Reading> out) {
+  for (std::size_t i = 0; i < attributes_.size() && i < out.size(); ++i) {
+    OpenAttribute& attr = attributes_[i];
+    const std::int64_t before = monotonic_ns();
+    OpenAttribute::Value value = attr.read_u64();
+    if (value.status == OpenAttribute::Status::kIoError &&
+        (value.err == ENODEV || value.err == ENOENT || value.err == ESTALE) && attr.reopen()) {
+      // The zone was re-created (CPU hot-plug re-registers powercap zones): follow the path.
+      value = attr.read_u64();
+    }
+    const std::int64_t after = monotonic_ns();
+    Reading& r = out[i];
+    r.t_ns = before + (after - before) / 2;
+    r.half_width_ns = (after - before) / 2;
+    r.raw = value.value;
+    switch (value.status) {
+      case OpenAttribute::Status::kOk: r.status = Reading::Status::kOk; break;
+      case OpenAttribute::Status::kEmpty:
+      case OpenAttribute::Status::kUnparsable: r.status = Reading::Status::kSkipped; break;
+      case OpenAttribute::Status::kIoError: r.status = Reading::Status::kUnavailable; break;
+    }
+  }
+}
+
+}  // namespace jt

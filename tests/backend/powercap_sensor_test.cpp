@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "sensors/backends.hpp"
+#include "support/test_support.hpp"
+
+namespace jt {
+namespace {
+
+using test::all_channels;
+
+const ChannelInfo* find(const std::vector<ChannelInfo>& channels, const std::string& id) {
+  return test::find_channel(channels, id);
+}
+
+const ProbeReport* find_report(const ProbeOutcome& outcome, ProbeReport::Status status) {
+  for (const auto& r : outcome.reports) {
+    if (r.status == status) return &r;
+  }
+  return nullptr;
+}
+
+TEST(Powercap, IntelTwoSocketServer) {
+  test::TempTree tree("sysfs/intel-2s");
+  const auto outcome = probe_powercap({.sysfs_root = tree.path()});
+  const auto channels = all_channels(outcome);
+  ASSERT_EQ(channels.size(), 6u);
+
+  const auto* pkg0 = find(channels, "powercap/intel-rapl:0");
+  ASSERT_NE(pkg0, nullptr);
+  EXPECT_EQ(pkg0->domain, Domain::kPackage);
+  EXPECT_EQ(pkg0->index, 0);
+  EXPECT_EQ(pkg0->device, "package-0");
+  EXPECT_EQ(pkg0->quantity, Quantity::kEnergyCounter);
+  EXPECT_EQ(pkg0->wrap_modulus, 262143328850ull + 1);
+  EXPECT_DOUBLE_EQ(pkg0->scale, 1e-6);
+  EXPECT_EQ(pkg0->contains, (std::vector<std::string>{"powercap/intel-rapl:0:0"}));
+
+  const auto* dram1 = find(channels, "powercap/intel-rapl:1:1");
+  ASSERT_NE(dram1, nullptr);
+  EXPECT_EQ(dram1->domain, Domain::kDram);
+  EXPECT_EQ(dram1->index, 1);
+  EXPECT_EQ(dram1->device, "package-1 dram");
+
+  const auto* core1 = find(channels, "powercap/intel-rapl:1:0");
+  ASSERT_NE(core1, nullptr);
+  EXPECT_EQ(core1->domain, Domain::kCore);
+
+  // The MMIO copy of package-0 must not be read: it would count the package twice.
+  for (const auto& c : channels) EXPECT_EQ(c.id.find("mmio"), std::string::npos) << c.id;
+  const auto* skipped = find_report(outcome, ProbeReport::Status::kNotUsed);
+  ASSERT_NE(skipped, nullptr);
+  EXPECT_NE(skipped->detail.find("intel-rapl-mmio:0"), std::string::npos);
+}
+
+TEST(Powercap, AmdEpycHasNoDramAndFlagsTheLeadCoreZone) {
+  test::TempTree tree("sysfs/amd-epyc");
+  const auto channels = all_channels(probe_powercap({.sysfs_root = tree.path()}));
+  ASSERT_EQ(channels.size(), 4u);
+  for (const auto& c : channels) EXPECT_NE(c.domain, Domain::kDram);
+  const auto* core = find(channels, "powercap/intel-rapl:0:0");
+  ASSERT_NE(core, nullptr);
+  EXPECT_NE(core->note.find("lead core"), std::string::npos);
+  EXPECT_EQ(find(channels, "powercap/intel-rapl:1")->index, 1);
+}
+
+TEST(Powercap, LaptopPsysContainsPackageAndDram) {
+  test::TempTree tree("sysfs/laptop-psys");
+  const auto channels = all_channels(probe_powercap({.sysfs_root = tree.path()}));
+  const auto* psys = find(channels, "powercap/intel-rapl:1");
+  ASSERT_NE(psys, nullptr);
+  EXPECT_EQ(psys->domain, Domain::kPsys);
+  EXPECT_EQ(psys->contains,
+            (std::vector<std::string>{"powercap/intel-rapl:0", "powercap/intel-rapl:0:2"}));
+  const auto* pkg = find(channels, "powercap/intel-rapl:0");
+  ASSERT_NE(pkg, nullptr);
+  EXPECT_EQ(pkg->contains,
+            (std::vector<std::string>{"powercap/intel-rapl:0:0", "powercap/intel-rapl:0:1"}));
+  EXPECT_EQ(find(channels, "powercap/intel-rapl:0:1")->domain, Domain::kUncore);
+}
+
+TEST(Powercap, ZoneSuffixesAreHexadecimalAndNamelessZonesAreReported) {
+  test::TempTree tree("sysfs/hex-zones");
+  const auto outcome = probe_powercap({.sysfs_root = tree.path()});
+  const auto channels = all_channels(outcome);
+  const auto* dram = find(channels, "powercap/intel-rapl:0:a");
+  ASSERT_NE(dram, nullptr);
+  EXPECT_EQ(dram->domain, Domain::kDram);  // from the name file, never from the number
+  const auto* core = find(channels, "powercap/intel-rapl:0:10");
+  ASSERT_NE(core, nullptr);
+  EXPECT_EQ(core->domain, Domain::kCore);
+  EXPECT_EQ(find(channels, "powercap/intel-rapl:0:b"), nullptr);
+  const auto* error = find_report(outcome, ProbeReport::Status::kError);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(error->detail.find("intel-rapl:0:b"), std::string::npos);
+}
+
+TEST(Powercap, AbsentOnAMachineWithoutRapl) {
+  test::TempTree tree("sysfs/no-sensors");
+  const auto outcome = probe_powercap({.sysfs_root = tree.path()});
+  EXPECT_TRUE(outcome.sensors.empty());
+  ASSERT_EQ(outcome.reports.size(), 1u);
+  EXPECT_EQ(outcome.reports[0].status, ProbeReport::Status::kAbsent);
+}
+
+TEST(Powercap, ReadsTheCountersAsTheyChange) {
+  test::TempTree tree("sysfs/intel-2s");
+  auto outcome = probe_powercap({.sysfs_root = tree.path()});
+  ASSERT_EQ(outcome.sensors.size(), 1u);
+  auto& sensor = *outcome.sensors[0];
+  std::vector<Reading> readings(sensor.channels().size());
+  sensor.read(readings);
+  for (const auto& r : readings) EXPECT_EQ(r.status, Reading::Status::kOk);
+  // Rewrite package-0 in place, as the kernel would show a new value.
+  {
+    FILE* f = std::fopen((tree / "class/powercap/intel-rapl:0/energy_uj").c_str(), "r+");
+    ASSERT_NE(f, nullptr);
+    std::fputs("99999999999\n", f);
+    std::fclose(f);
+  }
+  sensor.read(readings);
+  EXPECT_EQ(readings[0].raw, 99999999999u);
+  EXPECT_GT(readings[0].t_ns, 0);
+}
+
+TEST(Powercap, GarbageValueBecomesASkippedReading) {
+  test::TempTree tree("sysfs/intel-2s");
+  auto outcome = probe_powercap({.sysfs_root = tree.path()});
+  auto& sensor = *outcome.sensors[0];
+  std::vector<Reading> readings(sensor.channels().size());
+  test::write_file(tree / "class/powercap/intel-rapl:0/energy_uj", "");
+  sensor.read(readings);
+  EXPECT_EQ(readings[0].status, Reading::Status::kSkipped);
+}
+
+// Root reads a chmod-000 file anyway, so the permission check runs the probe as "nobody".
+TEST(Powercap, PermissionDeniedGivesTheHint) {
+  test::TempTree tree("sysfs/intel-2s");
+  tree.make_world_readable();
+  for (const char* zone : {"intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1", "intel-rapl:1",
+                           "intel-rapl:1:0", "intel-rapl:1:1"}) {
+    ::chmod((tree / (std::string("class/powercap/") + zone + "/energy_uj")).c_str(), 0);
+  }
+  if (::geteuid() != 0) {
+    const auto outcome = probe_powercap({.sysfs_root = tree.path()});
+    const auto* denied = find_report(outcome, ProbeReport::Status::kPermissionDenied);
+    ASSERT_NE(denied, nullptr);
+    EXPECT_NE(denied->hint.find("root"), std::string::npos);
+    return;
+  }
+  const auto result = test::run_process(
+      {test::jouletrace_binary(), "sensors", "--sysfs-root", tree.path().string(), "--dev-root",
+       (tree / "no-dev").string(), "--nvml-library", "/nonexistent/libnvidia-ml.so.1"},
+      {.run_as_uid = 65534});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("permission denied"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("CVE-2020-8694"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace jt

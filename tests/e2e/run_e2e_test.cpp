@@ -1,0 +1,265 @@
+// `jouletrace run` end to end: the real binary on fixture trees whose counters a live writer
+// advances at known power, so every energy can be checked against power x time.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "e2e/e2e_support.hpp"
+
+namespace jt {
+namespace {
+
+namespace fs = std::filesystem;
+using test::component;
+using test::read_json;
+
+constexpr double kTickS = 0.001;
+// Scheduling slack on a loaded 2-core CI machine: the writer or the first/last read may be
+// this late. The bound is still a few ms of energy, far below any real error.
+constexpr double kSlackS = 0.010;
+
+double bound_j(double watts) { return watts * (2 * kTickS + kSlackS) + 1e-6; }
+
+class LiveNode : public ::testing::Test {
+ protected:
+  void start_writer(std::vector<std::string> extra) {
+    std::vector<std::string> argv = {test::live_writer_binary(), "--tick-ms", "1",
+                                     "--duration-s", "60", "--ready-file",
+                                     (tree_ / "writer.ready").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    writer_ = std::make_unique<test::BackgroundProcess>(argv, fs::path{},
+                                                        tree_ / "writer.err");
+    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready")) << test::read_file(tree_ / "writer.err");
+  }
+  std::string zone(const std::string& name) const {
+    return (tree_ / ("class/powercap/" + name + "/energy_uj")).string();
+  }
+  void TearDown() override { writer_.reset(); }
+
+  test::TempTree tree_{"sysfs/intel-2s"};
+  std::unique_ptr<test::BackgroundProcess> writer_;
+};
+
+TEST_F(LiveNode, EnergyMatchesKnownPowerPerComponent) {
+  fs::remove_all(tree_ / "class/hwmon");  // no node meter: the total is the sum of parts
+  start_writer({"--channel", zone("intel-rapl:0") + ":50", "--channel", zone("intel-rapl:1") + ":30",
+                "--channel", zone("intel-rapl:0:1") + ":5", "--channel", zone("intel-rapl:1:1") + ":4",
+                "--channel", zone("intel-rapl:0:0") + ":20"});
+  auto args = test::jouletrace_args(tree_, "run");
+  for (const char* a : {"--output", "OUT", "--", "sleep", "1"}) args.push_back(a);
+  args[args.size() - 4] = (tree_ / "report.json").string();
+  const auto result = test::run_process(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(tree_ / "report.json");
+  const double t = report["duration_s"];
+  EXPECT_GT(t, 0.99);
+  const std::vector<std::pair<std::string, double>> expected = {
+      {"powercap/intel-rapl:0", 50}, {"powercap/intel-rapl:1", 30},
+      {"powercap/intel-rapl:0:1", 5}, {"powercap/intel-rapl:1:1", 4},
+      {"powercap/intel-rapl:0:0", 20}};
+  for (const auto& [id, watts] : expected) {
+    const auto* c = component(report, id);
+    ASSERT_NE(c, nullptr) << id;
+    EXPECT_NEAR(c->at("energy_j").get<double>(), watts * t, bound_j(watts)) << id;
+    EXPECT_EQ(c->at("method"), "counter");
+    EXPECT_GT(c->at("samples").get<int>(), 5);
+    EXPECT_NEAR(c->at("avg_power_w").get<double>(), watts, watts * 0.02) << id;
+  }
+  // Cores sit inside their package: the total is packages + DRAM, nothing twice.
+  EXPECT_NEAR(report["total_energy_j"].get<double>(), (50 + 30 + 5 + 4) * t, bound_j(89));
+  EXPECT_EQ(report["total_method"], "counter");
+  EXPECT_EQ(report["total_cover"].size(), 4u);
+  EXPECT_EQ(component(report, "powercap/intel-rapl:0:0")->at("in_total"), false);
+  EXPECT_NE(result.err.find("total:"), std::string::npos);
+}
+
+TEST_F(LiveNode, CounterWrapPastMaxEnergyRangeIsUnwrapped) {
+  fs::remove_all(tree_ / "class/hwmon");
+  // A 10 J range at 50 W wraps every 0.2 s; with 100 W worst case the poll must be <= 50 ms.
+  test::write_file(tree_ / "class/powercap/intel-rapl:0/max_energy_range_uj", "10000000\n");
+  test::write_file(tree_ / "class/powercap/intel-rapl:0/constraint_0_max_power_uw", "100000000\n");
+  test::write_file(tree_ / "class/powercap/intel-rapl:0/energy_uj", "9000000\n");
+  start_writer({"--channel", zone("intel-rapl:0") + ":50:10000000"});
+  auto args = test::jouletrace_args(tree_, "run");
+  const auto out = (tree_ / "wrap.json").string();
+  for (const auto& a : {std::string("--output"), out, std::string("--"), std::string("sleep"),
+                        std::string("1.5")}) {
+    args.push_back(a);
+  }
+  const auto result = test::run_process(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(out);
+  const double t = report["duration_s"];
+  const auto* pkg = component(report, "powercap/intel-rapl:0");
+  ASSERT_NE(pkg, nullptr);
+  EXPECT_GE(pkg->at("wraps").get<int>(), 6);
+  EXPECT_EQ(pkg->at("segments"), 1);
+  EXPECT_NEAR(pkg->at("energy_j").get<double>(), 50 * t, bound_j(50));
+  EXPECT_LE(report["interval_s"].get<double>(), 0.0501);
+  EXPECT_TRUE(report.contains("interval_note"));
+}
+
+TEST_F(LiveNode, TornEmptyAndGarbageReadsAreSkippedWithoutLosingEnergy) {
+  fs::remove_all(tree_ / "class/hwmon");
+  const std::string pkg = zone("intel-rapl:0");
+  start_writer({"--channel", pkg + ":50", "--glitch", pkg + ":0.2:empty:30", "--glitch",
+                pkg + ":0.5:garbage:30", "--glitch", pkg + ":0.8:torn:30"});
+  auto args = test::jouletrace_args(tree_, "run");
+  const auto out = (tree_ / "glitch.json").string();
+  for (const auto& a : {std::string("--interval"), std::string("5ms"), std::string("--output"),
+                        out, std::string("--"), std::string("sleep"), std::string("1.2")}) {
+    args.push_back(a);
+  }
+  const auto result = test::run_process(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(out);
+  const auto* c = component(report, "powercap/intel-rapl:0");
+  ASSERT_NE(c, nullptr);
+  EXPECT_GE(c->at("skipped_reads").get<int>(), 3);
+  EXPECT_EQ(c->at("segments"), 1);
+  EXPECT_NEAR(c->at("energy_j").get<double>(), 50 * report["duration_s"].get<double>(),
+              bound_j(50));
+  EXPECT_NE(result.err.find("skipped"), std::string::npos);
+}
+
+TEST_F(LiveNode, OneMillisecondIntervalWorks) {
+  fs::remove_all(tree_ / "class/hwmon");
+  start_writer({"--channel", zone("intel-rapl:0") + ":80"});
+  auto args = test::jouletrace_args(tree_, "run");
+  const auto out = (tree_ / "fast.json").string();
+  const auto csv = (tree_ / "fast.csv").string();
+  for (const auto& a : {std::string("--interval"), std::string("1ms"), std::string("--output"),
+                        out, std::string("--csv"), csv, std::string("--"), std::string("sleep"),
+                        std::string("0.5")}) {
+    args.push_back(a);
+  }
+  const auto result = test::run_process(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(out);
+  EXPECT_DOUBLE_EQ(report["interval_s"].get<double>(), 0.001);
+  EXPECT_GT(report["sampling_rounds"].get<int>(), 100);
+  const auto* c = component(report, "powercap/intel-rapl:0");
+  EXPECT_NEAR(c->at("energy_j").get<double>(), 80 * report["duration_s"].get<double>(),
+              bound_j(80));
+  const std::string series = test::read_file(csv);
+  EXPECT_EQ(series.rfind("time_s,component,domain,method,energy_j,power_w\n", 0), 0u);
+  EXPECT_NE(series.find(",powercap/intel-rapl:0,package,counter,"), std::string::npos);
+}
+
+TEST_F(LiveNode, NodeMeterBecomesTheTotal) {
+  start_writer({"--channel", zone("intel-rapl:0") + ":50"});
+  auto args = test::jouletrace_args(tree_, "run");
+  const auto out = (tree_ / "node.json").string();
+  for (const auto& a : {std::string("--output"), out, std::string("--"), std::string("sleep"),
+                        std::string("0.5")}) {
+    args.push_back(a);
+  }
+  const auto result = test::run_process(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(out);
+  ASSERT_EQ(report["total_cover"].size(), 1u);
+  EXPECT_EQ(report["total_cover"][0], "hwmon/power_meter/power1");
+  EXPECT_EQ(report["total_method"], "power-integrated");
+  const double watts = 412.0;  // the fixture's power1_average
+  EXPECT_NEAR(report["total_energy_j"].get<double>(), watts * report["duration_s"].get<double>(),
+              bound_j(watts));
+}
+
+class RunProcess : public ::testing::Test {
+ protected:
+  test::TempTree tree_{"sysfs/no-sensors"};
+  std::vector<std::string> args(std::vector<std::string> tail) {
+    auto a = test::jouletrace_args(tree_, "run");
+    a.push_back("--output");
+    a.push_back((tree_ / "r.json").string());
+    a.push_back("--");
+    a.insert(a.end(), tail.begin(), tail.end());
+    return a;
+  }
+};
+
+TEST_F(RunProcess, ExitCodeIsTheCommands) {
+  const auto result = test::run_process(args({"/bin/sh", "-c", "exit 3"}));
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(read_json(tree_ / "r.json")["exit_code"], 3);
+}
+
+TEST_F(RunProcess, KilledCommandGives128PlusSignalAndAReport) {
+  const auto result = test::run_process(args({"/bin/sh", "-c", "kill -KILL $$"}));
+  EXPECT_EQ(result.exit_code, 128 + SIGKILL);
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_EQ(report["signal"], SIGKILL);
+  EXPECT_EQ(report["exit_code"], 128 + SIGKILL);
+  EXPECT_NE(result.err.find("killed by signal 9"), std::string::npos);
+}
+
+TEST_F(RunProcess, MissingCommandIs127WithAReport) {
+  const auto result = test::run_process(args({"no-such-command-jouletrace"}));
+  EXPECT_EQ(result.exit_code, 127);
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_TRUE(report.contains("launch_error"));
+  EXPECT_NE(result.err.find("could not start"), std::string::npos);
+}
+
+TEST_F(RunProcess, ArgumentsAfterTheCommandAreTheCommands) {
+  const auto result = test::run_process(args({"/bin/echo", "--output", "-q", "x y"}));
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "--output -q x y\n");
+}
+
+TEST_F(RunProcess, SigtermToJouletraceIsForwardedAndTheReportWritten) {
+  test::BackgroundProcess run(args({"/bin/sleep", "30"}), tree_ / "out", tree_ / "err");
+  ::usleep(300'000);
+  run.signal(SIGTERM);
+  EXPECT_EQ(run.wait(10.0), 128 + SIGTERM);
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_EQ(report["signal"], SIGTERM);
+  EXPECT_LT(report["duration_s"].get<double>(), 10.0);
+}
+
+TEST_F(RunProcess, WithoutSensorsTheCpuIsEstimatedAndLabelledModel) {
+  const auto result = test::run_process(
+      args({"/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_EQ(report["total_method"], "model");
+  const auto* model = component(report, "model/cpu");
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(model->at("method"), "model");
+  const double cpu_s = report["cpu_model"]["cpu_time_s"];
+  EXPECT_GT(cpu_s, 0.05);
+  EXPECT_NEAR(model->at("energy_j").get<double>(), cpu_s * 7.0, 1e-9);
+  // Each missing sensor is named with its reason.
+  for (const char* backend : {"powercap", "msr", "nvml"}) {
+    EXPECT_NE(result.err.find(std::string(backend) + ":"), std::string::npos) << backend;
+  }
+  EXPECT_NE(result.err.find("model"), std::string::npos);
+}
+
+TEST_F(RunProcess, UnwritableOutputIsReportedAndTheExitCodeKept) {
+  auto a = test::jouletrace_args(tree_, "run");
+  for (const char* s : {"--output", "/nonexistent-dir/r.json", "--", "/bin/sh", "-c", "exit 4"}) {
+    a.push_back(s);
+  }
+  const auto result = test::run_process(a);
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_NE(result.err.find("could not write the JSON report"), std::string::npos) << result.err;
+  const auto pos = result.err.find("saved to ");
+  ASSERT_NE(pos, std::string::npos) << result.err;
+  const std::string rescued = result.err.substr(pos + 9, result.err.find(" instead", pos) - pos - 9);
+  EXPECT_EQ(read_json(rescued)["exit_code"], 4);
+  fs::remove(rescued);
+}
+
+TEST_F(RunProcess, BadIntervalIsRejected) {
+  auto a = test::jouletrace_args(tree_, "run");
+  for (const char* s : {"--interval", "fast", "--", "/bin/true"}) a.push_back(s);
+  const auto result = test::run_process(a);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("--interval"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace jt
