@@ -1,6 +1,7 @@
 #include "child_process.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -16,6 +17,13 @@ namespace {
 
 std::atomic<pid_t> g_child_pid{-1};
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+sigset_t forwarded_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwardedSignals) sigaddset(&set, sig);
+  return set;
+}
 
 void forward_signal(int sig, siginfo_t* info, void* /*context*/) {
   const pid_t child = g_child_pid.load();
@@ -33,6 +41,11 @@ double seconds(const timeval& tv) {
 
 }  // namespace
 
+void ChildProcess::block_forwarded_signals() {
+  const sigset_t set = forwarded_set();
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& command,
                                                 std::string* error) {
   // The child reports a failed exec through this pipe; a successful exec closes it (CLOEXEC).
@@ -45,24 +58,33 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
   for (const auto& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
+  // Signals stay blocked from here until the child's pid is known, so none arrives while
+  // there is nobody to forward it to; they are delivered, not lost, when unblocked.
+  const sigset_t set = forwarded_set();
+  sigset_t previous;
+  ::pthread_sigmask(SIG_BLOCK, &set, &previous);
   struct sigaction action{};
   action.sa_sigaction = forward_signal;
   action.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&action.sa_mask);
   for (int sig : kForwardedSignals) ::sigaction(sig, &action, nullptr);
+  // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child before we can.
+  struct sigaction default_action{};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  ::sigaction(SIGCHLD, &default_action, nullptr);
 
   const pid_t pid = ::fork();
   if (pid < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
+    ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     return std::nullopt;
   }
   if (pid == 0) {
-    struct sigaction dfl{};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    for (int sig : kForwardedSignals) ::sigaction(sig, &dfl, nullptr);
+    for (int sig : kForwardedSignals) ::sigaction(sig, &default_action, nullptr);
+    ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     ::close(pipe_fds[0]);
     ::execvp(argv[0], argv.data());
     const int err = errno;
@@ -71,6 +93,7 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
   }
   g_child_pid.store(pid);
   ::close(pipe_fds[1]);
+  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   return ChildProcess(pid, pipe_fds[0]);
 }
 
@@ -84,12 +107,26 @@ ChildExit ChildProcess::wait() {
   ::close(exec_error_fd_);
   if (n == static_cast<ssize_t>(sizeof exec_errno)) result.launch_error = std::strerror(exec_errno);
 
+  // Wait without reaping first: while the child is a zombie its pid cannot be reused, so a
+  // signal forwarded in the meantime cannot hit an unrelated process.
+  siginfo_t info{};
+  int rc;
+  do {
+    rc = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT);
+  } while (rc < 0 && errno == EINTR);
+  g_child_pid.store(-1);
   int status = 0;
   pid_t waited;
   do {
     waited = ::waitpid(pid_, &status, 0);
   } while (waited < 0 && errno == EINTR);
-  g_child_pid.store(-1);
+  if (waited < 0) {
+    result.exit_code = 255;
+    if (result.launch_error.empty()) {
+      result.launch_error = std::string("lost track of the command: ") + std::strerror(errno);
+    }
+    return result;
+  }
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) {
     result.signal = WTERMSIG(status);

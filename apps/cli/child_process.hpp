@@ -17,9 +17,13 @@ struct ChildExit {
 
 // Starts the command with the signals that should reach it (SIGINT, SIGTERM, SIGHUP, SIGQUIT,
 // SIGUSR1, SIGUSR2) forwarded while it runs. A signal the terminal sent to the whole
-// foreground process group already reached the child and is not sent twice.
+// foreground process group already reached the child and is not sent twice. One that a process
+// sent to the whole group with kill(-pgid) reaches the child twice.
 class ChildProcess {
  public:
+  // Call before starting any thread: threads created afterwards keep the forwarded signals
+  // blocked, so they reach the thread that forwards them.
+  static void block_forwarded_signals();
   static std::optional<ChildProcess> spawn(const std::vector<std::string>& command,
                                            std::string* error);
   ChildExit wait();

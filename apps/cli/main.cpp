@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -22,7 +23,18 @@ void add_probe_options(CLI::App* app, jt::ProbeContext& probe, std::string& sysf
 
 }  // namespace
 
+int run_main(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "jouletrace: internal error: {}\n", e.what());
+    return 70;  // EX_SOFTWARE
+  }
+}
+
+int run_main(int argc, char** argv) {
   CLI::App app{"jouletrace: measure the energy a command uses, per component of the node"};
   app.set_version_flag("--version", std::string("jouletrace ") + JOULETRACE_VERSION);
   app.require_subcommand(1);
@@ -74,7 +86,7 @@ int main(int argc, char** argv) {
     for (const auto& extra : run->remaining()) run_options.command.push_back(extra);
     run_options.command.insert(run_options.command.end(), command.begin(), command.end());
     const auto interval = jt::cli::parse_interval_s(interval_text);
-    if (!interval || *interval < 1e-4 || *interval > 3600.0) {
+    if (!interval || !std::isfinite(*interval) || *interval < 1e-4 || *interval > 3600.0) {
       fmt::print(stderr, "jouletrace: --interval '{}' must be between 100us and 1h, e.g. 100ms\n",
                  interval_text);
       return 2;

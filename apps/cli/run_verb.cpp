@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -78,6 +79,7 @@ int run_verb(const RunOptions& options) {
 
   sampler.sample_once();
   const std::int64_t start_ns = monotonic_ns();
+  ChildProcess::block_forwarded_signals();
   sampler.start();
   std::string spawn_error;
   auto child = ChildProcess::spawn(options.command, &spawn_error);
@@ -91,6 +93,7 @@ int run_verb(const RunOptions& options) {
   const std::int64_t end_ns = monotonic_ns();
   sampler.stop();
   sampler.sample_once();
+  sampler.finish();
 
   std::optional<CpuModel> cpu_model;
   if (need_cpu_model) {
@@ -115,17 +118,30 @@ int run_verb(const RunOptions& options) {
   report.interval_note = sampler.interval_note();
   report.rounds = sampler.rounds();
   report.late_rounds = sampler.late_rounds();
+  if (rusage self{}; ::getrusage(RUSAGE_SELF, &self) == 0) {
+    report.self_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+                        static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1e-6;
+  }
   report.window = summarise_run(sampler, start_ns, end_ns, cpu_model);
 
-  if (!options.output_json.empty()) {
-    write_or_rescue(options.output_json, to_json(report).dump(2) + "\n", "JSON report");
+  // Whatever goes wrong while reporting, the command's exit code is what jouletrace returns.
+  try {
+    if (!options.output_json.empty()) {
+      // A command line or a device name need not be UTF-8; replace what JSON cannot carry.
+      write_or_rescue(options.output_json,
+                      to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                          "\n",
+                      "JSON report");
+    }
+    if (!options.output_csv.empty()) {
+      write_or_rescue(options.output_csv,
+                      format_timeline_csv(sampler.channels(), sampler.series(), start_ns),
+                      "CSV time series");
+    }
+    if (!options.quiet) fmt::print(stderr, "{}", format_summary(report));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "jouletrace: could not report the run: {}\n", e.what());
   }
-  if (!options.output_csv.empty()) {
-    write_or_rescue(options.output_csv,
-                    format_timeline_csv(sampler.channels(), sampler.series(), start_ns),
-                    "CSV time series");
-  }
-  if (!options.quiet) fmt::print(stderr, "{}", format_summary(report));
   return exit.exit_code;
 }
 

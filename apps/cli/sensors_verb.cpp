@@ -37,7 +37,8 @@ int sensors_verb(const SensorsOptions& options) {
                          {"detail", r.detail},
                          {"hint", r.hint}});
     }
-    fmt::print("{}\n", nlohmann::json{{"channels", channels}, {"probes", reports}}.dump(2));
+    fmt::print("{}\n", nlohmann::json{{"channels", channels}, {"probes", reports}}.dump(
+                           2, ' ', false, nlohmann::json::error_handler_t::replace));
     return 0;
   }
 

@@ -19,6 +19,10 @@ const char* to_string(Method method) {
   return "unknown";
 }
 
+namespace {
+bool usable(const ChannelStats& stats) { return stats.samples >= 2; }
+}  // namespace
+
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
   return std::any_of(channels.begin(), channels.end(), [](const ChannelInfo& c) {
     return c.domain == Domain::kPackage || c.domain == Domain::kPsys ||
@@ -27,16 +31,20 @@ bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
 }
 
 std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& components) {
+  // A channel with no usable reading has no energy to add; counting it would be a silent zero.
+  auto measured = [](const ComponentResult& c) {
+    return c.method == Method::kModel || c.samples >= 2;
+  };
   std::vector<std::size_t> cover;
   for (std::size_t i = 0; i < components.size(); ++i) {
-    if (components[i].domain == Domain::kNode) {
+    if (components[i].domain == Domain::kNode && measured(components[i])) {
       cover.push_back(i);
       return cover;  // one whole-node meter covers everything; a second would double it
     }
   }
   for (std::size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];
-    if (c.domain == Domain::kOther || !c.contained_in.empty()) continue;
+    if (c.domain == Domain::kOther || !c.contained_in.empty() || !measured(c)) continue;
     cover.push_back(i);
   }
   return cover;
@@ -48,15 +56,19 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
   result.duration_s = ns_to_s(end_ns - start_ns);
   const auto& channels = sampler.channels();
 
-  // The smallest container is the informative one: a core is in its package, not in psys.
+  // A container that measured nothing cannot stand for what it contains: its parts count
+  // themselves. The smallest container is the informative one: a core is in its package, not
+  // in psys.
   std::map<std::string, std::string> container_of;
-  for (const auto& info : channels) {
-    if (info.domain == Domain::kPsys || info.domain == Domain::kNode) continue;
-    for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      const ChannelInfo& info = channels[i];
+      const bool wide = info.domain == Domain::kPsys || info.domain == Domain::kNode;
+      if ((pass == 0) == wide || !usable(sampler.stats(i))) continue;
+      for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
+    }
   }
-  for (const auto& info : channels) {
-    for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
-  }
+  const double slack_s = 2.0 * sampler.interval_s() + 0.05;
 
   for (std::size_t i = 0; i < channels.size(); ++i) {
     const ChannelInfo& info = channels[i];
@@ -104,6 +116,26 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
           "{}: counter reset or outage {} time(s); {:.3f} s not measured", info.id,
           stats.segments - 1, stats.gap_s));
     }
+    if (usable(stats) && !stats.lost) {
+      const double late_start_s = ns_to_s(stats.first_t_ns - start_ns);
+      const double early_end_s = ns_to_s(end_ns - stats.last_t_ns);
+      if (late_start_s > slack_s + info.update_period_s ||
+          early_end_s > slack_s + info.update_period_s) {
+        result.warnings.push_back(fmt::format(
+            "{}: readings cover {:.3f} s of the {:.3f} s run (first {:.3f} s after the start, last "
+            "{:.3f} s before the end); energy outside them is not counted",
+            info.id, c.covered_s, result.duration_s, std::max(0.0, late_start_s),
+            std::max(0.0, early_end_s)));
+      }
+    }
+    if (stats.unavailable > 0) {
+      result.warnings.push_back(
+          fmt::format("{}: {} read(s) failed", info.id, stats.unavailable));
+    }
+    if (stats.unresolved_at_end) {
+      result.warnings.push_back(fmt::format(
+          "{}: the last reading could not be confirmed and was left out", info.id));
+    }
     if (stats.skipped > 0) {
       result.warnings.push_back(fmt::format(
           "{}: {} torn, empty or implausible reading(s) skipped", info.id, stats.skipped));
@@ -127,12 +159,7 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     result.cpu_model = cpu_model;
   }
 
-  std::vector<std::size_t> cover = total_cover(result.components);
-  // A channel with no usable reading has no energy to add; leaving it in would be a silent zero.
-  std::erase_if(cover, [&](std::size_t i) {
-    const auto& c = result.components[i];
-    return c.method != Method::kModel && c.samples < 2;
-  });
+  const std::vector<std::size_t> cover = total_cover(result.components);
   if (cover.size() == 1 && result.components[cover[0]].domain == Domain::kNode) {
     const std::string node_id = result.components[cover[0]].id;
     for (auto& c : result.components) {

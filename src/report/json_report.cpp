@@ -59,6 +59,7 @@ nlohmann::json to_json(const RunReport& report) {
       {"requested_interval_s", report.requested_interval_s},
       {"sampling_rounds", report.rounds},
       {"late_rounds", report.late_rounds},
+      {"jouletrace_cpu_s", report.self_cpu_s},
       {"total_energy_j", finite(report.window.total_energy_j)},
       {"total_method", report.window.total_method},
       {"total_cover", report.window.total_cover},

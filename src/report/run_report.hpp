@@ -29,6 +29,7 @@ struct RunReport {
   std::string interval_note;
   std::uint64_t rounds = 0;
   std::uint64_t late_rounds = 0;
+  double self_cpu_s = 0.0;  // CPU time jouletrace itself used: its overhead, measured
   std::vector<ProbeReport> sensors;
   WindowResult window;
 };

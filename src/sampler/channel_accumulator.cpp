@@ -24,7 +24,12 @@ ChannelAccumulator::ChannelAccumulator(const ChannelInfo& info, Options options)
       plausible_power_w_(info.max_power_w > 0.0 ? info.max_power_w * kPlausibleHeadroom
                                                 : kDefaultPlausiblePowerW),
       options_(options),
-      reset_doubt_ns_(static_cast<std::int64_t>(std::max(1.0, 10.0 * info.update_period_s) * 1e9)) {}
+      reset_doubt_ns_(static_cast<std::int64_t>(std::max(1.0, 10.0 * info.update_period_s) * 1e9)) {
+  if (modulus_ > 0 && info.max_power_w > 0.0) {
+    wrap_time_ns_ = static_cast<std::int64_t>(static_cast<double>(modulus_) * scale_ /
+                                              info.max_power_w * kNsPerS);
+  }
+}
 
 bool ChannelAccumulator::update(const Reading& r) {
   switch (r.status) {
@@ -82,40 +87,48 @@ bool ChannelAccumulator::update_counter(const Reading& r) {
     return true;
   }
 
+  const std::int64_t dt_ns = r.t_ns - prev_t_ns_;
+  const std::int64_t since_last_seen_ns = r.t_ns - (have_pending_ ? pending_t_ns_ : prev_t_ns_);
+  if (wrap_time_ns_ > 0 && since_last_seen_ns > wrap_time_ns_) {
+    // Longer than the counter needs to wrap at full power (a stalled or suspended machine):
+    // how many wraps happened is unknowable, so the time is a gap, not a guess.
+    if (have_pending_) stats_.skipped += pending_count_;
+    have_pending_ = false;
+    before_reset_.active = false;
+    ++stats_.segments;
+    stats_.gap_s += static_cast<double>(dt_ns) / kNsPerS;
+    prev_raw_ = r.raw;
+    accept(r.t_ns, 0.0);
+    return true;
+  }
+
   bool wrapped = false;
-  const double step_j = counter_step_j(prev_raw_, r.raw, r.t_ns - prev_t_ns_, &wrapped);
-  if (step_j < 0.0 && revert_false_reset(r)) return true;
-  if (step_j >= 0.0) {
+  const double step_j = counter_step_j(prev_raw_, r.raw, dt_ns, &wrapped);
+  if (step_j >= 0.0 && !wrapped) {
     if (have_pending_) {
       // The held-back readings were the odd ones out: the counter carried on from before them.
       have_pending_ = false;
       stats_.skipped += pending_count_;
     }
-    if (wrapped) ++stats_.wraps;
     prev_raw_ = r.raw;
     accept(r.t_ns, step_j);
     return true;
   }
+  if (step_j < 0.0 && revert_false_reset(r)) return true;
 
+  // A wrap, an impossible step or a decrease: a torn read can look like any of them, so the
+  // reading waits until the next one shows where the counter really is.
   if (have_pending_) {
     if (r.raw == pending_raw_) {
-      // A torn or stuck value can repeat; only a counter that moves on confirms a reset.
+      // A torn or stuck value can repeat; only a counter that moves on confirms anything.
       ++pending_count_;
       return false;
     }
     bool pending_wrapped = false;
     const double from_pending_j =
         counter_step_j(pending_raw_, r.raw, r.t_ns - pending_t_ns_, &pending_wrapped);
-    if (from_pending_j >= 0.0) {
-      // Two readings agree on a new baseline: the counter was reset (driver reload, hot-plug).
-      // The energy between the last good reading and the reset is unknown and stays out.
-      have_pending_ = false;
-      before_reset_ = {true,           prev_raw_,      prev_t_ns_,     stats_.energy_j,
-                       stats_.gap_s,   stats_.samples, r.t_ns + reset_doubt_ns_};
-      ++stats_.segments;
-      stats_.gap_s += static_cast<double>(pending_t_ns_ - prev_t_ns_) / kNsPerS;
-      if (pending_wrapped) ++stats_.wraps;
-      prev_t_ns_ = pending_t_ns_;
+    if (from_pending_j >= 0.0 && !pending_wrapped) {
+      confirm_pending();
       prev_raw_ = r.raw;
       accept(r.t_ns, from_pending_j);
       return true;
@@ -127,6 +140,44 @@ bool ChannelAccumulator::update_counter(const Reading& r) {
   pending_t_ns_ = r.t_ns;
   pending_count_ = 1;
   return false;
+}
+
+void ChannelAccumulator::confirm_pending() {
+  have_pending_ = false;
+  bool wrapped = false;
+  const double through_j =
+      counter_step_j(prev_raw_, pending_raw_, pending_t_ns_ - prev_t_ns_, &wrapped);
+  if (through_j >= 0.0 && wrapped) {
+    ++stats_.wraps;
+    prev_raw_ = pending_raw_;
+    accept(pending_t_ns_, through_j);
+    return;
+  }
+  // The counter went on from a new base: it was reset (driver reload, hot-plug). The energy
+  // between the last good reading and the reset is unknown and stays out.
+  before_reset_ = {true,         prev_raw_,      prev_t_ns_, stats_.energy_j,
+                   stats_.gap_s, stats_.samples, pending_t_ns_ + reset_doubt_ns_};
+  ++stats_.segments;
+  stats_.gap_s += static_cast<double>(pending_t_ns_ - prev_t_ns_) / kNsPerS;
+  prev_t_ns_ = pending_t_ns_;
+  prev_raw_ = pending_raw_;
+}
+
+void ChannelAccumulator::finish() {
+  if (!have_pending_) return;
+  have_pending_ = false;
+  bool wrapped = false;
+  const double through_j =
+      counter_step_j(prev_raw_, pending_raw_, pending_t_ns_ - prev_t_ns_, &wrapped);
+  if (through_j >= 0.0 && wrapped) {
+    // Nothing came after it to confirm; a plausible wrap is far likelier than a torn read.
+    ++stats_.wraps;
+    prev_raw_ = pending_raw_;
+    accept(pending_t_ns_, through_j);
+    return;
+  }
+  stats_.skipped += pending_count_;
+  stats_.unresolved_at_end = true;
 }
 
 bool ChannelAccumulator::revert_false_reset(const Reading& r) {

@@ -19,6 +19,8 @@ struct ChannelStats {
   std::int64_t last_t_ns = 0;
   bool lost = false;
   std::int64_t lost_at_ns = 0;
+  // The last reading was held back and nothing after it said whether it was real.
+  bool unresolved_at_end = false;
 };
 
 // Turns a channel's raw readings into energy, applying the rules of ARCHITECTURE §4.3:
@@ -39,6 +41,9 @@ class ChannelAccumulator {
 
   // Returns true when the reading was used; energy_j() is then the cumulative energy at r.t_ns.
   bool update(const Reading& r);
+  // Settles a reading still held back after the last one: a plausible wrap is taken, anything
+  // else is counted as skipped.
+  void finish();
 
   double energy_j() const { return stats_.energy_j; }
   const ChannelStats& stats() const { return stats_; }
@@ -52,6 +57,8 @@ class ChannelAccumulator {
   // cannot be a plausible advance of the counter over dt_ns.
   double counter_step_j(std::uint64_t from, std::uint64_t to, std::int64_t dt_ns,
                         bool* wrapped) const;
+  // The held-back reading was real: a wrap when the step to it is one, else a reset.
+  void confirm_pending();
   // Undoes a reset that the counter itself disproves by carrying on from before it.
   bool revert_false_reset(const Reading& r);
   void accept(std::int64_t t_ns, double step_j);
@@ -77,6 +84,8 @@ class ChannelAccumulator {
 
   // A reset stays in doubt this long: torn values can mimic a restarting counter for a while.
   std::int64_t reset_doubt_ns_ = 0;
+  // Time the counter needs to wrap at the channel's worst-case power; 0 when unknown.
+  std::int64_t wrap_time_ns_ = 0;
   struct BeforeReset {
     bool active = false;
     std::uint64_t raw = 0;

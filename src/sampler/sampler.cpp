@@ -30,6 +30,12 @@ Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, SamplerOptions op
     }
   }
 
+  constexpr double kShortestIntervalS = 1e-4;
+  if (interval_s_ < kShortestIntervalS) {
+    interval_s_ = kShortestIntervalS;
+    interval_note_ += "; held at 100 us, the shortest interval: wraps may be missed";
+  }
+
   ChannelAccumulator::Options acc_options;
   acc_options.max_bridge_s = std::max(5.0, 20.0 * interval_s_);
   acc_options.peak_window_s = std::max(0.1, interval_s_);
@@ -68,6 +74,16 @@ void Sampler::sample_once() {
     }
   }
   ++rounds_;
+}
+
+void Sampler::finish() {
+  for (std::size_t c = 0; c < channels_.size(); ++c) {
+    const std::uint64_t samples = accumulators_[c].stats().samples;
+    accumulators_[c].finish();
+    if (accumulators_[c].stats().samples == samples) continue;
+    series_[c].t_ns.push_back(accumulators_[c].stats().last_t_ns);
+    series_[c].energy_j.push_back(accumulators_[c].energy_j());
+  }
 }
 
 void Sampler::start() {

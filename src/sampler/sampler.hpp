@@ -47,6 +47,8 @@ class Sampler {
   void sample_once();
   void start();
   void stop();
+  // After the last round: settles readings still held back (see ChannelAccumulator::finish).
+  void finish();
 
   // Valid after stop() (or when the thread never ran).
   const std::vector<ChannelSeries>& series() const { return series_; }

@@ -49,8 +49,14 @@ TEST(Hwmon, AmdEnergyDuplicatesAreDroppedWhenRaplWasFound) {
   test::write_file(tree / "class/hwmon/hwmon0/name", "amd_energy\n");
   test::write_file(tree / "class/hwmon/hwmon0/energy1_input", "1000\n");
   test::write_file(tree / "class/hwmon/hwmon0/energy1_label", "Esocket0\n");
+  test::write_file(tree / "class/hwmon/hwmon0/energy2_input", "400\n");
+  test::write_file(tree / "class/hwmon/hwmon0/energy2_label", "Ecore000\n");
   EXPECT_TRUE(probe_hwmon({.sysfs_root = tree.path(), .rapl_found = true}).sensors.empty());
-  EXPECT_EQ(probe_hwmon({.sysfs_root = tree.path(), .rapl_found = false}).sensors.size(), 1u);
+  // Without RAPL the socket counter is read, and the per-core one, which is inside it, is not.
+  const auto channels = all_channels(probe_hwmon({.sysfs_root = tree.path(), .rapl_found = false}));
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_EQ(channels[0].domain, Domain::kPackage);
+  EXPECT_NE(channels[0].device.find("Esocket0"), std::string::npos);
 }
 
 }  // namespace

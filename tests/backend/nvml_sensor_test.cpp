@@ -182,7 +182,7 @@ TEST(NvmlSensor, TwoGpusOneWithoutEnergyCounter) {
   EXPECT_EQ(b.id, "nvml/GPU-2222");
   EXPECT_EQ(b.index, 1);
   EXPECT_EQ(b.device, "FakeGPU-B");
-  EXPECT_EQ(b.quantity, Quantity::kAveragePower);
+  EXPECT_EQ(b.quantity, Quantity::kInstantPower);
   EXPECT_DOUBLE_EQ(b.scale, 1e-3);
   EXPECT_EQ(b.raw_unit, "mW");
   EXPECT_DOUBLE_EQ(b.update_period_s, 1.0);
@@ -332,11 +332,12 @@ TEST(NvmlSensor, NoEnergySymbolDegradesToPower) {
       << outcome.reports[0].detail;
   const auto& channel = outcome.sensors[0]->channels()[0];
   EXPECT_EQ(channel.id, "nvml/GPU-1111");
-  EXPECT_EQ(channel.quantity, Quantity::kAveragePower);
+  EXPECT_EQ(channel.quantity, Quantity::kInstantPower);
   EXPECT_EQ(channel.raw_unit, "mW");
   EXPECT_DOUBLE_EQ(channel.max_power_w, 250.0);
   EXPECT_EQ(channel.note,
-            "no energy counter: NVML power (1-s average on Ampere and newer) integrated over time");
+            "no energy counter: NVML power (instantaneous before Ampere, a 1-s average after) "
+            "integrated over time");
   const auto reading = read_all(*outcome.sensors[0])[0];
   ASSERT_EQ(reading.status, Reading::Status::kOk);
   EXPECT_EQ(reading.raw, 90'000u);

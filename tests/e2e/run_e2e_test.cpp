@@ -210,8 +210,10 @@ TEST_F(RunProcess, ArgumentsAfterTheCommandAreTheCommands) {
 }
 
 TEST_F(RunProcess, SigtermToJouletraceIsForwardedAndTheReportWritten) {
-  test::BackgroundProcess run(args({"/bin/sleep", "30"}), tree_ / "out", tree_ / "err");
-  ::usleep(300'000);
+  const std::string marker = (tree_ / "started").string();
+  test::BackgroundProcess run(args({"/bin/sh", "-c", "touch " + marker + "; exec sleep 30"}),
+                              tree_ / "out", tree_ / "err");
+  ASSERT_TRUE(test::wait_for_file(marker));
   run.signal(SIGTERM);
   EXPECT_EQ(run.wait(10.0), 128 + SIGTERM);
   const auto report = read_json(tree_ / "r.json");
@@ -253,12 +255,31 @@ TEST_F(RunProcess, UnwritableOutputIsReportedAndTheExitCodeKept) {
   fs::remove(rescued);
 }
 
+TEST_F(RunProcess, SigintToJouletraceIsForwardedLikeAUserSendsIt) {
+  const std::string marker = (tree_ / "started").string();
+  test::BackgroundProcess run(args({"/bin/sh", "-c", "touch " + marker + "; exec sleep 30"}),
+                              tree_ / "out", tree_ / "err");
+  ASSERT_TRUE(test::wait_for_file(marker));
+  run.signal(SIGINT);
+  EXPECT_EQ(run.wait(10.0), 128 + SIGINT);
+  EXPECT_EQ(read_json(tree_ / "r.json")["signal"], SIGINT);
+}
+
+TEST_F(RunProcess, CommandLineThatIsNotUtf8StillGivesAReport) {
+  const auto result = test::run_process(args({"/bin/echo", "caf\xe9"}));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_EQ(report["command"][0], "/bin/echo");
+}
+
 TEST_F(RunProcess, BadIntervalIsRejected) {
   auto a = test::jouletrace_args(tree_, "run");
   for (const char* s : {"--interval", "fast", "--", "/bin/true"}) a.push_back(s);
   const auto result = test::run_process(a);
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("--interval"), std::string::npos);
+  a[a.size() - 3] = "nan";
+  EXPECT_EQ(test::run_process(a).exit_code, 2);
 }
 
 }  // namespace

@@ -36,10 +36,58 @@ TEST(ChannelAccumulator, AddsModulusOnWrap) {
   // Range 0..9'999'999 uJ: the modulus is max_energy_range_uj + 1.
   ChannelAccumulator acc(rapl_like(10'000'000), {});
   acc.update(ok(0, 9'000'000));
-  acc.update(ok(100 * kMs, 4'000'000));  // 1 J to the top, 4 J after: 5 J at 50 W
-  EXPECT_DOUBLE_EQ(acc.energy_j(), 5.0);
+  // 1 J to the top, 4 J after: 5 J at 50 W. A wrap waits for the next reading to confirm it.
+  EXPECT_FALSE(acc.update(ok(100 * kMs, 4'000'000)));
+  EXPECT_TRUE(acc.update(ok(200 * kMs, 6'000'000)));
+  EXPECT_DOUBLE_EQ(acc.energy_j(), 7.0);
   EXPECT_EQ(acc.stats().wraps, 1u);
   EXPECT_EQ(acc.stats().segments, 1);
+}
+
+TEST(ChannelAccumulator, TornLowReadIsNotTakenForAWrap) {
+  // At the capped interval a wrap may mean up to twice the worst-case power, so power alone
+  // cannot tell a wrap from a torn low read; the next reading does.
+  ChannelAccumulator acc(rapl_like(10'000'000), {});
+  acc.update(ok(0, 7'000'000));
+  EXPECT_FALSE(acc.update(ok(50 * kMs, 700)));  // torn: looks like a 3 J wrap
+  EXPECT_TRUE(acc.update(ok(100 * kMs, 9'500'000)));
+  EXPECT_DOUBLE_EQ(acc.energy_j(), 2.5);
+  EXPECT_EQ(acc.stats().wraps, 0u);
+  EXPECT_EQ(acc.stats().skipped, 1u);
+}
+
+TEST(ChannelAccumulator, WrapInTheLastIntervalIsKeptAtFinish) {
+  ChannelAccumulator acc(rapl_like(10'000'000), {});
+  acc.update(ok(0, 9'000'000));
+  EXPECT_FALSE(acc.update(ok(100 * kMs, 4'000'000)));
+  acc.finish();
+  EXPECT_DOUBLE_EQ(acc.energy_j(), 5.0);
+  EXPECT_EQ(acc.stats().wraps, 1u);
+  EXPECT_FALSE(acc.stats().unresolved_at_end);
+}
+
+TEST(ChannelAccumulator, ImpossibleLastReadingIsReportedAtFinish) {
+  ChannelAccumulator acc(rapl_like(0), {});
+  acc.update(ok(0, 9'000'000));
+  acc.update(ok(100 * kMs, 14'000'000));
+  EXPECT_FALSE(acc.update(ok(200 * kMs, 100)));
+  acc.finish();
+  EXPECT_DOUBLE_EQ(acc.energy_j(), 5.0);
+  EXPECT_EQ(acc.stats().skipped, 1u);
+  EXPECT_TRUE(acc.stats().unresolved_at_end);
+}
+
+TEST(ChannelAccumulator, SilenceLongerThanTheWrapTimeIsAGap) {
+  // 10 J range at a 100 W worst case wraps in 0.1 s: after 0.5 s without a reading, any
+  // number of wraps may have happened.
+  ChannelAccumulator acc(rapl_like(10'000'001), {});
+  acc.update(ok(0, 1'000'000));
+  acc.update(ok(50 * kMs, 3'000'000));
+  EXPECT_TRUE(acc.update(ok(550 * kMs, 4'000'000)));
+  acc.update(ok(600 * kMs, 6'000'000));
+  EXPECT_DOUBLE_EQ(acc.energy_j(), 4.0);
+  EXPECT_EQ(acc.stats().segments, 2);
+  EXPECT_NEAR(acc.stats().gap_s, 0.5, 1e-9);
 }
 
 TEST(ChannelAccumulator, DecreaseWithoutModulusIsAResetAndStartsASegment) {

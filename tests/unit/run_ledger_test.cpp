@@ -75,6 +75,51 @@ TEST(RunLedger, NodeMeterIsTheTotalWhenPresent) {
   const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"node"}));
   EXPECT_EQ(result.total_method, "power-integrated");
+  // The script ramps the node's power 0, 40, 80 ... 400 W over 1 s: the trapezoid gives 200 J.
+  EXPECT_NEAR(result.total_energy_j, 200.0, 1e-9);
+  EXPECT_EQ(result.components[0].contained_in, "node");
+}
+
+TEST(RunLedger, FailedContainerLeavesItsPartsInTheTotal) {
+  // psys never answers: the packages and DRAM it would contain are the total instead.
+  auto sensor = std::make_unique<test::ScriptedSensor>(
+      std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage), counter("dram0", Domain::kDram),
+                               counter("psys", Domain::kPsys, {"pkg0", "dram0"})},
+      [](std::size_t c, std::size_t k) {
+        const auto t = static_cast<std::int64_t>(k) * 100 * kMs;
+        if (c == 2) return Reading{t, 0, 0, Reading::Status::kUnavailable};
+        return Reading{t, 0, k * (c == 0 ? 10 : 2), Reading::Status::kOk};
+      });
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::move(sensor));
+  Sampler sampler(std::move(sensors), SamplerOptions{});
+  for (int i = 0; i < 11; ++i) sampler.sample_once();
+  const auto result = summarise_run(sampler, 0, 1000 * kMs, std::nullopt);
+  EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0"}));
+  EXPECT_DOUBLE_EQ(result.total_energy_j, 120.0);
+  EXPECT_TRUE(result.components[0].contained_in.empty());
+}
+
+TEST(RunLedger, ReadingsThatStopEarlyAreWarnedAbout) {
+  auto sensor = std::make_unique<test::ScriptedSensor>(
+      std::vector<ChannelInfo>{counter("gpu0", Domain::kGpu)}, [](std::size_t, std::size_t k) {
+        const auto t = static_cast<std::int64_t>(k) * 100 * kMs;
+        if (k > 2) return Reading{t, 0, 0, Reading::Status::kUnavailable};
+        return Reading{t, 0, k * 30, Reading::Status::kOk};
+      });
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::move(sensor));
+  Sampler sampler(std::move(sensors), SamplerOptions{});
+  for (int i = 0; i < 11; ++i) sampler.sample_once();
+  const auto result = summarise_run(sampler, 0, 1000 * kMs, std::nullopt);
+  bool coverage = false;
+  bool failed = false;
+  for (const auto& w : result.warnings) {
+    coverage = coverage || w.find("cover 0.200 s of the 1.000 s run") != std::string::npos;
+    failed = failed || w.find("8 read(s) failed") != std::string::npos;
+  }
+  EXPECT_TRUE(coverage);
+  EXPECT_TRUE(failed);
 }
 
 TEST(RunLedger, OtherDomainStaysOutOfTheTotal) {

@@ -117,6 +117,12 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
     std::vector<int> used_power_numbers;
     for (const auto& attr : found) {
       if (has_energy && attr.quantity != Quantity::kEnergyCounter) continue;
+      auto label = read_text_file(device_dir / (attr.prefix + "_label"));
+      if (name == "amd_energy" && label && label->rfind("Ecore", 0) == 0) {
+        // Per-core counters are parts of the socket counter (Esocket*); summing both would
+        // count the cores twice, and which socket a core belongs to is not in hwmon.
+        continue;
+      }
       if (attr.quantity != Quantity::kEnergyCounter &&
           std::find(used_power_numbers.begin(), used_power_numbers.end(), attr.number) !=
               used_power_numbers.end()) {
@@ -144,7 +150,6 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
       info.id = fmt::format("{}/{}", channel_base, attr.prefix);
       info.domain = kind.domain;
       info.index = kind.domain == Domain::kGpu ? gpu_index : 0;
-      auto label = read_text_file(device_dir / (attr.prefix + "_label"));
       info.device = label ? fmt::format("{} {}", name, *label) : name;
       info.quantity = attr.quantity;
       info.scale = 1e-6;

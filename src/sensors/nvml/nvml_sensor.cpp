@@ -18,8 +18,11 @@ constexpr double kEnergyUpdatePeriodS = 0.1;
 // nvmlDeviceGetPowerUsage is a 1-s average on Ampere (except GA100) and newer (SENSORS.md §4.2).
 constexpr double kPowerUpdatePeriodS = 1.0;
 constexpr double kMilli = 1e-3;
+// Without the energy counter the GPU is most likely older than Volta, where NVML's power is
+// instantaneous (SENSORS.md §4.2); on Ampere and newer it would be a 1-s average.
 constexpr const char* kPowerNote =
-    "no energy counter: NVML power (1-s average on Ampere and newer) integrated over time";
+    "no energy counter: NVML power (instantaneous before Ampere, a 1-s average after) integrated "
+    "over time";
 
 ProbeReport::Status status_for(ErrorKind kind) {
   switch (kind) {
@@ -122,7 +125,7 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
       unsigned int mw = 0;
       rc = api.device_get_power_usage(device, &mw);
       if (rc == kNvmlSuccess) {
-        channel.quantity = Quantity::kAveragePower;
+        channel.quantity = Quantity::kInstantPower;
         channel.scale = kMilli;
         channel.raw_unit = "mW";
         channel.update_period_s = kPowerUpdatePeriodS;

@@ -188,7 +188,8 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
       continue;
     }
     const auto range = read_text_file(zone_path / "max_energy_range_uj");
-    const auto range_uj = range ? parse_u64(*range) : std::nullopt;
+    // 0 stands for unknown: a zero range is no range either.
+    const std::uint64_t range_uj = range ? parse_u64(*range).value_or(0) : 0;
 
     ChannelInfo info;
     info.id = fmt::format("{}/{}", kBackend, dir);
@@ -204,14 +205,14 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
     info.scale = 1e-6;
     info.raw_unit = "uJ";
     // energy_uj runs from 0 to max_energy_range_uj inclusive, then starts again at 0.
-    info.wrap_modulus = range_uj ? *range_uj + 1 : 0;
+    info.wrap_modulus = range_uj > 0 ? range_uj + 1 : 0;
     info.update_period_s = 0.001;  // SENSORS.md §1.7: about 1 ms
     info.max_power_w = zone_max_power_w(zone_path, zone.domain);
     info.provenance = (zone_path / "energy_uj").string();
     if (amd && zone.domain == Domain::kCore) {
       info.note = "AMD: the powercap core zone reads the lead core only (SENSORS.md §1.5)";
     }
-    if (!range_uj) info.note = "max_energy_range_uj unreadable: wraps cannot be corrected";
+    if (range_uj == 0) info.note = "max_energy_range_uj unreadable: wraps cannot be corrected";
     channels.push_back(std::move(info));
     attributes.push_back(std::move(*attr));
   }

@@ -1,0 +1,118 @@
+// `jouletrace run` with GPUs: the production NVML loader on the fake libnvidia-ml.so.1, whose GPUs
+// draw a configured power, so each GPU's energy is known.
+#include <gtest/gtest.h>
+
+#include "e2e/e2e_support.hpp"
+
+namespace jt {
+namespace {
+
+using test::component;
+
+class FakeGpus : public ::testing::Test {
+ protected:
+  nlohmann::json run(const std::string& config, const std::string& seconds,
+                     test::ProcessResult* result_out = nullptr) {
+    test::write_file(tree_ / "nvml.conf", config);
+    auto args = test::jouletrace_args(tree_, "run", test::fake_nvml_library());
+    for (const auto& a : {std::string("--output"), (tree_ / "gpu.json").string(),
+                          std::string("--"), std::string("sleep"), seconds}) {
+      args.push_back(a);
+    }
+    const auto result =
+        test::run_process(args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()}}});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    if (result_out != nullptr) *result_out = result;
+    return test::read_json(tree_ / "gpu.json");
+  }
+  test::TempTree tree_{"sysfs/no-sensors"};
+};
+
+// The fake computes energy from the time of each call; the reads bracketing the run are a few
+// ms from its ends on a loaded machine.
+double bound_j(double watts) { return watts * 0.012; }
+
+TEST_F(FakeGpus, CounterAndPowerOnlyGpusAreMeasuredAndLabelled) {
+  test::ProcessResult result;
+  const auto report = run(
+      "gpu uuid=GPU-aaaa name=FakeH100 power_w=200 energy=1 limit_w=700 initial_mj=9000000\n"
+      "gpu uuid=GPU-bbbb name=FakeP100 power_w=150 energy=0 power=1\n",
+      "1", &result);
+  const double t = report["duration_s"];
+  const auto* a = component(report, "nvml/GPU-aaaa");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->at("domain"), "gpu");
+  EXPECT_EQ(a->at("method"), "counter");
+  EXPECT_NEAR(a->at("energy_j").get<double>(), 200 * t, bound_j(200));
+  const auto* b = component(report, "nvml/GPU-bbbb");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->at("method"), "power-integrated");
+  EXPECT_NEAR(b->at("energy_j").get<double>(), 150 * t, bound_j(150));
+  EXPECT_EQ(b->at("index"), 1);
+  // No CPU sensor on this fixture: the CPU is a labelled estimate next to the measured GPUs.
+  EXPECT_EQ(report["total_method"], "mixed");
+  EXPECT_EQ(report["total_cover"].size(), 3u);
+  EXPECT_NE(result.err.find("FakeH100"), std::string::npos);
+}
+
+TEST_F(FakeGpus, LostGpuKeepsItsEnergyUpToTheLossAndTheRunGoesOn) {
+  test::ProcessResult result;
+  const auto report = run(
+      "gpu uuid=GPU-lost power_w=300 lost_after_reads=6\n"
+      "gpu uuid=GPU-fine power_w=100\n",
+      "1", &result);
+  const auto* lost = component(report, "nvml/GPU-lost");
+  ASSERT_NE(lost, nullptr);
+  EXPECT_TRUE(lost->at("lost").get<bool>());
+  const double lost_at = lost->at("lost_at_s");
+  EXPECT_GT(lost_at, 0.2);
+  EXPECT_LT(lost_at, 0.9);
+  // Energy up to the last good reading, which is at most one interval before the loss.
+  const double e = lost->at("energy_j");
+  EXPECT_LE(e, 300 * lost_at + bound_j(300));
+  EXPECT_GE(e, 300 * (lost_at - 0.1) - bound_j(300));
+  const auto* fine = component(report, "nvml/GPU-fine");
+  EXPECT_NEAR(fine->at("energy_j").get<double>(), 100 * report["duration_s"].get<double>(),
+              bound_j(100));
+  EXPECT_NE(result.err.find("device lost"), std::string::npos);
+}
+
+TEST_F(FakeGpus, CounterResetStartsASegmentAndTheGapIsReported) {
+  const auto report = run("gpu uuid=GPU-reset power_w=250 reset_after_reads=5\n", "1");
+  const auto* c = component(report, "nvml/GPU-reset");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->at("segments"), 2);
+  const double gap = c->at("gap_s");
+  EXPECT_GT(gap, 0.0);
+  EXPECT_LT(gap, 0.25);
+  // Energy is measured everywhere but in the gap; nothing is invented for it.
+  const double t = report["duration_s"];
+  EXPECT_LE(c->at("energy_j").get<double>(), 250 * (t - gap) + bound_j(250));
+  EXPECT_GE(c->at("energy_j").get<double>(), 250 * (t - gap - 0.1) - bound_j(250));
+  bool warned = false;
+  for (const auto& w : report["warnings"]) warned = warned || w.get<std::string>().find("reset") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST_F(FakeGpus, SensorsVerbListsGpusByUuid) {
+  test::write_file(tree_ / "nvml.conf", "gpu uuid=GPU-cccc name=FakeA100 power_w=90\n");
+  const auto result = test::run_process(
+      test::jouletrace_args(tree_, "sensors", test::fake_nvml_library()),
+      {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()}}});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("nvml/GPU-cccc"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("FakeA100"), std::string::npos);
+}
+
+TEST_F(FakeGpus, EnvironmentVariableNamesTheLibrary) {
+  test::write_file(tree_ / "nvml.conf", "gpu uuid=GPU-dddd power_w=90\n");
+  auto args = test::jouletrace_args(tree_, "sensors");
+  args.resize(args.size() - 2);  // no --nvml-library
+  const auto result = test::run_process(
+      args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()},
+                     {"JOULETRACE_NVML_LIBRARY", test::fake_nvml_library()}}});
+  EXPECT_NE(result.out.find("nvml/GPU-dddd"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace jt
