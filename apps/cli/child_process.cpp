@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -15,25 +14,19 @@ namespace jt::cli {
 
 namespace {
 
-std::atomic<pid_t> g_child_pid{-1};
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-sigset_t forwarded_set() {
+// The signals jouletrace waits for synchronously: those it forwards, and SIGCHLD.
+sigset_t waited_set() {
   sigset_t set;
   sigemptyset(&set);
   for (int sig : kForwardedSignals) sigaddset(&set, sig);
+  sigaddset(&set, SIGCHLD);
   return set;
 }
 
-void forward_signal(int sig, siginfo_t* info, void* /*context*/) {
-  const pid_t child = g_child_pid.load();
-  if (child <= 0) return;
-  // SI_KERNEL: the terminal driver sent it to the whole process group, the child included.
-  if (info != nullptr && info->si_code == SI_KERNEL) return;
-  const int saved_errno = errno;
-  ::kill(child, sig);
-  errno = saved_errno;
-}
+sigset_t g_original_mask;
+bool g_blocked = false;
 
 double seconds(const timeval& tv) {
   return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
@@ -42,12 +35,24 @@ double seconds(const timeval& tv) {
 }  // namespace
 
 void ChildProcess::block_forwarded_signals() {
-  const sigset_t set = forwarded_set();
-  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (g_blocked) return;
+  const sigset_t set = waited_set();
+  ::pthread_sigmask(SIG_BLOCK, &set, &g_original_mask);
+  g_blocked = true;
 }
 
 std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& command,
-                                                std::string* error) {
+                                                std::string* error, int inherit_fd) {
+  // The signals stay blocked in every thread from now on and are taken with sigwaitinfo() in
+  // wait(): no asynchronous handler, no window in which one arrives with nobody to forward it
+  // to, and none is lost (a blocked signal stays pending).
+  block_forwarded_signals();
+  // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child before we can.
+  struct sigaction default_action{};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  ::sigaction(SIGCHLD, &default_action, nullptr);
+
   // The child reports a failed exec through this pipe; a successful exec closes it (CLOEXEC).
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -58,42 +63,23 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
   for (const auto& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
-  // Signals stay blocked from here until the child's pid is known, so none arrives while
-  // there is nobody to forward it to; they are delivered, not lost, when unblocked.
-  const sigset_t set = forwarded_set();
-  sigset_t previous;
-  ::pthread_sigmask(SIG_BLOCK, &set, &previous);
-  struct sigaction action{};
-  action.sa_sigaction = forward_signal;
-  action.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  for (int sig : kForwardedSignals) ::sigaction(sig, &action, nullptr);
-  // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child before we can.
-  struct sigaction default_action{};
-  default_action.sa_handler = SIG_DFL;
-  sigemptyset(&default_action.sa_mask);
-  ::sigaction(SIGCHLD, &default_action, nullptr);
-
   const pid_t pid = ::fork();
   if (pid < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     return std::nullopt;
   }
   if (pid == 0) {
-    for (int sig : kForwardedSignals) ::sigaction(sig, &default_action, nullptr);
-    ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &g_original_mask, nullptr);
     ::close(pipe_fds[0]);
+    if (inherit_fd >= 0) ::fcntl(inherit_fd, F_SETFD, 0);
     ::execvp(argv[0], argv.data());
     const int err = errno;
     [[maybe_unused]] ssize_t n = ::write(pipe_fds[1], &err, sizeof err);
     ::_exit(err == ENOENT ? 127 : 126);
   }
-  g_child_pid.store(pid);
   ::close(pipe_fds[1]);
-  ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   return ChildProcess(pid, pipe_fds[0]);
 }
 
@@ -107,14 +93,22 @@ ChildExit ChildProcess::wait() {
   ::close(exec_error_fd_);
   if (n == static_cast<ssize_t>(sizeof exec_errno)) result.launch_error = std::strerror(exec_errno);
 
-  // Wait without reaping first: while the child is a zombie its pid cannot be reused, so a
-  // signal forwarded in the meantime cannot hit an unrelated process.
-  siginfo_t info{};
-  int rc;
-  do {
-    rc = ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT);
-  } while (rc < 0 && errno == EINTR);
-  g_child_pid.store(-1);
+  // Until the child is gone: forward each signal that arrives. A signal the terminal sent to
+  // the whole foreground process group (SI_KERNEL) already reached the child.
+  const sigset_t set = waited_set();
+  for (;;) {
+    siginfo_t exited{};
+    int rc;
+    do {
+      // WNOWAIT: the child stays a zombie, so its pid cannot be reused while we may signal it.
+      rc = ::waitid(P_PID, static_cast<id_t>(pid_), &exited, WEXITED | WNOHANG | WNOWAIT);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0 || exited.si_pid == pid_) break;
+    siginfo_t info{};
+    const int sig = ::sigwaitinfo(&set, &info);
+    if (sig < 0 || sig == SIGCHLD) continue;
+    if (info.si_code != SI_KERNEL) ::kill(pid_, sig);
+  }
   int status = 0;
   pid_t waited;
   do {

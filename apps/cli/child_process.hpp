@@ -21,11 +21,12 @@ struct ChildExit {
 // sent to the whole group with kill(-pgid) reaches the child twice.
 class ChildProcess {
  public:
-  // Call before starting any thread: threads created afterwards keep the forwarded signals
-  // blocked, so they reach the thread that forwards them.
+  // Call before starting any thread: threads created afterwards keep the forwarded signals and
+  // SIGCHLD blocked, so that wait() receives them with sigwaitinfo().
   static void block_forwarded_signals();
+  // inherit_fd (when >= 0) stays open in the child across exec.
   static std::optional<ChildProcess> spawn(const std::vector<std::string>& command,
-                                           std::string* error);
+                                           std::string* error, int inherit_fd = -1);
   ChildExit wait();
   pid_t pid() const { return pid_; }
 

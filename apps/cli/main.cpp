@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -73,6 +74,16 @@ int run_main(int argc, char** argv) {
     args.erase(dash, args.end());
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+  jt::cli::MarkOptions mark_options;
+  CLI::App* mark = app.add_subcommand(
+      "mark", "Mark a phase from a job script running under `jouletrace run`");
+  mark->add_option("action", mark_options.action, "begin, end or items")->required();
+  mark->add_option("name_or_count", mark_options.name,
+                   "The phase name (for items: the count, then the name)")
+      ->required();
+  std::string items_name;
+  mark->add_option("name", items_name, "The phase name, after the count of `items`");
+
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
@@ -97,6 +108,21 @@ int run_main(int argc, char** argv) {
       return 2;
     }
     return jt::cli::run_verb(run_options);
+  }
+  if (*mark) {
+    if (mark_options.action == "items") {
+      const auto count = std::strtoull(mark_options.name.c_str(), nullptr, 10);
+      if (items_name.empty() || mark_options.name.find_first_not_of("0123456789") != std::string::npos) {
+        fmt::print(stderr, "jouletrace mark items: usage: jouletrace mark items COUNT NAME\n");
+        return 2;
+      }
+      mark_options.count = count;
+      mark_options.name = items_name;
+    } else if (!items_name.empty()) {
+      fmt::print(stderr, "jouletrace mark: usage: jouletrace mark begin|end NAME\n");
+      return 2;
+    }
+    return jt::cli::mark_verb(mark_options);
   }
   sensors_options.probe.sysfs_root = sensors_sysfs;
   sensors_options.probe.dev_root = sensors_dev;

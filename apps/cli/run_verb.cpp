@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "child_process.hpp"
+#include "marker_channel.hpp"
 #include "core/clock.hpp"
 #include "ledger/run_ledger.hpp"
 #include "report/run_report.hpp"
@@ -29,7 +30,7 @@ std::string utc_now_iso8601() {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) return "unknown";
   return buf;
 }
 
@@ -79,10 +80,19 @@ int run_verb(const RunOptions& options) {
 
   sampler.sample_once();
   const std::int64_t start_ns = monotonic_ns();
+  MarkerChannel markers;
+  const bool have_markers = markers.open();
+  if (have_markers) {
+    ::setenv("JOULETRACE_MARKERS", markers.environment_value().c_str(), 1);
+  } else {
+    fmt::print(stderr, "jouletrace: no marker channel (pipe failed); phases will not be recorded\n");
+  }
   ChildProcess::block_forwarded_signals();
   sampler.start();
   std::string spawn_error;
-  auto child = ChildProcess::spawn(options.command, &spawn_error);
+  auto child =
+      ChildProcess::spawn(options.command, &spawn_error, have_markers ? markers.child_fd() : -1);
+  if (have_markers) markers.start_reading();
   ChildExit exit;
   if (child) {
     exit = child->wait();
@@ -94,6 +104,7 @@ int run_verb(const RunOptions& options) {
   sampler.stop();
   sampler.sample_once();
   sampler.finish();
+  const std::vector<Phase> phases = markers.finish(end_ns);
 
   std::optional<CpuModel> cpu_model;
   if (need_cpu_model) {
@@ -123,6 +134,24 @@ int run_verb(const RunOptions& options) {
                         static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1e-6;
   }
   report.window = summarise_run(sampler, start_ns, end_ns, cpu_model);
+  report.start_ns = start_ns;
+  report.malformed_markers = markers.malformed();
+  report.unmatched_markers = markers.unmatched();
+  if (!phases.empty()) {
+    std::vector<ChannelStats> stats;
+    for (std::size_t c = 0; c < sampler.channels().size(); ++c) stats.push_back(sampler.stats(c));
+    const auto cover = cover_channels(sampler.channels(), stats);
+    for (const auto& phase : phases) {
+      PhaseReport p{phase, measure_window(sampler.channels(), sampler.series(), cover,
+                                          sampler.interval_s(), phase.start_ns, phase.end_ns)};
+      if (need_cpu_model) {
+        p.energy.warnings.push_back(
+            "no CPU sensor: the phase's energy leaves the CPU out (the run's CPU estimate is "
+            "not split by phase)");
+      }
+      report.phases.push_back(std::move(p));
+    }
+  }
 
   // Whatever goes wrong while reporting, the command's exit code is what jouletrace returns.
   try {

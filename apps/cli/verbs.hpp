@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,14 @@ struct SensorsOptions {
   bool json = false;
 };
 
+struct MarkOptions {
+  std::string action;  // begin, end, items
+  std::string name;
+  std::uint64_t count = 0;
+};
+
 int run_verb(const RunOptions& options);
+int mark_verb(const MarkOptions& options);
 int sensors_verb(const SensorsOptions& options);
 
 // "100ms", "1ms", "0.5s", "250us"; a bare number is milliseconds. nullopt when malformed.

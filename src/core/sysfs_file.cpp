@@ -97,6 +97,9 @@ OpenAttribute::Value OpenAttribute::read_u64() const {
   } while (n < 0 && errno == EINTR);
   if (n < 0) return {Status::kIoError, 0, errno};
   if (n == 0) return {Status::kEmpty, 0, 0};
+  // No decimal u64 attribute fills the buffer (20 digits and a newline at most): the file holds
+  // more than one number, and parsing the part that was read would invent a value.
+  if (static_cast<std::size_t>(n) == sizeof buf) return {Status::kUnparsable, 0, 0};
   const auto parsed = parse_u64(std::string_view(buf, static_cast<std::size_t>(n)));
   if (!parsed) {
     // A read that is only whitespace is as good as empty.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "report/run_report.hpp"
@@ -10,6 +11,24 @@ namespace {
 double finite(double v) { return std::isfinite(v) ? v : 0.0; }
 
 }  // namespace
+
+std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases) {
+  std::vector<PhaseTotal> totals;
+  for (const auto& p : phases) {
+    auto it = std::find_if(totals.begin(), totals.end(),
+                           [&](const PhaseTotal& t) { return t.name == p.phase.name; });
+    if (it == totals.end()) {
+      totals.push_back(PhaseTotal{p.phase.name, 0, 0.0, 0.0, 0.0, 0});
+      it = totals.end() - 1;
+    }
+    ++it->count;
+    it->energy_j += p.energy.energy_j;
+    it->uncertainty_j = std::hypot(it->uncertainty_j, p.energy.uncertainty_j);
+    it->duration_s += static_cast<double>(p.phase.end_ns - p.phase.start_ns) * 1e-9;
+    it->items += p.phase.items;
+  }
+  return totals;
+}
 
 nlohmann::json to_json(const RunReport& report) {
   using nlohmann::json;
@@ -53,6 +72,7 @@ nlohmann::json to_json(const RunReport& report) {
       {"started_at", report.started_at},
       {"command", report.command},
       {"duration_s", finite(report.window.duration_s)},
+      {"monotonic_start_ns", report.start_ns},
       {"exit_code", report.exit_code},
       {"signal", report.signal ? json(*report.signal) : json(nullptr)},
       {"interval_s", report.interval_s},
@@ -69,6 +89,53 @@ nlohmann::json to_json(const RunReport& report) {
   };
   if (!report.interval_note.empty()) out["interval_note"] = report.interval_note;
   if (!report.launch_error.empty()) out["launch_error"] = report.launch_error;
+  json phases = json::array();
+  for (const auto& p : report.phases) {
+    json parts = json::array();
+    for (const auto& c : p.energy.components) {
+      parts.push_back({{"id", c.id},
+                       {"domain", to_string(c.domain)},
+                       {"method", to_string(c.method)},
+                       {"energy_j", finite(c.energy_j)},
+                       {"uncertainty_j", finite(c.uncertainty_j)},
+                       {"in_total", c.in_total}});
+    }
+    const double duration_s = static_cast<double>(p.phase.end_ns - p.phase.start_ns) * 1e-9;
+    phases.push_back({
+        {"name", p.phase.name},
+        {"start_s", static_cast<double>(p.phase.start_ns - report.start_ns) * 1e-9},
+        {"end_s", static_cast<double>(p.phase.end_ns - report.start_ns) * 1e-9},
+        {"duration_s", duration_s},
+        {"energy_j", finite(p.energy.energy_j)},
+        {"uncertainty_j", finite(p.energy.uncertainty_j)},
+        {"method", p.energy.method},
+        {"items", p.phase.items},
+        {"energy_per_item_j",
+         p.phase.items > 0 ? json(finite(p.energy.energy_j / static_cast<double>(p.phase.items)))
+                           : json(nullptr)},
+        {"short_window", p.energy.short_window},
+        {"closed_at_end", p.phase.closed_at_end},
+        {"pid", p.phase.pid},
+        {"components", std::move(parts)},
+        {"warnings", p.energy.warnings},
+    });
+  }
+  out["phases"] = std::move(phases);
+  json totals = json::array();
+  for (const auto& t : phase_totals(report.phases)) {
+    totals.push_back({{"name", t.name},
+                      {"count", t.count},
+                      {"energy_j", finite(t.energy_j)},
+                      {"uncertainty_j", finite(t.uncertainty_j)},
+                      {"duration_s", finite(t.duration_s)},
+                      {"items", t.items},
+                      {"energy_per_item_j",
+                       t.items > 0 ? json(finite(t.energy_j / static_cast<double>(t.items)))
+                                   : json(nullptr)}});
+  }
+  out["phase_totals"] = std::move(totals);
+  out["markers"] = {{"malformed", report.malformed_markers},
+                    {"unmatched", report.unmatched_markers}};
   if (report.window.cpu_model) {
     out["cpu_model"] = {{"cpu_time_s", report.window.cpu_model->cpu_time_s},
                         {"watts_per_busy_core", report.window.cpu_model->watts_per_busy_core},

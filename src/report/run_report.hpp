@@ -10,10 +10,29 @@
 
 #include "core/result.hpp"
 #include "ledger/run_ledger.hpp"
+#include "ledger/window_energy.hpp"
+#include "markers/marker_protocol.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
 namespace jt {
+
+// A marked phase of the run with its energy.
+struct PhaseReport {
+  Phase phase;
+  WindowEnergy energy;
+};
+
+// All phases of one name added up: per-step or per-epoch markers become one line.
+struct PhaseTotal {
+  std::string name;
+  std::uint64_t count = 0;
+  double energy_j = 0.0;
+  double uncertainty_j = 0.0;  // the phases' uncertainties added in quadrature
+  double duration_s = 0.0;
+  std::uint64_t items = 0;
+};
+std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases);
 
 // Everything a reporter needs about one `jouletrace run`. Plain data: reporters never touch
 // hardware (ARCHITECTURE §1).
@@ -32,6 +51,10 @@ struct RunReport {
   double self_cpu_s = 0.0;  // CPU time jouletrace itself used: its overhead, measured
   std::vector<ProbeReport> sensors;
   WindowResult window;
+  std::int64_t start_ns = 0;  // the run's origin on the monotonic clock
+  std::vector<PhaseReport> phases;
+  std::uint64_t malformed_markers = 0;
+  std::uint64_t unmatched_markers = 0;
 };
 
 nlohmann::json to_json(const RunReport& report);

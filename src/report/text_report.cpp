@@ -67,6 +67,57 @@ std::string format_summary(const RunReport& report) {
     line(fmt::format("  total: {} ({}; {})", energy_text(report.window.total_energy_j),
                      report.window.total_method, cover));
   }
+  constexpr std::size_t kMaxPhaseRows = 20;
+  if (!report.phases.empty() && report.phases.size() <= kMaxPhaseRows) {
+    std::size_t name_width = 5;
+    for (const auto& p : report.phases) name_width = std::max(name_width, p.phase.name.size());
+    name_width = std::min<std::size_t>(name_width, 32);
+    line(fmt::format("  {:<{}}  {:>9}  {:>9}  {:>12}  {:>10}  {:>10}  {:>14}  {}", "phase",
+                     name_width, "start [s]", "end [s]", "energy [J]", "+/- [J]", "items",
+                     "J per item", "method"));
+    for (const auto& p : report.phases) {
+      const double start = static_cast<double>(p.phase.start_ns - report.start_ns) * 1e-9;
+      const double end = static_cast<double>(p.phase.end_ns - report.start_ns) * 1e-9;
+      const std::string per_item =
+          p.phase.items > 0
+              ? fmt::format("{:.6g}", p.energy.energy_j / static_cast<double>(p.phase.items))
+              : std::string("-");
+      std::string flags;
+      if (p.energy.short_window) flags += " (short: see warnings)";
+      if (p.phase.closed_at_end) flags += " (still open at the end)";
+      line(fmt::format("  {:<{}}  {:>9.3f}  {:>9.3f}  {:>12.3f}  {:>10.3f}  {:>10}  {:>14}  {}{}",
+                       p.phase.name.substr(0, name_width), name_width, start, end,
+                       p.energy.energy_j, p.energy.uncertainty_j, p.phase.items, per_item,
+                       p.energy.method, flags));
+    }
+  } else if (!report.phases.empty()) {
+    // Thousands of per-step phases do not make a table; their sums per name do.
+    const auto totals = phase_totals(report.phases);
+    line(fmt::format("  {} phases; per name:", report.phases.size()));
+    line(fmt::format("  {:<24}  {:>8}  {:>14}  {:>12}  {:>14}", "phase", "count", "energy [J]",
+                     "items", "J per item"));
+    for (const auto& t : totals) {
+      line(fmt::format("  {:<24}  {:>8}  {:>14.3f}  {:>12}  {:>14}", t.name.substr(0, 24), t.count,
+                       t.energy_j, t.items,
+                       t.items > 0 ? fmt::format("{:.6g}", t.energy_j / static_cast<double>(t.items))
+                                   : std::string("-")));
+    }
+  }
+  if (report.malformed_markers > 0 || report.unmatched_markers > 0) {
+    line(fmt::format("  markers: {} malformed and {} unmatched record(s) ignored",
+                     report.malformed_markers, report.unmatched_markers));
+  }
+  std::size_t phase_warnings = 0;
+  for (const auto& p : report.phases) {
+    for (const auto& w : p.energy.warnings) {
+      if (++phase_warnings <= kMaxPhaseRows) {
+        line(fmt::format("  warning: phase {}: {}", p.phase.name, w));
+      }
+    }
+  }
+  if (phase_warnings > kMaxPhaseRows) {
+    line(fmt::format("  ({} more phase warnings in the JSON report)", phase_warnings - kMaxPhaseRows));
+  }
   if (report.window.cpu_model) {
     line(fmt::format("  model: CPU energy estimated as {:.3f} s CPU time x {:g} W per busy core ({})",
                      report.window.cpu_model->cpu_time_s,

@@ -14,6 +14,16 @@ constexpr double kNsPerS = 1e9;
 constexpr double kDefaultPlausiblePowerW = 20'000.0;
 constexpr double kPlausibleHeadroom = 4.0;
 
+// Seconds to nanoseconds for the accumulator's time limits. A limit beyond 2^62 ns (146 years)
+// is as good as forever; capping it keeps the conversion and the sums of timestamps with it
+// defined, whatever update period or modulus a device states.
+std::int64_t limit_ns(double seconds) {
+  constexpr double kForeverNs = 4.611686018427387904e18;  // 2^62
+  const double ns = seconds * kNsPerS;
+  if (!(ns < kForeverNs)) return static_cast<std::int64_t>(kForeverNs);
+  return static_cast<std::int64_t>(ns);
+}
+
 }  // namespace
 
 ChannelAccumulator::ChannelAccumulator(const ChannelInfo& info, Options options)
@@ -24,10 +34,9 @@ ChannelAccumulator::ChannelAccumulator(const ChannelInfo& info, Options options)
       plausible_power_w_(info.max_power_w > 0.0 ? info.max_power_w * kPlausibleHeadroom
                                                 : kDefaultPlausiblePowerW),
       options_(options),
-      reset_doubt_ns_(static_cast<std::int64_t>(std::max(1.0, 10.0 * info.update_period_s) * 1e9)) {
+      reset_doubt_ns_(limit_ns(std::max(1.0, 10.0 * info.update_period_s))) {
   if (modulus_ > 0 && info.max_power_w > 0.0) {
-    wrap_time_ns_ = static_cast<std::int64_t>(static_cast<double>(modulus_) * scale_ /
-                                              info.max_power_w * kNsPerS);
+    wrap_time_ns_ = limit_ns(static_cast<double>(modulus_) * scale_ / info.max_power_w);
   }
 }
 
@@ -151,6 +160,7 @@ void ChannelAccumulator::confirm_pending() {
     ++stats_.wraps;
     prev_raw_ = pending_raw_;
     accept(pending_t_ns_, through_j);
+    stats_.samples += pending_count_ - 1;  // repeats of the same value were as real
     return;
   }
   // The counter went on from a new base: it was reset (driver reload, hot-plug). The energy
@@ -161,6 +171,8 @@ void ChannelAccumulator::confirm_pending() {
   stats_.gap_s += static_cast<double>(pending_t_ns_ - prev_t_ns_) / kNsPerS;
   prev_t_ns_ = pending_t_ns_;
   prev_raw_ = pending_raw_;
+  // The new base is used like the first reading of a run (and its repeats with it).
+  stats_.samples += pending_count_;
 }
 
 void ChannelAccumulator::finish() {
@@ -174,6 +186,7 @@ void ChannelAccumulator::finish() {
     ++stats_.wraps;
     prev_raw_ = pending_raw_;
     accept(pending_t_ns_, through_j);
+    stats_.samples += pending_count_ - 1;
     return;
   }
   stats_.skipped += pending_count_;
@@ -192,13 +205,14 @@ bool ChannelAccumulator::revert_false_reset(const Reading& r) {
   if (step_j < 0.0) return false;
   // The counter is back on the track it had before the "reset": the readings in between were
   // a run of torn values that happened to look like a counter starting again. Drop them.
-  stats_.skipped += 1 + (stats_.samples - before_reset_.samples) + (have_pending_ ? pending_count_ : 0);
+  stats_.skipped += (stats_.samples - before_reset_.samples) + (have_pending_ ? pending_count_ : 0);
   stats_.samples = before_reset_.samples;
   stats_.energy_j = before_reset_.energy_j;
   stats_.gap_s = before_reset_.gap_s;
   --stats_.segments;
   have_pending_ = false;
   before_reset_.active = false;
+  reverted_after_ns_ = before_reset_.t_ns;
   if (wrapped) ++stats_.wraps;
   prev_raw_ = r.raw;
   accept(r.t_ns, step_j);

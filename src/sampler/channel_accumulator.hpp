@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 #include "sensors/sensor.hpp"
 
@@ -46,6 +48,11 @@ class ChannelAccumulator {
   void finish();
 
   double energy_j() const { return stats_.energy_j; }
+  // After a false reset was undone: the time after which points already handed out (to a
+  // timeline) belong to the torn readings and must go. Cleared by the call.
+  std::optional<std::int64_t> take_reverted_after() {
+    return std::exchange(reverted_after_ns_, std::nullopt);
+  }
   const ChannelStats& stats() const { return stats_; }
   // Highest power the channel may plausibly show; above it a reading is suspect.
   double plausible_power_w() const { return plausible_power_w_; }
@@ -82,6 +89,7 @@ class ChannelAccumulator {
   std::int64_t pending_t_ns_ = 0;
   std::uint64_t pending_count_ = 0;  // readings held back with pending_raw_
 
+  std::optional<std::int64_t> reverted_after_ns_;
   // A reset stays in doubt this long: torn values can mimic a restarting counter for a while.
   std::int64_t reset_doubt_ns_ = 0;
   // Time the counter needs to wrap at the channel's worst-case power; 0 when unknown.

@@ -54,6 +54,11 @@ Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, SamplerOptions op
 Sampler::~Sampler() { stop(); }
 
 void Sampler::sample_once() {
+  std::lock_guard lock(round_mutex_);
+  sample_round_locked();
+}
+
+void Sampler::sample_round_locked() {
   for (std::size_t s = 0; s < sensors_.size(); ++s) {
     const std::size_t first = sensor_offsets_[s];
     const std::size_t count = sensors_[s]->channels().size();
@@ -62,6 +67,12 @@ void Sampler::sample_once() {
   for (std::size_t c = 0; c < channels_.size(); ++c) {
     if (!accumulators_[c].update(readings_[c])) continue;
     ChannelSeries& series = series_[c];
+    if (const auto after = accumulators_[c].take_reverted_after()) {
+      while (!series.t_ns.empty() && series.t_ns.back() > *after) {
+        series.t_ns.pop_back();
+        series.energy_j.pop_back();
+      }
+    }
     const std::int64_t t = readings_[c].t_ns;
     if (series.t_ns.size() >= 2 && t - series.t_ns[series.t_ns.size() - 2] < min_spacing_ns_) {
       // Move the newest point forward instead of adding one: the series stays exact at its

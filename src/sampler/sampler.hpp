@@ -52,6 +52,16 @@ class Sampler {
 
   // Valid after stop() (or when the thread never ran).
   const std::vector<ChannelSeries>& series() const { return series_; }
+  // While the thread runs: a round now, then `use` sees the timeline and the stats with the
+  // sampler held still. For in-process measurement of a window that just ended.
+  template <typename Fn>
+  void sample_now_and_inspect(Fn&& use) {
+    std::lock_guard lock(round_mutex_);
+    sample_round_locked();
+    std::vector<ChannelStats> stats;
+    for (const auto& acc : accumulators_) stats.push_back(acc.stats());
+    use(channels_, series_, stats);
+  }
   const ChannelStats& stats(std::size_t channel) const { return accumulators_[channel].stats(); }
   std::uint64_t rounds() const { return rounds_; }
   // Rounds that started later than one interval after they were due (the machine was busy).
@@ -59,6 +69,7 @@ class Sampler {
 
  private:
   void run();
+  void sample_round_locked();
 
   SamplerOptions options_;
   double interval_s_ = 0.1;
@@ -73,6 +84,7 @@ class Sampler {
   std::uint64_t rounds_ = 0;
   std::uint64_t late_rounds_ = 0;
 
+  std::mutex round_mutex_;  // one round at a time, whoever asks for it
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

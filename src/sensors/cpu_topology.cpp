@@ -25,10 +25,11 @@ namespace {
 bool parse_hex_field(std::string_view text, std::string_view key, int& out) {
   const auto pos = text.find(key);
   if (pos == std::string_view::npos) return false;
-  const char* first = text.data() + pos + key.size();
-  const char* last = std::min(first + 4, text.data() + text.size());
-  auto [ptr, ec] = std::from_chars(first, last, out, 16);
-  return ec == std::errc() && ptr == last;
+  const std::string_view digits = text.substr(pos + key.size(), 4);
+  // from_chars takes a minus sign for a signed type; the kernel writes hex digits only.
+  if (digits.empty() || digits.front() == '-') return false;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out, 16);
+  return ec == std::errc() && ptr == digits.data() + digits.size();
 }
 
 }  // namespace

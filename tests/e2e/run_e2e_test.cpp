@@ -167,6 +167,75 @@ TEST_F(LiveNode, NodeMeterBecomesTheTotal) {
               bound_j(watts));
 }
 
+// Power steps at known times, phases marked from a shell script with `jouletrace mark`: each
+// phase must get the integral of the schedule over its own interval.
+TEST_F(LiveNode, ShellMarkedPhasesGetTheEnergyOfTheirPowerSteps) {
+  fs::remove_all(tree_ / "class/hwmon");
+  const std::string pkg = zone("intel-rapl:0");
+  start_writer({"--channel", pkg + ":20", "--schedule", pkg + ":0=20,0.9=80,1.5=30"});
+  const double writer_start_ns = std::stod(test::read_file(tree_ / "writer.ready"));
+  const std::string jt = test::jouletrace_binary();
+  const std::string script =
+      jt + " mark begin warmup; sleep 0.5; " + jt + " mark end warmup; " +  //
+      jt + " mark begin train; sleep 0.7; " + jt + " mark items 64 train; " + jt +
+      " mark end train; " + jt + " mark begin never-ended; sleep 0.1";
+  auto args = test::jouletrace_args(tree_, "run");
+  const auto out = (tree_ / "phases.json").string();
+  for (const auto& a : {std::string("--interval"), std::string("5ms"), std::string("--output"),
+                        out, std::string("--"), std::string("/bin/sh"), std::string("-c"),
+                        script}) {
+    args.push_back(a);
+  }
+  const auto result = test::run_process(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(out);
+  ASSERT_EQ(report["phases"].size(), 3u) << report["phases"].dump(2);
+
+  // Energy of the schedule between two monotonic times.
+  auto scheduled_j = [&](double from_ns, double to_ns) {
+    const std::vector<std::pair<double, double>> steps = {{0.0, 20}, {0.9, 80}, {1.5, 30}};
+    double e = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const double a = writer_start_ns + steps[i].first * 1e9;
+      const double b = i + 1 < steps.size() ? writer_start_ns + steps[i + 1].first * 1e9 : 1e30;
+      const double lo = std::max(a, from_ns);
+      const double hi = std::min(b, to_ns);
+      if (hi > lo) e += steps[i].second * (hi - lo) * 1e-9;
+    }
+    return e;
+  };
+  const double origin_ns = report["monotonic_start_ns"];
+  for (const auto& phase : report["phases"]) {
+    const double from = origin_ns + phase["start_s"].get<double>() * 1e9;
+    const double to = origin_ns + phase["end_s"].get<double>() * 1e9;
+    const double expected = scheduled_j(from, to);
+    EXPECT_NEAR(phase["energy_j"].get<double>(), expected,
+                phase["uncertainty_j"].get<double>() + bound_j(80))
+        << phase.dump(2);
+    EXPECT_EQ(phase["method"], "counter");
+  }
+  const auto& train = report["phases"][1];
+  EXPECT_EQ(train["name"], "train");
+  EXPECT_EQ(train["items"], 64);
+  EXPECT_NEAR(train["energy_per_item_j"].get<double>(), train["energy_j"].get<double>() / 64, 1e-9);
+  EXPECT_TRUE(report["phases"][0]["energy_per_item_j"].is_null());
+  EXPECT_EQ(report["phases"][2]["closed_at_end"], true);
+  EXPECT_NE(result.err.find("train"), std::string::npos);
+  EXPECT_NE(result.err.find("J per item"), std::string::npos);
+}
+
+TEST(MarkVerb, OutsideARunItWarnsAndDoesNotFail) {
+  const auto result = test::run_process({test::jouletrace_binary(), "mark", "begin", "x"},
+                                        {.unset_env = {"JOULETRACE_MARKERS"}});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.err.find("not under `jouletrace run`"), std::string::npos);
+}
+
+TEST(MarkVerb, RejectsBadUsage) {
+  EXPECT_EQ(test::run_process({test::jouletrace_binary(), "mark", "pause", "x"}).exit_code, 2);
+  EXPECT_EQ(test::run_process({test::jouletrace_binary(), "mark", "items", "many", "x"}).exit_code, 2);
+}
+
 class RunProcess : public ::testing::Test {
  protected:
   test::TempTree tree_{"sysfs/no-sensors"};
@@ -263,6 +332,54 @@ TEST_F(RunProcess, SigintToJouletraceIsForwardedLikeAUserSendsIt) {
   run.signal(SIGINT);
   EXPECT_EQ(run.wait(10.0), 128 + SIGINT);
   EXPECT_EQ(read_json(tree_ / "r.json")["signal"], SIGINT);
+}
+
+TEST_F(RunProcess, ChildIgnoringSigtermKeepsRunningAndIsMeasuredToItsEnd) {
+  const std::string marker = (tree_ / "started").string();
+  test::BackgroundProcess run(
+      args({"/bin/sh", "-c", "trap '' TERM; touch " + marker + "; sleep 1; exit 5"}),
+      tree_ / "out", tree_ / "err");
+  ASSERT_TRUE(test::wait_for_file(marker));
+  run.signal(SIGTERM);  // forwarded; the command ignores it
+  EXPECT_EQ(run.wait(10.0), 5);
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_EQ(report["exit_code"], 5);
+  EXPECT_TRUE(report["signal"].is_null());
+  EXPECT_GT(report["duration_s"].get<double>(), 0.9);
+}
+
+TEST_F(RunProcess, ManyMarkersAreAllCountedWithoutStallingTheCommand) {
+  // 20000 phases written straight into the channel as fast as awk can: the command must not
+  // block on a full pipe, and every phase must arrive.
+  const std::string writer =
+      "fd=${JOULETRACE_MARKERS#fd:}; awk 'BEGIN { for (i = 1; i <= 20000; i++) "
+      "printf \"JT1 B %d 1 %d step\\nJT1 N %d 1 %d 2 step\\nJT1 E %d 1 %d step\\n\", "
+      "i * 10, i, i * 10 + 1, i, i * 10 + 5, i }' >&$fd";
+  const auto result = test::run_process(args({"/bin/sh", "-c", writer}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_EQ(report["phases"].size(), 20000u);
+  EXPECT_EQ(report["markers"]["malformed"], 0);
+  std::uint64_t items = 0;
+  for (const auto& p : report["phases"]) items += p["items"].get<std::uint64_t>();
+  EXPECT_EQ(items, 40000u);
+  ASSERT_EQ(report["phase_totals"].size(), 1u);
+  EXPECT_EQ(report["phase_totals"][0]["count"], 20000);
+  EXPECT_EQ(report["phase_totals"][0]["items"], 40000);
+  EXPECT_NE(result.err.find("20000 phases; per name:"), std::string::npos);
+  EXPECT_LT(result.err.size(), 20000u);  // a summary, not 20000 rows
+}
+
+TEST_F(RunProcess, MalformedMarkersAreCountedAndIgnored) {
+  const auto result = test::run_process(args(
+      {"/bin/sh", "-c",
+       "fd=${JOULETRACE_MARKERS#fd:}; printf 'hello\\nJT1 E 5 1 3 nothing\\nJT1 B x\\n' >&$fd"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto report = read_json(tree_ / "r.json");
+  EXPECT_EQ(report["markers"]["malformed"], 2);
+  EXPECT_EQ(report["markers"]["unmatched"], 1);
+  EXPECT_TRUE(report["phases"].empty());
+  EXPECT_NE(result.err.find("markers: 2 malformed and 1 unmatched"), std::string::npos);
 }
 
 TEST_F(RunProcess, CommandLineThatIsNotUtf8StillGivesAReport) {

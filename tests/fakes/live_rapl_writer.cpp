@@ -55,7 +55,8 @@ void print_usage(std::FILE* out) {
       "  --schedule    piecewise-constant power for a channel: T0 must be 0, times increasing (s)\n"
       "  --glitch      from AT_S seconds, for LEN_MS ms (at least one tick), the file shows MODE:\n"
       "                empty | garbage | torn; the true energy keeps accumulating meanwhile\n"
-      "  --ready-file  created (empty) once every channel holds its first value\n"
+      "  --ready-file  created once every channel holds its first value; it holds the\n"
+      "                writer's start time on CLOCK_MONOTONIC in ns\n"
       "  --log         at exit, one line per channel: PATH start_uj end_uj total_written_energy_uj\n"
       "\n"
       "SIGTERM/SIGINT stop cleanly (exit 0). Exit 2 on usage errors, 1 on I/O errors.\n",
@@ -464,14 +465,18 @@ bool write_log(const Options& opts) {
   return ok;
 }
 
-bool create_ready_file(const std::string& path) {
+// The file holds the writer's start on CLOCK_MONOTONIC (ns), so a test can place the schedule's
+// power steps on the same clock as the measurement.
+bool create_ready_file(const std::string& path, std::int64_t start_ns) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     std::fprintf(stderr, "live_rapl_writer: create %s: %s\n", path.c_str(), std::strerror(errno));
     return false;
   }
+  const std::string text = std::to_string(start_ns) + "\n";
+  const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   close(fd);
-  return true;
+  return ok;
 }
 
 }  // namespace
@@ -509,7 +514,7 @@ int main(int argc, char** argv) {
     }
     if (first) {
       first = false;
-      if (!opts.ready_file.empty() && !create_ready_file(opts.ready_file)) {
+      if (!opts.ready_file.empty() && !create_ready_file(opts.ready_file, start)) {
         rc = kExitFailure;
         break;
       }

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <regex>
@@ -85,10 +87,15 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
       const std::string fname = file.path().filename().string();
       std::smatch m;
       if (!std::regex_match(fname, m, kAttributePattern)) continue;
+      // No driver numbers attributes past int; std::stoi would throw on such a name.
+      const auto number = parse_u64(m[2].str());
+      if (!number || *number > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+        continue;
+      }
       Attribute attr;
       attr.prefix = m[1].str() + m[2].str();
       attr.file = fname;
-      attr.number = std::stoi(m[2].str());
+      attr.number = static_cast<int>(*number);
       attr.quantity = m[1] == "energy"
                           ? Quantity::kEnergyCounter
                           : (m[3] == "average" ? Quantity::kAveragePower : Quantity::kInstantPower);

@@ -1,6 +1,7 @@
 #include "sensors/msr/msr_sensor.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -338,8 +339,9 @@ std::expected<MsrSensor::Created, ProbeReport> MsrSensor::create(const ProbeCont
         const std::string core_name =
             dies_of_core[core] > 1 ? "die-" + std::to_string(die) + "-core-" + std::to_string(core)
                                    : "core-" + std::to_string(core);
-        ChannelInfo channel = make_channel(pkg_id + "/" + core_name, Domain::kCore, package,
-                                           pkg_name + " " + core_name, unit, package_max_w);
+        ChannelInfo channel =
+            make_channel(fmt::format("{}/{}", pkg_id, core_name), Domain::kCore, package,
+                         fmt::format("{} {}", pkg_name, core_name), unit, package_max_w);
         if (builder.add(*core_file, msr::kAmdCoreEnergyStatus, std::move(channel))) {
           inside.push_back(builder.channels().back().id);
           ++amd_cores;

@@ -1,0 +1,105 @@
+/* jouletrace C API: mark phases of a program (training, inference, an epoch ...) and count the
+ * items they process, so that energy can be reported per phase and per item.
+ *
+ * Under `jouletrace run` the markers go to the parent, which puts them on the run's timeline.
+ * Without a parent the library samples the node's sensors itself and a window's energy can be
+ * read back in-process. Marker calls only take a timestamp and append to a lock-free buffer.
+ * No C++ exception crosses this API; every call returns a status. Thread-safe. */
+#ifndef JOULETRACE_JOULETRACE_H_
+#define JOULETRACE_JOULETRACE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JT_API_VERSION 1
+
+typedef enum jt_status {
+  JT_OK = 0,
+  JT_ERR_INVALID_ARGUMENT = 1,
+  JT_ERR_NOT_INITIALIZED = 2,
+  JT_ERR_UNKNOWN_WINDOW = 3, /* never begun, already ended, or too old to be remembered */
+  JT_ERR_NOT_AVAILABLE = 4,  /* no energy in this process: the parent `jouletrace run` has it */
+  JT_ERR_BUFFER_FULL = 5,    /* the marker was dropped (and counted): the flusher fell behind */
+  JT_ERR_VERSION = 6,        /* a struct_size this library does not know */
+  JT_ERR_INTERNAL = 99
+} jt_status;
+
+typedef enum jt_mode {
+  JT_MODE_UNINITIALIZED = 0,
+  JT_MODE_PARENT = 1, /* markers go to `jouletrace run` through JOULETRACE_MARKERS */
+  JT_MODE_SELF = 2    /* this process samples the sensors and measures its own windows */
+} jt_mode;
+
+/* Sample in this process even under `jouletrace run` (markers still reach the parent). */
+#define JT_INIT_MEASURE_IN_PROCESS 0x1u
+
+typedef struct jt_options {
+  uint32_t struct_size; /* sizeof(jt_options): lets later versions add fields */
+  uint32_t flags;       /* JT_INIT_* */
+  double interval_s;    /* self-measurement sampling interval; 0: 0.1 s */
+  const char* sysfs_root;   /* NULL: "/sys" */
+  const char* dev_root;     /* NULL: "/dev" */
+  const char* nvml_library; /* NULL: $JOULETRACE_NVML_LIBRARY, then "libnvidia-ml.so.1" */
+} jt_options;
+
+/* A window: a named interval, nestable and overlapping. 0 is never a valid window. */
+typedef uint64_t jt_window;
+
+#define JT_MAX_COMPONENTS 32
+#define JT_ID_LENGTH 96
+
+typedef struct jt_component_energy {
+  char id[JT_ID_LENGTH]; /* "powercap/intel-rapl:0", "nvml/GPU-...", "model/cpu" */
+  char domain[16];       /* package, core, uncore, dram, psys, gpu, node, other */
+  char method[20];       /* counter, power-integrated, model */
+  double energy_j;
+  double uncertainty_j;
+  int32_t in_total;      /* 1 when part of the non-overlapping cover that makes energy_j */
+} jt_component_energy;
+
+typedef struct jt_measurement {
+  uint32_t struct_size; /* sizeof(jt_measurement) */
+  double start_s;       /* seconds since jt_init */
+  double duration_s;
+  double energy_j;      /* total over the non-overlapping cover of the node */
+  double uncertainty_j;
+  char method[20];      /* counter, power-integrated, model, mixed, none */
+  uint64_t items;
+  double energy_per_item_j; /* 0 when items is 0 */
+  int32_t short_window;     /* 1: shorter than 10 update periods of a sensor; see uncertainty */
+  uint32_t component_count;
+  jt_component_energy components[JT_MAX_COMPONENTS];
+} jt_measurement;
+
+/* Starts the library. options may be NULL. Calling it again is harmless (JT_OK). */
+jt_status jt_init(const jt_options* options);
+/* Flushes pending markers and stops the sampler. Windows still open are dropped. */
+jt_status jt_shutdown(void);
+jt_mode jt_current_mode(void);
+
+jt_status jt_window_begin(const char* name, jt_window* out);
+/* Ends the window. With out != NULL in JT_MODE_SELF, fills the window's energy; under a parent
+ * `jouletrace run` (without JT_INIT_MEASURE_IN_PROCESS) it returns JT_ERR_NOT_AVAILABLE after
+ * ending the window, since the energy is in the parent's report. */
+jt_status jt_window_end(jt_window window, jt_measurement* out);
+/* Adds processed items (samples, images, tokens) to an open window. */
+jt_status jt_window_add_items(jt_window window, uint64_t count);
+
+/* Markers dropped because the buffer was full, since jt_init. */
+uint64_t jt_dropped_markers(void);
+/* Markers that left the buffer but could not be written to the parent (it exited, or stopped
+ * reading for 2 s at shutdown), since jt_init. After the first failed write no more are sent. */
+uint64_t jt_unsent_markers(void);
+/* What went wrong in the calling thread's last failed call; never NULL. */
+const char* jt_last_error(void);
+const char* jt_status_string(jt_status status);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* JOULETRACE_JOULETRACE_H_ */

@@ -1,0 +1,141 @@
+// Without a parent: the library samples a fixture node whose package counter a live writer
+// advances at a known power, so each window's energy is known in advance.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "api/api_test_support.hpp"
+#include "jouletrace/jouletrace.h"
+#include "support/test_support.hpp"
+
+namespace jt {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kWatts = 50.0;
+// As the e2e tests: the writer ticks every 1 ms, and on a loaded 2-core machine a read or a
+// tick may be ~10 ms late.
+constexpr double kTickS = 0.001;
+constexpr double kSlackS = 0.010;
+constexpr double kBoundJ = kWatts * (2 * kTickS + kSlackS);
+
+const jt_component_energy* find(const jt_measurement& m, const std::string& id) {
+  for (std::uint32_t i = 0; i < m.component_count; ++i) {
+    if (id == m.components[i].id) return &m.components[i];
+  }
+  return nullptr;
+}
+
+class SelfMode : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("JOULETRACE_MARKERS");
+    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
+  }
+  void TearDown() override {
+    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
+    writer_.reset();
+  }
+  void start_writer() {
+    fs::remove_all(tree_ / "class/hwmon");  // no node meter: the total is the sum of parts
+    const std::string pkg = (tree_ / "class/powercap/intel-rapl:0/energy_uj").string();
+    writer_ = std::make_unique<test::BackgroundProcess>(
+        std::vector<std::string>{test::live_writer_binary(), "--tick-ms", "1", "--duration-s", "30",
+                                 "--ready-file", (tree_ / "writer.ready").string(), "--channel",
+                                 pkg + ":" + std::to_string(kWatts)},
+        fs::path{}, tree_ / "writer.err");
+    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready"))
+        << test::read_file(tree_ / "writer.err");
+  }
+
+  test::TempTree tree_{"sysfs/intel-2s"};
+  std::unique_ptr<test::BackgroundProcess> writer_;
+};
+
+TEST_F(SelfMode, NestedWindowsGetTheEnergyOfKnownPower) {
+  start_writer();
+  const jt_options o = test::options_for(tree_.path().string(), 0.01);
+  ASSERT_EQ(jt_init(&o), JT_OK) << jt_last_error();
+  ASSERT_EQ(jt_current_mode(), JT_MODE_SELF);
+
+  jt_window outer = 0;
+  jt_window inner = 0;
+  ASSERT_EQ(jt_window_begin("train", &outer), JT_OK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(jt_window_begin("epoch 1", &inner), JT_OK);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  ASSERT_EQ(jt_window_add_items(inner, 600), JT_OK);
+  ASSERT_EQ(jt_window_add_items(outer, 600), JT_OK);
+  jt_measurement in = test::empty_measurement();
+  ASSERT_EQ(jt_window_end(inner, &in), JT_OK) << jt_last_error();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_EQ(jt_window_add_items(outer, 400), JT_OK);
+  jt_measurement out = test::empty_measurement();
+  ASSERT_EQ(jt_window_end(outer, &out), JT_OK) << jt_last_error();
+
+  for (const jt_measurement* m : {&in, &out}) {
+    SCOPED_TRACE(m == &in ? "inner" : "outer");
+    const auto* pkg = find(*m, "powercap/intel-rapl:0");
+    ASSERT_NE(pkg, nullptr);
+    EXPECT_STREQ(pkg->method, "counter");
+    EXPECT_STREQ(pkg->domain, "package");
+    EXPECT_EQ(pkg->in_total, 1);
+    EXPECT_NEAR(pkg->energy_j, kWatts * m->duration_s, kBoundJ) << m->duration_s;
+    EXPECT_GT(pkg->uncertainty_j, 0.0);
+    // The other zones stand still; the core sits inside the package, not in the total.
+    const auto* core = find(*m, "powercap/intel-rapl:0:0");
+    ASSERT_NE(core, nullptr);
+    EXPECT_EQ(core->in_total, 0);
+    EXPECT_NEAR(m->energy_j, kWatts * m->duration_s, kBoundJ);
+    EXPECT_STREQ(m->method, "counter");
+    EXPECT_EQ(m->short_window, 0);
+    EXPECT_GE(m->component_count, 6u);
+    EXPECT_NEAR(m->energy_per_item_j, m->energy_j / static_cast<double>(m->items), 1e-12);
+  }
+  EXPECT_EQ(in.items, 600u);
+  EXPECT_EQ(out.items, 1000u);
+  EXPECT_NEAR(in.duration_s, 0.25, 0.1);
+  EXPECT_NEAR(out.duration_s, 0.5, 0.15);
+  EXPECT_GE(in.start_s, out.start_s + 0.1);
+  EXPECT_GE(out.start_s, 0.0);
+  EXPECT_LT(out.start_s, 0.1);
+  // In-total components come first.
+  for (std::uint32_t i = 1; i < out.component_count; ++i) {
+    EXPECT_LE(out.components[i].in_total, out.components[i - 1].in_total);
+  }
+}
+
+TEST_F(SelfMode, AShortWindowIsFlagged) {
+  const jt_options o = test::options_for(tree_.path().string(), 0.05);
+  ASSERT_EQ(jt_init(&o), JT_OK) << jt_last_error();
+  jt_window w = 0;
+  ASSERT_EQ(jt_window_begin("blink", &w), JT_OK);
+  jt_measurement m = test::empty_measurement();
+  ASSERT_EQ(jt_window_end(w, &m), JT_OK) << jt_last_error();
+  EXPECT_EQ(m.short_window, 1);
+  EXPECT_EQ(m.items, 0u);
+  EXPECT_EQ(m.energy_per_item_j, 0.0);
+}
+
+TEST_F(SelfMode, NoSensorMeansNotAvailableNeverAZero) {
+  test::TempTree empty("sysfs/no-sensors");
+  const jt_options o = test::options_for(empty.path().string());
+  ASSERT_EQ(jt_init(&o), JT_OK) << jt_last_error();
+  EXPECT_EQ(jt_current_mode(), JT_MODE_SELF);
+  jt_window w = 0;
+  ASSERT_EQ(jt_window_begin("nothing", &w), JT_OK);
+  jt_measurement m = test::empty_measurement();
+  EXPECT_EQ(jt_window_end(w, &m), JT_ERR_NOT_AVAILABLE);
+  EXPECT_STREQ(m.method, "none");
+  EXPECT_EQ(m.component_count, 0u);
+  EXPECT_NE(std::string(jt_last_error()).find("powercap"), std::string::npos) << jt_last_error();
+}
+
+}  // namespace
+}  // namespace jt
