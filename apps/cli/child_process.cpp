@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -63,6 +64,12 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
   for (const auto& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
 
+  // CPU time of children reaped before this one counts in RUSAGE_CHILDREN too, even those of
+  // the process jouletrace was exec'd from (`sh -c 'make && jouletrace run ...'`).
+  rusage before{};
+  ::getrusage(RUSAGE_CHILDREN, &before);
+  const double cpu_before_s = seconds(before.ru_utime) + seconds(before.ru_stime);
+
   const pid_t pid = ::fork();
   if (pid < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
@@ -80,7 +87,9 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
     ::_exit(err == ENOENT ? 127 : 126);
   }
   ::close(pipe_fds[1]);
-  return ChildProcess(pid, pipe_fds[0]);
+  ChildProcess child(pid, pipe_fds[0]);
+  child.cpu_before_s_ = cpu_before_s;
+  return child;
 }
 
 ChildExit ChildProcess::wait() {
@@ -128,7 +137,8 @@ ChildExit ChildProcess::wait() {
   }
   rusage usage{};
   if (::getrusage(RUSAGE_CHILDREN, &usage) == 0) {
-    result.cpu_time_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    result.cpu_time_s =
+        std::max(0.0, seconds(usage.ru_utime) + seconds(usage.ru_stime) - cpu_before_s_);
   }
   return result;
 }

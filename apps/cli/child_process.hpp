@@ -34,6 +34,7 @@ class ChildProcess {
   explicit ChildProcess(pid_t pid, int exec_error_fd) : pid_(pid), exec_error_fd_(exec_error_fd) {}
   pid_t pid_ = -1;
   int exec_error_fd_ = -1;
+  double cpu_before_s_ = 0.0;  // RUSAGE_CHILDREN before this child existed
 };
 
 }  // namespace jt::cli

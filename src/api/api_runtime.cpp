@@ -12,8 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
-#include <vector>
 
 #include "core/clock.hpp"
 
@@ -124,8 +122,8 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
   if (!channel.problem.empty()) {
     // Markers cannot reach any parent: measuring here is the only way the program still gets
     // its phases. Said on stderr once, since nothing else would tell the user.
-    std::fprintf(stderr, "jouletrace: %s; measuring in this process instead\n",
-                 channel.problem.c_str());
+    (void)std::fprintf(stderr, "jouletrace: %s; measuring in this process instead\n",
+                       channel.problem.c_str());
   }
   const bool sink = channel.fd >= 0;
   const bool measure = !sink || (opts.flags & JT_INIT_MEASURE_IN_PROCESS) != 0;
@@ -166,7 +164,6 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
   }
   flusher_ = std::move(flusher);
   init_ns_ = init_ns;
-  pid_ = pid;
   dropped_.store(0, std::memory_order_relaxed);
   flusher_shared_.sent.store(0, std::memory_order_relaxed);
   flusher_shared_.unsent.store(0, std::memory_order_relaxed);

@@ -67,12 +67,13 @@ class ApiRuntime {
   WindowTable table_{kWindowSlots};
   FlusherShared flusher_shared_;
   std::atomic<std::uint64_t> dropped_{0};
-  // Producers wake a sleeping flusher once per quarter of the ring, not for every record.
-  const std::uint64_t wake_mask_ = kRingRecords / 4 - 1;
+  // Producers wake a sleeping flusher once per eighth of the ring, not for every record (a
+  // futex call each time would cost more than the marker); the margin covers a flusher that
+  // waits a few ms for a CPU on a busy node.
+  const std::uint64_t wake_mask_ = kRingRecords / 8 - 1;
 
   // Written under lifecycle_mutex_ before state_ is published.
   std::int64_t init_ns_ = 0;
-  std::int64_t pid_ = 0;
 
   std::mutex lifecycle_mutex_;  // init, shutdown, fork
   std::mutex self_mutex_;       // self_ while a window is measured

@@ -36,7 +36,7 @@ void percent_encode(std::string_view raw, std::string& out) {
 
 std::size_t format_record(const RawMarker& record, std::int64_t pid, char* out) {
   char* p = out;
-  std::memcpy(p, "JT1 ", 4);
+  std::memcpy(p, "JT1 ", 4);  // NOLINT(bugprone-not-null-terminated-result): a line
   p += 4;
   *p++ = static_cast<char>(record.kind);
   *p++ = ' ';

@@ -1,6 +1,9 @@
 #include "api/window_table.hpp"
 
+#include <pthread.h>
+
 #include <bit>
+#include <cstdint>
 
 namespace jt {
 
@@ -10,9 +13,11 @@ WindowTable::WindowTable(std::size_t slots)
       slots_(std::make_unique<Slot[]>(mask_ + 1)) {}
 
 std::size_t WindowTable::claim() {
-  // A shared cursor spreads concurrent begins over different slots, so they rarely race for
-  // the same one.
-  const std::uint64_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
+  // Each thread starts looking at a slot of its own (a hash of its pthread_t, which is cheap to
+  // get): a thread that begins and ends windows keeps reusing the same cache line, and threads
+  // do not contend for a shared cursor nor for each other's slots.
+  const auto self = static_cast<std::uint64_t>(::pthread_self());  // an integer on glibc
+  const std::uint64_t start = (self * 0x9E3779B97F4A7C15ull) >> 32;
   for (std::size_t i = 0; i <= mask_; ++i) {
     const std::size_t index = (start + i) & mask_;
     Slot& slot = slots_[index];

@@ -129,7 +129,6 @@ class WindowTable {
 
   std::size_t mask_;
   std::unique_ptr<Slot[]> slots_;
-  alignas(64) std::atomic<std::uint64_t> cursor_{0};
   std::atomic<std::uint64_t> evictions_{0};
 };
 

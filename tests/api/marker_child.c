@@ -5,6 +5,8 @@
  *   MODE: shutdown  begin/add_items/end PAIRS times, then jt_shutdown
  *         exit      the same, then return from main without jt_shutdown (the atexit flush)
  * Prints "pid=<pid> dropped=<n> statuses=<non-ok count>" on stdout. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep in strict C99 */
+
 #include <jouletrace/jouletrace.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -309,6 +309,17 @@ TEST_F(RunProcess, WithoutSensorsTheCpuIsEstimatedAndLabelledModel) {
   EXPECT_NE(result.err.find("model"), std::string::npos);
 }
 
+TEST_F(RunProcess, CpuTimeOfEarlierChildrenIsNotCharged) {
+  // `sh -c 'busy; exec jouletrace run ...'`: the shell's reaped children stay in
+  // RUSAGE_CHILDREN across the exec and must not be charged to the measured command.
+  auto a = args({"/bin/sleep", "0.1"});
+  std::string command = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done & wait; exec";
+  for (const auto& arg : a) command += " '" + arg + "'";
+  const auto result = test::run_process({"/bin/sh", "-c", command});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_LT(read_json(tree_ / "r.json")["cpu_model"]["cpu_time_s"].get<double>(), 0.05);
+}
+
 TEST_F(RunProcess, UnwritableOutputIsReportedAndTheExitCodeKept) {
   auto a = test::jouletrace_args(tree_, "run");
   for (const char* s : {"--output", "/nonexistent-dir/r.json", "--", "/bin/sh", "-c", "exit 4"}) {
