@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+
+#include "support/scripted_sensor.hpp"
 
 namespace jt {
 namespace {
@@ -72,6 +75,29 @@ TEST(WindowEnergy, StraddlingAWrapIsSeamlessBecauseTheSeriesIsUnwrapped) {
   s.energy_j = {0.0, 5.0, 10.0};
   const auto w = measure_window({counter("p")}, {s}, {0}, 0.1, 50 * kMs, 150 * kMs);
   EXPECT_NEAR(w.energy_j, 5.0, 1e-9);
+}
+
+TEST(WindowEnergy, PhaseStraddlingARealCounterWrapThroughTheSampler) {
+  // A 10 J counter at 40 W, read every 50 ms through the sampler: it wraps every 0.25 s. A
+  // phase from 0.12 s to 0.93 s crosses three of them and must get 40 W x 0.81 s.
+  ChannelInfo info = counter("pkg");
+  info.wrap_modulus = 10'000'000;
+  info.max_power_w = 100.0;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::make_unique<test::ScriptedSensor>(
+      std::vector<ChannelInfo>{info}, [](std::size_t, std::size_t k) {
+        const auto t = static_cast<std::int64_t>(k) * 50 * kMs;
+        const auto raw = (7'000'000 + static_cast<std::uint64_t>(k) * 2'000'000) % 10'000'000;
+        return Reading{t, 0, raw, Reading::Status::kOk};
+      }));
+  Sampler sampler(std::move(sensors), SamplerOptions{.interval_s = 0.05});
+  for (int i = 0; i <= 22; ++i) sampler.sample_once();
+  sampler.finish();
+  EXPECT_EQ(sampler.stats(0).wraps, 5u);  // the last one confirmed by finish()
+  const auto w = measure_window(sampler.channels(), sampler.series(), {0}, 0.05, 120 * kMs,
+                                930 * kMs);
+  EXPECT_NEAR(w.energy_j, 40.0 * 0.81, 1e-6);
+  EXPECT_LT(w.uncertainty_j, 3.0);
 }
 
 TEST(WindowEnergy, OnlyCoverChannelsMakeTheTotal) {
