@@ -3,13 +3,11 @@
 #include <charconv>
 #include <cstring>
 
+#include "markers/marker_protocol.hpp"
+
 namespace jt {
 
 namespace {
-
-constexpr char kHex[] = "0123456789ABCDEF";
-
-bool needs_escape(unsigned char c) { return c < '!' || c > '~' || c == '%'; }
 
 template <typename Int>
 char* put_number(char* at, Int value) {
@@ -22,16 +20,9 @@ char* put_number(char* at, Int value) {
 std::size_t record_name_length(const char* name) { return ::strnlen(name, kMaxNameBytes); }
 
 void percent_encode(std::string_view raw, std::string& out) {
-  for (const char ch : raw) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (needs_escape(c)) {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    } else {
-      out.push_back(ch);
-    }
-  }
+  const std::size_t at = out.size();
+  out.resize(at + 3 * raw.size());
+  out.resize(static_cast<std::size_t>(percent_encode_to(raw, out.data() + at) - out.data()));
 }
 
 std::size_t format_record(const RawMarker& record, std::int64_t pid, char* out) {
@@ -51,16 +42,7 @@ std::size_t format_record(const RawMarker& record, std::int64_t pid, char* out) 
     *p++ = ' ';
   }
   const std::size_t n = record.name_length < kMaxNameBytes ? record.name_length : kMaxNameBytes;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(record.name[i]);
-    if (needs_escape(c)) {
-      *p++ = '%';
-      *p++ = kHex[c >> 4];
-      *p++ = kHex[c & 0xF];
-    } else {
-      *p++ = static_cast<char>(c);
-    }
-  }
+  p = percent_encode_to(std::string_view(record.name, n), p);
   *p++ = '\n';
   return static_cast<std::size_t>(p - out);
 }

@@ -23,6 +23,27 @@ namespace {
 bool usable(const ChannelStats& stats) { return stats.samples >= 2; }
 }  // namespace
 
+std::map<std::string, std::string> smallest_containers(const std::vector<ChannelInfo>& channels,
+                                                       const std::vector<ChannelStats>& stats) {
+  std::map<std::string, std::string> container_of;
+  // Narrow containers first, so that emplace keeps them over psys and the node.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      const ChannelInfo& info = channels[i];
+      const bool wide = info.domain == Domain::kPsys || info.domain == Domain::kNode;
+      if ((pass == 0) == wide || !usable(stats[i])) continue;
+      for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
+    }
+  }
+  return container_of;
+}
+
+std::string method_label(const std::set<Method>& methods) {
+  if (methods.empty()) return "none";
+  if (methods.size() == 1) return to_string(*methods.begin());
+  return "mixed";
+}
+
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
   return std::any_of(channels.begin(), channels.end(), [](const ChannelInfo& c) {
     return c.domain == Domain::kPackage || c.domain == Domain::kPsys ||
@@ -56,18 +77,9 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
   result.duration_s = ns_to_s(end_ns - start_ns);
   const auto& channels = sampler.channels();
 
-  // A container that measured nothing cannot stand for what it contains: its parts count
-  // themselves. The smallest container is the informative one: a core is in its package, not
-  // in psys.
-  std::map<std::string, std::string> container_of;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (std::size_t i = 0; i < channels.size(); ++i) {
-      const ChannelInfo& info = channels[i];
-      const bool wide = info.domain == Domain::kPsys || info.domain == Domain::kNode;
-      if ((pass == 0) == wide || !usable(sampler.stats(i))) continue;
-      for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
-    }
-  }
+  std::vector<ChannelStats> all_stats;
+  for (std::size_t i = 0; i < channels.size(); ++i) all_stats.push_back(sampler.stats(i));
+  const auto container_of = smallest_containers(channels, all_stats);
   const double slack_s = 2.0 * sampler.interval_s() + 0.05;
 
   for (std::size_t i = 0; i < channels.size(); ++i) {
@@ -174,13 +186,9 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     result.total_cover.push_back(c.id);
     methods.insert(c.method);
   }
+  result.total_method = method_label(methods);
   if (methods.empty()) {
-    result.total_method = "none";
     result.warnings.push_back("no component could be measured or estimated: there is no total");
-  } else if (methods.size() == 1) {
-    result.total_method = to_string(*methods.begin());
-  } else {
-    result.total_method = "mixed";
   }
   return result;
 }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,15 @@ struct WindowResult {
 // Builds the components of a finished sampling run over [start_ns, end_ns].
 WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::int64_t end_ns,
                            const std::optional<CpuModel>& cpu_model);
+
+// For each channel id, the smallest channel with usable readings that contains it. A container
+// that measured nothing cannot stand for its parts, which then count themselves; a core is in
+// its package rather than in psys.
+std::map<std::string, std::string> smallest_containers(const std::vector<ChannelInfo>& channels,
+                                                       const std::vector<ChannelStats>& stats);
+
+// "counter", "power-integrated" or "model" when all agree, "mixed" when not, "none" when empty.
+std::string method_label(const std::set<Method>& methods);
 
 // True when some channel measures CPU energy, so no model is needed.
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels);

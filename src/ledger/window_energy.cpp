@@ -13,8 +13,6 @@ namespace jt {
 
 namespace {
 
-bool usable(const ChannelStats& stats) { return stats.samples >= 2; }
-
 struct Interpolated {
   double energy_j = 0.0;
   double local_power_w = 0.0;   // power over the samples around the point
@@ -65,14 +63,7 @@ Interpolated energy_at(const ChannelSeries& s, std::int64_t t) {
 std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels,
                                         const std::vector<ChannelStats>& stats) {
   std::vector<ComponentResult> components;
-  std::map<std::string, std::string> container_of;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (std::size_t i = 0; i < channels.size(); ++i) {
-      const bool wide = channels[i].domain == Domain::kPsys || channels[i].domain == Domain::kNode;
-      if ((pass == 0) == wide || !usable(stats[i])) continue;
-      for (const auto& inner : channels[i].contains) container_of.emplace(inner, channels[i].id);
-    }
-  }
+  const auto container_of = smallest_containers(channels, stats);
   for (std::size_t i = 0; i < channels.size(); ++i) {
     ComponentResult c;
     c.id = channels[i].id;
@@ -148,13 +139,7 @@ WindowEnergy measure_window(const std::vector<ChannelInfo>& channels,
         "a {:.4f} s window; a shorter --interval narrows it",
         out.uncertainty_j, 100.0 * out.uncertainty_j / out.energy_j, interval_s, duration_s));
   }
-  if (methods.empty()) {
-    out.method = "none";
-  } else if (methods.size() == 1) {
-    out.method = to_string(*methods.begin());
-  } else {
-    out.method = "mixed";
-  }
+  out.method = method_label(methods);
   return out;
 }
 

@@ -28,16 +28,25 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::string encode_marker_name(std::string_view name) {
-  std::string out;
-  for (const char ch : name.substr(0, kMaxMarkerNameBytes)) {
+char* percent_encode_to(std::string_view raw, char* out) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char ch : raw) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < '!' || c > '~' || c == '%') {
-      out += fmt::format("%{:02X}", c);
+      *out++ = '%';
+      *out++ = kHex[c >> 4];
+      *out++ = kHex[c & 0xF];
     } else {
-      out += ch;
+      *out++ = ch;
     }
   }
+  return out;
+}
+
+std::string encode_marker_name(std::string_view name) {
+  const std::string_view kept = name.substr(0, kMaxMarkerNameBytes);
+  std::string out(3 * kept.size(), '\0');
+  out.resize(static_cast<std::size_t>(percent_encode_to(kept, out.data()) - out.data()));
   return out;
 }
 

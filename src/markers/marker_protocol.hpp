@@ -22,6 +22,9 @@ struct MarkerRecord {
 inline constexpr std::size_t kMaxMarkerNameBytes = 200;
 
 // Percent-encodes bytes outside '!'..'~' and '%' itself, so a name is one field of a line.
+// Writes at most 3 bytes per input byte at `out` and returns the end; never allocates, so the
+// library's flusher can use it on a fixed buffer.
+char* percent_encode_to(std::string_view raw, char* out);
 std::string encode_marker_name(std::string_view name);
 std::optional<std::string> decode_marker_name(std::string_view encoded);
 

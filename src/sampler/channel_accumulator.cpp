@@ -151,18 +151,21 @@ bool ChannelAccumulator::update_counter(const Reading& r) {
   return false;
 }
 
-void ChannelAccumulator::confirm_pending() {
-  have_pending_ = false;
+bool ChannelAccumulator::accept_pending_as_wrap() {
   bool wrapped = false;
   const double through_j =
       counter_step_j(prev_raw_, pending_raw_, pending_t_ns_ - prev_t_ns_, &wrapped);
-  if (through_j >= 0.0 && wrapped) {
-    ++stats_.wraps;
-    prev_raw_ = pending_raw_;
-    accept(pending_t_ns_, through_j);
-    stats_.samples += pending_count_ - 1;  // repeats of the same value were as real
-    return;
-  }
+  if (through_j < 0.0 || !wrapped) return false;
+  ++stats_.wraps;
+  prev_raw_ = pending_raw_;
+  accept(pending_t_ns_, through_j);
+  stats_.samples += pending_count_ - 1;  // repeats of the same value were as real
+  return true;
+}
+
+void ChannelAccumulator::confirm_pending() {
+  have_pending_ = false;
+  if (accept_pending_as_wrap()) return;
   // The counter went on from a new base: it was reset (driver reload, hot-plug). The energy
   // between the last good reading and the reset is unknown and stays out.
   before_reset_ = {true,         prev_raw_,      prev_t_ns_, stats_.energy_j,
@@ -178,17 +181,8 @@ void ChannelAccumulator::confirm_pending() {
 void ChannelAccumulator::finish() {
   if (!have_pending_) return;
   have_pending_ = false;
-  bool wrapped = false;
-  const double through_j =
-      counter_step_j(prev_raw_, pending_raw_, pending_t_ns_ - prev_t_ns_, &wrapped);
-  if (through_j >= 0.0 && wrapped) {
-    // Nothing came after it to confirm; a plausible wrap is far likelier than a torn read.
-    ++stats_.wraps;
-    prev_raw_ = pending_raw_;
-    accept(pending_t_ns_, through_j);
-    stats_.samples += pending_count_ - 1;
-    return;
-  }
+  // Nothing came after it to confirm; a plausible wrap is far likelier than a torn read.
+  if (accept_pending_as_wrap()) return;
   stats_.skipped += pending_count_;
   stats_.unresolved_at_end = true;
 }

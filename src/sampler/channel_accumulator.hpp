@@ -66,6 +66,8 @@ class ChannelAccumulator {
                         bool* wrapped) const;
   // The held-back reading was real: a wrap when the step to it is one, else a reset.
   void confirm_pending();
+  // Takes the held-back reading as the far side of a wrap when the step to it is one.
+  bool accept_pending_as_wrap();
   // Undoes a reset that the counter itself disproves by carrying on from before it.
   bool revert_false_reset(const Reading& r);
   void accept(std::int64_t t_ns, double step_j);
