@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "jouletrace/jouletrace.h"
 #include "markers/marker_protocol.hpp"
 
@@ -108,5 +110,17 @@ inline jt_measurement empty_measurement() {
   m.struct_size = sizeof(m);
   return m;
 }
+
+// Each test starts and ends with the library uninitialised and no parent channel in sight.
+class FreshLibraryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("JOULETRACE_MARKERS");
+    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
+  }
+  void TearDown() override {
+    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
+  }
+};
 
 }  // namespace jt::test

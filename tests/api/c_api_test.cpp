@@ -13,15 +13,8 @@
 namespace jt {
 namespace {
 
-class CApi : public ::testing::Test {
+class CApi : public test::FreshLibraryTest {
  protected:
-  void SetUp() override {
-    ::unsetenv("JOULETRACE_MARKERS");
-    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
-  }
-  void TearDown() override {
-    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
-  }
   // Self mode on a node without sensors: quick to start, every marker path available.
   void init_without_sensors() {
     const jt_options o = test::options_for(test::fixture_dir("sysfs/no-sensors").string());

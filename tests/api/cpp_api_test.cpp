@@ -9,15 +9,8 @@
 
 namespace {
 
-class CppApi : public ::testing::Test {
+class CppApi : public jt::test::FreshLibraryTest {
  protected:
-  void SetUp() override {
-    ::unsetenv("JOULETRACE_MARKERS");
-    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
-  }
-  void TearDown() override {
-    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
-  }
   jouletrace::Options options(const std::string& fixture) {
     jouletrace::Options o;
     o.sysfs_root = jt::test::fixture_dir(fixture).string();

@@ -32,14 +32,10 @@ const jt_component_energy* find(const jt_measurement& m, const std::string& id) 
   return nullptr;
 }
 
-class SelfMode : public ::testing::Test {
+class SelfMode : public test::FreshLibraryTest {
  protected:
-  void SetUp() override {
-    ::unsetenv("JOULETRACE_MARKERS");
-    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
-  }
   void TearDown() override {
-    if (jt_current_mode() != JT_MODE_UNINITIALIZED) jt_shutdown();
+    FreshLibraryTest::TearDown();
     writer_.reset();
   }
   void start_writer() {
