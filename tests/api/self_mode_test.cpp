@@ -20,9 +20,10 @@ namespace fs = std::filesystem;
 
 constexpr double kWatts = 50.0;
 // As the e2e tests: the writer ticks every 1 ms, and on a loaded 2-core machine a read or a
-// tick may be ~10 ms late.
+// tick may be ~10 ms late; in self mode the library's own sampler thread competes too, and one
+// full-suite run in eight here missed the 10 ms bound, so self mode allows 20 ms.
 constexpr double kTickS = 0.001;
-constexpr double kSlackS = 0.010;
+constexpr double kSlackS = 0.020;
 constexpr double kBoundJ = kWatts * (2 * kTickS + kSlackS);
 
 const jt_component_energy* find(const jt_measurement& m, const std::string& id) {
