@@ -20,6 +20,11 @@ void add_probe_options(CLI::App* app, jt::ProbeContext& probe, std::string& sysf
   app->add_option("--nvml-library", probe.nvml_library,
                   "Path of libnvidia-ml.so.1 (default: $JOULETRACE_NVML_LIBRARY, then the "
                   "system's)");
+  app->add_option("--proc-root", probe.proc_root, "Where /proc is (CPU model, memory size)")
+      ->default_val("/proc");
+  app->add_option("--redfish-config", probe.redfish_config,
+                  "Redfish BMC settings file (default: $JOULETRACE_REDFISH_CONFIG)");
+  app->add_flag("!--no-bmc", probe.probe_bmc, "Do not probe whole-node meters behind a BMC");
 }
 
 }  // namespace
@@ -54,6 +59,22 @@ int run_main(int argc, char** argv) {
   run->add_option("--model-watts-per-core", run_options.model_watts_per_core,
                   "Power of one busy core for the CPU estimate used when no CPU sensor is "
                   "readable (default 7 W)");
+  run->add_option("--profile", run_options.profile_path,
+                  "Node profile with idle baselines (default: written by `jouletrace calibrate`)");
+  run->add_option("--tdp-file", run_options.tdp_file,
+                  "Rated-power data for the runtime-based estimate (default: the installed one)");
+  run->add_option("--pue", run_options.pue,
+                  "Power usage effectiveness applied to the runtime-based estimate")
+      ->default_val(1.0)
+      ->check(CLI::Range(1.0, 5.0));
+  run->add_option("--attribution", run_options.attribution,
+                  "exclusive (the job owns the node), shared (split by the stated policy) or auto")
+      ->default_val("auto")
+      ->check(CLI::IsMember({"auto", "exclusive", "shared"}));
+  run->add_option("--idle-threshold", run_options.idle_activity_pct,
+                  "A GPU whose utilisation never exceeds this percentage did no work")
+      ->default_val(1.0)
+      ->check(CLI::Range(0.0, 100.0));
   run->add_option("command", run_options.command, "The command to measure, after --")
       ->expected(-1);
   run->prefix_command();

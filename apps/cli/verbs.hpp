@@ -17,6 +17,12 @@ struct RunOptions {
   bool quiet = false;
   double model_watts_per_core = 0.0;  // 0: the built-in default
   std::vector<std::string> command;
+  // Node profile with idle baselines (from `jouletrace calibrate`); empty: the default place.
+  std::string profile_path;
+  std::string tdp_file;  // rated-power data for the runtime estimate; empty: the installed one
+  double pue = 1.0;      // power usage effectiveness applied to the runtime estimate
+  std::string attribution = "auto";  // exclusive, shared, auto
+  double idle_activity_pct = 1.0;    // a GPU whose utilisation never exceeds this did no work
 };
 
 struct SensorsOptions {

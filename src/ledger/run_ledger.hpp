@@ -14,6 +14,16 @@ namespace jt {
 enum class Method { kCounter, kPowerIntegrated, kModel };
 const char* to_string(Method method);
 
+// The parts of a component's uncertainty (SENSORS §9.3), in joules. Independent terms add in
+// quadrature, the calibration term (systematic) linearly: total = sqrt(q^2 + u^2 + t^2) + c.
+struct UncertaintyBudget {
+  double quantisation_j = 0.0;   // one least significant bit per endpoint (x duration for power)
+  double update_period_j = 0.0;  // each endpoint may be one hardware update period stale
+  double timing_j = 0.0;         // average power x the time the endpoint reads took
+  double calibration_j = 0.0;    // the sensor type's calibration error x the energy
+  double total_j = 0.0;
+};
+
 // One component of the node over a window, with how its number was produced.
 struct ComponentResult {
   std::string id;
@@ -37,6 +47,26 @@ struct ComponentResult {
   double lost_at_s = 0.0;  // seconds after the window started
   bool in_total = false;
   std::string contained_in;  // id of the channel whose energy includes this one
+  UncertaintyBudget uncertainty;
+  // Idle/dynamic split from the node profile's calibrated baseline (SENSORS §9.4); unset when
+  // this channel has none. idle = baseline power x covered time; dynamic = energy - idle.
+  std::optional<double> idle_power_w;
+  double idle_energy_j = 0.0;
+  double dynamic_energy_j = 0.0;
+  // How busy the device was over the window (channels with reports_activity), percent.
+  std::optional<double> activity_mean_pct;
+  std::optional<double> activity_max_pct;
+};
+
+// The whole-node meter compared with the sum of the parts it contains (ARCHITECTURE §4.4).
+struct NodeCoverage {
+  std::string node_meter_id;
+  double node_energy_j = 0.0;
+  double parts_energy_j = 0.0;   // the non-overlapping cover of the node without the meter
+  std::vector<std::string> parts;
+  double coverage = 0.0;         // parts / node
+  double rest_energy_j = 0.0;    // node - parts: fans, PSU losses, NICs, disks, ...
+  double rest_uncertainty_j = 0.0;
 };
 
 // The CPU estimate used when no CPU energy sensor could be read.
@@ -50,10 +80,12 @@ struct WindowResult {
   double duration_s = 0.0;
   std::vector<ComponentResult> components;
   double total_energy_j = 0.0;
+  double total_uncertainty_j = 0.0;
   std::string total_method;  // counter, power-integrated, model, or mixed
   std::vector<std::string> total_cover;
   std::vector<std::string> warnings;
   std::optional<CpuModel> cpu_model;
+  std::optional<NodeCoverage> coverage;  // set when a node meter measured the run
 };
 
 // Builds the components of a finished sampling run over [start_ns, end_ns].

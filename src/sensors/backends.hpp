@@ -9,5 +9,7 @@ ProbeOutcome probe_powercap(const ProbeContext& context);
 ProbeOutcome probe_msr(const ProbeContext& context);
 ProbeOutcome probe_hwmon(const ProbeContext& context);
 ProbeOutcome probe_nvml(const ProbeContext& context);
+ProbeOutcome probe_redfish(const ProbeContext& context);
+ProbeOutcome probe_dcmi(const ProbeContext& context);
 
 }  // namespace jt

@@ -40,6 +40,13 @@ ProbeOutcome probe_all(const ProbeContext& context) {
   ctx.rapl_found = has_cpu_energy(outcome);
   append(outcome, probe_hwmon(ctx));
   append(outcome, probe_nvml(ctx));
+  if (ctx.probe_bmc) {
+    append(outcome, probe_redfish(ctx));
+    append(outcome, probe_dcmi(ctx));
+  } else {
+    outcome.reports.push_back({"bmc", ProbeReport::Status::kNotUsed,
+                               "Redfish and IPMI DCMI not probed (--no-bmc)", {}});
+  }
   return outcome;
 }
 

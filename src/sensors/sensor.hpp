@@ -40,6 +40,12 @@ struct ChannelInfo {
   std::string provenance;        // path, library + UUID, URL
   std::vector<std::string> contains;  // ids of channels whose energy is part of this one
   std::string note;                   // a caveat that belongs next to the number
+  // The sensor also reports how busy the device was (Reading::activity_pct), so that idle
+  // accelerators can be told from used ones.
+  bool reports_activity = false;
+  // Relative calibration error of this sensor type (0.05 = 5 %), a systematic term of the
+  // uncertainty; 0 = unknown. Where it comes from belongs in `note` or the backend's docs.
+  double calibration_error = 0.0;
 };
 
 // One read of one channel. Timestamps bracket the read itself (ARCHITECTURE §3).
@@ -54,6 +60,9 @@ struct Reading {
   std::int64_t half_width_ns = 0;  // half the time the read took
   std::uint64_t raw = 0;
   Status status = Status::kUnavailable;
+  // Channels with reports_activity: percent of the device's last sample period it was busy
+  // (NVML utilisation); negative when unknown for this reading.
+  float activity_pct = -1.0F;
 };
 
 class Sensor {
@@ -63,6 +72,9 @@ class Sensor {
   virtual std::span<const ChannelInfo> channels() const = 0;
   // Fills out[i] for channels()[i]. Must not throw; a failure is a Reading status.
   virtual void read(std::span<Reading> out) = 0;
+  // A slow meter (a BMC over the network or IPMI) is polled in its own thread, no faster than
+  // this, so that it never delays the fast sensors. 0: polled with the others.
+  virtual double min_interval_s() const { return 0.0; }
 };
 
 // Where a backend finds its hardware. Every root is injectable so tests run the real code path.
@@ -70,6 +82,11 @@ struct ProbeContext {
   std::filesystem::path sysfs_root = "/sys";
   std::filesystem::path dev_root = "/dev";
   std::string nvml_library;  // empty: JOULETRACE_NVML_LIBRARY, then "libnvidia-ml.so.1"
+  std::filesystem::path proc_root = "/proc";
+  // Redfish BMC settings (URL, credentials); empty: $JOULETRACE_REDFISH_CONFIG, then none.
+  std::filesystem::path redfish_config;
+  // Whole-node meters behind a BMC (Redfish, IPMI DCMI); off with --no-bmc.
+  bool probe_bmc = true;
   // Set by the registry once RAPL was found, so later backends can drop their duplicates.
   bool rapl_found = false;
 };

@@ -1,0 +1,1 @@
+# Shared-node attribution (issue 4).

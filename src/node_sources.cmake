@@ -1,0 +1,1 @@
+# Node profile, calibration and the runtime estimate (issue 4).
