@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages jouletrace builds and tests with.
 set -eu
 packages="g++ cmake ninja-build pkg-config python3 python3-dev pybind11-dev
-  libfmt-dev nlohmann-json3-dev libcli11-dev
+  libfmt-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
+  libcpp-httplib-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,36 @@ int run_main(int argc, char** argv) {
   add_probe_options(sensors, sensors_options.probe, sensors_sysfs, sensors_dev);
   sensors->add_flag("--json", sensors_options.json, "Print JSON instead of a table");
 
+  jt::cli::NodeOptions node_options;
+  std::string node_sysfs;
+  std::string node_dev;
+  CLI::App* node =
+      app.add_subcommand("node", "Show what this node is made of and its idle baselines");
+  add_probe_options(node, node_options.probe, node_sysfs, node_dev);
+  node->add_flag("--json", node_options.json, "Print the profile as JSON instead of a table");
+  node->add_option("-o,--output", node_options.output, "Write the profile JSON to this file");
+  node->add_option("--profile", node_options.profile_path,
+                   "Stored profile whose baselines are shown (default: where `calibrate` writes)");
+
+  jt::cli::CalibrateOptions calibrate_options;
+  std::string calibrate_sysfs;
+  std::string calibrate_dev;
+  std::string settle_text = "10s";
+  std::string duration_text = "30s";
+  std::string calibrate_interval_text = "100ms";
+  CLI::App* calibrate = app.add_subcommand(
+      "calibrate", "Measure the idle power of every component and store it in the node profile");
+  add_probe_options(calibrate, calibrate_options.probe, calibrate_sysfs, calibrate_dev);
+  calibrate->add_option("--settle", settle_text, "Wait this long before measuring, e.g. 10s")
+      ->default_val("10s");
+  calibrate->add_option("--duration", duration_text, "Measure idle power this long, e.g. 30s")
+      ->default_val("30s");
+  calibrate->add_option("-i,--interval", calibrate_interval_text, "Sampling interval")
+      ->default_val("100ms");
+  calibrate->add_option("--profile", calibrate_options.profile_path,
+                        "Where to store the profile (default: $JOULETRACE_PROFILE, else the "
+                        "state directory; see docs/NODE-PROFILE.md)");
+
   // Everything after the first "--" is the measured command, verbatim: its own flags must never
   // be read as ours.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -144,6 +175,39 @@ int run_main(int argc, char** argv) {
       return 2;
     }
     return jt::cli::mark_verb(mark_options);
+  }
+  if (*node) {
+    node_options.probe.sysfs_root = node_sysfs;
+    node_options.probe.dev_root = node_dev;
+    return jt::cli::node_verb(node_options);
+  }
+  if (*calibrate) {
+    calibrate_options.probe.sysfs_root = calibrate_sysfs;
+    calibrate_options.probe.dev_root = calibrate_dev;
+    // A bare number means milliseconds for --interval; for these a unit is required so that
+    // "--settle 10" cannot silently mean 10 ms.
+    auto duration = [](const std::string& text, const char* name, double min_s,
+                       double max_s) -> std::optional<double> {
+      const auto value = text.find_first_not_of("0123456789.") == std::string::npos
+                             ? std::nullopt
+                             : jt::cli::parse_interval_s(text);
+      if (!value || !std::isfinite(*value) || *value < min_s || *value > max_s) {
+        fmt::print(stderr,
+                   "jouletrace calibrate: {} '{}' must be a time with a unit between {:g} s and "
+                   "{:g} s, e.g. 10s\n",
+                   name, text, min_s, max_s);
+        return std::nullopt;
+      }
+      return value;
+    };
+    const auto settle = duration(settle_text, "--settle", 0.0, 3600.0);
+    const auto measure = duration(duration_text, "--duration", 0.1, 86400.0);
+    const auto interval = duration(calibrate_interval_text, "--interval", 1e-4, 60.0);
+    if (!settle || !measure || !interval) return 2;
+    calibrate_options.settle_s = *settle;
+    calibrate_options.duration_s = *measure;
+    calibrate_options.interval_s = *interval;
+    return jt::cli::calibrate_verb(calibrate_options);
   }
   sensors_options.probe.sysfs_root = sensors_sysfs;
   sensors_options.probe.dev_root = sensors_dev;

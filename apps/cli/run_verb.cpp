@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,7 +11,12 @@
 #include "child_process.hpp"
 #include "marker_channel.hpp"
 #include "core/clock.hpp"
+#include "ledger/attribution.hpp"
+#include "ledger/node_profile.hpp"
 #include "ledger/run_ledger.hpp"
+#include "ledger/runtime_estimate.hpp"
+#include "sensors/cgroup_usage.hpp"
+#include "sensors/node_inventory.hpp"
 #include "report/run_report.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/registry.hpp"
@@ -55,6 +61,82 @@ void write_or_rescue(const std::string& path, const std::string& content, const 
   }
 }
 
+// Cores the command may run on: its affinity mask, which a batch system narrows to the
+// allocation.
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<int>(online) : 0;
+}
+
+// The baselines of `jouletrace calibrate`: the profile named, else the default one if any.
+std::optional<NodeProfile> load_node_profile(const RunOptions& options, const std::string& host,
+                                             std::string* source, std::vector<std::string>* warnings) {
+  std::filesystem::path path = options.profile_path;
+  if (path.empty()) {
+    if (const char* env = std::getenv("JOULETRACE_PROFILE"); env != nullptr && *env != '\0') {
+      path = env;
+    } else if (auto locations = profile_locations(host)) {
+      if (auto found = find_profile(*locations)) path = *found;
+    }
+  }
+  if (path.empty()) return std::nullopt;
+  auto profile = load_profile(path);
+  if (!profile) {
+    warnings->push_back(fmt::format(
+        "node profile {} not used: {}; components are not split into idle and dynamic energy",
+        path.string(), profile.error().message));
+    return std::nullopt;
+  }
+  *source = path.string();
+  return *std::move(profile);
+}
+
+AttributionInputs attribution_inputs(const RunOptions& options,
+                                     const Result<CgroupSnapshot>& before) {
+  AttributionInputs in;
+  in.mode = attribution_mode_from_string(options.attribution).value_or(AttributionMode::kAuto);
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  in.gpus = parse_cuda_visible_devices(visible != nullptr ? std::optional<std::string_view>(visible)
+                                                          : std::nullopt);
+  if (!before) {
+    in.cpu_unavailable_reason = before.error().message;
+    return in;
+  }
+  auto after = snapshot_cgroup_path(options.probe, before->cgroup_path, ::getpid());
+  if (!after) {
+    in.cpu_unavailable_reason = after.error().message;
+    return in;
+  }
+  auto usage = usage_between(*before, *after);
+  if (!usage) {
+    in.cpu_unavailable_reason = usage.error().message;
+    return in;
+  }
+  in.cpu = *usage;
+  return in;
+}
+
+// The devices the runtime-based estimate charges: every CPU socket, and the GPUs the job owns.
+std::vector<AllocatedDevice> allocated_devices(const NodeInventory& inventory,
+                                               const std::optional<Attribution>& attribution) {
+  std::vector<AllocatedDevice> devices = all_devices(inventory);
+  if (!attribution || attribution->mode != AttributionMode::kShared) return devices;
+  std::vector<AllocatedDevice> owned;
+  for (auto& device : devices) {
+    bool keep = device.kind != DeviceKind::kGpu;
+    for (const auto& gpu : attribution->shares.gpus) {
+      const std::string label = "GPU " + std::to_string(gpu.index);
+      const bool same = device.label == label || device.label.starts_with(label + " (");
+      if (gpu.share > 0.0 && same) keep = true;
+    }
+    if (keep) owned.push_back(std::move(device));
+  }
+  return owned;
+}
+
 }  // namespace
 
 int run_verb(const RunOptions& options) {
@@ -87,6 +169,8 @@ int run_verb(const RunOptions& options) {
   } else {
     fmt::print(stderr, "jouletrace: no marker channel (pipe failed); phases will not be recorded\n");
   }
+  // The child inherits jouletrace's cgroup; its own /proc entry is gone once reaped.
+  const Result<CgroupSnapshot> cgroup_before = snapshot_cgroup_usage(options.probe, ::getpid());
   ChildProcess::block_forwarded_signals();
   sampler.start();
   std::string spawn_error;
@@ -135,6 +219,45 @@ int run_verb(const RunOptions& options) {
   }
   report.window = summarise_run(sampler, start_ns, end_ns, cpu_model);
   report.start_ns = start_ns;
+  report.slow_meters = sampler.slow_sensor_count();
+
+  std::vector<std::string> profile_warnings;
+  if (auto profile = load_node_profile(options, report.hostname, &report.profile_source,
+                                       &profile_warnings)) {
+    apply_baselines(report.window, *profile, &report.window.warnings);
+    report.node = std::move(profile);
+  }
+  for (auto& w : profile_warnings) report.window.warnings.push_back(std::move(w));
+  const NodeInventory inventory = read_node_inventory(options.probe, channels);
+  if (!report.node) report.node = NodeProfile{};
+  report.node->inventory = inventory;
+
+  if (auto attribution =
+          attribute_energy(report.window, attribution_inputs(options, cgroup_before))) {
+    report.attribution = *std::move(attribution);
+  } else {
+    report.attribution_error = attribution.error().message;
+  }
+
+  if (auto tdp_path = locate_tdp_file(options.tdp_file); !tdp_path) {
+    report.runtime_estimate_error = tdp_path.error().message;
+  } else if (auto table = TdpTable::load(*tdp_path); !table) {
+    report.runtime_estimate_error = table.error().message;
+  } else {
+    std::optional<MeasuredEnergy> measured;
+    if (const auto& coverage = report.window.coverage) {
+      measured = MeasuredEnergy{coverage->node_energy_j, "node meter " + coverage->node_meter_id};
+    } else if (!report.window.total_cover.empty()) {
+      measured = MeasuredEnergy{report.window.total_energy_j,
+                                "sum of measured components (no node meter)"};
+    }
+    report.runtime_estimate =
+        estimate_from_runtime(allocated_devices(inventory, report.attribution), &*table,
+                              report.window.duration_s, options.pue, measured);
+  }
+  report.idle_waste.push_back(find_idle_waste(
+      "run", waste_inputs(report.window), report.window.total_energy_j, report.window.duration_s,
+      options.idle_activity_pct, CpuActivity{exit.cpu_time_s, available_cores()}));
   report.malformed_markers = markers.malformed();
   report.unmatched_markers = markers.unmatched();
   if (!phases.empty()) {
@@ -149,6 +272,11 @@ int run_verb(const RunOptions& options) {
             "no CPU sensor: the phase's energy leaves the CPU out (the run's CPU estimate is "
             "not split by phase)");
       }
+      IdleWaste waste =
+          find_idle_waste(phase.name, waste_inputs(p.energy, sampler.channels()), p.energy.energy_j,
+                          ns_to_s(phase.end_ns - phase.start_ns), options.idle_activity_pct,
+                          std::nullopt);
+      if (!waste.idle_gpus.empty()) report.idle_waste.push_back(std::move(waste));
       report.phases.push_back(std::move(p));
     }
   }

@@ -36,7 +36,24 @@ struct MarkOptions {
   std::uint64_t count = 0;
 };
 
+struct NodeOptions {
+  ProbeContext probe;
+  bool json = false;
+  std::string output;        // write the profile JSON here
+  std::string profile_path;  // stored profile whose baselines are shown; empty: the default
+};
+
+struct CalibrateOptions {
+  ProbeContext probe;
+  double settle_s = 10.0;
+  double duration_s = 30.0;
+  double interval_s = 0.1;
+  std::string profile_path;  // where to store the profile; empty: the default place
+};
+
 int run_verb(const RunOptions& options);
+int node_verb(const NodeOptions& options);
+int calibrate_verb(const CalibrateOptions& options);
 int mark_verb(const MarkOptions& options);
 int sensors_verb(const SensorsOptions& options);
 

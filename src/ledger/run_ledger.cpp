@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -21,7 +22,39 @@ const char* to_string(Method method) {
 
 namespace {
 bool usable(const ChannelStats& stats) { return stats.samples >= 2; }
+
+constexpr double kCpuModelRelativeError = 0.5;
 }  // namespace
+
+std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& components,
+                                          const std::vector<std::size_t>& cover) {
+  if (cover.size() != 1 || components[cover[0]].domain != Domain::kNode) return std::nullopt;
+  const ComponentResult& meter = components[cover[0]];
+  // The parts: the cover the node would have without its meter.
+  std::vector<ComponentResult> parts_only;
+  for (const auto& c : components) {
+    if (c.domain == Domain::kNode) continue;
+    ComponentResult copy = c;
+    if (copy.contained_in == meter.id) copy.contained_in.clear();
+    parts_only.push_back(std::move(copy));
+  }
+  NodeCoverage coverage;
+  coverage.node_meter_id = meter.id;
+  coverage.node_energy_j = meter.energy_j;
+  std::vector<const UncertaintyBudget*> part_uncertainties;
+  for (std::size_t i : total_cover(parts_only)) {
+    coverage.parts_energy_j += parts_only[i].energy_j;
+    coverage.parts.push_back(parts_only[i].id);
+    part_uncertainties.push_back(&parts_only[i].uncertainty);
+  }
+  if (coverage.parts.empty()) return std::nullopt;
+  coverage.coverage =
+      coverage.node_energy_j > 0.0 ? coverage.parts_energy_j / coverage.node_energy_j : 0.0;
+  coverage.rest_energy_j = coverage.node_energy_j - coverage.parts_energy_j;
+  coverage.rest_uncertainty_j =
+      std::hypot(meter.uncertainty.total_j, combine_uncertainties(part_uncertainties));
+  return coverage;
+}
 
 std::map<std::string, std::string> smallest_containers(const std::vector<ChannelInfo>& channels,
                                                        const std::vector<ChannelStats>& stats) {
@@ -57,11 +90,20 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     return c.method == Method::kModel || c.samples >= 2;
   };
   std::vector<std::size_t> cover;
+  // One whole-node meter covers everything; a second would double it. An energy counter
+  // (Redfish EnergyJoules) beats integrated power (ACPI meter, DCMI), as everywhere else.
+  std::optional<std::size_t> meter;
   for (std::size_t i = 0; i < components.size(); ++i) {
-    if (components[i].domain == Domain::kNode && measured(components[i])) {
-      cover.push_back(i);
-      return cover;  // one whole-node meter covers everything; a second would double it
+    const auto& c = components[i];
+    if (c.domain != Domain::kNode || !measured(c)) continue;
+    if (!meter || (c.method == Method::kCounter &&
+                   components[*meter].method != Method::kCounter)) {
+      meter = i;
     }
+  }
+  if (meter) {
+    cover.push_back(*meter);
+    return cover;
   }
   for (std::size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];
@@ -69,6 +111,58 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     cover.push_back(i);
   }
   return cover;
+}
+
+UncertaintyBudget component_uncertainty(const ChannelInfo& info, const ChannelStats& stats,
+                                        const ComponentResult& component, double interval_s) {
+  UncertaintyBudget u;
+  if (stats.samples < 2) return u;
+  const double measured_s = std::max(0.0, component.covered_s - component.gap_s);
+  if (info.quantity == Quantity::kEnergyCounter) {
+    u.quantisation_j = 2.0 * info.scale;
+  } else {
+    u.quantisation_j = info.scale * measured_s;
+  }
+  // A counter's value can be up to one update period old at each end; a power channel's
+  // integral can miss that much at each end too, and never less than one sampling interval.
+  const double stale_s =
+      info.quantity == Quantity::kEnergyCounter ? info.update_period_s
+                                                : std::max(info.update_period_s, interval_s);
+  const double peak_w = std::max(component.peak_power_w, component.avg_power_w);
+  u.update_period_j = 2.0 * stale_s * peak_w * std::max(1, component.segments);
+  u.timing_j = component.avg_power_w * 2.0 * ns_to_s(stats.max_half_width_ns);
+  u.calibration_j = info.calibration_error * component.energy_j;
+  u.calibration_known = info.calibration_error > 0.0;
+  u.total_j = std::hypot(u.quantisation_j, u.update_period_j, u.timing_j) + u.calibration_j;
+  return u;
+}
+
+double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts) {
+  double independent = 0.0;
+  double systematic = 0.0;
+  for (const UncertaintyBudget* u : parts) {
+    independent += u->quantisation_j * u->quantisation_j + u->update_period_j * u->update_period_j +
+                   u->timing_j * u->timing_j;
+    systematic += u->calibration_j;
+  }
+  return std::sqrt(independent) + systematic;
+}
+
+std::optional<ActivitySummary> activity_between(const ChannelSeries& series, std::int64_t start_ns,
+                                                std::int64_t end_ns) {
+  ActivitySummary summary;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < series.activity_t_ns.size(); ++i) {
+    const std::int64_t t = series.activity_t_ns[i];
+    if (t < start_ns || t > end_ns) continue;
+    const double pct = series.activity_pct[i];
+    sum += pct;
+    summary.max_pct = std::max(summary.max_pct, pct);
+    ++summary.samples;
+  }
+  if (summary.samples == 0) return std::nullopt;
+  summary.mean_pct = sum / static_cast<double>(summary.samples);
+  return summary;
 }
 
 WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::int64_t end_ns,
@@ -80,7 +174,6 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
   std::vector<ChannelStats> all_stats;
   for (std::size_t i = 0; i < channels.size(); ++i) all_stats.push_back(sampler.stats(i));
   const auto container_of = smallest_containers(channels, all_stats);
-  const double slack_s = 2.0 * sampler.interval_s() + 0.05;
 
   for (std::size_t i = 0; i < channels.size(); ++i) {
     const ChannelInfo& info = channels[i];
@@ -108,6 +201,15 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     c.lost = stats.lost;
     c.lost_at_s = stats.lost ? ns_to_s(stats.lost_at_ns - start_ns) : 0.0;
     if (auto it = container_of.find(info.id); it != container_of.end()) c.contained_in = it->second;
+    const double channel_interval_s = sampler.channel_interval_s(i);
+    const double slack_s = 2.0 * channel_interval_s + 0.05;
+    c.uncertainty = component_uncertainty(info, stats, c, channel_interval_s);
+    if (info.reports_activity) {
+      if (auto activity = activity_between(sampler.series()[i], start_ns, end_ns)) {
+        c.activity_mean_pct = activity->mean_pct;
+        c.activity_max_pct = activity->max_pct;
+      }
+    }
 
     if (stats.samples == 0) {
       result.warnings.push_back(fmt::format(
@@ -167,26 +269,56 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     c.covered_s = result.duration_s;
     c.avg_power_w = result.duration_s > 0.0 ? c.energy_j / result.duration_s : 0.0;
     c.peak_power_w = c.avg_power_w;
+    // The per-core figure is an order of magnitude (TDP over cores of typical server parts),
+    // so the estimate is stated as +/- 50 %: an assumption, not a calibration.
+    c.uncertainty.calibration_j = kCpuModelRelativeError * c.energy_j;
+    c.uncertainty.calibration_known = true;
+    c.uncertainty.total_j = c.uncertainty.calibration_j;
     result.components.push_back(std::move(c));
     result.cpu_model = cpu_model;
   }
 
   const std::vector<std::size_t> cover = total_cover(result.components);
   if (cover.size() == 1 && result.components[cover[0]].domain == Domain::kNode) {
-    const std::string node_id = result.components[cover[0]].id;
+    const ComponentResult& chosen = result.components[cover[0]];
+    const std::string node_id = chosen.id;
     for (auto& c : result.components) {
-      if (c.id != node_id && c.contained_in.empty()) c.contained_in = node_id;
+      if (c.id == node_id || !c.contained_in.empty()) continue;
+      if (c.domain == Domain::kNode) {
+        // Another meter of the same node: a cross-check, not a part.
+        if (c.samples >= 2) {
+          result.warnings.push_back(fmt::format(
+              "two node meters: {} measured {:.1f} J and {} {:.1f} J; the total uses {} ({})",
+              node_id, chosen.energy_j, c.id, c.energy_j, node_id, to_string(chosen.method)));
+        }
+        continue;
+      }
+      c.contained_in = node_id;
     }
   }
   std::set<Method> methods;
+  std::vector<const UncertaintyBudget*> total_parts;
   for (std::size_t i : cover) {
     auto& c = result.components[i];
     c.in_total = true;
     result.total_energy_j += c.energy_j;
     result.total_cover.push_back(c.id);
     methods.insert(c.method);
+    total_parts.push_back(&c.uncertainty);
   }
   result.total_method = method_label(methods);
+  result.total_uncertainty_j = combine_uncertainties(total_parts);
+  result.coverage = node_coverage(result.components, cover);
+  if (result.coverage && result.coverage->coverage > 1.0 &&
+      result.coverage->parts_energy_j - result.coverage->node_energy_j >
+          result.coverage->rest_uncertainty_j) {
+    result.warnings.push_back(fmt::format(
+        "the measured parts ({:.1f} J) exceed the node meter {} ({:.1f} J) by more than their "
+        "uncertainty: the meter may not see every part (DCMI often leaves GPUs out), or parts "
+        "overlap",
+        result.coverage->parts_energy_j, result.coverage->node_meter_id,
+        result.coverage->node_energy_j));
+  }
   if (methods.empty()) {
     result.warnings.push_back("no component could be measured or estimated: there is no total");
   }

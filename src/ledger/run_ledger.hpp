@@ -21,6 +21,7 @@ struct UncertaintyBudget {
   double update_period_j = 0.0;  // each endpoint may be one hardware update period stale
   double timing_j = 0.0;         // average power x the time the endpoint reads took
   double calibration_j = 0.0;    // the sensor type's calibration error x the energy
+  bool calibration_known = false;  // false: no published figure for this sensor type
   double total_j = 0.0;
 };
 
@@ -87,6 +88,30 @@ struct WindowResult {
   std::optional<CpuModel> cpu_model;
   std::optional<NodeCoverage> coverage;  // set when a node meter measured the run
 };
+
+// The uncertainty of a channel's energy over a run (SENSORS §9.3): one LSB per endpoint (one
+// LSB of power over the covered time for power channels), each endpoint stale by up to one
+// update period (or sampling interval) at the peak power, the reads' own duration at the
+// average power, and the sensor type's calibration error.
+UncertaintyBudget component_uncertainty(const ChannelInfo& info, const ChannelStats& stats,
+                                        const ComponentResult& component, double interval_s);
+
+// Independent parts in quadrature across components, calibration terms linearly.
+double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts);
+
+// Mean and peak activity of a channel between two instants, from its activity samples.
+struct ActivitySummary {
+  double mean_pct = 0.0;
+  double max_pct = 0.0;
+  std::size_t samples = 0;
+};
+std::optional<ActivitySummary> activity_between(const ChannelSeries& series, std::int64_t start_ns,
+                                                std::int64_t end_ns);
+
+// When the total is one node meter: the meter against the sum of the parts it contains, and
+// the rest (fans, PSU losses, NICs, disks, ...). nullopt without a meter or without parts.
+std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& components,
+                                          const std::vector<std::size_t>& cover);
 
 // Builds the components of a finished sampling run over [start_ns, end_ns].
 WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::int64_t end_ns,

@@ -111,6 +111,12 @@ WindowEnergy measure_window(const std::vector<ChannelInfo>& channels,
     const double lsb_j = info.quantity == Quantity::kEnergyCounter ? info.scale : 0.0;
     wc.uncertainty_j = std::hypot(end_error(a), end_error(b)) + 2.0 * lsb_j;
     wc.in_total = in_cover.count(c) > 0;
+    if (info.reports_activity) {
+      if (auto activity = activity_between(series[c], start_ns, end_ns)) {
+        wc.activity_mean_pct = activity->mean_pct;
+        wc.activity_max_pct = activity->max_pct;
+      }
+    }
     if (wc.in_total && info.update_period_s > coarsest_update_s) {
       coarsest_update_s = info.update_period_s;
       coarsest_id = info.id;

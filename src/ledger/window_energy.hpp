@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct WindowComponent {
   double uncertainty_j = 0.0;
   bool in_total = false;
   bool covered = true;  // false when the window reaches outside the channel's readings
+  std::optional<double> activity_mean_pct;  // channels that report how busy they were
+  std::optional<double> activity_max_pct;
 };
 
 // The energy of a window [start_ns, end_ns] of a timeline, per channel and in total.

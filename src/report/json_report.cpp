@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "report/attribution_text.hpp"
+#include "report/estimate_text.hpp"
 #include "report/run_report.hpp"
 
 namespace jt {
@@ -9,6 +11,47 @@ namespace {
 
 // Keeps JSON free of numbers no parser can read back (a division by a zero-length window).
 double finite(double v) { return std::isfinite(v) ? v : 0.0; }
+
+nlohmann::json optional_number(const std::optional<double>& v) {
+  return v ? nlohmann::json(finite(*v)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json to_json(const UncertaintyBudget& u) {
+  return {{"quantisation_j", finite(u.quantisation_j)},
+          {"update_period_j", finite(u.update_period_j)},
+          {"timing_j", finite(u.timing_j)},
+          {"calibration_j",
+           u.calibration_known ? nlohmann::json(finite(u.calibration_j)) : nlohmann::json(nullptr)},
+          {"total_j", finite(u.total_j)}};
+}
+
+nlohmann::json to_json(const IdleWaste& w) {
+  using nlohmann::json;
+  json idle = json::array();
+  for (const auto& d : w.idle_gpus) {
+    idle.push_back({{"id", d.id},
+                    {"device", d.device},
+                    {"energy_j", finite(d.energy_j)},
+                    {"uncertainty_j", finite(d.uncertainty_j)},
+                    {"max_activity_pct", finite(d.max_activity_pct)}});
+  }
+  return {{"window", w.window},
+          {"threshold_pct", w.threshold_pct},
+          {"gpus", w.gpus},
+          {"gpus_used", w.gpus_used},
+          {"gpus_without_utilisation", w.gpus_unknown},
+          {"idle_gpus", std::move(idle)},
+          {"idle_gpu_energy_j", finite(w.idle_gpu_energy_j)},
+          {"idle_gpu_uncertainty_j", finite(w.idle_gpu_uncertainty_j)},
+          {"window_energy_j", finite(w.window_energy_j)},
+          {"idle_gpu_share", finite(w.idle_gpu_share)},
+          {"cpu_busy_fraction", optional_number(w.cpu_busy_fraction)},
+          {"cpu_cores", w.cpu_cores},
+          {"cpu_energy_j", finite(w.cpu_energy_j)},
+          {"cpu_share", finite(w.cpu_share)},
+          {"cpu_idle_while_gpus_worked", w.cpu_idle_while_gpus_worked},
+          {"summary", w.summary}};
+}
 
 }  // namespace
 
@@ -55,6 +98,13 @@ nlohmann::json to_json(const RunReport& report) {
         {"provenance", c.provenance},
     };
     item["lost_at_s"] = c.lost ? json(finite(c.lost_at_s)) : json(nullptr);
+    item["uncertainty_j"] = finite(c.uncertainty.total_j);
+    item["uncertainty"] = to_json(c.uncertainty);
+    item["idle_power_w"] = optional_number(c.idle_power_w);
+    item["idle_energy_j"] = c.idle_power_w ? json(finite(c.idle_energy_j)) : json(nullptr);
+    item["dynamic_energy_j"] = c.idle_power_w ? json(finite(c.dynamic_energy_j)) : json(nullptr);
+    item["activity_mean_pct"] = optional_number(c.activity_mean_pct);
+    item["activity_max_pct"] = optional_number(c.activity_max_pct);
     item["contained_in"] = c.contained_in.empty() ? json(nullptr) : json(c.contained_in);
     if (!c.note.empty()) item["note"] = c.note;
     components.push_back(std::move(item));
@@ -81,6 +131,7 @@ nlohmann::json to_json(const RunReport& report) {
       {"late_rounds", report.late_rounds},
       {"jouletrace_cpu_s", report.self_cpu_s},
       {"total_energy_j", finite(report.window.total_energy_j)},
+      {"total_uncertainty_j", finite(report.window.total_uncertainty_j)},
       {"total_method", report.window.total_method},
       {"total_cover", report.window.total_cover},
       {"components", std::move(components)},
@@ -88,6 +139,33 @@ nlohmann::json to_json(const RunReport& report) {
       {"warnings", report.window.warnings},
   };
   if (!report.interval_note.empty()) out["interval_note"] = report.interval_note;
+  out["slow_meters"] = report.slow_meters;
+  if (const auto& cov = report.window.coverage) {
+    out["coverage"] = {{"node_meter", cov->node_meter_id},
+                       {"node_energy_j", finite(cov->node_energy_j)},
+                       {"parts_energy_j", finite(cov->parts_energy_j)},
+                       {"parts", cov->parts},
+                       {"coverage", finite(cov->coverage)},
+                       {"rest_energy_j", finite(cov->rest_energy_j)},
+                       {"rest_uncertainty_j", finite(cov->rest_uncertainty_j)}};
+  } else {
+    out["coverage"] = nullptr;
+  }
+  json waste = json::array();
+  for (const auto& w : report.idle_waste) waste.push_back(to_json(w));
+  out["idle_waste"] = std::move(waste);
+  out["node"] = report.node ? to_json(*report.node) : json(nullptr);
+  if (!report.profile_source.empty()) out["profile_source"] = report.profile_source;
+  if (report.runtime_estimate) {
+    out["runtime_estimate"] = to_json(*report.runtime_estimate);
+  } else {
+    out["runtime_estimate"] = {{"error", report.runtime_estimate_error}};
+  }
+  if (report.attribution) {
+    out["attribution"] = to_json(*report.attribution);
+  } else {
+    out["attribution"] = {{"error", report.attribution_error}};
+  }
   if (!report.launch_error.empty()) out["launch_error"] = report.launch_error;
   json phases = json::array();
   for (const auto& p : report.phases) {
@@ -98,7 +176,9 @@ nlohmann::json to_json(const RunReport& report) {
                        {"method", to_string(c.method)},
                        {"energy_j", finite(c.energy_j)},
                        {"uncertainty_j", finite(c.uncertainty_j)},
-                       {"in_total", c.in_total}});
+                       {"in_total", c.in_total},
+                       {"activity_mean_pct", optional_number(c.activity_mean_pct)},
+                       {"activity_max_pct", optional_number(c.activity_max_pct)}});
     }
     const double duration_s = static_cast<double>(p.phase.end_ns - p.phase.start_ns) * 1e-9;
     phases.push_back({

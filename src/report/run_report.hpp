@@ -9,6 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/result.hpp"
+#include "ledger/attribution.hpp"
+#include "ledger/idle_waste.hpp"
+#include "ledger/node_profile.hpp"
+#include "ledger/runtime_estimate.hpp"
 #include "ledger/run_ledger.hpp"
 #include "ledger/window_energy.hpp"
 #include "markers/marker_protocol.hpp"
@@ -55,6 +59,17 @@ struct RunReport {
   std::vector<PhaseReport> phases;
   std::uint64_t malformed_markers = 0;
   std::uint64_t unmatched_markers = 0;
+  std::size_t slow_meters = 0;  // sensors polled in threads of their own (BMCs)
+  // Idle accelerators (and idle CPUs beside working GPUs): the run first, then each phase.
+  std::vector<IdleWaste> idle_waste;
+  // What the node is made of (and its idle baselines when calibrated), kept with the report.
+  std::optional<NodeProfile> node;
+  std::string profile_source;  // the profile file the baselines came from, if any
+  // The common runtime-based estimate (rated power x time x PUE) next to the measurement.
+  std::optional<RuntimeEstimate> runtime_estimate;
+  std::string runtime_estimate_error;
+  std::optional<Attribution> attribution;
+  std::string attribution_error;
 };
 
 nlohmann::json to_json(const RunReport& report);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "report/attribution_text.hpp"
+#include "report/estimate_text.hpp"
 #include "report/run_report.hpp"
 
 namespace jt {
@@ -16,6 +18,14 @@ std::string quote_command(const std::vector<std::string>& command) {
     out += plain ? arg : "'" + arg + "'";
   }
   return out;
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
 }
 
 std::string energy_text(double joules) {
@@ -46,8 +56,8 @@ std::string format_summary(const RunReport& report) {
     id_width = std::max(id_width, c.id.size());
     device_width = std::min<std::size_t>(std::max(device_width, c.device.size()), 32);
   }
-  line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9}  {:>9}  {:<16}  {}", "component",
-                   id_width, "domain", "device", device_width, "energy [J]", "avg [W]",
+  line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9}  {:>9}  {:>9}  {:<16}  {}", "component",
+                   id_width, "domain", "device", device_width, "energy [J]", "+/- [J]", "avg [W]",
                    "peak [W]", "method", "in total"));
   for (const auto& c : report.window.components) {
     std::string device = c.device.substr(0, device_width);
@@ -55,17 +65,54 @@ std::string format_summary(const RunReport& report) {
     std::string energy = c.samples < 2 && c.method != Method::kModel
                              ? std::string("unknown")
                              : fmt::format("{:.3f}", c.energy_j);
-    line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9.2f}  {:>9.2f}  {:<16}  {}", c.id,
-                     id_width, to_string(c.domain), device, device_width, energy, c.avg_power_w,
-                     c.peak_power_w, to_string(c.method), total));
+    const bool known = c.samples >= 2 || c.method == Method::kModel;
+    std::string plus_minus = known ? fmt::format("{:.3f}", c.uncertainty.total_j) : "-";
+    line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9}  {:>9.2f}  {:>9.2f}  {:<16}  {}",
+                     c.id, id_width, to_string(c.domain), device, device_width, energy, plus_minus,
+                     c.avg_power_w, c.peak_power_w, to_string(c.method), total));
+  }
+  for (const auto& c : report.window.components) {
+    if (!c.idle_power_w) continue;
+    line(fmt::format("  {}: idle {} (baseline {:.2f} W) + dynamic {}", c.id,
+                     energy_text(c.idle_energy_j), *c.idle_power_w,
+                     energy_text(c.dynamic_energy_j)));
   }
   if (report.window.total_cover.empty()) {
     line("  total: none (nothing could be measured or estimated)");
   } else {
     std::string cover;
     for (const auto& id : report.window.total_cover) cover += (cover.empty() ? "" : " + ") + id;
-    line(fmt::format("  total: {} ({}; {})", energy_text(report.window.total_energy_j),
-                     report.window.total_method, cover));
+    line(fmt::format("  total: {} +/- {} ({}; {})", energy_text(report.window.total_energy_j),
+                     energy_text(report.window.total_uncertainty_j), report.window.total_method,
+                     cover));
+  }
+  if (const auto& cov = report.window.coverage) {
+    std::string parts;
+    for (const auto& id : cov->parts) parts += (parts.empty() ? "" : " + ") + id;
+    line(fmt::format("  coverage: the measured parts ({}) are {:.1f} % of the node meter {}",
+                     parts, 100.0 * cov->coverage, cov->node_meter_id));
+    line(fmt::format("  rest of node: {} +/- {} (fans, PSU losses, NICs, disks, anything "
+                     "without a sensor)",
+                     energy_text(cov->rest_energy_j), energy_text(cov->rest_uncertainty_j)));
+  }
+  if (report.runtime_estimate) {
+    std::string estimate = format_runtime_estimate(*report.runtime_estimate);
+    if (!estimate.empty() && estimate.back() == '\n') estimate.pop_back();
+    line("  " + replace_all(estimate, "\n", "\n  "));
+  } else if (!report.runtime_estimate_error.empty()) {
+    line("  runtime-based estimate: none (" + report.runtime_estimate_error + ")");
+  }
+  if (report.attribution && report.attribution->mode == AttributionMode::kShared) {
+    std::string attribution = format_attribution(*report.attribution);
+    if (!attribution.empty() && attribution.back() == '\n') attribution.pop_back();
+    line("  " + replace_all(attribution, "\n", "\n  "));
+  } else if (!report.attribution && !report.attribution_error.empty()) {
+    line("  attribution: none (" + report.attribution_error + ")");
+  }
+  for (const auto& w : report.idle_waste) {
+    for (const auto& text : w.summary) {
+      line(fmt::format("  idle{}: {}", w.window == "run" ? "" : " in phase " + w.window, text));
+    }
   }
   constexpr std::size_t kMaxPhaseRows = 20;
   if (!report.phases.empty() && report.phases.size() <= kMaxPhaseRows) {

@@ -58,7 +58,10 @@ bool ChannelAccumulator::update(const Reading& r) {
       return false;
   }
   if (stats_.lost) return false;  // a lost device that answers again is not trusted
-  return quantity_ == Quantity::kEnergyCounter ? update_counter(r) : update_power(r);
+  const bool used =
+      quantity_ == Quantity::kEnergyCounter ? update_counter(r) : update_power(r);
+  if (used) stats_.max_half_width_ns = std::max(stats_.max_half_width_ns, r.half_width_ns);
+  return used;
 }
 
 double ChannelAccumulator::counter_step_j(std::uint64_t from, std::uint64_t to,

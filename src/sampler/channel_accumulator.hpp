@@ -17,6 +17,8 @@ struct ChannelStats {
   int segments = 0;               // a reset or a gap starts a new one
   double gap_s = 0.0;             // time not covered by any segment after the first reading
   double peak_power_w = 0.0;
+  // The longest a usable read took, halved: how far a reading's timestamp may be off.
+  std::int64_t max_half_width_ns = 0;
   std::int64_t first_t_ns = 0;
   std::int64_t last_t_ns = 0;
   bool lost = false;

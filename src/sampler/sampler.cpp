@@ -49,42 +49,87 @@ Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, SamplerOptions op
   readings_.resize(channels_.size());
   series_.resize(channels_.size());
   min_spacing_ns_ = static_cast<std::int64_t>(options_.timeline_min_spacing_s * 1e9);
+
+  // A BMC answering in a second must not hold up counters read in microseconds: every slow
+  // sensor gets a thread of its own.
+  lanes_.push_back(std::make_unique<Lane>());
+  lanes_.front()->interval_s = interval_s_;
+  lanes_.front()->counts_rounds = true;
+  channel_interval_s_.assign(channels_.size(), interval_s_);
+  for (std::size_t s = 0; s < sensors_.size(); ++s) {
+    const double slowest = sensors_[s]->min_interval_s();
+    if (slowest <= interval_s_) {
+      lanes_.front()->sensors.push_back(s);
+      continue;
+    }
+    auto lane = std::make_unique<Lane>();
+    lane->sensors.push_back(s);
+    lane->interval_s = slowest;
+    for (std::size_t c = 0; c < sensors_[s]->channels().size(); ++c) {
+      channel_interval_s_[sensor_offsets_[s] + c] = slowest;
+    }
+    lanes_.push_back(std::move(lane));
+  }
+}
+
+double Sampler::channel_interval_s(std::size_t channel) const {
+  return channel < channel_interval_s_.size() ? channel_interval_s_[channel] : interval_s_;
 }
 
 Sampler::~Sampler() { stop(); }
 
 void Sampler::sample_once() {
-  std::lock_guard lock(round_mutex_);
-  sample_round_locked();
+  for (auto& lane : lanes_) {
+    std::lock_guard lock(lane->read_mutex);
+    sample_lane_locked(*lane);
+  }
 }
 
-void Sampler::sample_round_locked() {
-  for (std::size_t s = 0; s < sensors_.size(); ++s) {
+void Sampler::sample_lane_locked(Lane& lane) {
+  for (std::size_t s : lane.sensors) {
     const std::size_t first = sensor_offsets_[s];
     const std::size_t count = sensors_[s]->channels().size();
     sensors_[s]->read(std::span<Reading>(readings_).subspan(first, count));
   }
-  for (std::size_t c = 0; c < channels_.size(); ++c) {
-    if (!accumulators_[c].update(readings_[c])) continue;
-    ChannelSeries& series = series_[c];
-    if (const auto after = accumulators_[c].take_reverted_after()) {
-      while (!series.t_ns.empty() && series.t_ns.back() > *after) {
-        series.t_ns.pop_back();
-        series.energy_j.pop_back();
-      }
-    }
-    const std::int64_t t = readings_[c].t_ns;
-    if (series.t_ns.size() >= 2 && t - series.t_ns[series.t_ns.size() - 2] < min_spacing_ns_) {
-      // Move the newest point forward instead of adding one: the series stays exact at its
-      // ends while its density stays bounded.
-      series.t_ns.back() = t;
-      series.energy_j.back() = accumulators_[c].energy_j();
+  std::lock_guard data_lock(lane.data_mutex);
+  for (std::size_t s : lane.sensors) {
+    const std::size_t first = sensor_offsets_[s];
+    const std::size_t count = sensors_[s]->channels().size();
+    for (std::size_t c = first; c < first + count; ++c) record_reading(c);
+  }
+  if (lane.counts_rounds) ++rounds_;
+}
+
+void Sampler::record_reading(std::size_t c) {
+  const Reading& reading = readings_[c];
+  ChannelSeries& series = series_[c];
+  if (reading.status == Reading::Status::kOk && reading.activity_pct >= 0.0F) {
+    auto& at = series.activity_t_ns;
+    if (at.size() >= 2 && reading.t_ns - at[at.size() - 2] < min_spacing_ns_) {
+      at.back() = reading.t_ns;
+      series.activity_pct.back() = std::max(series.activity_pct.back(), reading.activity_pct);
     } else {
-      series.t_ns.push_back(t);
-      series.energy_j.push_back(accumulators_[c].energy_j());
+      at.push_back(reading.t_ns);
+      series.activity_pct.push_back(reading.activity_pct);
     }
   }
-  ++rounds_;
+  if (!accumulators_[c].update(reading)) return;
+  if (const auto after = accumulators_[c].take_reverted_after()) {
+    while (!series.t_ns.empty() && series.t_ns.back() > *after) {
+      series.t_ns.pop_back();
+      series.energy_j.pop_back();
+    }
+  }
+  const std::int64_t t = reading.t_ns;
+  if (series.t_ns.size() >= 2 && t - series.t_ns[series.t_ns.size() - 2] < min_spacing_ns_) {
+    // Move the newest point forward instead of adding one: the series stays exact at its
+    // ends while its density stays bounded.
+    series.t_ns.back() = t;
+    series.energy_j.back() = accumulators_[c].energy_j();
+  } else {
+    series.t_ns.push_back(t);
+    series.energy_j.push_back(accumulators_[c].energy_j());
+  }
 }
 
 void Sampler::finish() {
@@ -98,12 +143,16 @@ void Sampler::finish() {
 }
 
 void Sampler::start() {
-  if (thread_.joinable()) return;
+  if (lanes_.front()->thread.joinable()) return;
   {
     std::lock_guard lock(mutex_);
     stop_requested_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  for (auto& lane : lanes_) {
+    if (lane->sensors.empty()) continue;
+    Lane* raw = lane.get();
+    lane->thread = std::thread([this, raw] { run(*raw); });
+  }
 }
 
 void Sampler::stop() {
@@ -112,24 +161,29 @@ void Sampler::stop() {
     stop_requested_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (auto& lane : lanes_) {
+    if (lane->thread.joinable()) lane->thread.join();
+  }
 }
 
-void Sampler::run() {
+void Sampler::run(Lane& lane) {
   using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(interval_s_));
+      std::chrono::duration<double>(lane.interval_s));
   auto next = Clock::now() + interval;
   std::unique_lock lock(mutex_);
   for (;;) {
     if (wake_.wait_until(lock, next, [this] { return stop_requested_; })) return;
     lock.unlock();
-    sample_once();
+    {
+      std::lock_guard read_lock(lane.read_mutex);
+      sample_lane_locked(lane);
+    }
     const auto now = Clock::now();
     next += interval;
     if (now > next) {
       // Skip the rounds that could not happen rather than firing them back to back.
-      ++late_rounds_;
+      if (lane.counts_rounds) ++late_rounds_;
       next = now + interval;
     }
     lock.lock();

@@ -18,6 +18,11 @@ namespace jt {
 struct ChannelSeries {
   std::vector<std::int64_t> t_ns;
   std::vector<double> energy_j;
+  // Channels with reports_activity: how busy the device was (percent), at the read times.
+  // Points closer than the timeline spacing merge into one that keeps the higher value, so
+  // that a burst of work is never averaged away.
+  std::vector<std::int64_t> activity_t_ns;
+  std::vector<float> activity_pct;
 };
 
 struct SamplerOptions {
@@ -40,11 +45,16 @@ class Sampler {
   double requested_interval_s() const { return options_.interval_s; }
   // Why the interval was shortened; empty when it was not.
   const std::string& interval_note() const { return interval_note_; }
+  // The interval a channel is polled at: slow meters (Sensor::min_interval_s) have their own.
+  double channel_interval_s(std::size_t channel) const;
+  // How many sensors are polled in threads of their own because they are slow.
+  std::size_t slow_sensor_count() const { return lanes_.size() - 1; }
 
   const std::vector<ChannelInfo>& channels() const { return channels_; }
 
-  // One sampling round over every channel. Not to be called while the thread runs.
+  // One sampling round over every channel. Not to be called while the threads run.
   void sample_once();
+  // Starts the sampling threads: one for the fast sensors, one per slow sensor.
   void start();
   void stop();
   // After the last round: settles readings still held back (see ChannelAccumulator::finish).
@@ -54,10 +64,13 @@ class Sampler {
   const std::vector<ChannelSeries>& series() const { return series_; }
   // While the thread runs: a round now, then `use` sees the timeline and the stats with the
   // sampler held still. For in-process measurement of a window that just ended.
+  // Slow meters are not read for this: their timelines end at their last poll.
   template <typename Fn>
   void sample_now_and_inspect(Fn&& use) {
-    std::lock_guard lock(round_mutex_);
-    sample_round_locked();
+    std::lock_guard read_lock(lanes_.front()->read_mutex);
+    sample_lane_locked(*lanes_.front());
+    std::vector<std::unique_lock<std::mutex>> data_locks;
+    for (auto& lane : lanes_) data_locks.emplace_back(lane->data_mutex);
     std::vector<ChannelStats> stats;
     for (const auto& acc : accumulators_) stats.push_back(acc.stats());
     use(channels_, series_, stats);
@@ -68,8 +81,19 @@ class Sampler {
   std::uint64_t late_rounds() const { return late_rounds_; }
 
  private:
-  void run();
-  void sample_round_locked();
+  // A group of sensors polled together by one thread. Lane 0 holds the fast sensors.
+  struct Lane {
+    std::vector<std::size_t> sensors;  // indices into sensors_
+    double interval_s = 0.1;
+    std::mutex read_mutex;  // one round of this lane at a time, whoever asks for it
+    std::mutex data_mutex;  // guards this lane's accumulators and series while inspected
+    std::thread thread;
+    bool counts_rounds = false;
+  };
+
+  void run(Lane& lane);
+  void sample_lane_locked(Lane& lane);
+  void record_reading(std::size_t channel);
 
   SamplerOptions options_;
   double interval_s_ = 0.1;
@@ -81,11 +105,11 @@ class Sampler {
   std::vector<Reading> readings_;
   std::vector<ChannelSeries> series_;
   std::int64_t min_spacing_ns_ = 0;
+  std::vector<double> channel_interval_s_;
   std::uint64_t rounds_ = 0;
   std::uint64_t late_rounds_ = 0;
 
-  std::mutex round_mutex_;  // one round at a time, whoever asks for it
-  std::thread thread_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_requested_ = false;

@@ -8,6 +8,7 @@
 //   init_result=9        nvmlInit_v2 returns this nvmlReturn_t (default 0)
 //   gpu uuid=GPU-1111 name=FakeGPU-A power_w=200 energy=1 power=1 limit_w=700
 //       initial_mj=5000000 reset_after_reads=N lost_after_reads=N lost_result=15 lost_calls=M
+//       util=80 busy_from_s=T busy_until_s=T
 //
 // gpu keys (all optional; defaults uuid=GPU-fake-<i> name=FakeGPU power_w=100 initial_mj=0, at
 // most 16 GPUs): energy=0 / power=0 make that getter return NOT_SUPPORTED; limit_w=0
@@ -17,7 +18,9 @@
 // lost_after_reads=N: once the GPU has answered N energy-or-power reads successfully, every
 // call on it returns lost_result (default GPU_IS_LOST, 15); lost_calls=M lets it answer
 // normally again after M such failures, so tests can tell "remembered as lost" from "asked
-// again" (default: never comes back).
+// again" (default: never comes back). util=P: nvmlDeviceGetUtilizationRates reports P % (default
+// 0, an idle GPU; util=-1 makes it NOT_SUPPORTED); with busy_from_s / busy_until_s it reports P
+// only between those seconds after nvmlInit_v2 and 0 outside.
 //
 // An unreadable file or an unknown key makes nvmlInit_v2 fail with UNKNOWN (999) and say why on
 // stderr. Inits are counted like NVML's: only the first of a series re-reads the file.
@@ -69,6 +72,9 @@ struct Gpu {
   long lost_after_reads = -1;   // -1: never
   Return lost_result = 15;
   long lost_calls = -1;  // -1: stays lost
+  double util = 0.0;     // negative: not supported
+  double busy_from_s = 0.0;
+  double busy_until_s = 1e30;
 
   std::int64_t base_ns = 0;
   double base_mj = 0.0;
@@ -81,6 +87,7 @@ struct State {
   std::mutex mutex;
   int init_count = 0;
   std::size_t gpu_count = 0;
+  std::int64_t init_ns = 0;
   std::array<Gpu, kMaxGpus> gpus;
   std::array<nvmlDevice_st, kMaxGpus> handles;
 };
@@ -131,6 +138,12 @@ bool apply_gpu_key(Gpu& gpu, const std::string& key, const std::string& value) {
     gpu.lost_result = static_cast<Return>(number);
   } else if (key == "lost_calls") {
     gpu.lost_calls = static_cast<long>(number);
+  } else if (key == "util") {
+    gpu.util = number;
+  } else if (key == "busy_from_s") {
+    gpu.busy_from_s = number;
+  } else if (key == "busy_until_s") {
+    gpu.busy_until_s = number;
   } else {
     return false;
   }
@@ -187,6 +200,7 @@ bool load_config(State& s, Return& init_result) {
       }
     }
   }
+  s.init_ns = start;
   for (std::size_t i = 0; i < s.gpu_count; ++i) {
     s.gpus[i].base_ns = start;
     s.gpus[i].base_mj = s.gpus[i].initial_mj;
@@ -196,7 +210,9 @@ bool load_config(State& s, Return& init_result) {
 }
 
 // Common entry checks: initialised, a handle we gave out, and the loss simulation.
-Return lookup(State& s, nvmlDevice_t device, Gpu*& gpu) {
+// count_loss=false: the call fails like the others while the GPU is lost, but does not use up
+// one of the lost_calls failures (utilisation is asked beside every energy read).
+Return lookup(State& s, nvmlDevice_t device, Gpu*& gpu, bool count_loss = true) {
   if (s.init_count == 0) return kUninitialized;
   if (device == nullptr || device < s.handles.data() || device >= s.handles.data() + s.gpu_count) {
     return kInvalidArgument;
@@ -205,7 +221,7 @@ Return lookup(State& s, nvmlDevice_t device, Gpu*& gpu) {
   const bool lost = gpu->lost_after_reads >= 0 && gpu->answered_reads >= gpu->lost_after_reads &&
                     (gpu->lost_calls < 0 || gpu->lost_answers < gpu->lost_calls);
   if (lost) {
-    ++gpu->lost_answers;
+    if (count_loss) ++gpu->lost_answers;
     return gpu->lost_result;
   }
   return kSuccess;
@@ -331,6 +347,26 @@ FAKE_NVML_EXPORT Return nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, uns
   if (gpu->limit_w == 0) return kNotSupported;
   if (limit == nullptr) return kInvalidArgument;
   *limit = gpu->limit_w * 1000;
+  return kSuccess;
+}
+
+struct FakeUtilization {
+  unsigned int gpu;
+  unsigned int memory;
+};
+
+FAKE_NVML_EXPORT Return nvmlDeviceGetUtilizationRates(nvmlDevice_t device,
+                                                      FakeUtilization* utilization) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  Gpu* gpu = nullptr;
+  if (const Return rc = lookup(s, device, gpu, false); rc != kSuccess) return rc;
+  if (gpu->util < 0.0) return kNotSupported;
+  if (utilization == nullptr) return kInvalidArgument;
+  const double since_init_s = static_cast<double>(now_ns() - s.init_ns) * 1e-9;
+  const bool busy = since_init_s >= gpu->busy_from_s && since_init_s < gpu->busy_until_s;
+  utilization->gpu = busy ? static_cast<unsigned int>(gpu->util) : 0U;
+  utilization->memory = utilization->gpu / 2;
   return kSuccess;
 }
 

@@ -99,6 +99,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     const std::string key = entry.substr(0, entry.find('='));
     bool drop = options.env.count(key) > 0;
     for (const auto& u : options.unset_env) drop = drop || u == key;
+    // A developer's own BMC, profile or GPU selection must not leak into the tests.
+    for (const char* own : {"JOULETRACE_REDFISH_CONFIG", "JOULETRACE_PROFILE",
+                            "JOULETRACE_TDP_FILE", "CUDA_VISIBLE_DEVICES"}) {
+      drop = drop || key == own;
+    }
     if (!drop) env_strings.push_back(entry);
   }
   for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);

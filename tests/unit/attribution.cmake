@@ -1,1 +1,6 @@
 # tests: attribution
+jt_add_gtest(attribution_tests
+  unit/attribution_cgroup_test.cpp
+  unit/attribution_policy_test.cpp
+  unit/attribution_report_test.cpp
+  LABELS unit)

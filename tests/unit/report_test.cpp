@@ -64,9 +64,80 @@ TEST(TextReport, ShowsComponentsTotalMethodAndMissingSensors) {
   EXPECT_NE(text.find("'--epochs 2'"), std::string::npos);
   EXPECT_NE(text.find("powercap/intel-rapl:0"), std::string::npos);
   EXPECT_NE(text.find("1200.500"), std::string::npos);
-  EXPECT_NE(text.find("total: 1200.500 J (counter"), std::string::npos);
+  EXPECT_NE(text.find("total: 1200.500 J +/- 0.000 J (counter"), std::string::npos);
   EXPECT_NE(text.find("nvml: absent"), std::string::npos);
   EXPECT_NE(text.find("fix: install"), std::string::npos);
+}
+
+RunReport node_report() {
+  RunReport r = sample_report();
+  ComponentResult& pkg = r.window.components[0];
+  pkg.uncertainty = {0.0001, 0.5, 0.01, 0.0, false, 0.51};
+  pkg.idle_power_w = 40.0;
+  pkg.idle_energy_j = 480.0;
+  pkg.dynamic_energy_j = 720.5;
+  ComponentResult gpu;
+  gpu.id = "nvml/GPU-1";
+  gpu.domain = Domain::kGpu;
+  gpu.device = "H100";
+  gpu.energy_j = 720.0;
+  gpu.samples = 120;
+  gpu.activity_mean_pct = 0.0;
+  gpu.activity_max_pct = 0.0;
+  gpu.uncertainty = {0.002, 2.0, 0.0, 36.0, true, 38.0};
+  ComponentResult bmc;
+  bmc.id = "redfish/1";
+  bmc.domain = Domain::kNode;
+  bmc.energy_j = 2400.0;
+  bmc.samples = 12;
+  bmc.in_total = true;
+  pkg.in_total = false;
+  r.window.components.push_back(gpu);  // pkg dangles from here on
+  r.window.components.push_back(bmc);
+  r.window.total_energy_j = 2400.0;
+  r.window.total_uncertainty_j = 24.0;
+  r.window.total_cover = {"redfish/1"};
+  r.window.coverage = NodeCoverage{
+      "redfish/1", 2400.0, 1920.5, {"powercap/intel-rapl:0", gpu.id}, 0.8002, 479.5, 40.0};
+  IdleWaste waste;
+  waste.window = "run";
+  waste.gpus = 1;
+  waste.idle_gpus = {{gpu.id, gpu.device, 720.0, 38.0, 0.0}};
+  waste.idle_gpu_energy_j = 720.0;
+  waste.idle_gpu_share = 0.3;
+  waste.summary = {"1 GPU, 0 used: 720.0 J (30 % of 2.40 kJ) spent by 1 idle GPU"};
+  r.idle_waste.push_back(waste);
+  return r;
+}
+
+TEST(JsonReport, NodeCompositionFields) {
+  const auto json = to_json(node_report());
+  const auto& pkg = json["components"][0];
+  EXPECT_DOUBLE_EQ(pkg["uncertainty_j"].get<double>(), 0.51);
+  EXPECT_TRUE(pkg["uncertainty"]["calibration_j"].is_null());  // unknown, not zero
+  EXPECT_DOUBLE_EQ(pkg["idle_energy_j"].get<double>(), 480.0);
+  EXPECT_DOUBLE_EQ(pkg["dynamic_energy_j"].get<double>(), 720.5);
+  EXPECT_TRUE(pkg["activity_max_pct"].is_null());
+  const auto& gpu = json["components"][2];
+  EXPECT_DOUBLE_EQ(gpu["uncertainty"]["calibration_j"].get<double>(), 36.0);
+  EXPECT_TRUE(gpu["idle_energy_j"].is_null());
+  EXPECT_DOUBLE_EQ(gpu["activity_max_pct"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(json["total_uncertainty_j"].get<double>(), 24.0);
+  EXPECT_EQ(json["coverage"]["node_meter"], "redfish/1");
+  EXPECT_DOUBLE_EQ(json["coverage"]["rest_energy_j"].get<double>(), 479.5);
+  ASSERT_EQ(json["idle_waste"].size(), 1U);
+  EXPECT_EQ(json["idle_waste"][0]["idle_gpus"][0]["id"], "nvml/GPU-1");
+  EXPECT_TRUE(sample_report().window.coverage == std::nullopt);
+  EXPECT_TRUE(to_json(sample_report())["coverage"].is_null());
+}
+
+TEST(TextReport, NodeCompositionLines) {
+  const std::string text = format_summary(node_report());
+  EXPECT_NE(text.find("idle 480.000 J (baseline 40.00 W) + dynamic 720.500 J"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("are 80.0 % of the node meter redfish/1"), std::string::npos) << text;
+  EXPECT_NE(text.find("rest of node: 479.500 J +/- 40.000 J"), std::string::npos) << text;
+  EXPECT_NE(text.find("idle: 1 GPU, 0 used: 720.0 J (30 % of 2.40 kJ)"), std::string::npos) << text;
 }
 
 TEST(CsvReport, OneRowPerChannelSampleWithPower) {

@@ -194,7 +194,7 @@ TEST(Sampler, ThreadSamplesUntilStopped) {
   sampler.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   sampler.stop();
-  EXPECT_GT(sampler.rounds(), 20u);
+  EXPECT_GT(sampler.rounds(), 5u);  // ~100 on an idle machine; a loaded one runs late
   EXPECT_EQ(sampler.series()[0].t_ns.size(), sampler.rounds());
 }
 

@@ -38,6 +38,7 @@ constexpr SymbolEntry kSymbols[] = {
      &assign<&NvmlApi::device_get_total_energy_consumption>},
     {"nvmlDeviceGetPowerUsage", false, &assign<&NvmlApi::device_get_power_usage>},
     {"nvmlDeviceGetEnforcedPowerLimit", false, &assign<&NvmlApi::device_get_enforced_power_limit>},
+    {"nvmlDeviceGetUtilizationRates", false, &assign<&NvmlApi::device_get_utilization_rates>},
 };
 
 std::string last_dl_error() {

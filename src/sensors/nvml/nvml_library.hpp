@@ -13,6 +13,13 @@ namespace jt {
 // The handle is opaque; only the driver knows what it points to.
 typedef struct nvmlDevice_st* nvmlDevice_t;
 
+// nvmlUtilization_t: percent of the last sample period (1/6 s to 1 s, by product) during which a
+// kernel ran (gpu) or device memory was read or written (memory).
+struct NvmlUtilization {
+  unsigned int gpu;
+  unsigned int memory;
+};
+
 // nvmlReturn_t is a C enum passed as an int.
 using NvmlReturn = int;
 
@@ -51,6 +58,7 @@ struct NvmlApi {
   NvmlReturn (*device_get_total_energy_consumption)(nvmlDevice_t, unsigned long long*) = nullptr;
   NvmlReturn (*device_get_power_usage)(nvmlDevice_t, unsigned int*) = nullptr;
   NvmlReturn (*device_get_enforced_power_limit)(nvmlDevice_t, unsigned int*) = nullptr;
+  NvmlReturn (*device_get_utilization_rates)(nvmlDevice_t, NvmlUtilization*) = nullptr;
 };
 
 // The explicit path if non-empty, else $JOULETRACE_NVML_LIBRARY if non-empty, else the

@@ -18,6 +18,7 @@ constexpr double kEnergyUpdatePeriodS = 0.1;
 // nvmlDeviceGetPowerUsage is a 1-s average on Ampere (except GA100) and newer (SENSORS.md §4.2).
 constexpr double kPowerUpdatePeriodS = 1.0;
 constexpr double kMilli = 1e-3;
+constexpr double kNvmlCalibrationError = 0.05;
 // Without the energy counter the GPU is most likely older than Volta, where NVML's power is
 // instantaneous (SENSORS.md §4.2); on Ampere and newer it would be a 1-s average.
 constexpr const char* kPowerNote =
@@ -150,6 +151,17 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
                      "no energy counter: " + energy_problem;
   }
 
+  if (api.device_get_utilization_rates != nullptr) {
+    NvmlUtilization utilisation{};
+    if (api.device_get_utilization_rates(device, &utilisation) == kNvmlSuccess) {
+      probed.gpu.utilisation = true;
+      channel.reports_activity = true;
+    }
+  }
+  // NVIDIA's only published figure is +/- 5 % of the power drawn, stated for Fermi and Kepler
+  // (nvmlDeviceGetPowerUsage, SENSORS.md §9.3); no newer one exists, so it stands for all.
+  channel.calibration_error = kNvmlCalibrationError;
+
   if (api.device_get_enforced_power_limit != nullptr) {
     unsigned int limit_mw = 0;
     if (api.device_get_enforced_power_limit(device, &limit_mw) == kNvmlSuccess) {
@@ -196,6 +208,17 @@ void NvmlSensor::read(std::span<Reading> out) {
     if (rc == kNvmlSuccess) {
       reading.raw = raw;
       reading.status = Reading::Status::kOk;
+      // Outside the timed bracket: utilisation does not need the energy read's timestamp.
+      reading.activity_pct = -1.0F;
+      NvmlUtilization utilisation{};
+      if (gpu.utilisation) {
+        const NvmlReturn util_rc = api.device_get_utilization_rates(gpu.device, &utilisation);
+        if (util_rc == kNvmlSuccess) {
+          reading.activity_pct = static_cast<float>(std::min(utilisation.gpu, 100U));
+        } else if (is_lost(util_rc)) {
+          gpu.lost = true;  // this reading stands; the next one reports the loss
+        }
+      }
     } else if (is_lost(rc)) {
       gpu.lost = true;
       reading.status = Reading::Status::kLost;

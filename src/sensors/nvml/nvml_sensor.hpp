@@ -18,6 +18,7 @@ class NvmlSensor final : public Sensor {
   struct Gpu {
     nvmlDevice_t device = nullptr;
     bool energy_counter = false;  // false: read power instead
+    bool utilisation = false;     // nvmlDeviceGetUtilizationRates answers: tells idle from used
     bool lost = false;
   };
 

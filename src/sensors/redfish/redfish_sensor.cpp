@@ -1,5 +1,492 @@
+#include "sensors/redfish/redfish_sensor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "core/clock.hpp"
 #include "sensors/backends.hpp"
 
+namespace jt::redfish {
+
+namespace {
+
+constexpr const char* kBackend = "redfish";
+constexpr double kMilli = 1e-3;
+constexpr double kPercent = 1e-2;
+// A Sensors collection can list hundreds of temperatures and fans; an energy sensor is among
+// the first few on the BMCs documented so far. Bounding the walk bounds the probe's time.
+constexpr std::size_t kMaxSensorsPerChassis = 64;
+constexpr std::size_t kMaxChassis = 32;
+
+// A failure that makes every further request pointless: stop the walk and say why.
+bool is_fatal(Failure failure) { return failure != Failure::kHttp; }
+
+// The body of an optional sub-resource: nullopt (with a note) when it is missing or refused.
+Fetch<std::optional<std::string>> fetch_part(Client& client, const std::string& path,
+                                             std::vector<std::string>& problems) {
+  auto body = client.get(path);
+  if (body) return std::optional<std::string>(std::move(*body));
+  if (is_fatal(body.error().failure)) return std::unexpected(body.error());
+  problems.push_back(body.error().message);
+  return std::optional<std::string>();
+}
+
+template <typename T>
+std::optional<T> parsed_or_note(Result<T> parsed, const Client& client, const std::string& path,
+                                std::vector<std::string>& problems) {
+  if (parsed) return std::move(*parsed);
+  problems.push_back(fmt::format("{} at {}", parsed.error().message, client.url_for(path)));
+  return std::nullopt;
+}
+
+// The accuracy of the Sensor an EnvironmentMetrics excerpt was taken from, when it says.
+Fetch<std::optional<double>> source_accuracy(Client& client, const Excerpt& excerpt,
+                                             std::vector<std::string>& problems) {
+  if (excerpt.data_source_path.empty()) return std::optional<double>();
+  auto body = fetch_part(client, excerpt.data_source_path, problems);
+  if (!body) return std::unexpected(body.error());
+  if (!*body) return std::optional<double>();
+  auto sensor = parsed_or_note(parse_sensor(**body), client, excerpt.data_source_path, problems);
+  return sensor ? sensor->accuracy_percent : std::optional<double>();
+}
+
+Candidate from_excerpt(const Chassis& chassis, SourceKind kind, const Excerpt& excerpt,
+                       const std::string& path) {
+  Candidate candidate;
+  candidate.locator.kind = kind;
+  candidate.locator.lifetime = excerpt.lifetime_reading.has_value();
+  candidate.first_value = excerpt.lifetime_reading.value_or(excerpt.reading.value_or(0.0));
+  candidate.read_path = path;
+  candidate.sensor_reset_time = excerpt.sensor_reset_time;
+  candidate.chassis_id = chassis.id;
+  return candidate;
+}
+
+Candidate from_sensor(SourceKind kind, const SensorResource& sensor, const std::string& path) {
+  Candidate candidate;
+  candidate.locator.kind = kind;
+  candidate.locator.lifetime = sensor.lifetime_reading.has_value();
+  candidate.first_value = sensor.lifetime_reading.value_or(sensor.reading.value_or(0.0));
+  candidate.read_path = path;
+  candidate.accuracy_percent = sensor.accuracy_percent;
+  candidate.sensor_reset_time = sensor.sensor_reset_time;
+  return candidate;
+}
+
+bool has_value(const std::optional<Excerpt>& excerpt) {
+  return excerpt && (excerpt->reading || excerpt->lifetime_reading);
+}
+
+// The best meter of one chassis, in the order of SourceKind.
+Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& chassis,
+                                                std::vector<std::string>& problems) {
+  std::optional<EnvironmentMetrics> metrics;
+  const std::string& em_path = chassis.environment_metrics_path;
+  if (!em_path.empty()) {
+    auto body = fetch_part(client, em_path, problems);
+    if (!body) return std::unexpected(body.error());
+    if (*body)
+      metrics = parsed_or_note(parse_environment_metrics(**body), client, em_path, problems);
+  }
+  auto with_accuracy = [&](Candidate candidate,
+                           const Excerpt& excerpt) -> Fetch<std::optional<Candidate>> {
+    auto accuracy = source_accuracy(client, excerpt, problems);
+    if (!accuracy) return std::unexpected(accuracy.error());
+    candidate.accuracy_percent = *accuracy;
+    return std::optional<Candidate>(std::move(candidate));
+  };
+
+  if (metrics && has_value(metrics->energy_joules)) {
+    return with_accuracy(from_excerpt(chassis, SourceKind::kEnvironmentEnergyJoules,
+                                      *metrics->energy_joules, em_path),
+                         *metrics->energy_joules);
+  }
+
+  std::optional<Candidate> kwh_sensor;
+  if (!chassis.sensors_path.empty()) {
+    auto body = fetch_part(client, chassis.sensors_path, problems);
+    if (!body) return std::unexpected(body.error());
+    std::optional<std::vector<std::string>> members;
+    if (*body)
+      members = parsed_or_note(parse_collection(**body), client, chassis.sensors_path, problems);
+    if (members && members->size() > kMaxSensorsPerChassis) {
+      problems.push_back(fmt::format("{} lists {} sensors; only the first {} were examined",
+                                     client.url_for(chassis.sensors_path), members->size(),
+                                     kMaxSensorsPerChassis));
+      members->resize(kMaxSensorsPerChassis);
+    }
+    for (const auto& path : members.value_or(std::vector<std::string>{})) {
+      auto sensor_body = fetch_part(client, path, problems);
+      if (!sensor_body) return std::unexpected(sensor_body.error());
+      if (!*sensor_body) continue;
+      auto sensor = parsed_or_note(parse_sensor(**sensor_body), client, path, problems);
+      if (!sensor || !(sensor->reading || sensor->lifetime_reading)) continue;
+      if (sensor->reading_type == "EnergyJoules") {
+        return std::optional<Candidate>(
+            from_sensor(SourceKind::kSensorEnergyJoules, *sensor, path));
+      }
+      if (sensor->reading_type == "EnergykWh" && !kwh_sensor) {
+        kwh_sensor = from_sensor(SourceKind::kSensorEnergykWh, *sensor, path);
+      }
+    }
+  }
+  if (kwh_sensor) return kwh_sensor;
+
+  if (metrics && has_value(metrics->energy_kwh)) {
+    return with_accuracy(
+        from_excerpt(chassis, SourceKind::kEnvironmentEnergykWh, *metrics->energy_kwh, em_path),
+        *metrics->energy_kwh);
+  }
+  if (metrics && has_value(metrics->power_watts)) {
+    return with_accuracy(
+        from_excerpt(chassis, SourceKind::kEnvironmentPowerWatts, *metrics->power_watts, em_path),
+        *metrics->power_watts);
+  }
+
+  if (!chassis.power_path.empty()) {
+    auto body = fetch_part(client, chassis.power_path, problems);
+    if (!body) return std::unexpected(body.error());
+    if (!*body) return std::optional<Candidate>();
+    auto power = parsed_or_note(parse_legacy_power(**body), client, chassis.power_path, problems);
+    if (power && power->control_index) {
+      Candidate candidate;
+      candidate.locator.kind = SourceKind::kLegacyPowerConsumedWatts;
+      candidate.locator.power_control_index = *power->control_index;
+      candidate.read_path = chassis.power_path;
+      candidate.first_value = power->consumed_watts.value_or(0.0);
+      if (power->capacity_watts && *power->capacity_watts > 0.0) {
+        candidate.max_power_w = power->capacity_watts;
+      }
+      return std::optional<Candidate>(std::move(candidate));
+    }
+    if (power) {
+      problems.push_back(
+          fmt::format("{}: none of its {} PowerControl entries has a numeric "
+                      "PowerConsumedWatts",
+                      client.url_for(chassis.power_path), power->controls));
+    }
+  }
+  return std::optional<Candidate>();
+}
+
+ProbeReport report(ProbeReport::Status status, std::string detail, std::string hint = {}) {
+  return ProbeReport{kBackend, status, std::move(detail), std::move(hint)};
+}
+
+ProbeReport failure_report(const FetchError& error, const Config& config) {
+  const std::string file = config.source.string();
+  switch (error.failure) {
+    case Failure::kUnreachable:
+      return report(ProbeReport::Status::kError, "BMC unreachable: " + error.message,
+                    fmt::format("check \"url\" in {} and that this node can reach the BMC's "
+                                "management network",
+                                file));
+    case Failure::kTimeout:
+      return report(ProbeReport::Status::kError, "BMC timed out: " + error.message,
+                    fmt::format("the BMC did not answer within timeout_s = {:g} s; raise "
+                                "\"timeout_s\" in {} if it is only slow",
+                                config.timeout_s, file));
+    case Failure::kTls:
+      return report(ProbeReport::Status::kError, "TLS failure talking to the BMC: " + error.message,
+                    config.verify_tls
+                        ? fmt::format("the BMC's certificate could not be verified: put the CA "
+                                      "that signed it in \"ca_file\" in {} (\"verify_tls\": false "
+                                      "turns the check off, which is insecure)",
+                                      file)
+                        : std::string("check that the url's port serves HTTPS"));
+    case Failure::kAuth:
+      return report(ProbeReport::Status::kPermissionDenied,
+                    "BMC refused the credentials: " + error.message,
+                    fmt::format("check \"username\", \"password\" and \"auth\" in {}; the account "
+                                "needs at least the ReadOnly role",
+                                file));
+    case Failure::kHttp:
+      return report(ProbeReport::Status::kError, "BMC error: " + error.message,
+                    "check the BMC's Redfish service (firmware, enabled) and the config");
+    case Failure::kProtocol:
+      return report(ProbeReport::Status::kError, "bad answer from the BMC: " + error.message,
+                    "the BMC does not follow the Redfish protocol here; check its firmware");
+  }
+  return report(ProbeReport::Status::kError, error.message);
+}
+
+std::string joined(const std::vector<std::string>& items, std::string_view separator,
+                   std::size_t limit = 5) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  if (items.size() > limit) out += fmt::format("{}({} more)", separator, items.size() - limit);
+  return out;
+}
+
+ChannelInfo make_channel(const Candidate& chosen, const Client& client,
+                         const std::vector<std::string>& warnings) {
+  ChannelInfo channel;
+  channel.id = std::string(kBackend) + "/" + chosen.chassis_id;
+  channel.domain = Domain::kNode;
+  channel.index = 0;
+  channel.device =
+      chosen.chassis_name.empty() ? "Redfish chassis " + chosen.chassis_id : chosen.chassis_name;
+  const SourceKind kind = chosen.locator.kind;
+  std::vector<std::string> notes;
+  if (is_energy(kind)) {
+    channel.quantity = Quantity::kEnergyCounter;
+    channel.raw_unit = "mJ";
+    // 64-bit and never wrapping; a decrease is a reset (ResetMetrics, BMC reboot), which the
+    // sampler turns into a new segment.
+    channel.wrap_modulus = 0;
+  } else {
+    // Redfish power is a mean over a whole number of line cycles (tens of ms, SENSORS.md
+    // §7.2): instantaneous at any poll interval we use, so it is integrated by the trapezoid
+    // rule. Not "averaged": no window of the BMC's own is known to align samples with.
+    channel.quantity = Quantity::kInstantPower;
+    channel.raw_unit = "mW";
+    notes.push_back("no energy reading on this BMC: its power is polled and integrated");
+  }
+  channel.scale = kMilli;
+  if (kind == SourceKind::kSensorEnergykWh || kind == SourceKind::kEnvironmentEnergykWh) {
+    notes.push_back(
+        "EnergykWh: BMCs often resolve 0.001 kWh = 3.6 kJ or coarser (SENSORS.md §7.2), so short "
+        "windows are coarse");
+  }
+  // Redfish publishes no refresh period and vendors differ (HPE iLO collects every 10 s,
+  // SENSORS.md §7.3): unknown rather than a guess.
+  channel.update_period_s = 0.0;
+  notes.push_back("BMC refresh period unknown (vendor-defined)");
+  channel.max_power_w = chosen.max_power_w.value_or(0.0);
+  channel.provenance = client.url_for(chosen.read_path) + " " + describe(chosen.locator);
+  if (chosen.accuracy_percent) channel.calibration_error = *chosen.accuracy_percent * kPercent;
+  for (const auto& w : warnings) notes.push_back(w);
+  channel.note = joined(notes, "; ", notes.size());
+  return channel;
+}
+
+}  // namespace
+
+std::optional<std::size_t> choose(std::span<const Candidate> candidates, std::string_view wanted) {
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const Candidate& c = candidates[i];
+    if (wanted != "auto") {
+      if (c.chassis_id == wanted) return i;
+      continue;
+    }
+    if (!best) {
+      best = i;
+      continue;
+    }
+    const Candidate& b = candidates[*best];
+    if (c.houses_computer_system != b.houses_computer_system) {
+      if (c.houses_computer_system) best = i;
+      continue;
+    }
+    if (c.locator.kind < b.locator.kind) best = i;  // earlier in SourceKind is better
+  }
+  return best;
+}
+
+Fetch<Discovery> discover(Client& client, const std::string& wanted) {
+  Discovery discovery;
+  auto root_body = client.get_service_root();
+  if (!root_body) return std::unexpected(root_body.error());
+  auto root = parse_service_root(*root_body);
+  if (!root) {
+    return std::unexpected(
+        FetchError{Failure::kProtocol,
+                   fmt::format("{} at {}", root.error().message, client.url_for("/redfish/v1/"))});
+  }
+  client.set_sessions_path(root->sessions_path);
+
+  auto collection_body = client.get(root->chassis_path);
+  if (!collection_body) return std::unexpected(collection_body.error());
+  auto members = parse_collection(*collection_body);
+  if (!members) {
+    return std::unexpected(FetchError{
+        Failure::kProtocol,
+        fmt::format("{} at {}", members.error().message, client.url_for(root->chassis_path))});
+  }
+  for (const auto& path : *members) discovery.chassis_ids.push_back(last_segment(path));
+
+  for (std::size_t i = 0; i < members->size() && i < kMaxChassis; ++i) {
+    const std::string& path = (*members)[i];
+    if (wanted != "auto" && discovery.chassis_ids[i] != wanted) continue;
+    auto body = fetch_part(client, path, discovery.problems);
+    if (!body) return std::unexpected(body.error());
+    if (!*body) continue;
+    auto chassis = parsed_or_note(parse_chassis(**body), client, path, discovery.problems);
+    if (!chassis) continue;
+    // The collection's path is the id the user sees and configures; the resource's Id should
+    // be the same and is the fallback.
+    chassis->id = discovery.chassis_ids[i].empty() ? chassis->id : discovery.chassis_ids[i];
+    auto found = examine_chassis(client, *chassis, discovery.problems);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) {
+      discovery.problems.push_back(
+          fmt::format("chassis {} has no EnergyJoules, EnergykWh, PowerWatts or "
+                      "PowerConsumedWatts reading",
+                      chassis->id));
+      continue;
+    }
+    Candidate& candidate = **found;
+    candidate.chassis_id = chassis->id;
+    candidate.chassis_name = chassis->name;
+    candidate.houses_computer_system = chassis->houses_computer_system;
+    discovery.candidates.push_back(std::move(candidate));
+  }
+  if (members->size() > kMaxChassis) {
+    discovery.problems.push_back(
+        fmt::format("the BMC lists {} chassis; only the first {} were "
+                    "examined (set \"chassis\" to pick one)",
+                    members->size(), kMaxChassis));
+  }
+  return discovery;
+}
+
+RedfishSensor::RedfishSensor(std::unique_ptr<Client> client, ChannelInfo channel,
+                             ValueLocator locator, std::string read_path, double interval_s)
+    : client_(std::move(client)),
+      channel_(std::move(channel)),
+      locator_(locator),
+      read_path_(std::move(read_path)),
+      interval_s_(interval_s) {}
+
+void RedfishSensor::read(std::span<Reading> out) {
+  if (out.empty()) return;
+  Reading& reading = out[0];
+  reading.raw = 0;
+  reading.status = Reading::Status::kUnavailable;
+  const std::int64_t before = monotonic_ns();
+  auto body = client_->get(read_path_);
+  const std::int64_t after = monotonic_ns();
+  reading.half_width_ns = (after - before) / 2;
+  reading.t_ns = before + reading.half_width_ns;
+  if (!body) {
+    last_error_ = body.error().message;
+    return;
+  }
+  auto value = extract_value(*body, locator_);
+  if (!value) {
+    last_error_ = fmt::format("{} at {}", value.error().message, client_->url_for(read_path_));
+    return;
+  }
+  auto raw = to_raw(*value, locator_.kind);
+  if (!raw) {
+    last_error_ = fmt::format("{} {}: {}", client_->url_for(read_path_), describe(locator_),
+                              raw.error().message);
+    return;
+  }
+  last_error_.clear();
+  reading.raw = *raw;
+  reading.status = Reading::Status::kOk;
+}
+
+}  // namespace jt::redfish
+
 namespace jt {
-ProbeOutcome probe_redfish(const ProbeContext&) { return {}; }
+
+ProbeOutcome probe_redfish(const ProbeContext& context) {
+  using namespace redfish;
+  ProbeOutcome outcome;
+  const auto path = config_path(context);
+  if (!path) {
+    outcome.reports.push_back(
+        report(ProbeReport::Status::kAbsent, "no Redfish BMC configured",
+               "to read the node's meter through its BMC, give --redfish-config FILE or set "
+               "JOULETRACE_REDFISH_CONFIG (format: docs/backends/redfish.md)"));
+    return outcome;
+  }
+  auto config = load_config(*path);
+  if (!config) {
+    const bool denied = config.error().kind == ErrorKind::kPermissionDenied;
+    outcome.reports.push_back(
+        report(denied ? ProbeReport::Status::kPermissionDenied : ProbeReport::Status::kError,
+               config.error().message, config.error().hint));
+    return outcome;
+  }
+
+  std::vector<std::string> warnings;
+  if (config->url.starts_with("http://")) {
+    warnings.push_back("plain HTTP: credentials and readings travel unencrypted");
+  } else if (!config->verify_tls) {
+    warnings.push_back("TLS verification is off (verify_tls: false): the BMC is not authenticated");
+  }
+
+  auto client = Client::create(*config);
+  if (!client) {
+    outcome.reports.push_back(failure_report(client.error(), *config));
+    return outcome;
+  }
+  auto discovery = discover(**client, config->chassis);
+  if (!discovery) {
+    outcome.reports.push_back(failure_report(discovery.error(), *config));
+    return outcome;
+  }
+  const std::string file = config->source.string();
+  const std::string problems = discovery->problems.empty()
+                                   ? std::string()
+                                   : " (problems: " + joined(discovery->problems, "; ") + ")";
+  if (discovery->chassis_ids.empty()) {
+    outcome.reports.push_back(
+        report(ProbeReport::Status::kError,
+               fmt::format("the BMC at {} lists no chassis in its Chassis collection", config->url),
+               "check that the BMC's Redfish service is fully started and that the account may see "
+               "Chassis"));
+    return outcome;
+  }
+  if (config->chassis != "auto" &&
+      std::find(discovery->chassis_ids.begin(), discovery->chassis_ids.end(), config->chassis) ==
+          discovery->chassis_ids.end()) {
+    outcome.reports.push_back(report(
+        ProbeReport::Status::kError,
+        fmt::format("chassis \"{}\" (from {}) is not in the BMC's Chassis collection, which has: "
+                    "{}",
+                    config->chassis, file, joined(discovery->chassis_ids, ", ", 10)),
+        fmt::format("set \"chassis\" in {} to one of those ids, or to \"auto\"", file)));
+    return outcome;
+  }
+  const auto chosen = choose(discovery->candidates, config->chassis);
+  if (!chosen) {
+    outcome.reports.push_back(report(
+        ProbeReport::Status::kError,
+        fmt::format("no power or energy reading on the BMC at {}: looked in {} for "
+                    "EnvironmentMetrics EnergyJoules/EnergykWh/PowerWatts, Sensors of "
+                    "ReadingType EnergyJoules/EnergykWh and Power PowerConsumedWatts{}",
+                    config->url,
+                    config->chassis == "auto" ? "chassis " + joined(discovery->chassis_ids, ", ")
+                                              : "chassis " + config->chassis,
+                    problems),
+        "this BMC exposes no node meter over Redfish; try IPMI DCMI or a PDU"));
+    return outcome;
+  }
+
+  const Candidate& meter = discovery->candidates[*chosen];
+  ChannelInfo channel = make_channel(meter, **client, warnings);
+  std::vector<std::string> others;
+  for (std::size_t i = 0; i < discovery->candidates.size(); ++i) {
+    if (i == *chosen) continue;
+    const Candidate& other = discovery->candidates[i];
+    others.push_back(fmt::format("{} ({})", other.chassis_id, to_string(other.locator.kind)));
+  }
+  std::string detail = fmt::format(
+      "chassis {} \"{}\": {} {} at {}, polled every {:g} s ({} auth{})", meter.chassis_id,
+      meter.chassis_name, is_energy(meter.locator.kind) ? "energy counter" : "power",
+      to_string(meter.locator.kind), channel.provenance, config->interval_s,
+      to_string(config->auth),
+      meter.sensor_reset_time.empty() ? std::string()
+                                      : ", sensor reset " + meter.sensor_reset_time);
+  if (!others.empty()) {
+    detail += fmt::format("; also metered: {} (set \"chassis\" in {} to choose)",
+                          joined(others, ", "), file);
+  }
+  for (const auto& w : warnings) detail += "; warning: " + w;
+  outcome.reports.push_back(report(ProbeReport::Status::kPresent, std::move(detail)));
+  outcome.sensors.push_back(std::make_unique<RedfishSensor>(
+      std::move(*client), std::move(channel), meter.locator, meter.read_path, config->interval_s));
+  return outcome;
+}
+
 }  // namespace jt

@@ -1,0 +1,132 @@
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "ledger/node_profile.hpp"
+#include "ledger/run_ledger.hpp"
+#include "sampler/sampler.hpp"
+#include "sensors/node_inventory.hpp"
+#include "sensors/registry.hpp"
+#include "verbs.hpp"
+
+namespace jt::cli {
+
+namespace {
+
+// A node is not idle when more than this share of its CPU time was busy during calibration.
+constexpr double kBusyFractionLimit = 0.05;
+// Nor when the 1-minute load average exceeds this many runnable tasks per online CPU.
+constexpr double kLoadPerCpuLimit = 0.1;
+
+}  // namespace
+
+int calibrate_verb(const CalibrateOptions& options) {
+  ProbeOutcome probe = probe_all(options.probe);
+  std::vector<ChannelInfo> channels;
+  for (const auto& sensor : probe.sensors) {
+    for (const auto& info : sensor->channels()) channels.push_back(info);
+  }
+  if (channels.empty()) {
+    fmt::print(stderr,
+               "jouletrace calibrate: no energy or power sensor found; nothing to "
+               "calibrate (`jouletrace sensors` says why)\n");
+    return 1;
+  }
+  NodeProfile profile;
+  profile.inventory = read_node_inventory(options.probe, channels);
+  profile.created_at = to_iso8601(std::chrono::system_clock::now());
+  const std::string hostname = profile.inventory.hostname.value.value_or("");
+
+  std::filesystem::path target = options.profile_path;
+  if (target.empty()) {
+    auto locations = profile_locations(hostname);
+    if (!locations) {
+      fmt::print(stderr, "jouletrace calibrate: {}\n  fix: {}\n", locations.error().message,
+                 locations.error().hint);
+      return 1;
+    }
+    target = locations->write;
+  }
+
+  std::vector<std::string> warnings;
+  if (options.settle_s > 0.0) {
+    fmt::print(stderr, "jouletrace calibrate: settling for {:g} s; keep the node idle\n",
+               options.settle_s);
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.settle_s));
+  }
+  const auto load = read_load_average(options.probe.proc_root);
+  const auto cpu_before = read_cpu_times(options.probe.proc_root);
+
+  SamplerOptions sampler_options;
+  sampler_options.interval_s = options.interval_s;
+  Sampler sampler(std::move(probe.sensors), sampler_options);
+  fmt::print(stderr, "jouletrace calibrate: measuring idle power for {:g} s\n", options.duration_s);
+  sampler.sample_once();
+  const std::int64_t start_ns = monotonic_ns();
+  sampler.start();
+  std::this_thread::sleep_for(std::chrono::duration<double>(options.duration_s));
+  const std::int64_t end_ns = monotonic_ns();
+  sampler.stop();
+  sampler.sample_once();
+  sampler.finish();
+  const auto cpu_after = read_cpu_times(options.probe.proc_root);
+  const WindowResult window = summarise_run(sampler, start_ns, end_ns, std::nullopt);
+
+  // Idle power is only worth storing from an idle node (SENSORS §9.4).
+  const int threads = profile.inventory.threads.value.value_or(1);
+  if (!load) {
+    warnings.push_back("could not check the load average: " + load.error().message);
+  } else if (*load > kLoadPerCpuLimit * threads) {
+    warnings.push_back(fmt::format(
+        "the node was not idle: 1-minute load average {:.2f} on {} CPUs; the baselines include "
+        "that work",
+        *load, threads));
+  }
+  if (!cpu_before || !cpu_after) {
+    warnings.push_back("could not check CPU activity: " +
+                       (!cpu_before ? cpu_before.error() : cpu_after.error()).message);
+  } else if (const auto busy = busy_fraction(*cpu_before, *cpu_after);
+             busy && *busy > kBusyFractionLimit) {
+    warnings.push_back(fmt::format(
+        "the node was not idle: the CPUs were {:.0f} % busy during calibration", *busy * 100.0));
+  }
+
+  CalibrationSettings settings;
+  settings.settle_s = options.settle_s;
+  settings.measured_at = to_iso8601(std::chrono::system_clock::now());
+  profile.baselines =
+      baselines_from_window(window, sampler.channels(), sampler.series(), settings, &warnings);
+  for (const auto& w : window.warnings) warnings.push_back(w);
+  if (profile.baselines.empty()) {
+    for (const auto& w : warnings) fmt::print(stderr, "jouletrace calibrate: warning: {}\n", w);
+    fmt::print(stderr,
+               "jouletrace calibrate: no channel gave a usable idle power; nothing "
+               "stored\n");
+    return 1;
+  }
+  profile.calibrated_at = settings.measured_at;
+  profile.calibrated_on = hostname;
+  profile.calibration_warnings = warnings;
+
+  for (const auto& w : warnings) fmt::print(stderr, "jouletrace calibrate: warning: {}\n", w);
+  std::size_t width = 7;
+  for (const auto& b : profile.baselines) width = std::max(width, b.channel_id.size());
+  fmt::print("{:<{}}  {:>9}  {:>8}  {:>8}  {}\n", "channel", width, "idle W", "± W", "drift W",
+             "device");
+  for (const auto& b : profile.baselines) {
+    fmt::print("{:<{}}  {:>9.3f}  {:>8.3f}  {:>8.3f}  {}\n", b.channel_id, width, b.idle_power_w,
+               b.uncertainty_w, b.drift_w, b.device);
+  }
+  if (auto saved = save_profile(target, profile); !saved) {
+    fmt::print(stderr, "jouletrace calibrate: could not store the profile: {}\n",
+               saved.error().message);
+    return 1;
+  }
+  fmt::print(stderr, "jouletrace calibrate: profile written to {}\n", target.string());
+  return 0;
+}
+
+}  // namespace jt::cli

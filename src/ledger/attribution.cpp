@@ -1,0 +1,558 @@
+#include "ledger/attribution.hpp"
+
+#include "core/text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <optional>
+
+namespace jt {
+
+const char* to_string(AttributionMode mode) {
+  switch (mode) {
+    case AttributionMode::kExclusive: return "exclusive";
+    case AttributionMode::kShared: return "shared";
+    case AttributionMode::kAuto: return "auto";
+  }
+  return "auto";
+}
+
+std::optional<AttributionMode> attribution_mode_from_string(std::string_view name) {
+  if (name == "exclusive") return AttributionMode::kExclusive;
+  if (name == "shared") return AttributionMode::kShared;
+  if (name == "auto") return AttributionMode::kAuto;
+  return std::nullopt;
+}
+
+namespace {
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (prefix.size() > text.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && starts_with_ignoring_case(a, b);
+}
+
+bool is_uuid_text(std::string_view text) {
+  return !text.empty() && text.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
+}
+
+std::optional<GpuSelector> parse_selector(std::string_view entry) {
+  GpuSelector selector;
+  if (!entry.empty() && entry.find_first_not_of("0123456789") == std::string_view::npos) {
+    // More digits than an int holds cannot name a GPU.
+    if (entry.size() > 9) return std::nullopt;
+    selector.kind = GpuSelector::Kind::kIndex;
+    selector.index = std::stoi(std::string(entry));
+    return selector;
+  }
+  if (starts_with_ignoring_case(entry, "GPU-") && is_uuid_text(entry.substr(4))) {
+    selector.kind = GpuSelector::Kind::kUuid;
+    selector.id = std::string(entry);
+    return selector;
+  }
+  if (starts_with_ignoring_case(entry, "MIG-") && entry.size() > 4) {
+    selector.kind = GpuSelector::Kind::kMig;
+    selector.id = std::string(entry);
+    // The older form names the parent: MIG-GPU-<uuid>/<gpu instance>/<compute instance>.
+    const std::string_view rest = entry.substr(4);
+    if (starts_with_ignoring_case(rest, "GPU-")) {
+      const auto slash = rest.find('/');
+      if (slash == std::string_view::npos || !is_uuid_text(rest.substr(4, slash - 4))) {
+        return std::nullopt;
+      }
+      selector.parent = std::string(rest.substr(0, slash));
+    }
+    return selector;
+  }
+  return std::nullopt;
+}
+
+std::string percent(double share) { return fmt::format("{:.1f} %", share * 100.0); }
+
+// The UUID in a GPU channel id ("nvml/GPU-<uuid>"); empty for "nvml/index-N".
+std::string uuid_of(const std::string& id) {
+  const auto slash = id.rfind('/');
+  std::string tail = slash == std::string::npos ? id : id.substr(slash + 1);
+  return starts_with_ignoring_case(tail, "GPU-") ? tail : std::string();
+}
+
+bool is_cpu_side(Domain domain) {
+  return domain == Domain::kPackage || domain == Domain::kCore || domain == Domain::kUncore ||
+         domain == Domain::kDram || domain == Domain::kPsys;
+}
+
+bool is_gpu_side(Domain domain) { return domain == Domain::kGpu || domain == Domain::kGpuMemory; }
+
+// One part of the non-overlapping cover of the node. `source` is null for the rest of node.
+struct Row {
+  std::string id;
+  Domain domain = Domain::kOther;
+  std::string device;
+  double energy_j = 0.0;
+  const ComponentResult* source = nullptr;
+};
+
+constexpr const char* kRestId = "rest-of-node";
+constexpr const char* kRestDevice = "rest of node (node meter minus measured parts)";
+
+Row row_of(const ComponentResult& c) { return Row{c.id, c.domain, c.device, c.energy_j, &c}; }
+
+const ComponentResult* find_component(const WindowResult& window, const std::string& id) {
+  for (const auto& c : window.components) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+// The parts whose energies add up to the run's total without counting anything twice.
+std::vector<Row> cover_rows(const WindowResult& window, std::vector<std::string>& warnings) {
+  std::vector<Row> rows;
+  if (window.coverage) {
+    for (const auto& id : window.coverage->parts) {
+      if (const auto* c = find_component(window, id)) {
+        rows.push_back(row_of(*c));
+      } else {
+        warnings.push_back(fmt::format("node coverage names {}, which the run does not have", id));
+      }
+    }
+    rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, window.coverage->rest_energy_j});
+    return rows;
+  }
+  const ComponentResult* node = nullptr;
+  for (const auto& c : window.components) {
+    if (!c.in_total) continue;
+    if (c.domain == Domain::kNode) node = &c;
+    rows.push_back(row_of(c));
+  }
+  if (node == nullptr) return rows;
+  // A node meter without the ledger's breakdown: its direct parts still carry GPU ownership.
+  rows.clear();
+  double parts_j = 0.0;
+  for (const auto& c : window.components) {
+    const bool measured = c.method == Method::kModel || c.samples >= 2;
+    if (&c == node || c.contained_in != node->id || c.domain == Domain::kOther || !measured) {
+      continue;
+    }
+    rows.push_back(row_of(c));
+    parts_j += c.energy_j;
+  }
+  rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, node->energy_j - parts_j});
+  return rows;
+}
+
+struct GpuMatch {
+  std::vector<GpuOwnership> gpus;
+  std::vector<std::string> warnings;
+};
+
+std::vector<std::size_t> gpus_with_uuid_prefix(const std::vector<GpuOwnership>& gpus,
+                                               const std::string& prefix) {
+  std::vector<std::size_t> found;
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    if (gpus[i].uuid.empty()) continue;
+    // A full UUID wins over a longer one it happens to prefix.
+    if (equal_ignoring_case(gpus[i].uuid, prefix)) return {i};
+    if (starts_with_ignoring_case(gpus[i].uuid, prefix)) found.push_back(i);
+  }
+  return found;
+}
+
+GpuMatch match_gpus(const std::vector<Row>& rows, const AttributionInputs& inputs) {
+  GpuMatch match;
+  for (const auto& row : rows) {
+    if (row.domain != Domain::kGpu || row.source == nullptr) continue;
+    GpuOwnership gpu;
+    gpu.id = row.id;
+    gpu.index = row.source->index;
+    gpu.uuid = uuid_of(row.id);
+    if (inputs.gpus.all) {
+      gpu.share = 1.0;
+      gpu.matched_by = "CUDA_VISIBLE_DEVICES unset";
+    }
+    match.gpus.push_back(std::move(gpu));
+  }
+  if (inputs.gpus.all) return match;
+
+  const bool some_without_uuid = std::any_of(match.gpus.begin(), match.gpus.end(),
+                                             [](const GpuOwnership& g) { return g.uuid.empty(); });
+  std::vector<double> mig_share(match.gpus.size(), 0.0);
+  for (const auto& sel : inputs.gpus.selected) {
+    switch (sel.kind) {
+      case GpuSelector::Kind::kIndex: {
+        bool found = false;
+        for (auto& gpu : match.gpus) {
+          if (gpu.index != sel.index) continue;
+          gpu.share = 1.0;
+          gpu.matched_by = std::to_string(sel.index);
+          found = true;
+        }
+        if (!found) {
+          match.warnings.push_back(
+              fmt::format("CUDA_VISIBLE_DEVICES entry {} names no measured GPU", sel.index));
+        }
+        break;
+      }
+      case GpuSelector::Kind::kUuid: {
+        const auto found = gpus_with_uuid_prefix(match.gpus, sel.id);
+        if (found.size() == 1) {
+          match.gpus[found[0]].share = 1.0;
+          match.gpus[found[0]].matched_by = sel.id;
+        } else if (found.empty()) {
+          match.warnings.push_back(
+              fmt::format("CUDA_VISIBLE_DEVICES entry {} matches no measured GPU{}", sel.id,
+                          some_without_uuid ? " (some GPUs were measured without a UUID)" : ""));
+        } else {
+          match.warnings.push_back(fmt::format(
+              "CUDA_VISIBLE_DEVICES entry {} matches {} GPUs; none is counted as the job's", sel.id,
+              found.size()));
+        }
+        break;
+      }
+      case GpuSelector::Kind::kMig: {
+        std::string parent = sel.parent;
+        std::optional<double> fraction;
+        for (const auto& slice : inputs.mig_slices) {
+          if (!equal_ignoring_case(slice.mig_id, sel.id)) continue;
+          if (!std::isfinite(slice.fraction) || slice.fraction <= 0.0 || slice.fraction > 1.0) {
+            match.warnings.push_back(
+                fmt::format("MIG instance {}: size {} is not a fraction in (0, 1]; ignored", sel.id,
+                            slice.fraction));
+            continue;
+          }
+          if (parent.empty()) parent = slice.parent_uuid;
+          fraction = slice.fraction;
+        }
+        if (parent.empty()) {
+          match.warnings.push_back(fmt::format(
+              "MIG instance {}: its parent GPU is unknown, so none of its energy is attributed",
+              sel.id));
+          break;
+        }
+        const auto found = gpus_with_uuid_prefix(match.gpus, parent);
+        if (found.size() != 1) {
+          match.warnings.push_back(fmt::format(
+              "MIG instance {}: parent GPU {} is not among the measured GPUs", sel.id, parent));
+          break;
+        }
+        if (!fraction) {
+          match.warnings.push_back(fmt::format(
+              "MIG instance {} on {}: its size is unknown, so none of the parent's energy is "
+              "attributed",
+              sel.id, parent));
+          break;
+        }
+        mig_share[found[0]] += *fraction;
+        if (!match.gpus[found[0]].matched_by.empty()) match.gpus[found[0]].matched_by += ",";
+        match.gpus[found[0]].matched_by += sel.id;
+        break;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < match.gpus.size(); ++i) {
+    auto& gpu = match.gpus[i];
+    if (gpu.share >= 1.0 || mig_share[i] <= 0.0) continue;
+    if (mig_share[i] > 1.0) {
+      match.warnings.push_back(
+          fmt::format("the MIG instances on {} add up to {} of the GPU; counted as the whole GPU",
+                      gpu.id, percent(mig_share[i])));
+    }
+    gpu.share = std::min(1.0, mig_share[i]);
+    gpu.modelled = true;
+  }
+  return match;
+}
+
+Result<void> check_cpu_inputs(const CgroupUsage& cpu) {
+  if (!std::isfinite(cpu.job_cpu_s) || !std::isfinite(cpu.node_busy_cpu_s) || cpu.job_cpu_s < 0.0 ||
+      cpu.node_busy_cpu_s < 0.0) {
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("impossible CPU times: job {} s, node {} s", cpu.job_cpu_s,
+                                  cpu.node_busy_cpu_s));
+  }
+  if (cpu.online_cpus <= 0 || cpu.allocated_cpus <= 0) {
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("impossible CPU counts: {} allocated of {} online",
+                                  cpu.allocated_cpus, cpu.online_cpus));
+  }
+  return {};
+}
+
+struct CpuShares {
+  double cpu_time = 0.0;
+  double core = 0.0;
+  std::vector<std::string> warnings;
+};
+
+CpuShares cpu_shares(const CgroupUsage& cpu) {
+  CpuShares shares;
+  shares.core = static_cast<double>(cpu.allocated_cpus) / static_cast<double>(cpu.online_cpus);
+  if (shares.core > 1.0) {
+    shares.warnings.push_back(
+        fmt::format("the job holds {} CPUs but only {} are online; CPU share clamped to 100 %",
+                    cpu.allocated_cpus, cpu.online_cpus));
+    shares.core = 1.0;
+  }
+  if (cpu.node_busy_cpu_s > 0.0) {
+    shares.cpu_time = cpu.job_cpu_s / cpu.node_busy_cpu_s;
+    if (shares.cpu_time > 1.0) {
+      shares.warnings.push_back(fmt::format(
+          "the job's CPU time ({:.2f} s) exceeds the node's busy CPU time ({:.2f} s), which "
+          "includes it; CPU-time share clamped to 100 %",
+          cpu.job_cpu_s, cpu.node_busy_cpu_s));
+      shares.cpu_time = 1.0;
+    }
+  } else if (cpu.job_cpu_s > 0.0) {
+    shares.warnings.push_back(fmt::format(
+        "the job used {:.3f} s of CPU time but the node recorded no busy time; CPU-time share "
+        "set to 100 %",
+        cpu.job_cpu_s));
+    shares.cpu_time = 1.0;
+  } else {
+    shares.warnings.push_back(
+        "the node recorded no busy CPU time during the run (shorter than a USER_HZ tick?); "
+        "dynamic CPU energy split by the CPU share instead");
+    shares.cpu_time = shares.core;
+  }
+  return shares;
+}
+
+std::string shared_policy() {
+  return "shared node: each GPU by ownership (CUDA_VISIBLE_DEVICES, by UUID or nvidia-smi "
+         "index); CPU package and DRAM: dynamic energy by the job's share of the node's busy CPU "
+         "time (cgroup v2 cpu.stat against /proc/stat) and idle energy by its share of the "
+         "online CPUs (cpuset), or the whole energy by the CPU-time share where no idle "
+         "baseline exists; rest of node (node meter minus measured parts) by the CPU share, "
+         "as allocated overhead. Other jobs' energy and unallocated idle stay unattributed.";
+}
+
+std::string exclusive_policy() {
+  return "exclusive node: everything measured on the node is the job's energy (Slurm's "
+         "assumption, right only when no other job ran on the node).";
+}
+
+void clamp_to_component(ComponentAttribution& row, std::vector<std::string>& warnings) {
+  const double low = std::min(0.0, row.energy_j);
+  const double high = std::max(0.0, row.energy_j);
+  if (row.attributed_j < low || row.attributed_j > high) {
+    warnings.push_back(fmt::format(
+        "{}: the split gave {:.3f} J of {:.3f} J (idle baseline above the measured energy?); "
+        "clamped",
+        row.id, row.attributed_j, row.energy_j));
+    row.attributed_j = std::clamp(row.attributed_j, low, high);
+  }
+}
+
+}  // namespace
+
+GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) {
+  GpuVisibility visibility;
+  if (!value) return visibility;
+  visibility.all = false;
+  visibility.raw = std::string(*value);
+  if (trim(*value).empty()) return visibility;
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = value->find(',', start);
+    const std::string_view entry = trim(
+        value->substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    auto selector = parse_selector(entry);
+    if (!selector) {
+      visibility.warnings.push_back(fmt::format(
+          "CUDA_VISIBLE_DEVICES entry '{}' is not a GPU index, UUID or MIG id; as in CUDA, it "
+          "and every entry after it select no GPU",
+          entry));
+      break;
+    }
+    visibility.selected.push_back(std::move(*selector));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return visibility;
+}
+
+Result<Attribution> attribute_energy(const WindowResult& window, const AttributionInputs& inputs) {
+  Attribution out;
+  out.requested = inputs.mode;
+  out.warnings = inputs.gpus.warnings;
+
+  std::optional<CpuShares> cpu;
+  if (inputs.cpu) {
+    if (auto ok = check_cpu_inputs(*inputs.cpu); !ok) return std::unexpected(ok.error());
+    cpu = cpu_shares(*inputs.cpu);
+    out.shares.cpu = inputs.cpu;
+    for (const auto& w : inputs.cpu->warnings) out.warnings.push_back(w);
+    for (const auto& w : cpu->warnings) out.warnings.push_back(w);
+  }
+
+  const std::vector<Row> rows = cover_rows(window, out.warnings);
+  GpuMatch gpus = match_gpus(rows, inputs);
+  for (auto& w : gpus.warnings) out.warnings.push_back(std::move(w));
+
+  // What the inputs say about sharing, in words, for the mode decision and its warnings.
+  std::vector<std::string> signs;
+  if (inputs.cpu && inputs.cpu->allocated_cpus < inputs.cpu->online_cpus) {
+    signs.push_back(fmt::format("the job may use {} of {} online CPUs", inputs.cpu->allocated_cpus,
+                                inputs.cpu->online_cpus));
+  }
+  const auto owned = std::count_if(gpus.gpus.begin(), gpus.gpus.end(),
+                                   [](const GpuOwnership& g) { return g.share >= 1.0; });
+  if (static_cast<std::size_t>(owned) < gpus.gpus.size()) {
+    signs.push_back(fmt::format("CUDA_VISIBLE_DEVICES gives it {} of {} measured GPUs", owned,
+                                gpus.gpus.size()));
+  }
+  const std::string evidence = fmt::format("{}", fmt::join(signs, " and "));
+
+  switch (inputs.mode) {
+    case AttributionMode::kExclusive:
+      out.mode = AttributionMode::kExclusive;
+      out.mode_reason = "requested";
+      if (!signs.empty()) {
+        out.warnings.push_back("exclusive attribution was requested but " + evidence +
+                               ": other jobs' energy on this node is charged to this one");
+      }
+      break;
+    case AttributionMode::kShared:
+      out.mode = AttributionMode::kShared;
+      out.mode_reason = "requested";
+      break;
+    case AttributionMode::kAuto:
+      if (!signs.empty()) {
+        out.mode = AttributionMode::kShared;
+        out.mode_reason = "auto: " + evidence;
+      } else {
+        out.mode = AttributionMode::kExclusive;
+        out.mode_reason = inputs.cpu ? "auto: the job may use every online CPU and every "
+                                       "measured GPU"
+                                     : "auto: the job may use every measured GPU; its CPUs are "
+                                       "unknown";
+        if (!inputs.cpu) {
+          out.warnings.push_back("could not tell whether other jobs share the CPUs (" +
+                                 (inputs.cpu_unavailable_reason.empty()
+                                      ? std::string("no cgroup data")
+                                      : inputs.cpu_unavailable_reason) +
+                                 "); attributed as exclusive");
+        }
+      }
+      break;
+  }
+
+  const bool exclusive = out.mode == AttributionMode::kExclusive;
+  out.policy = exclusive ? exclusive_policy() : shared_policy();
+  if (exclusive) {
+    out.shares.cpu_time_share = 1.0;
+    out.shares.core_share = 1.0;
+    for (auto& gpu : gpus.gpus) {
+      gpu.share = 1.0;
+      gpu.modelled = false;
+    }
+  } else if (cpu) {
+    out.shares.cpu_time_share = cpu->cpu_time;
+    out.shares.core_share = cpu->core;
+  } else {
+    out.warnings.push_back("the job's CPU time is unknown (" +
+                           (inputs.cpu_unavailable_reason.empty() ? std::string("no cgroup data")
+                                                                  : inputs.cpu_unavailable_reason) +
+                           "): CPU, DRAM and rest-of-node energy is left unattributed");
+  }
+  out.shares.gpus = gpus.gpus;
+
+  const auto gpu_for = [&](const Row& row) -> const GpuOwnership* {
+    for (const auto& g : out.shares.gpus) {
+      if (g.id == row.id) return &g;
+    }
+    // GPU memory counted on its own follows the GPU with the same index.
+    for (const auto& g : out.shares.gpus) {
+      if (row.source != nullptr && g.index == row.source->index) return &g;
+    }
+    return nullptr;
+  };
+
+  for (const auto& row : rows) {
+    ComponentAttribution a;
+    a.id = row.id;
+    a.domain = row.domain;
+    a.device = row.device;
+    a.energy_j = row.energy_j;
+    const ComponentResult* c = row.source;
+    if (exclusive) {
+      a.attributed_j = row.energy_j;
+      a.rule = "exclusive: 100 %";
+    } else if (is_gpu_side(row.domain)) {
+      const GpuOwnership* gpu = gpu_for(row);
+      const double share = gpu != nullptr ? gpu->share : 0.0;
+      a.attributed_j = row.energy_j * share;
+      a.modelled = gpu != nullptr && gpu->modelled;
+      if (a.modelled) {
+        a.rule = fmt::format("MIG slices: {} of the parent GPU (model: slice size, not measured)",
+                             percent(share));
+      } else if (share >= 1.0) {
+        a.rule = "owned GPU: 100 %";
+      } else {
+        a.rule = "GPU not owned (another job's or unallocated): 0 %";
+      }
+    } else if (c != nullptr && c->method == Method::kModel && window.cpu_model &&
+               is_cpu_side(row.domain)) {
+      // The estimate was computed from the job's own CPU time: it is the job's already.
+      a.attributed_j = row.energy_j;
+      a.rule = "estimate from the job's own CPU time: 100 %";
+    } else if (!cpu) {
+      a.attributed_j = 0.0;
+      a.rule = "not attributed: the job's CPU time is unknown";
+    } else if (c != nullptr && is_cpu_side(row.domain)) {
+      if (c->idle_power_w) {
+        a.attributed_j = c->dynamic_energy_j * cpu->cpu_time + c->idle_energy_j * cpu->core;
+        a.rule = fmt::format("dynamic {:.3f} J x CPU-time share {} + idle {:.3f} J x CPU share {}",
+                             c->dynamic_energy_j, percent(cpu->cpu_time), c->idle_energy_j,
+                             percent(cpu->core));
+      } else {
+        a.attributed_j = row.energy_j * cpu->cpu_time;
+        a.rule = fmt::format("total x CPU-time share {} (no idle baseline to split off)",
+                             percent(cpu->cpu_time));
+      }
+      if (row.domain == Domain::kDram) a.rule += "; DRAM by CPU time is an approximation";
+    } else if (row.energy_j < 0.0) {
+      a.attributed_j = 0.0;
+      a.rule = "measured parts exceed the node meter: no allocated overhead";
+      out.warnings.push_back(fmt::format(
+          "the measured parts exceed the node meter by {:.3f} J; no overhead attributed",
+          -row.energy_j));
+    } else {
+      a.attributed_j = row.energy_j * cpu->core;
+      a.rule = c == nullptr
+                   ? fmt::format("allocated overhead: total x CPU share {}", percent(cpu->core))
+                   : fmt::format("whole-node part: total x CPU share {}", percent(cpu->core));
+    }
+    clamp_to_component(a, out.warnings);
+    a.share = a.energy_j != 0.0 ? a.attributed_j / a.energy_j : 0.0;
+    out.measured_total_j += a.energy_j;
+    out.attributed_total_j += a.attributed_j;
+    out.components.push_back(std::move(a));
+  }
+  out.unattributed_j = out.measured_total_j - out.attributed_total_j;
+
+  const double tolerance = 1e-6 * std::max(1.0, std::fabs(window.total_energy_j));
+  if (!out.components.empty() &&
+      std::fabs(out.measured_total_j - window.total_energy_j) > tolerance) {
+    out.warnings.push_back(
+        fmt::format("the attributed components add up to {:.3f} J but the run's total is {:.3f} J",
+                    out.measured_total_j, window.total_energy_j));
+  }
+  if (out.components.empty()) {
+    out.warnings.push_back("no measured component: nothing to attribute");
+  }
+  return out;
+}
+
+}  // namespace jt

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "ledger/run_ledger.hpp"
+#include "sensors/cgroup_usage.hpp"
+
+namespace jt {
+
+// How a run on a node shared with other jobs is charged for the node's energy
+// (docs/ATTRIBUTION.md, SENSORS §9.4).
+enum class AttributionMode {
+  kExclusive,  // the job owns the node: everything measured is its energy (Slurm's assumption)
+  kShared,     // split by the stated policy
+  kAuto,       // shared when the job holds fewer CPUs than are online or fewer GPUs than measured
+};
+const char* to_string(AttributionMode mode);
+std::optional<AttributionMode> attribution_mode_from_string(std::string_view name);
+
+// One entry of CUDA_VISIBLE_DEVICES.
+struct GpuSelector {
+  enum class Kind { kIndex, kUuid, kMig };
+  Kind kind = Kind::kIndex;
+  int index = -1;      // kIndex: the ordinal as nvidia-smi numbers GPUs
+  std::string id;      // kUuid: "GPU-..." (possibly abbreviated); kMig: the whole "MIG-..." entry
+  std::string parent;  // kMig in the "MIG-GPU-<uuid>/<gi>/<ci>" form: the parent's UUID
+};
+
+// The GPUs a job may use, from CUDA_VISIBLE_DEVICES.
+struct GpuVisibility {
+  bool all = true;  // the variable is unset: every GPU is visible
+  std::vector<GpuSelector> selected;
+  std::vector<std::string> warnings;
+  std::string raw;  // the variable as given, for the report
+};
+
+// Reads CUDA_VISIBLE_DEVICES as CUDA does: unset (nullopt) means every GPU, empty means none,
+// and an entry that is not an index, a "GPU-" UUID (prefix) or a "MIG-" id hides itself and
+// every entry after it (with a warning naming it).
+GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value);
+
+// A MIG instance the job owns, with its size as a fraction of the parent GPU (compute slices
+// of the instance / slices of the GPU). NVML reports no energy per instance (SENSORS §4.4):
+// splitting the parent's energy by this fraction is a model, and the report says so.
+struct MigSlice {
+  std::string mig_id;       // as written in CUDA_VISIBLE_DEVICES
+  std::string parent_uuid;  // "GPU-..."
+  double fraction = 0.0;    // (0, 1]
+};
+
+struct AttributionInputs {
+  AttributionMode mode = AttributionMode::kAuto;
+  GpuVisibility gpus;
+  std::vector<MigSlice> mig_slices;
+  // The job's CPU time and CPUs against the node's (snapshots around the run); unset when the
+  // cgroup could not be read, which leaves the CPU side unattributed on a shared node.
+  std::optional<CgroupUsage> cpu;
+  std::string cpu_unavailable_reason;  // why `cpu` is unset, for the report
+};
+
+// Whether the job owns a measured GPU.
+struct GpuOwnership {
+  std::string id;      // component id, "nvml/GPU-..."
+  int index = 0;       // NVML index
+  std::string uuid;    // empty when the channel id carries none
+  double share = 0.0;  // 1 owned, 0 not, a fraction for MIG slices
+  bool modelled = false;
+  std::string matched_by;  // the CUDA_VISIBLE_DEVICES entry that selected it
+};
+
+// The shares the split used. In exclusive mode both are 1; the measured inputs stay in `cpu`.
+struct AttributionShares {
+  std::optional<double> cpu_time_share;  // job CPU time / node busy CPU time, clamped to [0,1]
+  std::optional<double> core_share;      // allocated CPUs / online CPUs, clamped to [0,1]
+  std::optional<CgroupUsage> cpu;        // the measured inputs
+  std::vector<GpuOwnership> gpus;
+};
+
+struct ComponentAttribution {
+  std::string id;
+  Domain domain = Domain::kOther;
+  std::string device;
+  double energy_j = 0.0;      // measured (or estimated) energy of the component
+  double attributed_j = 0.0;  // charged to the job
+  double share = 0.0;         // attributed / energy, 0 when the energy is 0
+  std::string rule;           // the rule applied, with its numbers
+  bool modelled = false;      // the split itself is a model, not a measurement (MIG)
+};
+
+struct Attribution {
+  AttributionMode requested = AttributionMode::kAuto;
+  AttributionMode mode = AttributionMode::kExclusive;  // exclusive or shared, never auto
+  std::string mode_reason;
+  std::string policy;  // the rules in words
+  AttributionShares shares;
+  std::vector<ComponentAttribution> components;  // a non-overlapping cover of the node
+  double measured_total_j = 0.0;                 // the sum of the components' energies
+  double attributed_total_j = 0.0;               // charged to the job
+  // measured - attributed: other jobs, unallocated idle. The two always add up to the total.
+  double unattributed_j = 0.0;
+  std::vector<std::string> warnings;
+};
+
+// Splits a run's measured energy between the job and the rest of the node by the policy of
+// docs/ATTRIBUTION.md. Fails only on impossible inputs (negative or non-finite CPU times,
+// no online CPU); disagreeing inputs are clamped and warned about.
+Result<Attribution> attribute_energy(const WindowResult& window, const AttributionInputs& inputs);
+
+}  // namespace jt

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/run_ledger.hpp"
+#include "ledger/window_energy.hpp"
+
+namespace jt {
+
+// What one window (the run or a phase) knows about a component, for the idle-waste analysis.
+struct WasteInput {
+  std::string id;
+  std::string device;
+  Domain domain = Domain::kOther;
+  double energy_j = 0.0;
+  double uncertainty_j = 0.0;
+  bool measured = false;  // the energy is known (enough readings or a model)
+  std::optional<double> activity_mean_pct;
+  std::optional<double> activity_max_pct;
+};
+
+struct IdleDevice {
+  std::string id;
+  std::string device;
+  double energy_j = 0.0;
+  double uncertainty_j = 0.0;
+  double max_activity_pct = 0.0;
+};
+
+// Energy spent by devices that did no work during a window (the study behind jouletrace found
+// accelerators left idle on mixed nodes waste energy out of proportion).
+struct IdleWaste {
+  std::string window;          // "run" or the phase's name
+  double threshold_pct = 1.0;  // a GPU whose utilisation never exceeded this did no work
+  int gpus = 0;
+  int gpus_used = 0;
+  int gpus_unknown = 0;        // no utilisation reading: neither used nor idle
+  std::vector<IdleDevice> idle_gpus;
+  double idle_gpu_energy_j = 0.0;
+  double idle_gpu_uncertainty_j = 0.0;
+  double window_energy_j = 0.0;  // the window's total, which the share is of
+  double idle_gpu_share = 0.0;
+  // The CPU side: cores that stayed nearly idle while GPUs worked.
+  std::optional<double> cpu_busy_fraction;  // CPU time / (available cores x duration)
+  int cpu_cores = 0;
+  double cpu_energy_j = 0.0;                // package and DRAM energy in the window's total
+  double cpu_share = 0.0;
+  bool cpu_idle_while_gpus_worked = false;
+  std::vector<std::string> summary;  // one line each, e.g. "4 GPUs, 0 used: 612 kJ (38 %) ..."
+};
+
+struct CpuActivity {
+  double cpu_time_s = 0.0;
+  int cores = 0;  // cores the command could run on
+};
+
+// Below this share of its cores busy, a CPU counts as idle while GPUs worked.
+inline constexpr double kCpuIdleBusyFraction = 0.1;
+
+IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInput>& components,
+                          double window_energy_j, double duration_s, double threshold_pct,
+                          const std::optional<CpuActivity>& cpu);
+
+std::vector<WasteInput> waste_inputs(const WindowResult& run);
+// A phase: `channels` are the sampler's, in the order of the window's components.
+std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
+                                     const std::vector<ChannelInfo>& channels);
+
+// "612 kJ", "3.4 J", "1.20 MJ": energies across the scales a run spans.
+std::string format_energy(double joules);
+
+}  // namespace jt

@@ -1,0 +1,349 @@
+#include "sensors/redfish/redfish_json.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace jt::redfish {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr double kMilliPerUnit = 1e3;
+constexpr double kMillijoulesPerKwh = 3.6e9;  // 1 kWh = 3.6e6 J
+// Below 2^63 the conversion of a double to an unsigned 64-bit integer is exact and defined.
+constexpr double kMaxRaw = 9.2e18;
+constexpr std::size_t kMaxPathLength = 1024;
+constexpr std::size_t kMaxQuotedChars = 200;
+
+constexpr const char* kStandardChassisPath = "/redfish/v1/Chassis";
+constexpr const char* kStandardSessionsPath = "/redfish/v1/SessionService/Sessions";
+
+// Text from the BMC that goes into a message: bounded and printable.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, kMaxQuotedChars)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+  }
+  if (text.size() > kMaxQuotedChars) out += "...";
+  return out;
+}
+
+Result<json> parse_object(std::string_view body, std::string_view what) {
+  json root;
+  try {
+    root = json::parse(body);
+  } catch (const json::parse_error& e) {
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("malformed JSON in the {} (parse error at byte {} of {})", what,
+                                  e.byte, body.size()));
+  } catch (const json::exception& e) {
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("malformed JSON in the {} ({})", what, printable(e.what())));
+  }
+  if (!root.is_object()) {
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("the {} is JSON but not an object", what));
+  }
+  return root;
+}
+
+const json* member(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::string string_member(const json& object, const char* key) {
+  const json* value = member(object, key);
+  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+std::optional<double> number_member(const json& object, const char* key) {
+  const json* value = member(object, key);
+  if (value == nullptr || !value->is_number()) return std::nullopt;
+  const double number = value->get<double>();
+  if (!std::isfinite(number)) return std::nullopt;
+  return number;
+}
+
+bool valid_path(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.size() > kMaxPathLength) return false;
+  if (path.starts_with("//")) return false;  // would name another host
+  return std::all_of(path.begin(), path.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && c != '#' && c != '\\';
+  });
+}
+
+// The @odata.id of a link object such as {"@odata.id": "/redfish/v1/Chassis/1/Power"}.
+std::string link_member(const json& object, const char* key) {
+  const json* link = member(object, key);
+  if (link == nullptr) return {};
+  std::string path = string_member(*link, "@odata.id");
+  return valid_path(path) ? path : std::string();
+}
+
+Excerpt parse_excerpt(const json& object) {
+  Excerpt excerpt;
+  excerpt.reading = number_member(object, "Reading");
+  excerpt.lifetime_reading = number_member(object, "LifetimeReading");
+  excerpt.sensor_reset_time = printable(string_member(object, "SensorResetTime"));
+  const std::string source = string_member(object, "DataSourceUri");
+  if (valid_path(source)) excerpt.data_source_path = source;
+  return excerpt;
+}
+
+std::optional<Excerpt> excerpt_member(const json& root, const char* key) {
+  const json* object = member(root, key);
+  if (object == nullptr || !object->is_object()) return std::nullopt;
+  return parse_excerpt(*object);
+}
+
+Result<double> numeric(const json* value, std::string_view what) {
+  if (value == nullptr) return make_error(ErrorKind::kInvalidData, fmt::format("no {}", what));
+  if (value->is_null()) {
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("{} is null (the BMC has no reading now)", what));
+  }
+  if (!value->is_number()) {
+    return make_error(ErrorKind::kInvalidData, fmt::format("{} is not a number", what));
+  }
+  const double number = value->get<double>();
+  if (!std::isfinite(number)) {
+    return make_error(ErrorKind::kInvalidData, fmt::format("{} is not finite", what));
+  }
+  return number;
+}
+
+}  // namespace
+
+const char* to_string(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kEnvironmentEnergyJoules: return "EnvironmentMetrics EnergyJoules";
+    case SourceKind::kSensorEnergyJoules: return "Sensor EnergyJoules";
+    case SourceKind::kSensorEnergykWh: return "Sensor EnergykWh";
+    case SourceKind::kEnvironmentEnergykWh: return "EnvironmentMetrics EnergykWh";
+    case SourceKind::kEnvironmentPowerWatts: return "EnvironmentMetrics PowerWatts";
+    case SourceKind::kLegacyPowerConsumedWatts: return "Power PowerConsumedWatts";
+  }
+  return "unknown";
+}
+
+bool is_energy(SourceKind kind) {
+  return kind == SourceKind::kEnvironmentEnergyJoules || kind == SourceKind::kSensorEnergyJoules ||
+         kind == SourceKind::kSensorEnergykWh || kind == SourceKind::kEnvironmentEnergykWh;
+}
+
+std::string describe(const ValueLocator& locator) {
+  const char* reading = locator.lifetime ? "LifetimeReading" : "Reading";
+  switch (locator.kind) {
+    case SourceKind::kEnvironmentEnergyJoules: return fmt::format("EnergyJoules.{}", reading);
+    case SourceKind::kEnvironmentEnergykWh: return fmt::format("EnergykWh.{}", reading);
+    case SourceKind::kEnvironmentPowerWatts: return fmt::format("PowerWatts.{}", reading);
+    case SourceKind::kSensorEnergyJoules:
+    case SourceKind::kSensorEnergykWh: return reading;
+    case SourceKind::kLegacyPowerConsumedWatts:
+      return fmt::format("PowerControl[{}].PowerConsumedWatts", locator.power_control_index);
+  }
+  return reading;
+}
+
+Result<ServiceRoot> parse_service_root(std::string_view body) {
+  auto root = parse_object(body, "service root");
+  if (!root) return std::unexpected(root.error());
+  ServiceRoot service;
+  service.chassis_path = link_member(*root, "Chassis");
+  if (service.chassis_path.empty()) service.chassis_path = kStandardChassisPath;
+  if (const json* links = member(*root, "Links")) {
+    service.sessions_path = link_member(*links, "Sessions");
+  }
+  if (service.sessions_path.empty()) service.sessions_path = kStandardSessionsPath;
+  return service;
+}
+
+Result<std::vector<std::string>> parse_collection(std::string_view body) {
+  auto root = parse_object(body, "collection");
+  if (!root) return std::unexpected(root.error());
+  const json* members = member(*root, "Members");
+  if (members == nullptr || !members->is_array()) {
+    return make_error(ErrorKind::kInvalidData, "the collection has no Members array");
+  }
+  std::vector<std::string> paths;
+  for (const auto& item : *members) {
+    std::string path = string_member(item, "@odata.id");
+    if (!valid_path(path)) {
+      return make_error(ErrorKind::kInvalidData,
+                        "a collection member has no valid @odata.id (an absolute path)");
+    }
+    paths.push_back(std::move(path));
+  }
+  return paths;
+}
+
+Result<Chassis> parse_chassis(std::string_view body) {
+  auto root = parse_object(body, "chassis");
+  if (!root) return std::unexpected(root.error());
+  Chassis chassis;
+  chassis.id = printable(string_member(*root, "Id"));
+  chassis.name = printable(string_member(*root, "Name"));
+  chassis.chassis_type = printable(string_member(*root, "ChassisType"));
+  chassis.power_path = link_member(*root, "Power");
+  chassis.environment_metrics_path = link_member(*root, "EnvironmentMetrics");
+  chassis.sensors_path = link_member(*root, "Sensors");
+  if (const json* links = member(*root, "Links")) {
+    const json* systems = member(*links, "ComputerSystems");
+    chassis.houses_computer_system = systems != nullptr && systems->is_array() && !systems->empty();
+  }
+  return chassis;
+}
+
+Result<EnvironmentMetrics> parse_environment_metrics(std::string_view body) {
+  auto root = parse_object(body, "EnvironmentMetrics resource");
+  if (!root) return std::unexpected(root.error());
+  EnvironmentMetrics metrics;
+  metrics.energy_joules = excerpt_member(*root, "EnergyJoules");
+  metrics.energy_kwh = excerpt_member(*root, "EnergykWh");
+  metrics.power_watts = excerpt_member(*root, "PowerWatts");
+  return metrics;
+}
+
+Result<SensorResource> parse_sensor(std::string_view body) {
+  auto root = parse_object(body, "Sensor resource");
+  if (!root) return std::unexpected(root.error());
+  SensorResource sensor;
+  sensor.id = printable(string_member(*root, "Id"));
+  sensor.name = printable(string_member(*root, "Name"));
+  sensor.reading_type = printable(string_member(*root, "ReadingType"));
+  sensor.reading_units = printable(string_member(*root, "ReadingUnits"));
+  sensor.reading = number_member(*root, "Reading");
+  sensor.lifetime_reading = number_member(*root, "LifetimeReading");
+  sensor.sensor_reset_time = printable(string_member(*root, "SensorResetTime"));
+  sensor.accuracy_percent = number_member(*root, "Accuracy");
+  if (sensor.accuracy_percent && *sensor.accuracy_percent < 0.0) sensor.accuracy_percent.reset();
+  if (const json* status = member(*root, "Status")) {
+    sensor.state = printable(string_member(*status, "State"));
+  }
+  return sensor;
+}
+
+Result<LegacyPower> parse_legacy_power(std::string_view body) {
+  auto root = parse_object(body, "Power resource");
+  if (!root) return std::unexpected(root.error());
+  LegacyPower power;
+  const json* controls = member(*root, "PowerControl");
+  if (controls == nullptr || !controls->is_array()) return power;
+  power.controls = controls->size();
+  for (std::size_t i = 0; i < controls->size(); ++i) {
+    const json& control = (*controls)[i];
+    const auto watts = number_member(control, "PowerConsumedWatts");
+    if (!watts) continue;
+    power.control_index = i;
+    power.consumed_watts = watts;
+    power.capacity_watts = number_member(control, "PowerCapacityWatts");
+    power.control_name = printable(string_member(control, "Name"));
+    break;
+  }
+  return power;
+}
+
+Result<double> extract_value(std::string_view body, const ValueLocator& locator) {
+  auto root = parse_object(body, "reading");
+  if (!root) return std::unexpected(root.error());
+  const char* reading = locator.lifetime ? "LifetimeReading" : "Reading";
+  const std::string what = describe(locator);
+  const json* object = nullptr;
+  switch (locator.kind) {
+    case SourceKind::kEnvironmentEnergyJoules: object = member(*root, "EnergyJoules"); break;
+    case SourceKind::kEnvironmentEnergykWh: object = member(*root, "EnergykWh"); break;
+    case SourceKind::kEnvironmentPowerWatts: object = member(*root, "PowerWatts"); break;
+    case SourceKind::kSensorEnergyJoules:
+    case SourceKind::kSensorEnergykWh: object = &*root; break;
+    case SourceKind::kLegacyPowerConsumedWatts: {
+      const json* controls = member(*root, "PowerControl");
+      if (controls == nullptr || !controls->is_array() ||
+          locator.power_control_index >= controls->size()) {
+        return make_error(ErrorKind::kInvalidData, fmt::format("no {}", what));
+      }
+      return numeric(member((*controls)[locator.power_control_index], "PowerConsumedWatts"), what);
+    }
+  }
+  if (object == nullptr || !object->is_object()) {
+    return make_error(ErrorKind::kInvalidData, fmt::format("no {}", what));
+  }
+  return numeric(member(*object, reading), what);
+}
+
+Result<std::uint64_t> to_raw(double value, SourceKind kind) {
+  if (!std::isfinite(value)) return make_error(ErrorKind::kInvalidData, "the value is not finite");
+  if (value < 0.0) {
+    return make_error(
+        ErrorKind::kInvalidData,
+        fmt::format("negative {} ({:g})", is_energy(kind) ? "energy" : "power", value));
+  }
+  double raw = 0.0;
+  switch (kind) {
+    case SourceKind::kSensorEnergykWh:
+    case SourceKind::kEnvironmentEnergykWh: raw = value * kMillijoulesPerKwh; break;
+    default: raw = value * kMilliPerUnit; break;
+  }
+  raw = std::round(raw);
+  if (!(raw < kMaxRaw)) {
+    return make_error(ErrorKind::kInvalidData, fmt::format("value {:g} is out of range", value));
+  }
+  return static_cast<std::uint64_t>(raw);
+}
+
+std::string error_message(std::string_view body) {
+  json root;
+  try {
+    root = json::parse(body);
+  } catch (const json::exception&) {
+    return {};
+  }
+  const json* error = member(root, "error");
+  if (error == nullptr) return {};
+  std::string message = string_member(*error, "message");
+  if (const json* extended = member(*error, "@Message.ExtendedInfo");
+      extended != nullptr && extended->is_array() && !extended->empty()) {
+    std::string detail = string_member((*extended)[0], "Message");
+    if (detail.empty()) detail = string_member((*extended)[0], "MessageId");
+    if (!detail.empty()) message += (message.empty() ? "" : ": ") + detail;
+  }
+  return printable(message);
+}
+
+std::optional<std::string> header_value(std::span<const std::string> lines, std::string_view name) {
+  for (const auto& line : lines) {
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos || colon != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < colon && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(line[i])) ==
+             std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (!same) continue;
+    std::string_view value = std::string_view(line).substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+      value.remove_prefix(1);
+    }
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) {
+      value.remove_suffix(1);
+    }
+    return std::string(value);
+  }
+  return std::nullopt;
+}
+
+std::string last_segment(std::string_view path) {
+  while (path.ends_with("/")) path.remove_suffix(1);
+  const std::size_t slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+}  // namespace jt::redfish

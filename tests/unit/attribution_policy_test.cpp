@@ -1,0 +1,501 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "unit/attribution_test_support.hpp"
+#include "ledger/attribution.hpp"
+
+namespace jt {
+namespace {
+
+const std::vector<std::string> kUuids = {
+    "GPU-8932f937-d72c-4106-c12f-20bd9faed9f6", "GPU-8932aaaa-0000-1111-2222-333344445555",
+    "GPU-c0ffee00-1234-5678-9abc-def012345678", "GPU-deadbeef-1234-5678-9abc-def012345678"};
+
+ComponentResult component(const std::string& id, Domain domain, int index, double energy_j) {
+  return test::measured_component(id, domain, index, energy_j);
+}
+
+// A 2-socket node with 4 GPUs: GPUs 1000 J each, packages 400 J, DRAM 100 J: 5000 J in all.
+WindowResult four_gpu_node() {
+  WindowResult w;
+  w.duration_s = 10.0;
+  for (int i = 0; i < 4; ++i) {
+    w.components.push_back(
+        component("nvml/" + kUuids[static_cast<std::size_t>(i)], Domain::kGpu, i, 1000.0));
+  }
+  for (int s = 0; s < 2; ++s) {
+    w.components.push_back(
+        component("powercap/intel-rapl:" + std::to_string(s), Domain::kPackage, s, 400.0));
+    w.components.push_back(
+        component("powercap/intel-rapl:" + std::to_string(s) + ":0", Domain::kDram, s, 100.0));
+  }
+  for (const auto& c : w.components) w.total_energy_j += c.energy_j;
+  return w;
+}
+
+// The same node under a whole-node meter reading 6000 J: 1000 J are the rest of the node.
+WindowResult four_gpu_node_with_meter(bool with_coverage) {
+  WindowResult w = four_gpu_node();
+  NodeCoverage coverage;
+  coverage.node_meter_id = "redfish/chassis-1";
+  coverage.node_energy_j = 6000.0;
+  for (auto& c : w.components) {
+    c.in_total = false;
+    c.contained_in = coverage.node_meter_id;
+    coverage.parts.push_back(c.id);
+    coverage.parts_energy_j += c.energy_j;
+  }
+  coverage.rest_energy_j = coverage.node_energy_j - coverage.parts_energy_j;
+  coverage.coverage = coverage.parts_energy_j / coverage.node_energy_j;
+  w.components.push_back(component(coverage.node_meter_id, Domain::kNode, 0, 6000.0));
+  w.total_energy_j = 6000.0;
+  if (with_coverage) w.coverage = coverage;
+  return w;
+}
+
+void add_baselines(WindowResult& w, double idle_j_package, double idle_j_dram) {
+  for (auto& c : w.components) {
+    if (c.domain != Domain::kPackage && c.domain != Domain::kDram) continue;
+    const double idle = c.domain == Domain::kPackage ? idle_j_package : idle_j_dram;
+    c.idle_power_w = idle / w.duration_s;
+    c.idle_energy_j = idle;
+    c.dynamic_energy_j = c.energy_j - idle;
+  }
+}
+
+CgroupUsage usage(double job_s, double node_s, int allocated, int online) {
+  CgroupUsage u;
+  u.cgroup_path = "/slurm/job_42";
+  u.job_cpu_s = job_s;
+  u.node_busy_cpu_s = node_s;
+  u.allocated_cpus = allocated;
+  u.online_cpus = online;
+  return u;
+}
+
+// The case: 2 of 4 GPUs, 25 % of the CPU time, 8 of 32 CPUs.
+AttributionInputs shared_job(AttributionMode mode = AttributionMode::kAuto) {
+  AttributionInputs in;
+  in.mode = mode;
+  in.gpus = parse_cuda_visible_devices("0,1");
+  in.cpu = usage(120.0, 480.0, 8, 32);
+  return in;
+}
+
+const ComponentAttribution& row(const Attribution& a, const std::string& id) {
+  for (const auto& c : a.components) {
+    if (c.id == id) return c;
+  }
+  ADD_FAILURE() << "no row " << id;
+  static const ComponentAttribution kNone;
+  return kNone;
+}
+
+bool has_warning(const Attribution& a, const std::string& part) {
+  for (const auto& w : a.warnings) {
+    if (w.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void expect_reconciles(const Attribution& a, const WindowResult& w) {
+  double measured = 0.0;
+  double attributed = 0.0;
+  for (const auto& c : a.components) {
+    measured += c.energy_j;
+    attributed += c.attributed_j;
+  }
+  EXPECT_NEAR(a.measured_total_j, measured, 1e-9);
+  EXPECT_NEAR(a.attributed_total_j, attributed, 1e-9);
+  EXPECT_NEAR(a.attributed_total_j + a.unattributed_j, w.total_energy_j, 1e-9);
+  EXPECT_NEAR(a.measured_total_j, w.total_energy_j, 1e-9);
+}
+
+TEST(CudaVisibleDevices, UnsetMeansAllEmptyMeansNone) {
+  EXPECT_TRUE(parse_cuda_visible_devices(std::nullopt).all);
+  const auto none = parse_cuda_visible_devices("");
+  EXPECT_FALSE(none.all);
+  EXPECT_TRUE(none.selected.empty());
+  EXPECT_TRUE(none.warnings.empty());
+}
+
+TEST(CudaVisibleDevices, IndicesUuidsAndMig) {
+  const auto v = parse_cuda_visible_devices(
+      " 2 ,GPU-8932f937,MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0,"
+      "MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69");
+  ASSERT_EQ(v.selected.size(), 4u);
+  EXPECT_TRUE(v.warnings.empty());
+  EXPECT_EQ(v.selected[0].kind, GpuSelector::Kind::kIndex);
+  EXPECT_EQ(v.selected[0].index, 2);
+  EXPECT_EQ(v.selected[1].kind, GpuSelector::Kind::kUuid);
+  EXPECT_EQ(v.selected[1].id, "GPU-8932f937");
+  EXPECT_EQ(v.selected[2].kind, GpuSelector::Kind::kMig);
+  EXPECT_EQ(v.selected[2].parent, "GPU-c0ffee00-1234-5678-9abc-def012345678");
+  EXPECT_EQ(v.selected[3].kind, GpuSelector::Kind::kMig);
+  EXPECT_TRUE(v.selected[3].parent.empty());
+}
+
+TEST(CudaVisibleDevices, AnInvalidEntryHidesTheRestAsCudaDoes) {
+  // CUDA's own example: 0,2,-1,1 makes 0 and 2 visible and 1 invisible.
+  const auto v = parse_cuda_visible_devices("0,2,-1,1");
+  ASSERT_EQ(v.selected.size(), 2u);
+  EXPECT_EQ(v.selected[0].index, 0);
+  EXPECT_EQ(v.selected[1].index, 2);
+  ASSERT_EQ(v.warnings.size(), 1u);
+  EXPECT_NE(v.warnings[0].find("'-1'"), std::string::npos);
+
+  for (const char* bad : {"abc", "GPU-xyz", "1,,2", "99999999999", "MIG-", "MIG-GPU-zz/1/0"}) {
+    const auto w = parse_cuda_visible_devices(bad);
+    EXPECT_FALSE(w.all) << bad;
+    EXPECT_EQ(w.warnings.size(), 1u) << bad;
+  }
+  EXPECT_EQ(parse_cuda_visible_devices("1,,2").selected.size(), 1u);
+}
+
+TEST(AttributionMode, Names) {
+  for (auto mode :
+       {AttributionMode::kExclusive, AttributionMode::kShared, AttributionMode::kAuto}) {
+    EXPECT_EQ(attribution_mode_from_string(to_string(mode)), mode);
+  }
+  EXPECT_FALSE(attribution_mode_from_string("partial"));
+}
+
+TEST(Attribution, SharedTwoOfFourGpusWithoutBaselines) {
+  const WindowResult w = four_gpu_node();
+  auto a = attribute_energy(w, shared_job());
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->mode, AttributionMode::kShared);
+  EXPECT_NE(a->mode_reason.find("8 of 32"), std::string::npos) << a->mode_reason;
+  EXPECT_NE(a->mode_reason.find("2 of 4"), std::string::npos) << a->mode_reason;
+  ASSERT_TRUE(a->shares.cpu_time_share && a->shares.core_share);
+  EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 0.25);
+  EXPECT_DOUBLE_EQ(*a->shares.core_share, 0.25);
+  ASSERT_EQ(a->shares.gpus.size(), 4u);
+  EXPECT_EQ(a->shares.gpus[0].share, 1.0);
+  EXPECT_EQ(a->shares.gpus[1].share, 1.0);
+  EXPECT_EQ(a->shares.gpus[2].share, 0.0);
+  EXPECT_EQ(a->shares.gpus[3].share, 0.0);
+
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[0]).attributed_j, 1000.0);
+  EXPECT_EQ(row(*a, "nvml/" + kUuids[0]).rule, "owned GPU: 100 %");
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 100.0);
+  EXPECT_NE(row(*a, "powercap/intel-rapl:0").rule.find("no idle baseline"), std::string::npos);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:1:0").attributed_j, 25.0);
+  EXPECT_NE(row(*a, "powercap/intel-rapl:1:0").rule.find("approximation"), std::string::npos);
+
+  // 2 GPUs + 25 % of 800 J of packages + 25 % of 200 J of DRAM.
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2000.0 + 200.0 + 50.0);
+  EXPECT_DOUBLE_EQ(a->unattributed_j, 5000.0 - 2250.0);
+  expect_reconciles(*a, w);
+  EXPECT_TRUE(a->warnings.empty()) << a->warnings.front();
+  EXPECT_NE(a->policy.find("ownership"), std::string::npos);
+}
+
+TEST(Attribution, BaselineSplitsDynamicByCpuTimeAndIdleByCpus) {
+  WindowResult w = four_gpu_node();
+  add_baselines(w, 300.0, 80.0);
+  AttributionInputs in = shared_job();
+  in.cpu = usage(288.0, 480.0, 8, 32);  // 60 % of the CPU time on 25 % of the CPUs
+  auto a = attribute_energy(w, in);
+  ASSERT_TRUE(a) << a.error().message;
+  // Package: dynamic 100 J x 60 % + idle 300 J x 25 %; DRAM: 20 J x 60 % + 80 J x 25 %.
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 60.0 + 75.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:1:0").attributed_j, 12.0 + 20.0);
+  EXPECT_NE(row(*a, "powercap/intel-rapl:0").rule.find("idle"), std::string::npos);
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2000.0 + 2 * 135.0 + 2 * 32.0);
+  expect_reconciles(*a, w);
+}
+
+TEST(Attribution, NodeMeterRestIsAllocatedOverhead) {
+  const WindowResult w = four_gpu_node_with_meter(true);
+  auto a = attribute_energy(w, shared_job());
+  ASSERT_TRUE(a) << a.error().message;
+  const auto& rest = row(*a, "rest-of-node");
+  EXPECT_DOUBLE_EQ(rest.energy_j, 1000.0);
+  EXPECT_DOUBLE_EQ(rest.attributed_j, 250.0);
+  EXPECT_NE(rest.rule.find("allocated overhead"), std::string::npos);
+  EXPECT_EQ(a->components.size(), 9u);  // 8 parts and the rest, never the meter itself
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2250.0 + 250.0);
+  EXPECT_DOUBLE_EQ(a->measured_total_j, 6000.0);
+  expect_reconciles(*a, w);
+}
+
+TEST(Attribution, NodeMeterWithoutLedgerCoverageIsBrokenDownAlike) {
+  const WindowResult w = four_gpu_node_with_meter(false);
+  auto a = attribute_energy(w, shared_job());
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_DOUBLE_EQ(row(*a, "rest-of-node").energy_j, 1000.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2500.0);
+  expect_reconciles(*a, w);
+}
+
+TEST(Attribution, PartsAboveTheNodeMeterChargeNoOverhead) {
+  WindowResult w = four_gpu_node_with_meter(true);
+  w.coverage->node_energy_j = 4900.0;
+  w.coverage->rest_energy_j = -100.0;
+  w.total_energy_j = 4900.0;
+  auto a = attribute_energy(w, shared_job());
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_DOUBLE_EQ(row(*a, "rest-of-node").attributed_j, 0.0);
+  EXPECT_TRUE(has_warning(*a, "exceed the node meter"));
+  expect_reconciles(*a, w);
+}
+
+TEST(Attribution, ReconcilesAcrossConfigurations) {
+  for (bool baseline : {false, true}) {
+    for (int meter = 0; meter < 3; ++meter) {
+      for (auto mode :
+           {AttributionMode::kAuto, AttributionMode::kExclusive, AttributionMode::kShared}) {
+        for (const char* visible : {"0,1", "", "3", "GPU-c0ffee00"}) {
+          WindowResult w = meter == 0 ? four_gpu_node() : four_gpu_node_with_meter(meter == 1);
+          if (baseline) add_baselines(w, 350.0, 95.0);
+          AttributionInputs in = shared_job(mode);
+          in.gpus = parse_cuda_visible_devices(visible);
+          auto a = attribute_energy(w, in);
+          ASSERT_TRUE(a) << a.error().message;
+          SCOPED_TRACE(std::string(visible) + " meter " + std::to_string(meter));
+          expect_reconciles(*a, w);
+          EXPECT_GE(a->unattributed_j, -1e-9);
+          for (const auto& c : a->components) {
+            EXPECT_GE(c.attributed_j, 0.0) << c.id;
+            EXPECT_LE(c.attributed_j, std::max(0.0, c.energy_j) + 1e-9) << c.id;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Attribution, ExclusiveAttributesEverythingAndSaysSo) {
+  const WindowResult w = four_gpu_node_with_meter(true);
+  auto a = attribute_energy(w, shared_job(AttributionMode::kExclusive));
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->mode, AttributionMode::kExclusive);
+  EXPECT_EQ(a->mode_reason, "requested");
+  EXPECT_NE(a->policy.find("Slurm"), std::string::npos);
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 6000.0);
+  EXPECT_DOUBLE_EQ(a->unattributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 1.0);
+  for (const auto& g : a->shares.gpus) EXPECT_EQ(g.share, 1.0);
+  // The inputs say the node is shared: charging the job for everything gets a warning.
+  EXPECT_TRUE(has_warning(*a, "8 of 32"));
+  EXPECT_TRUE(has_warning(*a, "2 of 4"));
+  ASSERT_TRUE(a->shares.cpu);
+  EXPECT_DOUBLE_EQ(a->shares.cpu->job_cpu_s, 120.0);
+}
+
+TEST(Attribution, AutoIsExclusiveWhenTheJobHoldsTheWholeNode) {
+  AttributionInputs in;
+  in.gpus = parse_cuda_visible_devices(std::nullopt);
+  in.cpu = usage(120.0, 480.0, 32, 32);
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->mode, AttributionMode::kExclusive);
+  EXPECT_NE(a->mode_reason.find("auto"), std::string::npos);
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 5000.0);
+  EXPECT_TRUE(a->warnings.empty());
+
+  in.gpus = parse_cuda_visible_devices("3,2,1,0");  // every GPU, in another order
+  a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->mode, AttributionMode::kExclusive);
+}
+
+TEST(Attribution, AutoIsSharedOnCpusAlone) {
+  AttributionInputs in;
+  in.gpus = parse_cuda_visible_devices(std::nullopt);
+  in.cpu = usage(120.0, 480.0, 8, 32);
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->mode, AttributionMode::kShared);
+  EXPECT_NE(a->mode_reason.find("8 of 32"), std::string::npos);
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 4000.0 + 250.0);
+}
+
+TEST(Attribution, AutoIsSharedOnHiddenGpusAlone) {
+  AttributionInputs in;
+  in.gpus = parse_cuda_visible_devices("2");
+  in.cpu = usage(480.0, 480.0, 32, 32);
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->mode, AttributionMode::kShared);
+  EXPECT_NE(a->mode_reason.find("1 of 4"), std::string::npos) << a->mode_reason;
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 1000.0 + 1000.0);
+}
+
+TEST(Attribution, AutoWithoutCpuDataDecidesOnGpusAndWarns) {
+  AttributionInputs in;
+  in.gpus = parse_cuda_visible_devices(std::nullopt);
+  in.cpu_unavailable_reason = "cgroup v1 only";
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->mode, AttributionMode::kExclusive);
+  EXPECT_TRUE(has_warning(*a, "cgroup v1 only"));
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 5000.0);
+}
+
+TEST(Attribution, SharedWithoutCpuDataLeavesTheCpuSideUnattributed) {
+  AttributionInputs in = shared_job();
+  in.cpu.reset();
+  in.cpu_unavailable_reason = "no cgroup v2";
+  auto a = attribute_energy(four_gpu_node_with_meter(true), in);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->mode, AttributionMode::kShared);
+  EXPECT_FALSE(a->shares.cpu_time_share);
+  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2000.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 0.0);
+  EXPECT_NE(row(*a, "powercap/intel-rapl:0").rule.find("unknown"), std::string::npos);
+  EXPECT_TRUE(has_warning(*a, "no cgroup v2"));
+}
+
+TEST(Attribution, DisagreeingInputsAreClampedWithWarnings) {
+  AttributionInputs in = shared_job();
+  in.cpu = usage(600.0, 480.0, 40, 32);
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 1.0);
+  EXPECT_DOUBLE_EQ(*a->shares.core_share, 1.0);
+  EXPECT_TRUE(has_warning(*a, "exceeds the node's busy CPU time"));
+  EXPECT_TRUE(has_warning(*a, "only 32 are online"));
+}
+
+TEST(Attribution, NoBusyTimeFallsBackToTheCpuShare) {
+  AttributionInputs in = shared_job();
+  in.cpu = usage(0.0, 0.0, 8, 32);
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 0.25);
+  EXPECT_TRUE(has_warning(*a, "no busy CPU time"));
+
+  in.cpu = usage(2.0, 0.0, 8, 32);
+  a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 1.0);
+  EXPECT_TRUE(has_warning(*a, "recorded no busy time"));
+}
+
+TEST(Attribution, ImpossibleInputsAreErrors) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& bad : {usage(-1.0, 480.0, 8, 32), usage(nan, 480.0, 8, 32),
+                          usage(1.0, std::numeric_limits<double>::infinity(), 8, 32),
+                          usage(1.0, 480.0, 8, 0), usage(1.0, 480.0, 0, 32)}) {
+    AttributionInputs in = shared_job();
+    in.cpu = bad;
+    auto a = attribute_energy(four_gpu_node(), in);
+    ASSERT_FALSE(a);
+    EXPECT_EQ(a.error().kind, ErrorKind::kInvalidData);
+  }
+}
+
+TEST(Attribution, GpusByUuidPrefix) {
+  AttributionInputs in = shared_job();
+  in.gpus = parse_cuda_visible_devices("GPU-c0ffee00,GPU-DEADBEEF-1234-5678-9abc-def012345678");
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->shares.gpus[2].share, 1.0);
+  EXPECT_EQ(a->shares.gpus[3].share, 1.0);
+  EXPECT_EQ(a->shares.gpus[2].matched_by, "GPU-c0ffee00");
+  EXPECT_EQ(a->shares.gpus[0].share, 0.0);
+  EXPECT_TRUE(a->warnings.empty());
+}
+
+TEST(Attribution, AmbiguousOrUnknownGpusAreWarnedAndNotCharged) {
+  AttributionInputs in = shared_job();
+  in.gpus = parse_cuda_visible_devices("GPU-8932,7,GPU-ffff");
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  for (const auto& g : a->shares.gpus) EXPECT_EQ(g.share, 0.0) << g.id;
+  EXPECT_TRUE(has_warning(*a, "matches 2 GPUs"));
+  EXPECT_TRUE(has_warning(*a, "entry 7 names no measured GPU"));
+  EXPECT_TRUE(has_warning(*a, "GPU-ffff matches no measured GPU"));
+}
+
+TEST(Attribution, GpusWithoutUuidsMatchByIndex) {
+  WindowResult w = four_gpu_node();
+  for (int i = 0; i < 4; ++i) {
+    w.components[static_cast<std::size_t>(i)].id = "nvml/index-" + std::to_string(i);
+  }
+  AttributionInputs in = shared_job();
+  in.gpus = parse_cuda_visible_devices("1,GPU-8932f937");
+  auto a = attribute_energy(w, in);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->shares.gpus[1].share, 1.0);
+  EXPECT_TRUE(has_warning(*a, "without a UUID"));
+}
+
+TEST(Attribution, MigSlicesAreALabelledModel) {
+  AttributionInputs in = shared_job();
+  in.gpus = parse_cuda_visible_devices("MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0");
+  in.mig_slices.push_back(
+      MigSlice{"MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0", "", 3.0 / 7.0});
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a) << a.error().message;
+  const auto& gpu = row(*a, "nvml/" + kUuids[2]);
+  EXPECT_NEAR(gpu.attributed_j, 1000.0 * 3.0 / 7.0, 1e-9);
+  EXPECT_TRUE(gpu.modelled);
+  EXPECT_NE(gpu.rule.find("model"), std::string::npos);
+  EXPECT_TRUE(a->shares.gpus[2].modelled);
+
+  // The newer MIG-<uuid> form names no parent: the caller must supply it.
+  in.gpus = parse_cuda_visible_devices("MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69");
+  in.mig_slices = {MigSlice{"MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69", kUuids[3], 1.0 / 7.0}};
+  a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_NEAR(row(*a, "nvml/" + kUuids[3]).attributed_j, 1000.0 / 7.0, 1e-9);
+}
+
+TEST(Attribution, MigWithoutSizeOrParentIsNotChargedAndSaysWhy) {
+  AttributionInputs in = shared_job();
+  in.gpus = parse_cuda_visible_devices(
+      "MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0,MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69");
+  auto a = attribute_energy(four_gpu_node(), in);
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed_j, 0.0);
+  EXPECT_TRUE(has_warning(*a, "its size is unknown"));
+  EXPECT_TRUE(has_warning(*a, "parent GPU is unknown"));
+}
+
+TEST(Attribution, CpuModelEstimateIsTheJobsOwn) {
+  WindowResult w;
+  w.duration_s = 10.0;
+  w.components.push_back(component("nvml/" + kUuids[0], Domain::kGpu, 0, 1000.0));
+  ComponentResult model = component("model/cpu", Domain::kPackage, 0, 70.0);
+  model.method = Method::kModel;
+  model.samples = 0;
+  w.components.push_back(model);
+  w.cpu_model = CpuModel{10.0, 7.0, "7 W per busy core"};
+  w.total_energy_j = 1070.0;
+  auto a = attribute_energy(w, shared_job());
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(row(*a, "model/cpu").attributed_j, 70.0);
+  EXPECT_NE(row(*a, "model/cpu").rule.find("own CPU time"), std::string::npos);
+  expect_reconciles(*a, w);
+}
+
+TEST(Attribution, BaselineAboveTheMeasuredEnergyIsClamped) {
+  WindowResult w = four_gpu_node();
+  add_baselines(w, 1000.0, 100.0);  // idle 1000 J on a package that measured 400 J
+  AttributionInputs in = shared_job();
+  in.cpu = usage(480.0, 480.0, 1, 32);
+  auto a = attribute_energy(w, in);
+  ASSERT_TRUE(a);
+  // dynamic -600 J x 100 % + idle 1000 J x 1/32 < 0: clamped to nothing.
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 0.0);
+  EXPECT_TRUE(has_warning(*a, "clamped"));
+  expect_reconciles(*a, w);
+}
+
+TEST(Attribution, NothingMeasuredIsSaid) {
+  auto a = attribute_energy(WindowResult{}, shared_job());
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->components.empty());
+  EXPECT_TRUE(has_warning(*a, "nothing to attribute"));
+}
+
+}  // namespace
+}  // namespace jt
