@@ -16,3 +16,9 @@ jt_add_gtest(redfish_e2e_tests e2e/redfish_e2e_test.cpp LABELS e2e SERIAL)
 target_link_libraries(redfish_e2e_tests PRIVATE CURL::libcurl)
 target_compile_definitions(redfish_e2e_tests PRIVATE JT_MOCK_BMC="$<TARGET_FILE:mock_bmc>")
 add_dependencies(redfish_e2e_tests mock_bmc)
+
+# `jouletrace run` on nodes of known parts: waste, coverage, estimate, baselines, attribution.
+jt_add_gtest(node_composition_e2e_tests e2e/node_composition_e2e_test.cpp LABELS e2e SERIAL)
+target_link_libraries(node_composition_e2e_tests PRIVATE CURL::libcurl)
+target_compile_definitions(node_composition_e2e_tests PRIVATE JT_MOCK_BMC="$<TARGET_FILE:mock_bmc>")
+add_dependencies(node_composition_e2e_tests mock_bmc)
