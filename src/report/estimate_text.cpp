@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace jt {
@@ -45,9 +46,13 @@ json to_json(const RuntimeEstimate& estimate) {
 
 std::string format_runtime_estimate(const RuntimeEstimate& estimate) {
   // One headline next to the measurement, then one line per device; sources are in the JSON.
-  std::string text = fmt::format(
-      "runtime-based estimate (rated power x {:.3f} s x PUE {:g}): {:.1f} J{}", estimate.runtime_s,
-      estimate.pue, estimate.estimate_j, estimate.complete ? "" : " (partial)");
+  const bool any_rated = std::any_of(estimate.devices.begin(), estimate.devices.end(),
+                                     [](const DeviceEstimate& d) { return d.rated_power_w; });
+  std::string text =
+      any_rated ? fmt::format("runtime-based estimate (rated power x {:.3f} s x PUE {:g}): {:.1f} J{}",
+                              estimate.runtime_s, estimate.pue, estimate.estimate_j,
+                              estimate.complete ? "" : " (partial)")
+                : std::string("runtime-based estimate: none, no device has a known rated power");
   if (estimate.relative_error) {
     text += fmt::format("; measured {:.1f} J ({}): the estimate is off by {:+.1f} %",
                         estimate.measured->energy_j, estimate.measured->label,
