@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -74,11 +75,10 @@ int available_cores() {
 // The baselines of `jouletrace calibrate`: the profile named, else the default one if any.
 std::optional<NodeProfile> load_node_profile(const RunOptions& options, const std::string& host,
                                              std::string* source, std::vector<std::string>* warnings) {
+  // A profile named on the command line must be there; the default places may hold none.
   std::filesystem::path path = options.profile_path;
   if (path.empty()) {
-    if (const char* env = std::getenv("JOULETRACE_PROFILE"); env != nullptr && *env != '\0') {
-      path = env;
-    } else if (auto locations = profile_locations(host)) {
+    if (auto locations = profile_locations(host)) {
       if (auto found = find_profile(*locations)) path = *found;
     }
   }
@@ -94,6 +94,8 @@ std::optional<NodeProfile> load_node_profile(const RunOptions& options, const st
   return *std::move(profile);
 }
 
+// Right after the command ends, so that the CPU-time shares span the same interval as the
+// energy they split.
 AttributionInputs attribution_inputs(const RunOptions& options,
                                      const Result<CgroupSnapshot>& before) {
   AttributionInputs in;
@@ -185,8 +187,8 @@ int run_verb(const RunOptions& options) {
     exit.launch_error = spawn_error;
   }
   const std::int64_t end_ns = monotonic_ns();
-  sampler.stop();
-  sampler.sample_once();
+  const AttributionInputs attribution_in = attribution_inputs(options, cgroup_before);
+  sampler.stop_with_last_round();
   sampler.finish();
   const std::vector<Phase> phases = markers.finish(end_ns);
 
@@ -232,8 +234,7 @@ int run_verb(const RunOptions& options) {
   if (!report.node) report.node = NodeProfile{};
   report.node->inventory = inventory;
 
-  if (auto attribution =
-          attribute_energy(report.window, attribution_inputs(options, cgroup_before))) {
+  if (auto attribution = attribute_energy(report.window, attribution_in)) {
     report.attribution = *std::move(attribution);
   } else {
     report.attribution_error = attribution.error().message;
@@ -244,12 +245,23 @@ int run_verb(const RunOptions& options) {
   } else if (auto table = TdpTable::load(*tdp_path); !table) {
     report.runtime_estimate_error = table.error().message;
   } else {
+    // The estimate charges the job's devices; compare it with the energy of the same scope.
     std::optional<MeasuredEnergy> measured;
-    if (const auto& coverage = report.window.coverage) {
-      measured = MeasuredEnergy{coverage->node_energy_j, "node meter " + coverage->node_meter_id};
-    } else if (!report.window.total_cover.empty()) {
-      measured = MeasuredEnergy{report.window.total_energy_j,
-                                "sum of measured components (no node meter)"};
+    const auto& window = report.window;
+    if (report.attribution && report.attribution->mode == AttributionMode::kShared) {
+      measured = MeasuredEnergy{report.attribution->attributed_total_j,
+                                "the energy attributed to the job on this shared node"};
+    } else if (window.total_cover.size() == 1 &&
+               window.components.end() !=
+                   std::find_if(window.components.begin(), window.components.end(),
+                                [&](const ComponentResult& c) {
+                                  return c.id == window.total_cover[0] && c.domain == Domain::kNode;
+                                })) {
+      measured = MeasuredEnergy{window.total_energy_j, "node meter " + window.total_cover[0]};
+    } else if (!window.total_cover.empty()) {
+      measured = MeasuredEnergy{window.total_energy_j,
+                                fmt::format("the sum of the measured components ({}; no node meter)",
+                                            window.total_method)};
     }
     report.runtime_estimate =
         estimate_from_runtime(allocated_devices(inventory, report.attribution), &*table,

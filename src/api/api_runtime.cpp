@@ -134,6 +134,10 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
     if (opts.sysfs_root != nullptr) context.sysfs_root = opts.sysfs_root;
     if (opts.dev_root != nullptr) context.dev_root = opts.dev_root;
     if (opts.nvml_library != nullptr) context.nvml_library = opts.nvml_library;
+    // In-process windows are cut from the fast timeline; a node meter polled every second
+    // cannot resolve them, and every process logging in to the BMC would be a burden on it.
+    // `jouletrace run` (the parent) reads the node meters.
+    context.probe_bmc = false;
     self = std::make_unique<SelfMeasurement>(context, interval_s);
   }
   const std::int64_t pid = ::getpid();

@@ -26,6 +26,7 @@ std::vector<WasteInput> waste_inputs(const WindowResult& run) {
     in.energy_j = c.energy_j;
     in.uncertainty_j = c.uncertainty.total_j;
     in.measured = c.method == Method::kModel || c.samples >= 2;
+    in.modelled = c.method == Method::kModel;
     in.activity_mean_pct = c.activity_mean_pct;
     in.activity_max_pct = c.activity_max_pct;
     inputs.push_back(std::move(in));
@@ -62,7 +63,7 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
   double idle_variance = 0.0;
   for (const auto& c : components) {
     if (c.domain == Domain::kPackage || c.domain == Domain::kDram) {
-      if (c.measured) waste.cpu_energy_j += c.energy_j;
+      if (c.measured && !c.modelled) waste.cpu_energy_j += c.energy_j;
       continue;
     }
     if (c.domain != Domain::kGpu || !c.measured) continue;

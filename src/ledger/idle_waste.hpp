@@ -18,6 +18,7 @@ struct WasteInput {
   double energy_j = 0.0;
   double uncertainty_j = 0.0;
   bool measured = false;  // the energy is known (enough readings or a model)
+  bool modelled = false;  // an estimate, not a measurement
   std::optional<double> activity_mean_pct;
   std::optional<double> activity_max_pct;
 };

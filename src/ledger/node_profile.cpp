@@ -15,7 +15,7 @@
 
 #include "core/clock.hpp"
 #include "core/sysfs_file.hpp"
-#include "report/run_report.hpp"
+#include "core/atomic_file.hpp"
 
 namespace jt {
 
@@ -482,7 +482,7 @@ void apply_baselines(WindowResult& window, const NodeProfile& profile,
   std::set<std::string> measured_ids;
   std::vector<std::string> without_baseline;
   for (auto& c : window.components) {
-    if (c.method == Method::kModel) continue;
+    if (c.method == Method::kModel || c.samples < 2) continue;
     measured_ids.insert(c.id);
     const auto it = by_id.find(c.id);
     if (it == by_id.end()) {

@@ -51,8 +51,9 @@ std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& co
   coverage.coverage =
       coverage.node_energy_j > 0.0 ? coverage.parts_energy_j / coverage.node_energy_j : 0.0;
   coverage.rest_energy_j = coverage.node_energy_j - coverage.parts_energy_j;
-  coverage.rest_uncertainty_j =
-      std::hypot(meter.uncertainty.total_j, combine_uncertainties(part_uncertainties));
+  // Both sides' systematic terms add linearly, like every other combination.
+  part_uncertainties.push_back(&meter.uncertainty);
+  coverage.rest_uncertainty_j = combine_uncertainties(part_uncertainties);
   return coverage;
 }
 
@@ -95,7 +96,8 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
   std::optional<std::size_t> meter;
   for (std::size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];
-    if (c.domain != Domain::kNode || !measured(c)) continue;
+    // A meter that read no energy or was lost mid-run cannot stand for the whole node.
+    if (c.domain != Domain::kNode || !measured(c) || c.lost || !(c.energy_j > 0.0)) continue;
     if (!meter || (c.method == Method::kCounter &&
                    components[*meter].method != Method::kCounter)) {
       meter = i;
@@ -107,7 +109,11 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
   }
   for (std::size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];
-    if (c.domain == Domain::kOther || !c.contained_in.empty() || !measured(c)) continue;
+    // A node meter that could not be the total is not a part of the node either.
+    if (c.domain == Domain::kOther || c.domain == Domain::kNode || !c.contained_in.empty() ||
+        !measured(c)) {
+      continue;
+    }
     cover.push_back(i);
   }
   return cover;
@@ -125,9 +131,11 @@ UncertaintyBudget component_uncertainty(const ChannelInfo& info, const ChannelSt
   }
   // A counter's value can be up to one update period old at each end; a power channel's
   // integral can miss that much at each end too, and never less than one sampling interval.
+  // An unknown refresh period (0) is taken as no shorter than the poll interval.
   const double stale_s =
-      info.quantity == Quantity::kEnergyCounter ? info.update_period_s
-                                                : std::max(info.update_period_s, interval_s);
+      info.quantity == Quantity::kEnergyCounter && info.update_period_s > 0.0
+          ? info.update_period_s
+          : std::max(info.update_period_s, interval_s);
   const double peak_w = std::max(component.peak_power_w, component.avg_power_w);
   u.update_period_j = 2.0 * stale_s * peak_w * std::max(1, component.segments);
   u.timing_j = component.avg_power_w * 2.0 * ns_to_s(stats.max_half_width_ns);
@@ -309,9 +317,8 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
   result.total_method = method_label(methods);
   result.total_uncertainty_j = combine_uncertainties(total_parts);
   result.coverage = node_coverage(result.components, cover);
-  if (result.coverage && result.coverage->coverage > 1.0 &&
-      result.coverage->parts_energy_j - result.coverage->node_energy_j >
-          result.coverage->rest_uncertainty_j) {
+  if (result.coverage && result.coverage->parts_energy_j - result.coverage->node_energy_j >
+                             result.coverage->rest_uncertainty_j) {
     result.warnings.push_back(fmt::format(
         "the measured parts ({:.1f} J) exceed the node meter {} ({:.1f} J) by more than their "
         "uncertainty: the meter may not see every part (DCMI often leaves GPUs out), or parts "

@@ -227,7 +227,9 @@ std::vector<AllocatedDevice> all_devices(const NodeInventory& inventory) {
   const std::string model = inventory.cpu_model.value.value_or("");
   if (sockets == 0) {
     // The socket count is unknown: one entry that says so, rather than no CPU at all.
-    out.push_back({DeviceKind::kCpu, "CPU (socket count unknown)", model, std::nullopt});
+    // Its model is left out so that it gets no rating: one rating for an unknown number of
+    // sockets would make a partial estimate look complete.
+    out.push_back({DeviceKind::kCpu, "CPU (socket count unknown)", "", std::nullopt});
   }
   for (int s = 0; s < sockets; ++s) {
     out.push_back({DeviceKind::kCpu, "CPU socket " + std::to_string(s), model, std::nullopt});
@@ -295,8 +297,13 @@ RuntimeEstimate estimate_from_runtime(const std::vector<AllocatedDevice>& device
         "no comparison: {} of {} devices have no rated power, so the estimate is partial", unknown,
         devices.size());
   } else {
-    est.relative_error = (est.estimate_j - measured->energy_j) / measured->energy_j;
-    est.relative_error_note = "estimate compared with " + measured->label;
+    // The estimate includes PUE, the measurement is what the IT equipment drew: scale both the
+    // same way so that the error is the estimate's, not the facility's.
+    const double facility_j = measured->energy_j * pue;
+    est.relative_error = (est.estimate_j - facility_j) / facility_j;
+    est.relative_error_note =
+        pue == 1.0 ? "estimate compared with " + measured->label
+                   : fmt::format("estimate compared with {} x PUE {:g}", measured->label, pue);
   }
   return est;
 }

@@ -9,8 +9,9 @@ namespace jt {
 
 namespace {
 
-// Keeps JSON free of numbers no parser can read back (a division by a zero-length window).
-double finite(double v) { return std::isfinite(v) ? v : 0.0; }
+// Keeps JSON free of numbers no parser can read back (a division by a zero-length window): such
+// a number is unknown, written as null, never as a zero that looks measured.
+nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 nlohmann::json optional_number(const std::optional<double>& v) {
   return v ? nlohmann::json(finite(*v)) : nlohmann::json(nullptr);

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.hpp"
 #include "core/result.hpp"
 #include "ledger/attribution.hpp"
 #include "ledger/idle_waste.hpp"
@@ -79,8 +80,5 @@ std::string format_summary(const RunReport& report);
 std::string format_timeline_csv(const std::vector<ChannelInfo>& channels,
                                 const std::vector<ChannelSeries>& series, std::int64_t start_ns);
 
-// Writes the file through a temporary in the same directory and a rename, so a reader sees
-// either the old file or the whole new one, never a half-written report.
-Result<void> write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace jt

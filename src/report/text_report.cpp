@@ -106,7 +106,9 @@ std::string format_summary(const RunReport& report) {
     std::string attribution = format_attribution(*report.attribution);
     if (!attribution.empty() && attribution.back() == '\n') attribution.pop_back();
     line("  " + replace_all(attribution, "\n", "\n  "));
-  } else if (!report.attribution && !report.attribution_error.empty()) {
+  } else if (report.attribution) {
+    for (const auto& w : report.attribution->warnings) line("  attribution: " + w);
+  } else if (!report.attribution_error.empty()) {
     line("  attribution: none (" + report.attribution_error + ")");
   }
   for (const auto& w : report.idle_waste) {

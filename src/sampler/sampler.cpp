@@ -39,35 +39,39 @@ Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, SamplerOptions op
   ChannelAccumulator::Options acc_options;
   acc_options.max_bridge_s = std::max(5.0, 20.0 * interval_s_);
   acc_options.peak_window_s = std::max(0.1, interval_s_);
-  for (const auto& info : channels_) {
+  std::vector<double> polled_every_s(channels_.size(), interval_s_);
+  for (std::size_t s = 0; s < sensors_.size(); ++s) {
+    for (std::size_t c = 0; c < sensors_[s]->channels().size(); ++c) {
+      polled_every_s[sensor_offsets_[s] + c] = std::max(interval_s_, sensors_[s]->min_interval_s());
+    }
+  }
+  for (std::size_t c = 0; c < channels_.size(); ++c) {
     double bridge = acc_options.max_bridge_s;
-    // A device that refreshes its value rarely still counts as covered between refreshes.
-    acc_options.max_bridge_s = std::max(bridge, 3.0 * info.update_period_s);
-    accumulators_.emplace_back(info, acc_options);
+    // A device that refreshes its value rarely, or a meter polled rarely, still counts as
+    // covered between two of its readings.
+    acc_options.max_bridge_s =
+        std::max({bridge, 3.0 * channels_[c].update_period_s, 3.0 * polled_every_s[c]});
+    accumulators_.emplace_back(channels_[c], acc_options);
     acc_options.max_bridge_s = bridge;
   }
   readings_.resize(channels_.size());
   series_.resize(channels_.size());
   min_spacing_ns_ = static_cast<std::int64_t>(options_.timeline_min_spacing_s * 1e9);
 
-  // A BMC answering in a second must not hold up counters read in microseconds: every slow
-  // sensor gets a thread of its own.
+  // A BMC answering in a second must not hold up counters read in microseconds: every sensor
+  // that asks for a minimum interval is slow and gets a thread of its own, whatever --interval.
   lanes_.push_back(std::make_unique<Lane>());
   lanes_.front()->interval_s = interval_s_;
   lanes_.front()->counts_rounds = true;
-  channel_interval_s_.assign(channels_.size(), interval_s_);
+  channel_interval_s_ = polled_every_s;
   for (std::size_t s = 0; s < sensors_.size(); ++s) {
-    const double slowest = sensors_[s]->min_interval_s();
-    if (slowest <= interval_s_) {
+    if (sensors_[s]->min_interval_s() <= 0.0) {
       lanes_.front()->sensors.push_back(s);
       continue;
     }
     auto lane = std::make_unique<Lane>();
     lane->sensors.push_back(s);
-    lane->interval_s = slowest;
-    for (std::size_t c = 0; c < sensors_[s]->channels().size(); ++c) {
-      channel_interval_s_[sensor_offsets_[s] + c] = slowest;
-    }
+    lane->interval_s = std::max(interval_s_, sensors_[s]->min_interval_s());
     lanes_.push_back(std::move(lane));
   }
 }
@@ -79,9 +83,11 @@ double Sampler::channel_interval_s(std::size_t channel) const {
 Sampler::~Sampler() { stop(); }
 
 void Sampler::sample_once() {
-  for (auto& lane : lanes_) {
-    std::lock_guard lock(lane->read_mutex);
-    sample_lane_locked(*lane);
+  // Slow meters first: the fast sensors' reading then lies next to whatever the caller does
+  // right after (a run's start), not a BMC round trip away from it.
+  for (auto lane = lanes_.rbegin(); lane != lanes_.rend(); ++lane) {
+    std::lock_guard lock((*lane)->read_mutex);
+    sample_lane_locked(**lane);
   }
 }
 
@@ -143,7 +149,8 @@ void Sampler::finish() {
 }
 
 void Sampler::start() {
-  if (lanes_.front()->thread.joinable()) return;
+  if (started_) return;
+  started_ = true;
   {
     std::lock_guard lock(mutex_);
     stop_requested_ = false;
@@ -164,6 +171,21 @@ void Sampler::stop() {
   for (auto& lane : lanes_) {
     if (lane->thread.joinable()) lane->thread.join();
   }
+  started_ = false;
+}
+
+void Sampler::stop_with_last_round() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+  }
+  wake_.notify_all();
+  for (auto& lane : lanes_) {
+    if (lane->thread.joinable()) lane->thread.join();
+    std::lock_guard read_lock(lane->read_mutex);
+    sample_lane_locked(*lane);
+  }
+  started_ = false;
 }
 
 void Sampler::run(Lane& lane) {

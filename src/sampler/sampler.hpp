@@ -57,6 +57,10 @@ class Sampler {
   // Starts the sampling threads: one for the fast sensors, one per slow sensor.
   void start();
   void stop();
+  // Stops the threads and takes the last round: the fast sensors as soon as their thread is
+  // gone, each slow meter after its own (a BMC read in flight is awaited, never abandoned), so
+  // that waiting for a BMC does not push the fast sensors' last reading past the run's end.
+  void stop_with_last_round();
   // After the last round: settles readings still held back (see ChannelAccumulator::finish).
   void finish();
 
@@ -110,6 +114,7 @@ class Sampler {
   std::uint64_t late_rounds_ = 0;
 
   std::vector<std::unique_ptr<Lane>> lanes_;
+  bool started_ = false;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_requested_ = false;

@@ -342,9 +342,29 @@ TEST_F(RedfishBackend, SessionTokenIsReusedAndRenewedOnceAfterA401) {
     EXPECT_EQ(sensor.client().logins(), 3);
     bmc.set_mode("ok");
     EXPECT_EQ(read_one(sensor).status, Reading::Status::kOk) << sensor.last_error();
+
   }
   // The sensor's end closes its session on the BMC.
   EXPECT_EQ(bmc.stats()["logouts"], 1);
+}
+
+TEST_F(RedfishBackend, CredentialsRefusedThreeTimesInARowAreNotTriedAgain) {
+  test::MockBmc bmc(dir_.path(), "ok");
+  auto outcome = probe(bmc, {{"auth", "session"}});
+  auto& sensor = sensor_of(outcome);
+  ASSERT_EQ(read_one(sensor).status, Reading::Status::kOk);
+  bmc.expire_sessions();
+  bmc.set_mode("unauthorized");
+  // BMCs lock out accounts and addresses that keep failing: a run polling every second must
+  // stop asking.
+  EXPECT_EQ(read_one(sensor).status, Reading::Status::kUnavailable);
+  EXPECT_EQ(read_one(sensor).status, Reading::Status::kUnavailable);
+  EXPECT_EQ(read_one(sensor).status, Reading::Status::kLost);
+  const int logins = sensor.client().logins();
+  bmc.set_mode("ok");
+  EXPECT_EQ(read_one(sensor).status, Reading::Status::kLost);
+  EXPECT_EQ(sensor.client().logins(), logins);
+  EXPECT_TRUE(contains(sensor.last_error(), "not asked again")) << sensor.last_error();
 }
 
 TEST_F(RedfishBackend, BasicAuthSendsCredentialsWithEveryRequest) {

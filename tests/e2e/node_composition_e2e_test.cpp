@@ -101,9 +101,10 @@ TEST_F(NodeComposition, NodeMeterGivesCoverageAndTheRestOfTheNode) {
   EXPECT_EQ(report["total_cover"], nlohmann::json::array({"redfish/1"}));
   // GPU 200 W (+ a CPU estimate near 0 W for `sleep`) of a 500 W node.
   EXPECT_NEAR(coverage["coverage"].get<double>(), 0.4, 0.06);
-  const double node = coverage["node_energy_j"];
-  EXPECT_NEAR(coverage["rest_energy_j"].get<double>(), node - coverage["parts_energy_j"].get<double>(),
-              1e-6);
+  // The rest is what the mock BMC drew beyond the GPU: 300 W. Its reads bracket the run loosely.
+  const double t = report["duration_s"];
+  EXPECT_NEAR(coverage["rest_energy_j"].get<double>(), 300.0 * t, 500.0 * 0.25);
+  EXPECT_NEAR(coverage["parts_energy_j"].get<double>(), 200.0 * t, bound_j(200.0));
   EXPECT_GT(coverage["rest_uncertainty_j"].get<double>(), 0.0);
   EXPECT_EQ(report["slow_meters"], 1);
 }
@@ -131,12 +132,9 @@ TEST_F(NodeComposition, RuntimeEstimateOnKnownRatedPowers) {
   EXPECT_EQ(std::fmod(rated_w - 700.0, 100.0), 0.0);
   EXPECT_NEAR(estimate["estimate_j"].get<double>(), rated_w * t * 1.2, 1e-6 * rated_w);
   ASSERT_TRUE(estimate["complete"].get<bool>()) << estimate.dump(2);
-  const double measured = estimate["measured"]["energy_j"];
-  EXPECT_NEAR(measured, report["total_energy_j"].get<double>(), 1e-9);
-  EXPECT_NEAR(estimate["relative_error"].get<double>(),
-              (estimate["estimate_j"].get<double>() - measured) / measured, 1e-9);
-  // 350 W measured against 800+ W x 1.2 rated: the runtime estimate is far too high.
-  EXPECT_GT(estimate["relative_error"].get<double>(), 1.0);
+  // The GPU drew 350 W (the `sleep` command's CPU estimate is ~0): PUE scales both sides alike,
+  // so the estimate is off by rated / 350 - 1, whatever the runtime.
+  EXPECT_NEAR(estimate["relative_error"].get<double>(), rated_w / 350.0 - 1.0, 0.03);
   EXPECT_TRUE(contains(result.err, "the estimate is off by +")) << result.err;
   EXPECT_TRUE(contains(result.err, "runtime-based estimate")) << result.err;
 }
@@ -161,10 +159,9 @@ TEST_F(NodeComposition, CalibratedProfileSplitsIdleFromDynamicEnergy) {
   ASSERT_NE(gpu, nullptr);
   ASSERT_FALSE(gpu->at("idle_power_w").is_null()) << report.dump(2);
   EXPECT_NEAR(gpu->at("idle_power_w").get<double>(), 60.0, 0.5);
-  const double energy = gpu->at("energy_j");
-  EXPECT_NEAR(gpu->at("idle_energy_j").get<double>() + gpu->at("dynamic_energy_j").get<double>(),
-              energy, 1e-6);
-  EXPECT_NEAR(gpu->at("dynamic_energy_j").get<double>() / energy, 200.0 / 260.0, 0.02);
+  const double t = report["duration_s"];
+  EXPECT_NEAR(gpu->at("idle_energy_j").get<double>(), 60.0 * t, bound_j(60.0));
+  EXPECT_NEAR(gpu->at("dynamic_energy_j").get<double>(), 200.0 * t, bound_j(260.0));
   EXPECT_EQ(report["profile_source"], (tree_ / "profile.json").string());
   EXPECT_TRUE(contains(result.err, "(baseline 60.")) << result.err;
 }
@@ -184,11 +181,13 @@ TEST_F(NodeComposition, SharedNodeChargesOnlyTheJobsGpus) {
     if (c["id"] == "nvml/GPU-aaaa") job_gpu = c["attributed_j"];
     if (c["id"] == "nvml/GPU-bbbb") other_gpu = c["attributed_j"];
   }
-  EXPECT_NEAR(job_gpu, component(report, "nvml/GPU-aaaa")->at("energy_j").get<double>(), 1e-6);
+  const double t = report["duration_s"];
+  EXPECT_NEAR(job_gpu, 300.0 * t, bound_j(300.0));
   EXPECT_DOUBLE_EQ(other_gpu, 0.0);
-  EXPECT_NEAR(attribution["attributed_total_j"].get<double>() +
-                  attribution["unattributed_j"].get<double>(),
-              attribution["measured_total_j"].get<double>(), 1e-6);
+  // The other job's GPU (100 W) is what stays unattributed, with the CPU side's remainder.
+  EXPECT_GE(attribution["unattributed_j"].get<double>(), 100.0 * t - bound_j(100.0));
+  EXPECT_EQ(report["runtime_estimate"]["measured"]["label"],
+            "the energy attributed to the job on this shared node");
   // The estimate charges the job's GPU only.
   std::size_t gpus_in_estimate = 0;
   for (const auto& d : report["runtime_estimate"]["devices"]) gpus_in_estimate += d["kind"] == "gpu";

@@ -135,6 +135,22 @@ TEST(NodeCoverage, AnEnergyCounterMeterBeatsAnIntegratedOne) {
   EXPECT_TRUE(warned);
 }
 
+TEST(NodeCoverage, AMeterThatReadNothingIsNotTheTotal) {
+  auto sampler = run_scripted({channel("pkg0", Domain::kPackage), channel("bmc", Domain::kNode)},
+                              {{100.0, 0.0}, {}}, 11);
+  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  EXPECT_EQ(result.total_cover, std::vector<std::string>{"pkg0"});
+  EXPECT_FALSE(result.coverage);
+  EXPECT_NEAR(result.total_energy_j, 100.0, 1e-6);
+}
+
+TEST(Uncertainty, UnknownRefreshPeriodIsNoShorterThanThePollInterval) {
+  auto sampler = run_scripted({channel("bmc", Domain::kNode)}, {{500.0}, {}}, 11);
+  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  // update_period_s = 0 (a BMC that does not say): each end is one 100 ms poll stale.
+  EXPECT_NEAR(result.components[0].uncertainty.update_period_j, 2 * 0.1 * 500.0, 1e-6);
+}
+
 TEST(NodeCoverage, NoMeterNoCoverage) {
   auto sampler = run_scripted({channel("pkg0", Domain::kPackage)}, {{100.0}, {}}, 11);
   EXPECT_FALSE(summarise_run(*sampler, 0, 1000 * kMs, std::nullopt).coverage);

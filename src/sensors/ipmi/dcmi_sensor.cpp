@@ -177,6 +177,7 @@ ProbeOutcome probe_dcmi(const ProbeContext& context) {
     const auto status = std::filesystem::symlink_status(path, ec);
     if (ec || !std::filesystem::exists(status)) continue;
     auto transport = OpenIpmiTransport::open(path);
+    if (!transport && transport.error().kind == ErrorKind::kNotFound) continue;
     if (!transport) {
       ProbeOutcome outcome;
       const Error& error = transport.error();

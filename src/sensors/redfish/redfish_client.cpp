@@ -113,6 +113,9 @@ Fetch<std::unique_ptr<Client>> Client::create(const Config& config) {
   }
   CURL* curl = handle(client->curl_);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: we run in threads
+  // The BMC sits on the management network: an inherited http_proxy would send it (and basic
+  // credentials over http) elsewhere.
+  curl_easy_setopt(curl, CURLOPT_PROXY, "");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms(config.timeout_s));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms(config.timeout_s));
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");

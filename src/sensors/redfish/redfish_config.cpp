@@ -171,7 +171,8 @@ Result<Config> load_config(const std::filesystem::path& path) {
   const std::string where = path.string();
   const std::string chmod_hint = fmt::format("chmod 600 '{}' (as its owner)", where);
   // Checked on the open descriptor, so the file judged is the file read.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: a FIFO in place of the file must not hang the probe before the S_ISREG check.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     if (err == EACCES) {

@@ -254,9 +254,11 @@ ChannelInfo make_channel(const Candidate& chosen, const Client& client,
         "windows are coarse");
   }
   // Redfish publishes no refresh period and vendors differ (HPE iLO collects every 10 s,
-  // SENSORS.md §7.3): unknown rather than a guess.
-  channel.update_period_s = 0.0;
-  notes.push_back("BMC refresh period unknown (vendor-defined)");
+  // SENSORS.md §7.3). Assume it is no faster than we poll, and say so: an unknown period taken
+  // as 0 would claim a window error of nothing.
+  channel.update_period_s = std::max(client.config().interval_s, 1.0);
+  notes.push_back(fmt::format(
+      "BMC refresh period vendor-defined; assumed {:g} s for the uncertainty", channel.update_period_s));
   channel.max_power_w = chosen.max_power_w.value_or(0.0);
   channel.provenance = client.url_for(chosen.read_path) + " " + describe(chosen.locator);
   if (chosen.accuracy_percent) channel.calibration_error = *chosen.accuracy_percent * kPercent;
@@ -359,6 +361,24 @@ void RedfishSensor::read(std::span<Reading> out) {
   Reading& reading = out[0];
   reading.raw = 0;
   reading.status = Reading::Status::kUnavailable;
+  if (refused_) {
+    // Asking again with credentials the BMC refused would lock the account or the address out.
+    reading.t_ns = monotonic_ns();
+    reading.half_width_ns = 0;
+    reading.status = Reading::Status::kLost;
+    return;
+  }
+  try {
+    read_locked(reading);
+  } catch (const std::exception& e) {
+    reading.t_ns = monotonic_ns();
+    reading.half_width_ns = 0;
+    reading.status = Reading::Status::kUnavailable;
+    last_error_ = e.what();
+  }
+}
+
+void RedfishSensor::read_locked(Reading& reading) {
   const std::int64_t before = monotonic_ns();
   auto body = client_->get(read_path_);
   const std::int64_t after = monotonic_ns();
@@ -366,8 +386,17 @@ void RedfishSensor::read(std::span<Reading> out) {
   reading.t_ns = before + reading.half_width_ns;
   if (!body) {
     last_error_ = body.error().message;
+    if (body.error().failure != Failure::kAuth) {
+      auth_refusals_ = 0;
+    } else if (++auth_refusals_ >= kMaxAuthRefusals) {
+      refused_ = true;
+      reading.status = Reading::Status::kLost;
+      last_error_ += " (refused " + std::to_string(auth_refusals_) +
+                     " times in a row: not asked again during this run)";
+    }
     return;
   }
+  auth_refusals_ = 0;
   auto value = extract_value(*body, locator_);
   if (!value) {
     last_error_ = fmt::format("{} at {}", value.error().message, client_->url_for(read_path_));

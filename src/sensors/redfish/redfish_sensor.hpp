@@ -56,12 +56,18 @@ class RedfishSensor final : public Sensor {
   const Client& client() const { return *client_; }
 
  private:
+  void read_locked(Reading& reading);
   std::unique_ptr<Client> client_;
   ChannelInfo channel_;
   ValueLocator locator_;
   std::string read_path_;
   double interval_s_;
   std::string last_error_;
+  // Credentials refused this many times in a row are not tried again during the run: BMCs lock
+  // out accounts and addresses that keep failing.
+  static constexpr int kMaxAuthRefusals = 3;
+  int auth_refusals_ = 0;
+  bool refused_ = false;
 };
 
 }  // namespace jt::redfish

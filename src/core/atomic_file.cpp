@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.hpp"
 #include "core/sysfs_file.hpp"
-#include "report/run_report.hpp"
 
 namespace jt {
 
