@@ -224,6 +224,7 @@ Result<SensorResource> parse_sensor(std::string_view body) {
   sensor.reading = number_member(*root, "Reading");
   sensor.lifetime_reading = number_member(*root, "LifetimeReading");
   sensor.sensor_reset_time = printable(string_member(*root, "SensorResetTime"));
+  sensor.physical_context = printable(string_member(*root, "PhysicalContext"));
   sensor.accuracy_percent = number_member(*root, "Accuracy");
   if (sensor.accuracy_percent && *sensor.accuracy_percent < 0.0) sensor.accuracy_percent.reset();
   if (const json* status = member(*root, "Status")) {

@@ -78,6 +78,7 @@ struct SensorResource {
   std::optional<double> lifetime_reading;
   std::string sensor_reset_time;
   std::optional<double> accuracy_percent;  // "estimated percent error"
+  std::string physical_context;            // what the sensor measures: "Chassis", "GPU", ...
   std::string state;                       // Status.State, e.g. "Enabled", "Absent"
 };
 

@@ -75,6 +75,12 @@ Candidate from_sensor(SourceKind kind, const SensorResource& sensor, const std::
   return candidate;
 }
 
+// A sensor that does not say what it measures is taken at its chassis' word.
+bool measures_whole_chassis(const std::string& physical_context) {
+  return physical_context.empty() || physical_context == "Chassis" ||
+         physical_context == "SystemBoard";
+}
+
 bool has_value(const std::optional<Excerpt>& excerpt) {
   return excerpt && (excerpt->reading || excerpt->lifetime_reading);
 }
@@ -123,6 +129,16 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
       if (!*sensor_body) continue;
       auto sensor = parsed_or_note(parse_sensor(**sensor_body), client, path, problems);
       if (!sensor || !(sensor->reading || sensor->lifetime_reading)) continue;
+      // EnergyJoules is also "device-level consumption" (SENSORS.md §7.2): a GPU's or a power
+      // supply's sensor in the chassis collection is not the node.
+      if (!measures_whole_chassis(sensor->physical_context)) {
+        if (sensor->reading_type == "EnergyJoules" || sensor->reading_type == "EnergykWh") {
+          problems.push_back(fmt::format("{}: {} sensor of a {} (PhysicalContext), not the node",
+                                         client.url_for(path), sensor->reading_type,
+                                         sensor->physical_context));
+        }
+        continue;
+      }
       if (sensor->reading_type == "EnergyJoules") {
         return std::optional<Candidate>(
             from_sensor(SourceKind::kSensorEnergyJoules, *sensor, path));

@@ -339,9 +339,15 @@ class Bmc {
                  {"Id", id},
                  {"Name", id},
                  {"Status", {{"State", "Enabled"}, {"Health", "OK"}}}};
-    if (id == "NodeEnergy") {
+    if (id == "Gpu0Energy") {
       body["ReadingType"] = "EnergyJoules";
       body["ReadingUnits"] = "J";
+      body["PhysicalContext"] = "GPU";
+      body["Reading"] = energy_j() / 4;
+    } else if (id == "NodeEnergy") {
+      body["ReadingType"] = "EnergyJoules";
+      body["ReadingUnits"] = "J";
+      body["PhysicalContext"] = "Chassis";
       if (options_.scenario == "energy-sensor") {
         // Reset a while ago: Reading counts from then, LifetimeReading from the start.
         body["Reading"] = energy_j() - options_.initial_energy_j / 2;
@@ -401,7 +407,9 @@ class Bmc {
                           {{"IntervalInMin", 20}, {"AverageConsumedWatts", options_.power_w}}}}})}};
     }
     if (body.contains("Sensors")) {
-      const std::vector<std::string> ids = {"InletTemp", "CpuTemp", "NodeEnergy"};
+      // Gpu0Energy comes first: a device-level energy sensor the client must not take for the
+      // node's.
+      const std::vector<std::string> ids = {"InletTemp", "CpuTemp", "Gpu0Energy", "NodeEnergy"};
       if (sub == "Sensors") {
         json members = json::array();
         for (const auto& sid : ids) members.push_back(link(path + "/" + sid));
