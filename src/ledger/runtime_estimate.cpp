@@ -159,11 +159,13 @@ Result<TdpTable> TdpTable::parse(std::string_view json_text, const std::string& 
     all.push_back(d.model);
     for (const auto& n : all) {
       const std::string key = normalise_model_name(n);
-      if (key.empty()) return fail(where + ": the name '" + n + "' normalises to nothing");
+      if (key.empty()) {
+        return fail(fmt::format("{}: the name '{}' normalises to nothing", where, n));
+      }
       auto [it, inserted] = names.emplace(std::make_pair(d.kind, key), d.model);
       if (!inserted && it->second != d.model) {
-        return fail(where + ": '" + n + "' is also a name of '" + it->second +
-                    "'; the match would be ambiguous");
+        return fail(fmt::format("{}: '{}' is also a name of '{}'; the match would be ambiguous",
+                                where, n, it->second));
       }
     }
     table.devices_.push_back(std::move(d));

@@ -8,7 +8,7 @@
 //   init_result=9        nvmlInit_v2 returns this nvmlReturn_t (default 0)
 //   gpu uuid=GPU-1111 name=FakeGPU-A power_w=200 energy=1 power=1 limit_w=700
 //       initial_mj=5000000 reset_after_reads=N lost_after_reads=N lost_result=15 lost_calls=M
-//       util=80 busy_from_s=T busy_until_s=T
+//       util=80 busy_from_s=T busy_until_s=T busy_file=PATH
 //
 // gpu keys (all optional; defaults uuid=GPU-fake-<i> name=FakeGPU power_w=100 initial_mj=0, at
 // most 16 GPUs): energy=0 / power=0 make that getter return NOT_SUPPORTED; limit_w=0
@@ -20,7 +20,8 @@
 // normally again after M such failures, so tests can tell "remembered as lost" from "asked
 // again" (default: never comes back). util=P: nvmlDeviceGetUtilizationRates reports P % (default
 // 0, an idle GPU; util=-1 makes it NOT_SUPPORTED); with busy_from_s / busy_until_s it reports P
-// only between those seconds after nvmlInit_v2 and 0 outside.
+// only between those seconds after nvmlInit_v2 and 0 outside; with busy_file=PATH it reports P only
+// while that file exists (a test script touches and removes it around the work it marks).
 //
 // An unreadable file or an unknown key makes nvmlInit_v2 fail with UNKNOWN (999) and say why on
 // stderr. Inits are counted like NVML's: only the first of a series re-reads the file.
@@ -30,6 +31,7 @@
 // resolving "nvmlInit" instead of "nvmlInit_v2" is caught.
 
 #include <time.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdint>
@@ -75,6 +77,7 @@ struct Gpu {
   double util = 0.0;     // negative: not supported
   double busy_from_s = 0.0;
   double busy_until_s = 1e30;
+  std::string busy_file;  // non-empty: busy only while this file exists
 
   std::int64_t base_ns = 0;
   double base_mj = 0.0;
@@ -116,6 +119,10 @@ bool apply_gpu_key(Gpu& gpu, const std::string& key, const std::string& value) {
   }
   if (key == "name") {
     gpu.name = value;
+    return true;
+  }
+  if (key == "busy_file") {
+    gpu.busy_file = value;
     return true;
   }
   double number = 0.0;
@@ -364,7 +371,8 @@ FAKE_NVML_EXPORT Return nvmlDeviceGetUtilizationRates(nvmlDevice_t device,
   if (gpu->util < 0.0) return kNotSupported;
   if (utilization == nullptr) return kInvalidArgument;
   const double since_init_s = static_cast<double>(now_ns() - s.init_ns) * 1e-9;
-  const bool busy = since_init_s >= gpu->busy_from_s && since_init_s < gpu->busy_until_s;
+  bool busy = since_init_s >= gpu->busy_from_s && since_init_s < gpu->busy_until_s;
+  if (!gpu->busy_file.empty()) busy = busy && ::access(gpu->busy_file.c_str(), F_OK) == 0;
   utilization->gpu = busy ? static_cast<unsigned int>(gpu->util) : 0U;
   utilization->memory = utilization->gpu / 2;
   return kSuccess;

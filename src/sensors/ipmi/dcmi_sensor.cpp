@@ -125,7 +125,7 @@ void DcmiSensor::read_one(Reading& reading) {
 }
 
 Result<std::unique_ptr<DcmiSensor>> make_dcmi_sensor(std::unique_ptr<IpmiTransport> transport,
-                                                     std::string device_name) {
+                                                     const std::string& device_name) {
   if (!transport) return make_error(ErrorKind::kIo, "DCMI: no IPMI transport");
   if (device_name.empty()) return make_error(ErrorKind::kInvalidData, "DCMI: empty device name");
   auto response = transport->send(dcmi_power_reading_request(), kDcmiProbeTimeout);
@@ -146,9 +146,9 @@ Result<std::unique_ptr<DcmiSensor>> make_dcmi_sensor(std::unique_ptr<IpmiTranspo
 }
 
 ProbeOutcome probe_dcmi_transport(std::unique_ptr<IpmiTransport> transport,
-                                  std::string device_name) {
+                                  const std::string& device_name) {
   ProbeOutcome outcome;
-  auto sensor = make_dcmi_sensor(std::move(transport), std::move(device_name));
+  auto sensor = make_dcmi_sensor(std::move(transport), device_name);
   if (!sensor) {
     const Error& error = sensor.error();
     outcome.reports.push_back(make_report(status_for(error.kind), error.message, error.hint));

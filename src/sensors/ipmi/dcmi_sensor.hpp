@@ -62,11 +62,11 @@ class DcmiSensor final : public Sensor {
 // reading. Errors keep the transport's kind (kPermissionDenied, kDeviceLost, ...) and the
 // parser's (kUnsupported for 0xC1, 0xD5, 0xD6); an inactive measurement is kUnsupported.
 Result<std::unique_ptr<DcmiSensor>> make_dcmi_sensor(std::unique_ptr<IpmiTransport> transport,
-                                                     std::string device_name);
+                                                     const std::string& device_name);
 
 // make_dcmi_sensor as a probe: the sensor and a kPresent report, or no sensor and a report that
 // says why. probe_dcmi ends here once it has opened the device; tests start here with a replay.
 ProbeOutcome probe_dcmi_transport(std::unique_ptr<IpmiTransport> transport,
-                                  std::string device_name);
+                                  const std::string& device_name);
 
 }  // namespace jt

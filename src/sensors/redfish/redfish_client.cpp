@@ -17,7 +17,7 @@ namespace {
 
 // A Redfish resource is a few kB; a large Sensors collection a few hundred. Far beyond that the
 // answer is not one, and buffering it would only cost memory.
-constexpr std::size_t kMaxBodyBytes = 16 * 1024 * 1024;
+constexpr std::size_t kMaxBodyBytes = std::size_t{16} * 1024 * 1024;
 constexpr long kMsPerS = 1000;
 
 CURL* handle(void* curl) { return static_cast<CURL*>(curl); }

@@ -19,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 // A config file is a few hundred bytes; anything far larger is not one.
-constexpr std::size_t kMaxConfigBytes = 64 * 1024;
+constexpr std::size_t kMaxConfigBytes = std::size_t{64} * 1024;
 constexpr double kMaxTimeoutS = 300.0;
 // Faster than this, one request would still be running when the next is due (SENSORS.md §7.2).
 constexpr double kMinIntervalS = 0.1;
