@@ -57,7 +57,7 @@ std::string format_runtime_estimate(const RuntimeEstimate& estimate) {
     text += fmt::format("; measured {:.1f} J ({}): the estimate is off by {:+.1f} %",
                         estimate.measured->energy_j, estimate.measured->label,
                         *estimate.relative_error * 100.0);
-  } else if (!estimate.relative_error_note.empty()) {
+  } else if (any_rated && !estimate.relative_error_note.empty()) {
     text += "; " + estimate.relative_error_note;
   }
   text += "\n";
