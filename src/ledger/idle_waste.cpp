@@ -27,6 +27,7 @@ std::vector<WasteInput> waste_inputs(const WindowResult& run) {
     in.uncertainty_j = c.uncertainty.total_j;
     in.measured = c.method == Method::kModel || c.samples >= 2;
     in.modelled = c.method == Method::kModel;
+    in.method = c.method;
     in.activity_mean_pct = c.activity_mean_pct;
     in.activity_max_pct = c.activity_max_pct;
     inputs.push_back(std::move(in));
@@ -46,6 +47,7 @@ std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
     in.energy_j = c.energy_j;
     in.uncertainty_j = c.uncertainty_j;
     in.measured = c.covered;
+    in.method = c.method;
     in.activity_mean_pct = c.activity_mean_pct;
     in.activity_max_pct = c.activity_max_pct;
     inputs.push_back(std::move(in));
@@ -76,7 +78,8 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
       ++waste.gpus_used;
       continue;
     }
-    waste.idle_gpus.push_back({c.id, c.device, c.energy_j, c.uncertainty_j, *c.activity_max_pct});
+    waste.idle_gpus.push_back(
+        {c.id, c.device, c.energy_j, c.uncertainty_j, *c.activity_max_pct, c.method});
     waste.idle_gpu_energy_j += c.energy_j;
     idle_variance += c.uncertainty_j * c.uncertainty_j;
   }

@@ -19,6 +19,7 @@ struct WasteInput {
   double uncertainty_j = 0.0;
   bool measured = false;  // the energy is known (enough readings or a model)
   bool modelled = false;  // an estimate, not a measurement
+  Method method = Method::kCounter;
   std::optional<double> activity_mean_pct;
   std::optional<double> activity_max_pct;
 };
@@ -29,6 +30,7 @@ struct IdleDevice {
   double energy_j = 0.0;
   double uncertainty_j = 0.0;
   double max_activity_pct = 0.0;
+  Method method = Method::kCounter;
 };
 
 // Energy spent by devices that did no work during a window (the study behind jouletrace found

@@ -41,13 +41,17 @@ std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& co
   NodeCoverage coverage;
   coverage.node_meter_id = meter.id;
   coverage.node_energy_j = meter.energy_j;
+  coverage.node_method = to_string(meter.method);
+  std::set<Method> part_methods;
   std::vector<const UncertaintyBudget*> part_uncertainties;
   for (std::size_t i : total_cover(parts_only)) {
+    part_methods.insert(parts_only[i].method);
     coverage.parts_energy_j += parts_only[i].energy_j;
     coverage.parts.push_back(parts_only[i].id);
     part_uncertainties.push_back(&parts_only[i].uncertainty);
   }
   if (coverage.parts.empty()) return std::nullopt;
+  coverage.parts_method = method_label(part_methods);
   coverage.coverage =
       coverage.node_energy_j > 0.0 ? coverage.parts_energy_j / coverage.node_energy_j : 0.0;
   coverage.rest_energy_j = coverage.node_energy_j - coverage.parts_energy_j;

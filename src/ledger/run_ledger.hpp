@@ -68,6 +68,8 @@ struct NodeCoverage {
   double coverage = 0.0;         // parts / node
   double rest_energy_j = 0.0;    // node - parts: fans, PSU losses, NICs, disks, ...
   double rest_uncertainty_j = 0.0;
+  std::string node_method;   // how the meter measured: counter or power-integrated
+  std::string parts_method;  // counter, power-integrated, model or mixed
 };
 
 // The CPU estimate used when no CPU energy sensor could be read.

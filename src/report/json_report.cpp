@@ -34,7 +34,8 @@ nlohmann::json to_json(const IdleWaste& w) {
                     {"device", d.device},
                     {"energy_j", finite(d.energy_j)},
                     {"uncertainty_j", finite(d.uncertainty_j)},
-                    {"max_activity_pct", finite(d.max_activity_pct)}});
+                    {"max_activity_pct", finite(d.max_activity_pct)},
+                    {"method", to_string(d.method)}});
   }
   return {{"window", w.window},
           {"threshold_pct", w.threshold_pct},
@@ -148,7 +149,10 @@ nlohmann::json to_json(const RunReport& report) {
                        {"parts", cov->parts},
                        {"coverage", finite(cov->coverage)},
                        {"rest_energy_j", finite(cov->rest_energy_j)},
-                       {"rest_uncertainty_j", finite(cov->rest_uncertainty_j)}};
+                       {"rest_uncertainty_j", finite(cov->rest_uncertainty_j)},
+                       {"node_method", cov->node_method},
+                       {"parts_method", cov->parts_method},
+                       {"rest_method", "node meter minus parts"}};
   } else {
     out["coverage"] = nullptr;
   }

@@ -92,8 +92,10 @@ std::string format_summary(const RunReport& report) {
     line(fmt::format("  coverage: the measured parts ({}) are {:.1f} % of the node meter {}",
                      parts, 100.0 * cov->coverage, cov->node_meter_id));
     line(fmt::format("  rest of node: {} +/- {} (fans, PSU losses, NICs, disks, anything "
-                     "without a sensor)",
-                     energy_text(cov->rest_energy_j), energy_text(cov->rest_uncertainty_j)));
+                     "without a sensor; node meter {} minus parts {})",
+                     energy_text(cov->rest_energy_j), energy_text(cov->rest_uncertainty_j),
+                     cov->node_method.empty() ? "?" : cov->node_method,
+                     cov->parts_method.empty() ? "?" : cov->parts_method));
   }
   if (report.runtime_estimate) {
     std::string estimate = format_runtime_estimate(*report.runtime_estimate);

@@ -104,6 +104,8 @@ TEST(NodeCoverage, RestOfNodeIsTheMeterMinusTheParts) {
   EXPECT_NEAR(result.coverage->coverage, 0.7, 1e-9);
   EXPECT_NEAR(result.coverage->rest_energy_j, 180.0, 1e-6);
   EXPECT_EQ(result.coverage->parts, (std::vector<std::string>{"pkg0", "dram0", "gpu0"}));
+  EXPECT_EQ(result.coverage->node_method, "counter");
+  EXPECT_EQ(result.coverage->parts_method, "counter");
   EXPECT_GT(result.coverage->rest_uncertainty_j, 0.0);
 }
 

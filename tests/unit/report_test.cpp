@@ -127,6 +127,8 @@ TEST(JsonReport, NodeCompositionFields) {
   EXPECT_DOUBLE_EQ(json["coverage"]["rest_energy_j"].get<double>(), 479.5);
   ASSERT_EQ(json["idle_waste"].size(), 1U);
   EXPECT_EQ(json["idle_waste"][0]["idle_gpus"][0]["id"], "nvml/GPU-1");
+  EXPECT_EQ(json["idle_waste"][0]["idle_gpus"][0]["method"], "counter");
+  EXPECT_EQ(json["coverage"]["rest_method"], "node meter minus parts");
   EXPECT_TRUE(sample_report().window.coverage == std::nullopt);
   EXPECT_TRUE(to_json(sample_report())["coverage"].is_null());
 }
