@@ -1,3 +1,4 @@
+#include "support/test_support.hpp"
 #include "sensors/ipmi/dcmi_response.hpp"
 
 #include <fmt/format.h>
@@ -18,9 +19,7 @@ Bytes good_response(std::uint8_t state = 0x40) {
           0xC3, 0xB2, 0xA1, 0x66, 0xE8, 0x03, 0x00, 0x00, state};
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 TEST(DcmiResponse, RequestIsGetPowerReadingInSystemPowerStatisticsMode) {
   const IpmiRequest request = dcmi_power_reading_request();

@@ -29,9 +29,7 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 using Status = Reading::Status;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 std::unique_ptr<ReplayTransport> replay_fixture(const std::string& name) {
   auto replay = ReplayTransport::from_file(test::fixture_dir("dcmi/" + name));

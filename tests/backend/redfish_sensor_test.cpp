@@ -23,9 +23,7 @@ using redfish::RedfishSensor;
 
 constexpr double kMockPowerW = 400.0;  // mock_bmc's default
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -15,9 +15,7 @@ namespace {
 using test::component;
 using test::read_json;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 class NodeComposition : public ::testing::Test {
  protected:

@@ -16,9 +16,7 @@ using test::read_json;
 
 constexpr double kMockPowerW = 400.0;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using test::contains;
 
 class RedfishE2e : public ::testing::Test {
  protected:

@@ -71,6 +71,11 @@ class BackgroundProcess {
   int exit_code_ = -1;
 };
 
+// For messages: whether `part` occurs in `text`.
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 // Waits until the file exists; false after the timeout.
 bool wait_for_file(const std::filesystem::path& path, double timeout_s = 10.0);
 
