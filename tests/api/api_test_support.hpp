@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -28,6 +31,8 @@ class MarkerPipe {
         const ssize_t n = ::read(fds_[0], buffer, sizeof buffer);
         if (n <= 0) return;
         data_.append(buffer, static_cast<std::size_t>(n));
+        lines_.fetch_add(
+            static_cast<std::size_t>(std::count(buffer, buffer + n, '\n')), std::memory_order_release);
       }
     });
   }
@@ -43,6 +48,19 @@ class MarkerPipe {
   int write_fd() const { return fds_[1]; }
   // Children started from now on inherit the write end (run_process keeps it open).
   void let_children_inherit() const { ::fcntl(fds_[1], F_SETFD, 0); }
+
+  // Records (whole lines) received so far.
+  std::size_t lines_received() const { return lines_.load(std::memory_order_acquire); }
+
+  // Waits until at least `lines` records have arrived; false after `timeout`.
+  bool wait_for_lines(std::size_t lines, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (lines_received() < lines) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
 
   // Closes our write end and waits for every other writer to finish: all that was sent.
   const std::string& collect() {
@@ -60,6 +78,7 @@ class MarkerPipe {
   int fds_[2] = {-1, -1};
   std::thread reader_;
   std::string data_;
+  std::atomic<std::size_t> lines_{0};
 };
 
 struct ParsedStream {
