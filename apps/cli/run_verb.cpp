@@ -47,7 +47,9 @@ std::string host_name() {
   return buf;
 }
 
-// A report that cannot go where it was asked to goes next to the temp files instead of nowhere.
+// A report that cannot go where it was asked to goes next to the temp files instead; when no file
+// can be written at all (a full disk, a file size limit), to stderr, so the measurement is never
+// lost. The markers around it let a script cut it out of a job's log.
 void write_or_rescue(const std::string& path, const std::string& content, const char* what) {
   auto written = write_file_atomically(path, content);
   if (written) return;
@@ -55,10 +57,14 @@ void write_or_rescue(const std::string& path, const std::string& content, const 
   const auto rescue = std::filesystem::temp_directory_path() /
                       fmt::format("jouletrace-{}-{}", ::getpid(),
                                   std::filesystem::path(path).filename().string());
-  if (write_file_atomically(rescue, content)) {
+  if (auto rescued = write_file_atomically(rescue, content); rescued) {
     fmt::print(stderr, "jouletrace: the {} was saved to {} instead\n", what, rescue.string());
   } else {
-    fmt::print(stderr, "jouletrace: the {} could not be saved anywhere\n", what);
+    fmt::print(stderr,
+               "jouletrace: nor in the temporary directory: {0}\n"
+               "jouletrace: the {1} could not be saved anywhere; it follows on stderr\n"
+               "jouletrace: ---- begin {1} ----\n{2}{3}jouletrace: ---- end {1} ----\n",
+               rescued.error().message, what, content, content.ends_with('\n') ? "" : "\n");
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -203,6 +204,7 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     c.samples = stats.samples;
     c.skipped_reads = stats.skipped;
     c.failed_reads = stats.unavailable;
+    if (stats.last_error_number != 0) c.last_read_error = std::strerror(stats.last_error_number);
     c.wraps = stats.wraps;
     c.segments = stats.segments;
     c.gap_s = stats.gap_s;
@@ -234,8 +236,9 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     }
     if (stats.lost) {
       result.warnings.push_back(fmt::format(
-          "{}: device lost {:.3f} s into the run; energy counted up to then only", info.id,
-          c.lost_at_s));
+          "{}: device lost {:.3f} s into the run{}; energy counted up to then only", info.id,
+          c.lost_at_s,
+          c.last_read_error.empty() ? std::string() : fmt::format(" ({})", c.last_read_error)));
     }
     if (stats.segments > 1) {
       result.warnings.push_back(fmt::format(
@@ -256,7 +259,10 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     }
     if (stats.unavailable > 0) {
       result.warnings.push_back(
-          fmt::format("{}: {} read(s) failed", info.id, stats.unavailable));
+          c.last_read_error.empty()
+              ? fmt::format("{}: {} read(s) failed", info.id, stats.unavailable)
+              : fmt::format("{}: {} read(s) failed (last: {})", info.id, stats.unavailable,
+                            c.last_read_error));
     }
     if (stats.unresolved_at_end) {
       result.warnings.push_back(fmt::format(

@@ -38,6 +38,7 @@ struct ComponentResult {
   std::uint64_t samples = 0;
   std::uint64_t skipped_reads = 0;
   std::uint64_t failed_reads = 0;
+  std::string last_read_error;  // why the last failed read failed, when the backend said
   std::uint64_t wraps = 0;
   int segments = 0;
   double gap_s = 0.0;

@@ -100,6 +100,7 @@ nlohmann::json to_json(const RunReport& report) {
         {"provenance", c.provenance},
     };
     item["lost_at_s"] = c.lost ? json(finite(c.lost_at_s)) : json(nullptr);
+    item["last_read_error"] = c.last_read_error.empty() ? json(nullptr) : json(c.last_read_error);
     item["uncertainty_j"] = finite(c.uncertainty.total_j);
     item["uncertainty"] = to_json(c.uncertainty);
     item["idle_power_w"] = optional_number(c.idle_power_w);

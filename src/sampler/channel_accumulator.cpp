@@ -49,8 +49,10 @@ bool ChannelAccumulator::update(const Reading& r) {
       return false;
     case Reading::Status::kUnavailable:
       ++stats_.unavailable;
+      if (r.error_number != 0) stats_.last_error_number = r.error_number;
       return false;
     case Reading::Status::kLost:
+      if (r.error_number != 0) stats_.last_error_number = r.error_number;
       if (!stats_.lost) {
         stats_.lost = true;
         stats_.lost_at_ns = r.t_ns;

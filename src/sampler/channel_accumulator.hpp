@@ -13,6 +13,7 @@ struct ChannelStats {
   std::uint64_t samples = 0;      // readings that were used
   std::uint64_t skipped = 0;      // torn, empty, unparsable or implausible readings dropped
   std::uint64_t unavailable = 0;  // reads that failed
+  int last_error_number = 0;      // errno of the last failed read that had one
   std::uint64_t wraps = 0;
   int segments = 0;               // a reset or a gap starts a new one
   double gap_s = 0.0;             // time not covered by any segment after the first reading

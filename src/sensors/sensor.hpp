@@ -60,10 +60,18 @@ struct Reading {
   std::int64_t half_width_ns = 0;  // half the time the read took
   std::uint64_t raw = 0;
   Status status = Status::kUnavailable;
+  // errno of a read that failed (kUnavailable, kLost) on a file or device, so that a warning can
+  // say why; 0 where the backend has no errno (NVML, a BMC) or nothing failed. Sits in padding.
+  std::uint16_t error_number = 0;
   // Channels with reports_activity: percent of the device's last sample period it was busy
   // (NVML utilisation); negative when unknown for this reading.
   float activity_pct = -1.0F;
 };
+
+// Reading::error_number for an errno; 0 for anything that is not one.
+constexpr std::uint16_t reading_error_number(int err) {
+  return err > 0 && err <= 0xFFFF ? static_cast<std::uint16_t>(err) : std::uint16_t{0};
+}
 
 class Sensor {
  public:

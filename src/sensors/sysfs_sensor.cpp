@@ -1,7 +1,5 @@
 #include "sensors/sysfs_sensor.hpp"
 
-#include <cerrno>
-
 #include "core/clock.hpp"
 
 namespace jt {
@@ -17,9 +15,10 @@ void SysfsSensor::read(std::span<Reading> out) {
   for (std::size_t i = 0; i < attributes_.size() && i < out.size(); ++i) {
     OpenAttribute& attr = attributes_[i];
     OpenAttribute::Value value = attr.read_u64();
-    if (value.status == OpenAttribute::Status::kIoError &&
-        (value.err == ENODEV || value.err == ENOENT || value.err == ESTALE) && attr.reopen()) {
-      // The zone was re-created (CPU hot-plug re-registers powercap zones): follow the path.
+    if (value.status == OpenAttribute::Status::kIoError && attr.reopen()) {
+      // The zone may have been re-created (CPU hot-plug or a driver reload re-registers
+      // powercap zones; a vanished device answers ENODEV, ESRCH or EIO depending on the
+      // driver): follow the path. Only failed reads pay for the extra open.
       value = attr.read_u64();
     }
     const std::int64_t after = monotonic_ns();
@@ -27,6 +26,7 @@ void SysfsSensor::read(std::span<Reading> out) {
     r.t_ns = before + (after - before) / 2;
     r.half_width_ns = (after - before) / 2;
     r.raw = value.value;
+    r.error_number = reading_error_number(value.err);
     switch (value.status) {
       case OpenAttribute::Status::kOk: r.status = Reading::Status::kOk; break;
       case OpenAttribute::Status::kEmpty:

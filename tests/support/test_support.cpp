@@ -44,6 +44,7 @@ std::string jouletrace_binary() { return JT_BINARY; }
 std::string fake_nvml_library() { return JT_FAKE_NVML; }
 std::string fake_nvml_no_energy_library() { return JT_FAKE_NVML_NO_ENERGY; }
 std::string live_writer_binary() { return JT_LIVE_WRITER; }
+std::string vanishing_counter_binary() { return JT_VANISHING_COUNTER; }
 
 TempTree::TempTree(const std::string& fixture) {
   std::string pattern = (fs::temp_directory_path() / "jouletrace-test-XXXXXX").string();

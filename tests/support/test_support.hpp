@@ -83,5 +83,6 @@ std::string jouletrace_binary();
 std::string fake_nvml_library();
 std::string fake_nvml_no_energy_library();
 std::string live_writer_binary();
+std::string vanishing_counter_binary();
 
 }  // namespace jt::test

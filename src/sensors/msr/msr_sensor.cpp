@@ -213,6 +213,7 @@ void MsrSensor::read(std::span<Reading> out) {
     reading.t_ns = before + reading.half_width_ns;
     reading.raw = value.ok ? (value.value & kCounterMask) : 0;
     reading.status = value.ok ? Reading::Status::kOk : Reading::Status::kUnavailable;
+    reading.error_number = reading_error_number(value.err);
   }
 }
 
