@@ -1,6 +1,7 @@
 #include "core/sysfs_file.hpp"
 
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,6 +109,19 @@ OpenAttribute::Value OpenAttribute::read_u64() const {
     return {blank ? Status::kEmpty : Status::kUnparsable, 0, 0};
   }
   return {Status::kOk, *parsed, 0};
+}
+
+OpenAttribute::Value OpenAttribute::read_u64_settled() const {
+  constexpr int kAttempts = 3;
+  Value value = read_u64();
+  for (int i = 1; i < kAttempts && (value.status == Status::kEmpty ||
+                                    value.status == Status::kUnparsable);
+       ++i) {
+    const timespec pause{0, 1'000'000};
+    ::nanosleep(&pause, nullptr);
+    value = read_u64();
+  }
+  return value;
 }
 
 }  // namespace jt

@@ -34,6 +34,10 @@ class OpenAttribute {
   };
   // Reads and parses an unsigned decimal. Never throws, never allocates.
   Value read_u64() const;
+  // For probes, which decide once whether a channel exists: an empty or unparsable value (a torn
+  // read of a file being rewritten) is read again twice, a millisecond apart, before it
+  // counts. I/O errors are not retried. May sleep; never call it while sampling.
+  Value read_u64_settled() const;
 
   const std::filesystem::path& path() const { return path_; }
   // Closes and reopens the path, for attributes whose file was replaced (hotplug).

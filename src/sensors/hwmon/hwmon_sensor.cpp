@@ -147,7 +147,7 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
                  : ""});
         continue;
       }
-      if (open->read_u64().status != OpenAttribute::Status::kOk) {
+      if (open->read_u64_settled().status != OpenAttribute::Status::kOk) {
         outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kError,
                                    fmt::format("{}/{}: not a number; skipped", dir, attr.file),
                                    {}});

@@ -180,7 +180,7 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
       }
       continue;
     }
-    const auto first = attr->read_u64();
+    const auto first = attr->read_u64_settled();
     if (first.status != OpenAttribute::Status::kOk) {
       outcome.reports.push_back(
           {std::string(kBackend), ProbeReport::Status::kError,
