@@ -45,13 +45,19 @@ struct ProbedGpu {
   std::string summary;  // for the kPresent report: which GPU, which method, and why
 };
 
-// Reads a string property into a NVML-sized buffer; nullopt when the call fails.
+// Reads a string property into a NVML-sized buffer; nullopt when the call fails. Real drivers
+// answer ASCII ("GPU-<hex>", a product name), but the text becomes channel ids and CSV,
+// Prometheus and report fields: control bytes, non-ASCII, commas and quotes become '?'.
 std::optional<std::string> device_string(NvmlReturn (*fn)(nvmlDevice_t, char*, unsigned int),
                                          nvmlDevice_t device, unsigned int size, NvmlReturn& rc) {
   std::string buffer(size, '\0');
   rc = fn(device, buffer.data(), size);
   if (rc != kNvmlSuccess) return std::nullopt;
   buffer.resize(std::min<std::size_t>(buffer.find('\0'), size));
+  for (char& c : buffer) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte > 0x7E || c == ',' || c == '"') c = '?';
+  }
   return buffer;
 }
 
@@ -184,6 +190,7 @@ void NvmlSensor::read(std::span<Reading> out) {
     Gpu& gpu = gpus_[i];
     Reading& reading = out[i];
     reading.raw = 0;
+    reading.activity_pct = -1.0F;
     if (gpu.lost) {
       reading.t_ns = monotonic_ns();
       reading.half_width_ns = 0;
@@ -209,7 +216,6 @@ void NvmlSensor::read(std::span<Reading> out) {
       reading.raw = raw;
       reading.status = Reading::Status::kOk;
       // Outside the timed bracket: utilisation does not need the energy read's timestamp.
-      reading.activity_pct = -1.0F;
       NvmlUtilization utilisation{};
       if (gpu.utilisation) {
         const NvmlReturn util_rc = api.device_get_utilization_rates(gpu.device, &utilisation);
@@ -251,6 +257,15 @@ ProbeOutcome probe_nvml(const ProbeContext& context) {
                                           "no NVIDIA GPU (NVML " + path + " reports 0 devices)"));
     return outcome;
   }
+  // No node holds more than a few dozen GPUs; a count past this is a broken driver, and asking
+  // it about billions of indices would hang the probe.
+  constexpr unsigned int kMostGpus = 1024;
+  if (count > kMostGpus) {
+    outcome.reports.push_back(make_report(
+        ProbeReport::Status::kError, "NVML " + path + " reports " + std::to_string(count) +
+                                         " devices, more than any node holds; GPUs not measured"));
+    return outcome;
+  }
 
   std::vector<ChannelInfo> channels;
   std::vector<NvmlSensor::Gpu> gpus;
@@ -259,6 +274,18 @@ ProbeOutcome probe_nvml(const ProbeContext& context) {
     if (!probed) {
       outcome.reports.push_back(
           make_report(ProbeReport::Status::kError, probed.error().message, probed.error().hint));
+      continue;
+    }
+    // A UUID that two indices answer would be one channel id twice: the same GPU counted twice,
+    // and a node profile with a repeated id does not load back. The first index keeps it.
+    const auto same = std::find_if(channels.begin(), channels.end(), [&](const ChannelInfo& c) {
+      return c.id == probed->channel.id;
+    });
+    if (same != channels.end()) {
+      outcome.reports.push_back(make_report(
+          ProbeReport::Status::kError,
+          "GPU " + std::to_string(i) + ": same UUID as GPU " + std::to_string(same->index) +
+              " (channel " + same->id + "); measured once, as GPU " + std::to_string(same->index)));
       continue;
     }
     outcome.reports.push_back(make_report(ProbeReport::Status::kPresent, probed->summary));
