@@ -147,12 +147,10 @@ TEST(FuzzRegression, HwmonAttributeNumberPastIntIsSkippedNotThrown) {
   EXPECT_EQ(channels[0].id, "hwmon/power_meter/power1");
 }
 
-// nvml_sequence: two GPU indices that answered the same UUID became two channels with one id (a
-// node profile written from them does not load back: "channel_id is empty or repeated").
-TEST(FuzzRegression, NvmlGpusAnsweringOneUuidGiveOneChannel) {
+// probe_nvml over the fake library configured with `config` (JT_FAKE_NVML_CONFIG restored after).
+ProbeOutcome probe_fake_nvml(const std::string& config) {
   test::TempTree tree;
-  test::write_file(tree / "nvml.conf",
-                   "gpu uuid=GPU-same name=A\ngpu uuid=GPU-same name=B\ngpu uuid=GPU-other\n");
+  test::write_file(tree / "nvml.conf", config);
   const char* old = std::getenv("JT_FAKE_NVML_CONFIG");
   const std::string saved = old != nullptr ? old : "";
   ::setenv("JT_FAKE_NVML_CONFIG", (tree / "nvml.conf").c_str(), 1);
@@ -162,6 +160,14 @@ TEST(FuzzRegression, NvmlGpusAnsweringOneUuidGiveOneChannel) {
   } else {
     ::unsetenv("JT_FAKE_NVML_CONFIG");
   }
+  return outcome;
+}
+
+// nvml_sequence: two GPU indices that answered the same UUID became two channels with one id (a
+// node profile written from them does not load back: "channel_id is empty or repeated").
+TEST(FuzzRegression, NvmlGpusAnsweringOneUuidGiveOneChannel) {
+  ProbeOutcome outcome =
+      probe_fake_nvml("gpu uuid=GPU-same name=A\ngpu uuid=GPU-same name=B\ngpu uuid=GPU-other\n");
   const auto channels = test::all_channels(outcome);
   ASSERT_EQ(channels.size(), 2u);
   EXPECT_EQ(channels[0].id, "nvml/GPU-same");
@@ -175,17 +181,7 @@ TEST(FuzzRegression, NvmlGpusAnsweringOneUuidGiveOneChannel) {
 // Seen by nvml_sequence (left alone then, fixed since): UUID and name bytes went as they came into
 // channel ids and device names, and from there into CSV and report fields.
 TEST(FuzzRegression, NvmlUuidAndNameBytesThatBreakCsvAreReplaced) {
-  test::TempTree tree;
-  test::write_file(tree / "nvml.conf", "gpu uuid=GPU-a,\"b\x01" "c name=Card,\x7f\n");
-  const char* old = std::getenv("JT_FAKE_NVML_CONFIG");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("JT_FAKE_NVML_CONFIG", (tree / "nvml.conf").c_str(), 1);
-  ProbeOutcome outcome = probe_nvml({.nvml_library = test::fake_nvml_library()});
-  if (old != nullptr) {
-    ::setenv("JT_FAKE_NVML_CONFIG", saved.c_str(), 1);
-  } else {
-    ::unsetenv("JT_FAKE_NVML_CONFIG");
-  }
+  ProbeOutcome outcome = probe_fake_nvml("gpu uuid=GPU-a,\"b\x01" "c name=Card,\x7f\n");
   const auto channels = test::all_channels(outcome);
   ASSERT_EQ(channels.size(), 1u);
   EXPECT_EQ(channels[0].id, "nvml/GPU-a??b?c");
