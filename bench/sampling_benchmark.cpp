@@ -61,7 +61,8 @@ void BM_RawPreads(benchmark::State& state) {
   auto probe = jt::probe_all(node.context());
   std::vector<jt::OpenAttribute> files;
   for (const auto& sensor : probe.sensors) {
-    for (const auto& c : sensor->channels()) files.push_back(*jt::OpenAttribute::open(c.provenance));
+    for (const auto& c : sensor->channels())
+      files.push_back(*jt::OpenAttribute::open(c.provenance));
   }
   for (auto _ : state) {
     for (const auto& f : files) benchmark::DoNotOptimize(f.read_u64());

@@ -12,9 +12,8 @@
 //   is found again by its own name.
 #include <cmath>
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "fuzz_check.hpp"
 #include "ledger/node_profile.hpp"

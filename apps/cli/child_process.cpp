@@ -49,7 +49,7 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
   // to, and none is lost (a blocked signal stays pending).
   block_forwarded_signals();
   // An inherited SIG_IGN for SIGCHLD would make the kernel reap the child before we can.
-  struct sigaction default_action{};
+  struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
   sigemptyset(&default_action.sa_mask);
   ::sigaction(SIGCHLD, &default_action, nullptr);

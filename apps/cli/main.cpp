@@ -1,10 +1,10 @@
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,8 +76,7 @@ int run_main(int argc, char** argv) {
                   "A GPU whose utilisation never exceeds this percentage did no work")
       ->default_val(1.0)
       ->check(CLI::Range(0.0, 100.0));
-  run->add_option("command", run_options.command, "The command to measure, after --")
-      ->expected(-1);
+  run->add_option("command", run_options.command, "The command to measure, after --")->expected(-1);
   run->prefix_command();
 
   jt::cli::SensorsOptions sensors_options;
@@ -127,8 +126,8 @@ int run_main(int argc, char** argv) {
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
   jt::cli::MarkOptions mark_options;
-  CLI::App* mark = app.add_subcommand(
-      "mark", "Mark a phase from a job script running under `jouletrace run`");
+  CLI::App* mark =
+      app.add_subcommand("mark", "Mark a phase from a job script running under `jouletrace run`");
   mark->add_option("action", mark_options.action, "begin, end or items")->required();
   mark->add_option("name_or_count", mark_options.name,
                    "The phase name (for items: the count, then the name)")
@@ -156,7 +155,8 @@ int run_main(int argc, char** argv) {
     }
     run_options.interval_s = *interval;
     if (run_options.command.empty()) {
-      fmt::print(stderr, "jouletrace: no command given; usage: jouletrace run [options] -- CMD ARGS\n");
+      fmt::print(stderr,
+                 "jouletrace: no command given; usage: jouletrace run [options] -- CMD ARGS\n");
       return 2;
     }
     return jt::cli::run_verb(run_options);
@@ -164,7 +164,8 @@ int run_main(int argc, char** argv) {
   if (*mark) {
     if (mark_options.action == "items") {
       const auto count = std::strtoull(mark_options.name.c_str(), nullptr, 10);
-      if (items_name.empty() || mark_options.name.find_first_not_of("0123456789") != std::string::npos) {
+      if (items_name.empty() ||
+          mark_options.name.find_first_not_of("0123456789") != std::string::npos) {
         fmt::print(stderr, "jouletrace mark items: usage: jouletrace mark items COUNT NAME\n");
         return 2;
       }

@@ -10,16 +10,16 @@
 #include <filesystem>
 
 #include "child_process.hpp"
-#include "marker_channel.hpp"
 #include "core/clock.hpp"
 #include "ledger/attribution.hpp"
 #include "ledger/node_profile.hpp"
 #include "ledger/run_ledger.hpp"
 #include "ledger/runtime_estimate.hpp"
-#include "sensors/cgroup_usage.hpp"
-#include "sensors/node_inventory.hpp"
+#include "marker_channel.hpp"
 #include "report/run_report.hpp"
 #include "sampler/sampler.hpp"
+#include "sensors/cgroup_usage.hpp"
+#include "sensors/node_inventory.hpp"
 #include "sensors/registry.hpp"
 #include "verbs.hpp"
 
@@ -54,9 +54,9 @@ void write_or_rescue(const std::string& path, const std::string& content, const 
   auto written = write_file_atomically(path, content);
   if (written) return;
   fmt::print(stderr, "jouletrace: could not write the {}: {}\n", what, written.error().message);
-  const auto rescue = std::filesystem::temp_directory_path() /
-                      fmt::format("jouletrace-{}-{}", ::getpid(),
-                                  std::filesystem::path(path).filename().string());
+  const auto rescue =
+      std::filesystem::temp_directory_path() /
+      fmt::format("jouletrace-{}-{}", ::getpid(), std::filesystem::path(path).filename().string());
   if (auto rescued = write_file_atomically(rescue, content); rescued) {
     fmt::print(stderr, "jouletrace: the {} was saved to {} instead\n", what, rescue.string());
   } else {
@@ -80,7 +80,8 @@ int available_cores() {
 
 // The baselines of `jouletrace calibrate`: the profile named, else the default one if any.
 std::optional<NodeProfile> load_node_profile(const RunOptions& options, const std::string& host,
-                                             std::string* source, std::vector<std::string>* warnings) {
+                                             std::string* source,
+                                             std::vector<std::string>* warnings) {
   // A profile named on the command line must be there; the default places may hold none.
   std::filesystem::path path = options.profile_path;
   if (path.empty()) {
@@ -175,7 +176,8 @@ int run_verb(const RunOptions& options) {
   if (have_markers) {
     ::setenv("JOULETRACE_MARKERS", markers.environment_value().c_str(), 1);
   } else {
-    fmt::print(stderr, "jouletrace: no marker channel (pipe failed); phases will not be recorded\n");
+    fmt::print(stderr,
+               "jouletrace: no marker channel (pipe failed); phases will not be recorded\n");
   }
   // The child inherits jouletrace's cgroup; its own /proc entry is gone once reaped.
   const Result<CgroupSnapshot> cgroup_before = snapshot_cgroup_usage(options.probe, ::getpid());
@@ -230,8 +232,8 @@ int run_verb(const RunOptions& options) {
   report.slow_meters = sampler.slow_sensor_count();
 
   std::vector<std::string> profile_warnings;
-  if (auto profile = load_node_profile(options, report.hostname, &report.profile_source,
-                                       &profile_warnings)) {
+  if (auto profile =
+          load_node_profile(options, report.hostname, &report.profile_source, &profile_warnings)) {
     apply_baselines(report.window, *profile, &report.window.warnings);
     report.node = std::move(profile);
   }
@@ -265,9 +267,10 @@ int run_verb(const RunOptions& options) {
                                 })) {
       measured = MeasuredEnergy{window.total_energy_j, "node meter " + window.total_cover[0]};
     } else if (!window.total_cover.empty()) {
-      measured = MeasuredEnergy{window.total_energy_j,
-                                fmt::format("the sum of the measured components ({}; no node meter)",
-                                            window.total_method)};
+      measured =
+          MeasuredEnergy{window.total_energy_j,
+                         fmt::format("the sum of the measured components ({}; no node meter)",
+                                     window.total_method)};
     }
     report.runtime_estimate =
         estimate_from_runtime(allocated_devices(inventory, report.attribution), &*table,
@@ -290,10 +293,9 @@ int run_verb(const RunOptions& options) {
             "no CPU sensor: the phase's energy leaves the CPU out (the run's CPU estimate is "
             "not split by phase)");
       }
-      IdleWaste waste =
-          find_idle_waste(phase.name, waste_inputs(p.energy, sampler.channels()), p.energy.energy_j,
-                          ns_to_s(phase.end_ns - phase.start_ns), options.idle_activity_pct,
-                          std::nullopt);
+      IdleWaste waste = find_idle_waste(phase.name, waste_inputs(p.energy, sampler.channels()),
+                                        p.energy.energy_j, ns_to_s(phase.end_ns - phase.start_ns),
+                                        options.idle_activity_pct, std::nullopt);
       if (!waste.idle_gpus.empty()) report.idle_waste.push_back(std::move(waste));
       report.phases.push_back(std::move(p));
     }
@@ -303,10 +305,10 @@ int run_verb(const RunOptions& options) {
   try {
     if (!options.output_json.empty()) {
       // A command line or a device name need not be UTF-8; replace what JSON cannot carry.
-      write_or_rescue(options.output_json,
-                      to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                          "\n",
-                      "JSON report");
+      write_or_rescue(
+          options.output_json,
+          to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+          "JSON report");
     }
     if (!options.output_csv.empty()) {
       write_or_rescue(options.output_csv,

@@ -38,9 +38,9 @@ typedef enum jt_mode {
 #define JT_INIT_MEASURE_IN_PROCESS 0x1u
 
 typedef struct jt_options {
-  uint32_t struct_size; /* sizeof(jt_options): lets later versions add fields */
-  uint32_t flags;       /* JT_INIT_* */
-  double interval_s;    /* self-measurement sampling interval; 0: 0.1 s */
+  uint32_t struct_size;     /* sizeof(jt_options): lets later versions add fields */
+  uint32_t flags;           /* JT_INIT_* */
+  double interval_s;        /* self-measurement sampling interval; 0: 0.1 s */
   const char* sysfs_root;   /* NULL: "/sys" */
   const char* dev_root;     /* NULL: "/dev" */
   const char* nvml_library; /* NULL: $JOULETRACE_NVML_LIBRARY, then "libnvidia-ml.so.1" */
@@ -58,16 +58,16 @@ typedef struct jt_component_energy {
   char method[20];       /* counter, power-integrated, model */
   double energy_j;
   double uncertainty_j;
-  int32_t in_total;      /* 1 when part of the non-overlapping cover that makes energy_j */
+  int32_t in_total; /* 1 when part of the non-overlapping cover that makes energy_j */
 } jt_component_energy;
 
 typedef struct jt_measurement {
   uint32_t struct_size; /* sizeof(jt_measurement) */
   double start_s;       /* seconds since jt_init */
   double duration_s;
-  double energy_j;      /* total over the non-overlapping cover of the node */
+  double energy_j; /* total over the non-overlapping cover of the node */
   double uncertainty_j;
-  char method[20];      /* counter, power-integrated, model, mixed, none */
+  char method[20]; /* counter, power-integrated, model, mixed, none */
   uint64_t items;
   double energy_per_item_j; /* 0 when items is 0 */
   int32_t short_window;     /* 1: shorter than 10 update periods of a sensor; see uncertainty */

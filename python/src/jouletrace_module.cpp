@@ -1,10 +1,9 @@
 // The `_jouletrace` extension: a thin pybind11 layer over the C API (jouletrace/jouletrace.h).
 // It maps statuses to the package's exception type and a measurement to a dict; everything a user
 // sees (phases, decorators, Measurement objects, sync hooks) is in jouletrace/__init__.py.
+#include <jouletrace/jouletrace.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-
-#include <jouletrace/jouletrace.h>
 
 #include <cstring>
 #include <optional>
@@ -91,7 +90,8 @@ py::dict to_dict(const jt_measurement& m) {
   result["energy_per_item_j"] = m.energy_per_item_j;
   result["short_window"] = m.short_window != 0;
   py::list components;
-  const uint32_t count = m.component_count < JT_MAX_COMPONENTS ? m.component_count : JT_MAX_COMPONENTS;
+  const uint32_t count =
+      m.component_count < JT_MAX_COMPONENTS ? m.component_count : JT_MAX_COMPONENTS;
   for (uint32_t i = 0; i < count; ++i) {
     const jt_component_energy& c = m.components[i];
     py::dict component;
@@ -221,8 +221,7 @@ PYBIND11_MODULE(_jouletrace, m) {
   m.def(
       "_set_error_type",
       [](py::object type) {
-        if (!PyType_Check(type.ptr()) ||
-            PyObject_IsSubclass(type.ptr(), PyExc_Exception) != 1) {
+        if (!PyType_Check(type.ptr()) || PyObject_IsSubclass(type.ptr(), PyExc_Exception) != 1) {
           throw py::type_error("the error type must be an Exception subclass");
         }
         Py_XDECREF(g_error_type);

@@ -1,13 +1,13 @@
+#include "core/atomic_file.hpp"
+
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include <fmt/format.h>
-
-#include "core/atomic_file.hpp"
 #include "core/sysfs_file.hpp"
 
 namespace jt {
@@ -19,19 +19,19 @@ Result<void> write_file_atomically(const fs::path& path, const std::string& cont
   std::string tmp = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) {
-    return std::unexpected(Error{ErrorKind::kIo,
-                                 fmt::format("cannot create a file in {}: {}", dir.string(),
-                                             std::strerror(errno)),
-                                 {}});
+    return std::unexpected(
+        Error{ErrorKind::kIo,
+              fmt::format("cannot create a file in {}: {}", dir.string(), std::strerror(errno)),
+              {}});
   }
   auto fail = [&](const char* what) -> Result<void> {
     const int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
-    return std::unexpected(Error{ErrorKind::kIo,
-                                 fmt::format("cannot {} {}: {}", what, path.string(),
-                                             std::strerror(err)),
-                                 {}});
+    return std::unexpected(
+        Error{ErrorKind::kIo,
+              fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err)),
+              {}});
   };
   std::size_t written = 0;
   while (written < content.size()) {
@@ -53,9 +53,10 @@ Result<void> write_file_atomically(const fs::path& path, const std::string& cont
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    return std::unexpected(Error{
-        ErrorKind::kIo, fmt::format("cannot rename into {}: {}", path.string(), std::strerror(err)),
-        {}});
+    return std::unexpected(
+        Error{ErrorKind::kIo,
+              fmt::format("cannot rename into {}: {}", path.string(), std::strerror(err)),
+              {}});
   }
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);  // make the rename itself durable

@@ -114,8 +114,8 @@ OpenAttribute::Value OpenAttribute::read_u64() const {
 OpenAttribute::Value OpenAttribute::read_u64_settled() const {
   constexpr int kAttempts = 3;
   Value value = read_u64();
-  for (int i = 1; i < kAttempts && (value.status == Status::kEmpty ||
-                                    value.status == Status::kUnparsable);
+  for (int i = 1;
+       i < kAttempts && (value.status == Status::kEmpty || value.status == Status::kUnparsable);
        ++i) {
     const timespec pause{0, 1'000'000};
     ::nanosleep(&pause, nullptr);

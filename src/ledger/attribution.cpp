@@ -1,13 +1,13 @@
 #include "ledger/attribution.hpp"
 
-#include "core/text.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <optional>
+
+#include "core/text.hpp"
 
 namespace jt {
 

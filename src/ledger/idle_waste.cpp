@@ -90,8 +90,8 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
   }
 
   if (waste.gpus > 0) {
-    std::string line = fmt::format("{} GPU{}, {} used", waste.gpus, waste.gpus == 1 ? "" : "s",
-                                   waste.gpus_used);
+    std::string line =
+        fmt::format("{} GPU{}, {} used", waste.gpus, waste.gpus == 1 ? "" : "s", waste.gpus_used);
     if (!waste.idle_gpus.empty()) {
       line += fmt::format(": {} ({:.0f} % of {}) spent by {} idle GPU{}",
                           format_energy(waste.idle_gpu_energy_j), 100.0 * waste.idle_gpu_share,

@@ -40,7 +40,7 @@ struct IdleWaste {
   double threshold_pct = 1.0;  // a GPU whose utilisation never exceeded this did no work
   int gpus = 0;
   int gpus_used = 0;
-  int gpus_unknown = 0;        // no utilisation reading: neither used nor idle
+  int gpus_unknown = 0;  // no utilisation reading: neither used nor idle
   std::vector<IdleDevice> idle_gpus;
   double idle_gpu_energy_j = 0.0;
   double idle_gpu_uncertainty_j = 0.0;
@@ -49,7 +49,7 @@ struct IdleWaste {
   // The CPU side: cores that stayed nearly idle while GPUs worked.
   std::optional<double> cpu_busy_fraction;  // CPU time / (available cores x duration)
   int cpu_cores = 0;
-  double cpu_energy_j = 0.0;                // package and DRAM energy in the window's total
+  double cpu_energy_j = 0.0;  // package and DRAM energy in the window's total
   double cpu_share = 0.0;
   bool cpu_idle_while_gpus_worked = false;
   std::vector<std::string> summary;  // one line each, e.g. "4 GPUs, 0 used: 612 kJ (38 %) ..."

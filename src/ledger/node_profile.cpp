@@ -13,9 +13,9 @@
 #include <set>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "core/clock.hpp"
 #include "core/sysfs_file.hpp"
-#include "core/atomic_file.hpp"
 
 namespace jt {
 

@@ -85,8 +85,7 @@ std::string method_label(const std::set<Method>& methods) {
 
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
   return std::any_of(channels.begin(), channels.end(), [](const ChannelInfo& c) {
-    return c.domain == Domain::kPackage || c.domain == Domain::kPsys ||
-           c.domain == Domain::kCore;
+    return c.domain == Domain::kPackage || c.domain == Domain::kPsys || c.domain == Domain::kCore;
   });
 }
 
@@ -103,8 +102,7 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     const auto& c = components[i];
     // A meter that read no energy or was lost mid-run cannot stand for the whole node.
     if (c.domain != Domain::kNode || !measured(c) || c.lost || !(c.energy_j > 0.0)) continue;
-    if (!meter || (c.method == Method::kCounter &&
-                   components[*meter].method != Method::kCounter)) {
+    if (!meter || (c.method == Method::kCounter && components[*meter].method != Method::kCounter)) {
       meter = i;
     }
   }
@@ -137,10 +135,9 @@ UncertaintyBudget component_uncertainty(const ChannelInfo& info, const ChannelSt
   // A counter's value can be up to one update period old at each end; a power channel's
   // integral can miss that much at each end too, and never less than one sampling interval.
   // An unknown refresh period (0) is taken as no shorter than the poll interval.
-  const double stale_s =
-      info.quantity == Quantity::kEnergyCounter && info.update_period_s > 0.0
-          ? info.update_period_s
-          : std::max(info.update_period_s, interval_s);
+  const double stale_s = info.quantity == Quantity::kEnergyCounter && info.update_period_s > 0.0
+                             ? info.update_period_s
+                             : std::max(info.update_period_s, interval_s);
   const double peak_w = std::max(component.peak_power_w, component.avg_power_w);
   u.update_period_j = 2.0 * stale_s * peak_w * std::max(1, component.segments);
   u.timing_j = component.avg_power_w * 2.0 * ns_to_s(stats.max_half_width_ns);
@@ -198,8 +195,8 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
     c.device = info.device;
     c.provenance = info.provenance;
     c.note = info.note;
-    c.method = info.quantity == Quantity::kEnergyCounter ? Method::kCounter
-                                                          : Method::kPowerIntegrated;
+    c.method =
+        info.quantity == Quantity::kEnergyCounter ? Method::kCounter : Method::kPowerIntegrated;
     c.energy_j = stats.energy_j;
     c.samples = stats.samples;
     c.skipped_reads = stats.skipped;
@@ -241,9 +238,9 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
           c.last_read_error.empty() ? std::string() : fmt::format(" ({})", c.last_read_error)));
     }
     if (stats.segments > 1) {
-      result.warnings.push_back(fmt::format(
-          "{}: counter reset or outage {} time(s); {:.3f} s not measured", info.id,
-          stats.segments - 1, stats.gap_s));
+      result.warnings.push_back(
+          fmt::format("{}: counter reset or outage {} time(s); {:.3f} s not measured", info.id,
+                      stats.segments - 1, stats.gap_s));
     }
     if (usable(stats) && !stats.lost) {
       const double late_start_s = ns_to_s(stats.first_t_ns - start_ns);
@@ -265,12 +262,12 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
                             c.last_read_error));
     }
     if (stats.unresolved_at_end) {
-      result.warnings.push_back(fmt::format(
-          "{}: the last reading could not be confirmed and was left out", info.id));
+      result.warnings.push_back(
+          fmt::format("{}: the last reading could not be confirmed and was left out", info.id));
     }
     if (stats.skipped > 0) {
-      result.warnings.push_back(fmt::format(
-          "{}: {} torn, empty or implausible reading(s) skipped", info.id, stats.skipped));
+      result.warnings.push_back(fmt::format("{}: {} torn, empty or implausible reading(s) skipped",
+                                            info.id, stats.skipped));
     }
     result.components.push_back(std::move(c));
   }

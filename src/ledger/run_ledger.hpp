@@ -17,10 +17,10 @@ const char* to_string(Method method);
 // The parts of a component's uncertainty (SENSORS §9.3), in joules. Independent terms add in
 // quadrature, the calibration term (systematic) linearly: total = sqrt(q^2 + u^2 + t^2) + c.
 struct UncertaintyBudget {
-  double quantisation_j = 0.0;   // one least significant bit per endpoint (x duration for power)
-  double update_period_j = 0.0;  // each endpoint may be one hardware update period stale
-  double timing_j = 0.0;         // average power x the time the endpoint reads took
-  double calibration_j = 0.0;    // the sensor type's calibration error x the energy
+  double quantisation_j = 0.0;     // one least significant bit per endpoint (x duration for power)
+  double update_period_j = 0.0;    // each endpoint may be one hardware update period stale
+  double timing_j = 0.0;           // average power x the time the endpoint reads took
+  double calibration_j = 0.0;      // the sensor type's calibration error x the energy
   bool calibration_known = false;  // false: no published figure for this sensor type
   double total_j = 0.0;
 };
@@ -64,10 +64,10 @@ struct ComponentResult {
 struct NodeCoverage {
   std::string node_meter_id;
   double node_energy_j = 0.0;
-  double parts_energy_j = 0.0;   // the non-overlapping cover of the node without the meter
+  double parts_energy_j = 0.0;  // the non-overlapping cover of the node without the meter
   std::vector<std::string> parts;
-  double coverage = 0.0;         // parts / node
-  double rest_energy_j = 0.0;    // node - parts: fans, PSU losses, NICs, disks, ...
+  double coverage = 0.0;       // parts / node
+  double rest_energy_j = 0.0;  // node - parts: fans, PSU losses, NICs, disks, ...
   double rest_uncertainty_j = 0.0;
   std::string node_method;   // how the meter measured: counter or power-integrated
   std::string parts_method;  // counter, power-integrated, model or mixed
@@ -75,9 +75,9 @@ struct NodeCoverage {
 
 // The CPU estimate used when no CPU energy sensor could be read.
 struct CpuModel {
-  double cpu_time_s = 0.0;         // user + system time of the process tree
+  double cpu_time_s = 0.0;  // user + system time of the process tree
   double watts_per_busy_core = 0.0;
-  std::string assumption;          // where the per-core figure comes from
+  std::string assumption;  // where the per-core figure comes from
 };
 
 struct WindowResult {

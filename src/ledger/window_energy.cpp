@@ -15,9 +15,9 @@ namespace {
 
 struct Interpolated {
   double energy_j = 0.0;
-  double local_power_w = 0.0;   // power over the samples around the point
-  double bracket_s = 0.0;       // spacing of the samples around the point
-  bool covered = true;          // inside the series
+  double local_power_w = 0.0;  // power over the samples around the point
+  double bracket_s = 0.0;      // spacing of the samples around the point
+  bool covered = true;         // inside the series
 };
 
 // Cumulative energy at t by linear interpolation; outside the series the nearest end is used
@@ -69,7 +69,7 @@ std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels
     c.id = channels[i].id;
     c.domain = channels[i].domain;
     c.method = channels[i].quantity == Quantity::kEnergyCounter ? Method::kCounter
-                                                                 : Method::kPowerIntegrated;
+                                                                : Method::kPowerIntegrated;
     c.samples = stats[i].samples;
     if (auto it = container_of.find(c.id); it != container_of.end()) c.contained_in = it->second;
     components.push_back(std::move(c));

@@ -29,7 +29,7 @@ struct WindowEnergy {
   std::vector<WindowComponent> components;
   double energy_j = 0.0;
   double uncertainty_j = 0.0;
-  std::string method;  // counter, power-integrated, model, mixed, none
+  std::string method;         // counter, power-integrated, model, mixed, none
   bool short_window = false;  // shorter than 10 update periods (or sampling intervals)
   std::vector<std::string> warnings;
 };

@@ -49,10 +49,11 @@ std::string format_runtime_estimate(const RuntimeEstimate& estimate) {
   const bool any_rated = std::any_of(estimate.devices.begin(), estimate.devices.end(),
                                      [](const DeviceEstimate& d) { return d.rated_power_w; });
   std::string text =
-      any_rated ? fmt::format("runtime-based estimate (rated power x {:.3f} s x PUE {:g}): {:.1f} J{}",
-                              estimate.runtime_s, estimate.pue, estimate.estimate_j,
-                              estimate.complete ? "" : " (partial)")
-                : std::string("runtime-based estimate: none, no device has a known rated power");
+      any_rated
+          ? fmt::format("runtime-based estimate (rated power x {:.3f} s x PUE {:g}): {:.1f} J{}",
+                        estimate.runtime_s, estimate.pue, estimate.estimate_j,
+                        estimate.complete ? "" : " (partial)")
+          : std::string("runtime-based estimate: none, no device has a known rated power");
   if (estimate.relative_error) {
     text += fmt::format("; measured {:.1f} J ({}): the estimate is off by {:+.1f} %",
                         estimate.measured->energy_j, estimate.measured->label,
@@ -64,8 +65,7 @@ std::string format_runtime_estimate(const RuntimeEstimate& estimate) {
   for (const auto& d : estimate.devices) {
     if (d.rated_power_w) {
       text += fmt::format("  {} '{}': {:g} W ({})\n", d.device.label, d.device.model,
-                          *d.rated_power_w,
-                          d.rated_from.substr(0, d.rated_from.find(": http")));
+                          *d.rated_power_w, d.rated_from.substr(0, d.rated_from.find(": http")));
     } else {
       text += fmt::format("  {}: rated power unknown ({}), not counted\n", d.device.label,
                           d.unknown_reason);

@@ -11,7 +11,9 @@ namespace {
 
 // Keeps JSON free of numbers no parser can read back (a division by a zero-length window): such
 // a number is unknown, written as null, never as a zero that looks measured.
-nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json finite(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
 nlohmann::json optional_number(const std::optional<double>& v) {
   return v ? nlohmann::json(finite(*v)) : nlohmann::json(nullptr);
@@ -209,15 +211,15 @@ nlohmann::json to_json(const RunReport& report) {
   out["phases"] = std::move(phases);
   json totals = json::array();
   for (const auto& t : phase_totals(report.phases)) {
-    totals.push_back({{"name", t.name},
-                      {"count", t.count},
-                      {"energy_j", finite(t.energy_j)},
-                      {"uncertainty_j", finite(t.uncertainty_j)},
-                      {"duration_s", finite(t.duration_s)},
-                      {"items", t.items},
-                      {"energy_per_item_j",
-                       t.items > 0 ? json(finite(t.energy_j / static_cast<double>(t.items)))
-                                   : json(nullptr)}});
+    totals.push_back(
+        {{"name", t.name},
+         {"count", t.count},
+         {"energy_j", finite(t.energy_j)},
+         {"uncertainty_j", finite(t.uncertainty_j)},
+         {"duration_s", finite(t.duration_s)},
+         {"items", t.items},
+         {"energy_per_item_j",
+          t.items > 0 ? json(finite(t.energy_j / static_cast<double>(t.items))) : json(nullptr)}});
   }
   out["phase_totals"] = std::move(totals);
   out["markers"] = {{"malformed", report.malformed_markers},

@@ -2,19 +2,18 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
 #include "core/result.hpp"
 #include "ledger/attribution.hpp"
 #include "ledger/idle_waste.hpp"
 #include "ledger/node_profile.hpp"
-#include "ledger/runtime_estimate.hpp"
 #include "ledger/run_ledger.hpp"
+#include "ledger/runtime_estimate.hpp"
 #include "ledger/window_energy.hpp"
 #include "markers/marker_protocol.hpp"
 #include "sampler/sampler.hpp"
@@ -79,6 +78,5 @@ std::string format_summary(const RunReport& report);
 // Long-format CSV of the timeline: one row per channel per stored sample.
 std::string format_timeline_csv(const std::vector<ChannelInfo>& channels,
                                 const std::vector<ChannelSeries>& series, std::int64_t start_ns);
-
 
 }  // namespace jt

@@ -61,14 +61,15 @@ std::string format_summary(const RunReport& report) {
                    "peak [W]", "method", "in total"));
   for (const auto& c : report.window.components) {
     std::string device = c.device.substr(0, device_width);
-    std::string total = c.in_total ? "yes" : (c.contained_in.empty() ? "no" : "in " + c.contained_in);
+    std::string total =
+        c.in_total ? "yes" : (c.contained_in.empty() ? "no" : "in " + c.contained_in);
     std::string energy = c.samples < 2 && c.method != Method::kModel
                              ? std::string("unknown")
                              : fmt::format("{:.3f}", c.energy_j);
     const bool known = c.samples >= 2 || c.method == Method::kModel;
     std::string plus_minus = known ? fmt::format("{:.3f}", c.uncertainty.total_j) : "-";
-    line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9}  {:>9.2f}  {:>9.2f}  {:<16}  {}",
-                     c.id, id_width, to_string(c.domain), device, device_width, energy, plus_minus,
+    line(fmt::format("  {:<{}}  {:<7}  {:<{}}  {:>12}  {:>9}  {:>9.2f}  {:>9.2f}  {:<16}  {}", c.id,
+                     id_width, to_string(c.domain), device, device_width, energy, plus_minus,
                      c.avg_power_w, c.peak_power_w, to_string(c.method), total));
   }
   for (const auto& c : report.window.components) {
@@ -89,13 +90,14 @@ std::string format_summary(const RunReport& report) {
   if (const auto& cov = report.window.coverage) {
     std::string parts;
     for (const auto& id : cov->parts) parts += (parts.empty() ? "" : " + ") + id;
-    line(fmt::format("  coverage: the measured parts ({}) are {:.1f} % of the node meter {}",
-                     parts, 100.0 * cov->coverage, cov->node_meter_id));
-    line(fmt::format("  rest of node: {} +/- {} (fans, PSU losses, NICs, disks, anything "
-                     "without a sensor; node meter {} minus parts {})",
-                     energy_text(cov->rest_energy_j), energy_text(cov->rest_uncertainty_j),
-                     cov->node_method.empty() ? "?" : cov->node_method,
-                     cov->parts_method.empty() ? "?" : cov->parts_method));
+    line(fmt::format("  coverage: the measured parts ({}) are {:.1f} % of the node meter {}", parts,
+                     100.0 * cov->coverage, cov->node_meter_id));
+    line(
+        fmt::format("  rest of node: {} +/- {} (fans, PSU losses, NICs, disks, anything "
+                    "without a sensor; node meter {} minus parts {})",
+                    energy_text(cov->rest_energy_j), energy_text(cov->rest_uncertainty_j),
+                    cov->node_method.empty() ? "?" : cov->node_method,
+                    cov->parts_method.empty() ? "?" : cov->parts_method));
   }
   if (report.runtime_estimate) {
     std::string estimate = format_runtime_estimate(*report.runtime_estimate);
@@ -150,8 +152,9 @@ std::string format_summary(const RunReport& report) {
     for (const auto& t : totals) {
       line(fmt::format("  {:<24}  {:>8}  {:>14.3f}  {:>12}  {:>14}", t.name.substr(0, 24), t.count,
                        t.energy_j, t.items,
-                       t.items > 0 ? fmt::format("{:.6g}", t.energy_j / static_cast<double>(t.items))
-                                   : std::string("-")));
+                       t.items > 0
+                           ? fmt::format("{:.6g}", t.energy_j / static_cast<double>(t.items))
+                           : std::string("-")));
     }
   }
   if (report.malformed_markers > 0 || report.unmatched_markers > 0) {
@@ -167,13 +170,14 @@ std::string format_summary(const RunReport& report) {
     }
   }
   if (phase_warnings > kMaxPhaseRows) {
-    line(fmt::format("  ({} more phase warnings in the JSON report)", phase_warnings - kMaxPhaseRows));
+    line(fmt::format("  ({} more phase warnings in the JSON report)",
+                     phase_warnings - kMaxPhaseRows));
   }
   if (report.window.cpu_model) {
-    line(fmt::format("  model: CPU energy estimated as {:.3f} s CPU time x {:g} W per busy core ({})",
-                     report.window.cpu_model->cpu_time_s,
-                     report.window.cpu_model->watts_per_busy_core,
-                     report.window.cpu_model->assumption));
+    line(fmt::format(
+        "  model: CPU energy estimated as {:.3f} s CPU time x {:g} W per busy core ({})",
+        report.window.cpu_model->cpu_time_s, report.window.cpu_model->watts_per_busy_core,
+        report.window.cpu_model->assumption));
   }
   for (const auto& s : report.sensors) {
     if (s.status == ProbeReport::Status::kPresent) continue;

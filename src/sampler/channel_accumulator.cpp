@@ -42,11 +42,8 @@ ChannelAccumulator::ChannelAccumulator(const ChannelInfo& info, Options options)
 
 bool ChannelAccumulator::update(const Reading& r) {
   switch (r.status) {
-    case Reading::Status::kOk:
-      break;
-    case Reading::Status::kSkipped:
-      ++stats_.skipped;
-      return false;
+    case Reading::Status::kOk: break;
+    case Reading::Status::kSkipped: ++stats_.skipped; return false;
     case Reading::Status::kUnavailable:
       ++stats_.unavailable;
       if (r.error_number != 0) stats_.last_error_number = r.error_number;
@@ -60,14 +57,13 @@ bool ChannelAccumulator::update(const Reading& r) {
       return false;
   }
   if (stats_.lost) return false;  // a lost device that answers again is not trusted
-  const bool used =
-      quantity_ == Quantity::kEnergyCounter ? update_counter(r) : update_power(r);
+  const bool used = quantity_ == Quantity::kEnergyCounter ? update_counter(r) : update_power(r);
   if (used) stats_.max_half_width_ns = std::max(stats_.max_half_width_ns, r.half_width_ns);
   return used;
 }
 
-double ChannelAccumulator::counter_step_j(std::uint64_t from, std::uint64_t to,
-                                          std::int64_t dt_ns, bool* wrapped) const {
+double ChannelAccumulator::counter_step_j(std::uint64_t from, std::uint64_t to, std::int64_t dt_ns,
+                                          bool* wrapped) const {
   *wrapped = false;
   std::uint64_t delta = 0;
   if (to >= from) {
@@ -173,8 +169,13 @@ void ChannelAccumulator::confirm_pending() {
   if (accept_pending_as_wrap()) return;
   // The counter went on from a new base: it was reset (driver reload, hot-plug). The energy
   // between the last good reading and the reset is unknown and stays out.
-  before_reset_ = {true,         prev_raw_,      prev_t_ns_, stats_.energy_j,
-                   stats_.gap_s, stats_.samples, pending_t_ns_ + reset_doubt_ns_};
+  before_reset_ = {true,
+                   prev_raw_,
+                   prev_t_ns_,
+                   stats_.energy_j,
+                   stats_.gap_s,
+                   stats_.samples,
+                   pending_t_ns_ + reset_doubt_ns_};
   ++stats_.segments;
   stats_.gap_s += static_cast<double>(pending_t_ns_ - prev_t_ns_) / kNsPerS;
   prev_t_ns_ = pending_t_ns_;

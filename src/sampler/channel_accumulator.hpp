@@ -15,8 +15,8 @@ struct ChannelStats {
   std::uint64_t unavailable = 0;  // reads that failed
   int last_error_number = 0;      // errno of the last failed read that had one
   std::uint64_t wraps = 0;
-  int segments = 0;               // a reset or a gap starts a new one
-  double gap_s = 0.0;             // time not covered by any segment after the first reading
+  int segments = 0;    // a reset or a gap starts a new one
+  double gap_s = 0.0;  // time not covered by any segment after the first reading
   double peak_power_w = 0.0;
   // The longest a usable read took, halved: how far a reading's timestamp may be off.
   std::int64_t max_half_width_ns = 0;

@@ -190,8 +190,8 @@ void Sampler::stop_with_last_round() {
 
 void Sampler::run(Lane& lane) {
   using Clock = std::chrono::steady_clock;
-  const auto interval = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(lane.interval_s));
+  const auto interval =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(lane.interval_s));
   auto next = Clock::now() + interval;
   std::unique_lock lock(mutex_);
   for (;;) {

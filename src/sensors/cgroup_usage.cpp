@@ -1,7 +1,5 @@
 #include "sensors/cgroup_usage.hpp"
 
-#include "core/text.hpp"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <string_view>
 
 #include "core/sysfs_file.hpp"
+#include "core/text.hpp"
 
 namespace jt {
 

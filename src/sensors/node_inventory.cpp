@@ -1,7 +1,5 @@
 #include "sensors/node_inventory.hpp"
 
-#include "core/text.hpp"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +10,7 @@
 #include <tuple>
 
 #include "core/sysfs_file.hpp"
+#include "core/text.hpp"
 #include "sensors/cpu_topology.hpp"
 
 namespace jt {

@@ -32,8 +32,10 @@ ProbeOutcome probe_all(const ProbeContext& context) {
   // only when it gave nothing, since both would count the same packages.
   append(outcome, probe_powercap(ctx));
   if (has_cpu_energy(outcome)) {
-    outcome.reports.push_back({"msr", ProbeReport::Status::kNotUsed,
-                               "powercap RAPL is readable; the MSRs hold the same counters", {}});
+    outcome.reports.push_back({"msr",
+                               ProbeReport::Status::kNotUsed,
+                               "powercap RAPL is readable; the MSRs hold the same counters",
+                               {}});
   } else {
     append(outcome, probe_msr(ctx));
   }
@@ -44,8 +46,8 @@ ProbeOutcome probe_all(const ProbeContext& context) {
     append(outcome, probe_redfish(ctx));
     append(outcome, probe_dcmi(ctx));
   } else {
-    outcome.reports.push_back({"bmc", ProbeReport::Status::kNotUsed,
-                               "Redfish and IPMI DCMI not probed (--no-bmc)", {}});
+    outcome.reports.push_back(
+        {"bmc", ProbeReport::Status::kNotUsed, "Redfish and IPMI DCMI not probed (--no-bmc)", {}});
   }
   return outcome;
 }

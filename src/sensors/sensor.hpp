@@ -25,7 +25,7 @@ const char* to_string(Quantity quantity);
 std::optional<Domain> domain_from_string(std::string_view name);
 
 struct ChannelInfo {
-  std::string id;      // stable, e.g. "powercap/intel-rapl:0", "nvml/GPU-<uuid>"
+  std::string id;  // stable, e.g. "powercap/intel-rapl:0", "nvml/GPU-<uuid>"
   Domain domain = Domain::kOther;
   int index = 0;       // socket number, GPU index, ...
   std::string device;  // human name: "package-0", "NVIDIA H100 80GB HBM3", ...
@@ -35,9 +35,9 @@ struct ChannelInfo {
   std::string raw_unit;  // unit of the raw value: "uJ", "mJ", "uW", "mW", "2^-14 J"
   // Counters: the raw value wraps to 0 on reaching this modulus; 0 = never wraps (64-bit).
   std::uint64_t wrap_modulus = 0;
-  double update_period_s = 0.0;  // how often the hardware refreshes the value; 0 = unknown
-  double max_power_w = 0.0;      // worst-case power, bounds the poll interval before a wrap
-  std::string provenance;        // path, library + UUID, URL
+  double update_period_s = 0.0;       // how often the hardware refreshes the value; 0 = unknown
+  double max_power_w = 0.0;           // worst-case power, bounds the poll interval before a wrap
+  std::string provenance;             // path, library + UUID, URL
   std::vector<std::string> contains;  // ids of channels whose energy is part of this one
   std::string note;                   // a caveat that belongs next to the number
   // The sensor also reports how busy the device was (Reading::activity_pct), so that idle

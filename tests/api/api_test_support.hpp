@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "jouletrace/jouletrace.h"
 #include "markers/marker_protocol.hpp"
@@ -31,8 +30,8 @@ class MarkerPipe {
         const ssize_t n = ::read(fds_[0], buffer, sizeof buffer);
         if (n <= 0) return;
         data_.append(buffer, static_cast<std::size_t>(n));
-        lines_.fetch_add(
-            static_cast<std::size_t>(std::count(buffer, buffer + n, '\n')), std::memory_order_release);
+        lines_.fetch_add(static_cast<std::size_t>(std::count(buffer, buffer + n, '\n')),
+                         std::memory_order_release);
       }
     });
   }

@@ -1,4 +1,3 @@
-#include "support/test_support.hpp"
 #include "sensors/ipmi/dcmi_response.hpp"
 
 #include <fmt/format.h>
@@ -7,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "support/test_support.hpp"
 
 namespace jt {
 namespace {

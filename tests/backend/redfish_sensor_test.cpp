@@ -340,7 +340,6 @@ TEST_F(RedfishBackend, SessionTokenIsReusedAndRenewedOnceAfterA401) {
     EXPECT_EQ(sensor.client().logins(), 3);
     bmc.set_mode("ok");
     EXPECT_EQ(read_one(sensor).status, Reading::Status::kOk) << sensor.last_error();
-
   }
   // The sensor's end closes its session on the BMC.
   EXPECT_EQ(bmc.stats()["logouts"], 1);

@@ -33,28 +33,37 @@ class FaultInjection : public ::testing::Test {
 
   void start_writer(const std::string& zone_name, double watts) {
     writer_ = std::make_unique<test::BackgroundProcess>(
-        std::vector<std::string>{test::live_writer_binary(), "--tick-ms", "1", "--duration-s",
-                                 "60", "--ready-file", (tree_ / "writer.ready").string(),
-                                 "--channel", zone(zone_name) + ":" + std::to_string(watts)},
+        std::vector<std::string>{test::live_writer_binary(), "--tick-ms", "1", "--duration-s", "60",
+                                 "--ready-file", (tree_ / "writer.ready").string(), "--channel",
+                                 zone(zone_name) + ":" + std::to_string(watts)},
         fs::path{}, tree_ / "writer.err");
-    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready")) << test::read_file(tree_ / "writer.err");
+    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready"))
+        << test::read_file(tree_ / "writer.err");
   }
 
   // Starts the counter that vanishes; false (and the reason in `why`) where this machine does not
   // let one process read another's /proc/<pid>/timerslack_ns (it needs CAP_SYS_NICE).
   bool start_vanishing(const std::string& zone_name, double watts, double alive_s,
                        const std::string& gone_s, std::string& why) {
-    std::vector<std::string> argv = {test::vanishing_counter_binary(), "--link", zone(zone_name),
-                                     "--watts", std::to_string(watts), "--go-file", go_file(),
-                                     "--alive-s", std::to_string(alive_s), "--ready-file",
-                                     (tree_ / "vanishing.ready").string(), "--log",
+    std::vector<std::string> argv = {test::vanishing_counter_binary(),
+                                     "--link",
+                                     zone(zone_name),
+                                     "--watts",
+                                     std::to_string(watts),
+                                     "--go-file",
+                                     go_file(),
+                                     "--alive-s",
+                                     std::to_string(alive_s),
+                                     "--ready-file",
+                                     (tree_ / "vanishing.ready").string(),
+                                     "--log",
                                      (tree_ / "vanishing.log").string()};
     if (!gone_s.empty()) {
       argv.push_back("--gone-s");
       argv.push_back(gone_s);
     }
-    vanishing_ = std::make_unique<test::BackgroundProcess>(argv, fs::path{},
-                                                           tree_ / "vanishing.err");
+    vanishing_ =
+        std::make_unique<test::BackgroundProcess>(argv, fs::path{}, tree_ / "vanishing.err");
     if (!test::wait_for_file(tree_ / "vanishing.ready")) {
       ADD_FAILURE() << "vanishing_counter did not start: "
                     << test::read_file(tree_ / "vanishing.err");
@@ -81,10 +90,9 @@ class FaultInjection : public ::testing::Test {
   // `jouletrace run` of a command that first tells the vanishing counter the run has begun.
   test::ProcessResult run_for(double seconds, const std::string& out) const {
     auto args = test::jouletrace_args(tree_, "run");
-    for (const auto& a :
-         {std::string("--interval"), std::string("10ms"), std::string("--output"), out,
-          std::string("--"), std::string("sh"), std::string("-c"),
-          "touch '" + go_file() + "'; sleep " + std::to_string(seconds)}) {
+    for (const auto& a : {std::string("--interval"), std::string("10ms"), std::string("--output"),
+                          out, std::string("--"), std::string("sh"), std::string("-c"),
+                          "touch '" + go_file() + "'; sleep " + std::to_string(seconds)}) {
       args.push_back(a);
     }
     return test::run_process(args);
@@ -203,11 +211,13 @@ TEST_F(FaultInjection, ReportThatCannotBeWrittenAnywhereGoesToStderrWhole) {
   const auto e = result.err.find(end);
   ASSERT_NE(b, std::string::npos) << result.err;
   ASSERT_NE(e, std::string::npos) << result.err;
-  const auto report = nlohmann::json::parse(result.err.substr(b + begin.size(), e - b - begin.size()));
+  const auto report =
+      nlohmann::json::parse(result.err.substr(b + begin.size(), e - b - begin.size()));
   EXPECT_EQ(report["exit_code"], 3);
   const auto* c = component(report, "powercap/intel-rapl:0");
   ASSERT_NE(c, nullptr);
-  EXPECT_NEAR(c->at("energy_j").get<double>(), 50 * report["duration_s"].get<double>(), bound_j(50));
+  EXPECT_NEAR(c->at("energy_j").get<double>(), 50 * report["duration_s"].get<double>(),
+              bound_j(50));
   EXPECT_TRUE(contains(result.err, "jouletrace: ---- begin CSV time series ----\ntime_s,"))
       << result.err;
 }

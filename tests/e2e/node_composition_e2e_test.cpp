@@ -62,8 +62,8 @@ TEST_F(NodeComposition, IdleGpusAreReportedWithTheirEnergyAndShare) {
   ASSERT_EQ(waste["idle_gpus"].size(), 3u);
   EXPECT_NEAR(waste["idle_gpu_energy_j"].get<double>(), 180.0 * t, bound_j(180.0));
   const double total = report["total_energy_j"];
-  EXPECT_NEAR(waste["idle_gpu_share"].get<double>(), waste["idle_gpu_energy_j"].get<double>() / total,
-              1e-9);
+  EXPECT_NEAR(waste["idle_gpu_share"].get<double>(),
+              waste["idle_gpu_energy_j"].get<double>() / total, 1e-9);
   const auto* busy = component(report, "nvml/GPU-aaaa");
   ASSERT_NE(busy, nullptr);
   EXPECT_DOUBLE_EQ(busy->at("activity_max_pct").get<double>(), 90.0);
@@ -93,9 +93,8 @@ TEST_F(NodeComposition, AGpuIdleInOnePhaseIsWasteInThatPhaseOnly) {
 TEST_F(NodeComposition, NodeMeterGivesCoverageAndTheRestOfTheNode) {
   test::MockBmc bmc(tree_.path(), "ok", {"--power-w", "500"});
   const auto config = test::write_redfish_config(tree_ / "bmc.json", {{"url", bmc.url()}});
-  const auto report =
-      run("gpu uuid=GPU-aaaa name=FakeH100 power_w=200 util=50\n",
-          {"--redfish-config", config.string()}, {"sleep", "2"});
+  const auto report = run("gpu uuid=GPU-aaaa name=FakeH100 power_w=200 util=50\n",
+                          {"--redfish-config", config.string()}, {"sleep", "2"});
   ASSERT_FALSE(report["coverage"].is_null()) << report.dump(2);
   const auto& coverage = report["coverage"];
   EXPECT_EQ(coverage["node_meter"], "redfish/1");
@@ -143,9 +142,9 @@ TEST_F(NodeComposition, RuntimeEstimateOnKnownRatedPowers) {
 TEST_F(NodeComposition, CalibratedProfileSplitsIdleFromDynamicEnergy) {
   test::write_file(tree_ / "nvml.conf", "gpu uuid=GPU-aaaa name=FakeH100 power_w=60 util=0\n");
   auto calibrate = test::jouletrace_args(tree_, "calibrate", test::fake_nvml_library());
-  for (const auto& a : {std::string("--settle"), std::string("0s"), std::string("--duration"),
-                        std::string("1s"), std::string("--profile"),
-                        (tree_ / "profile.json").string()}) {
+  for (const auto& a :
+       {std::string("--settle"), std::string("0s"), std::string("--duration"), std::string("1s"),
+        std::string("--profile"), (tree_ / "profile.json").string()}) {
     calibrate.push_back(a);
   }
   const auto calibrated = test::run_process(
@@ -153,9 +152,9 @@ TEST_F(NodeComposition, CalibratedProfileSplitsIdleFromDynamicEnergy) {
   ASSERT_EQ(calibrated.exit_code, 0) << calibrated.err;
   // The same GPU now works at 260 W: 60 W of it is the idle baseline.
   test::ProcessResult result;
-  const auto report = run("gpu uuid=GPU-aaaa name=FakeH100 power_w=260 util=90\n",
-                          {"--profile", (tree_ / "profile.json").string()}, {"sleep", "1"},
-                          &result);
+  const auto report =
+      run("gpu uuid=GPU-aaaa name=FakeH100 power_w=260 util=90\n",
+          {"--profile", (tree_ / "profile.json").string()}, {"sleep", "1"}, &result);
   const auto* gpu = component(report, "nvml/GPU-aaaa");
   ASSERT_NE(gpu, nullptr);
   ASSERT_FALSE(gpu->at("idle_power_w").is_null()) << report.dump(2);
@@ -191,7 +190,8 @@ TEST_F(NodeComposition, SharedNodeChargesOnlyTheJobsGpus) {
             "the energy attributed to the job on this shared node");
   // The estimate charges the job's GPU only.
   std::size_t gpus_in_estimate = 0;
-  for (const auto& d : report["runtime_estimate"]["devices"]) gpus_in_estimate += d["kind"] == "gpu";
+  for (const auto& d : report["runtime_estimate"]["devices"])
+    gpus_in_estimate += d["kind"] == "gpu";
   EXPECT_EQ(gpus_in_estimate, 1u);
 }
 

@@ -15,8 +15,8 @@ class FakeGpus : public ::testing::Test {
                      test::ProcessResult* result_out = nullptr) {
     test::write_file(tree_ / "nvml.conf", config);
     auto args = test::jouletrace_args(tree_, "run", test::fake_nvml_library());
-    for (const auto& a : {std::string("--output"), (tree_ / "gpu.json").string(),
-                          std::string("--"), std::string("sleep"), seconds}) {
+    for (const auto& a : {std::string("--output"), (tree_ / "gpu.json").string(), std::string("--"),
+                          std::string("sleep"), seconds}) {
       args.push_back(a);
     }
     const auto result =
@@ -34,10 +34,10 @@ double bound_j(double watts) { return watts * 0.012; }
 
 TEST_F(FakeGpus, CounterAndPowerOnlyGpusAreMeasuredAndLabelled) {
   test::ProcessResult result;
-  const auto report = run(
-      "gpu uuid=GPU-aaaa name=FakeH100 power_w=200 energy=1 limit_w=700 initial_mj=9000000\n"
-      "gpu uuid=GPU-bbbb name=FakeP100 power_w=150 energy=0 power=1\n",
-      "1", &result);
+  const auto report =
+      run("gpu uuid=GPU-aaaa name=FakeH100 power_w=200 energy=1 limit_w=700 initial_mj=9000000\n"
+          "gpu uuid=GPU-bbbb name=FakeP100 power_w=150 energy=0 power=1\n",
+          "1", &result);
   const double t = report["duration_s"];
   const auto* a = component(report, "nvml/GPU-aaaa");
   ASSERT_NE(a, nullptr);
@@ -57,10 +57,10 @@ TEST_F(FakeGpus, CounterAndPowerOnlyGpusAreMeasuredAndLabelled) {
 
 TEST_F(FakeGpus, LostGpuKeepsItsEnergyUpToTheLossAndTheRunGoesOn) {
   test::ProcessResult result;
-  const auto report = run(
-      "gpu uuid=GPU-lost power_w=300 lost_after_reads=6\n"
-      "gpu uuid=GPU-fine power_w=100\n",
-      "1", &result);
+  const auto report =
+      run("gpu uuid=GPU-lost power_w=300 lost_after_reads=6\n"
+          "gpu uuid=GPU-fine power_w=100\n",
+          "1", &result);
   const auto* lost = component(report, "nvml/GPU-lost");
   ASSERT_NE(lost, nullptr);
   EXPECT_TRUE(lost->at("lost").get<bool>());
@@ -90,15 +90,16 @@ TEST_F(FakeGpus, CounterResetStartsASegmentAndTheGapIsReported) {
   EXPECT_LE(c->at("energy_j").get<double>(), 250 * (t - gap) + bound_j(250));
   EXPECT_GE(c->at("energy_j").get<double>(), 250 * (t - gap - 0.1) - bound_j(250));
   bool warned = false;
-  for (const auto& w : report["warnings"]) warned = warned || w.get<std::string>().find("reset") != std::string::npos;
+  for (const auto& w : report["warnings"])
+    warned = warned || w.get<std::string>().find("reset") != std::string::npos;
   EXPECT_TRUE(warned);
 }
 
 TEST_F(FakeGpus, SensorsVerbListsGpusByUuid) {
   test::write_file(tree_ / "nvml.conf", "gpu uuid=GPU-cccc name=FakeA100 power_w=90\n");
-  const auto result = test::run_process(
-      test::jouletrace_args(tree_, "sensors", test::fake_nvml_library()),
-      {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()}}});
+  const auto result =
+      test::run_process(test::jouletrace_args(tree_, "sensors", test::fake_nvml_library()),
+                        {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()}}});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("nvml/GPU-cccc"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("FakeA100"), std::string::npos);
@@ -108,9 +109,9 @@ TEST_F(FakeGpus, EnvironmentVariableNamesTheLibrary) {
   test::write_file(tree_ / "nvml.conf", "gpu uuid=GPU-dddd power_w=90\n");
   auto args = test::jouletrace_args(tree_, "sensors");
   args.resize(args.size() - 2);  // no --nvml-library
-  const auto result = test::run_process(
-      args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()},
-                     {"JOULETRACE_NVML_LIBRARY", test::fake_nvml_library()}}});
+  const auto result =
+      test::run_process(args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()},
+                                       {"JOULETRACE_NVML_LIBRARY", test::fake_nvml_library()}}});
   EXPECT_NE(result.out.find("nvml/GPU-dddd"), std::string::npos) << result.out;
 }
 

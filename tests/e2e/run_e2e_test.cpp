@@ -25,13 +25,13 @@ double bound_j(double watts) { return watts * (2 * kTickS + kSlackS) + 1e-6; }
 class LiveNode : public ::testing::Test {
  protected:
   void start_writer(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {test::live_writer_binary(), "--tick-ms", "1",
-                                     "--duration-s", "60", "--ready-file",
-                                     (tree_ / "writer.ready").string()};
+    std::vector<std::string> argv = {
+        test::live_writer_binary(),       "--tick-ms", "1", "--duration-s", "60", "--ready-file",
+        (tree_ / "writer.ready").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    writer_ = std::make_unique<test::BackgroundProcess>(argv, fs::path{},
-                                                        tree_ / "writer.err");
-    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready")) << test::read_file(tree_ / "writer.err");
+    writer_ = std::make_unique<test::BackgroundProcess>(argv, fs::path{}, tree_ / "writer.err");
+    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready"))
+        << test::read_file(tree_ / "writer.err");
   }
   std::string zone(const std::string& name) const {
     return (tree_ / ("class/powercap/" + name + "/energy_uj")).string();
@@ -44,9 +44,10 @@ class LiveNode : public ::testing::Test {
 
 TEST_F(LiveNode, EnergyMatchesKnownPowerPerComponent) {
   fs::remove_all(tree_ / "class/hwmon");  // no node meter: the total is the sum of parts
-  start_writer({"--channel", zone("intel-rapl:0") + ":50", "--channel", zone("intel-rapl:1") + ":30",
-                "--channel", zone("intel-rapl:0:1") + ":5", "--channel", zone("intel-rapl:1:1") + ":4",
-                "--channel", zone("intel-rapl:0:0") + ":20"});
+  start_writer({"--channel", zone("intel-rapl:0") + ":50", "--channel",
+                zone("intel-rapl:1") + ":30", "--channel", zone("intel-rapl:0:1") + ":5",
+                "--channel", zone("intel-rapl:1:1") + ":4", "--channel",
+                zone("intel-rapl:0:0") + ":20"});
   auto args = test::jouletrace_args(tree_, "run");
   for (const char* a : {"--output", "OUT", "--", "sleep", "1"}) args.push_back(a);
   args[args.size() - 4] = (tree_ / "report.json").string();
@@ -55,10 +56,11 @@ TEST_F(LiveNode, EnergyMatchesKnownPowerPerComponent) {
   const auto report = read_json(tree_ / "report.json");
   const double t = report["duration_s"];
   EXPECT_GT(t, 0.99);
-  const std::vector<std::pair<std::string, double>> expected = {
-      {"powercap/intel-rapl:0", 50}, {"powercap/intel-rapl:1", 30},
-      {"powercap/intel-rapl:0:1", 5}, {"powercap/intel-rapl:1:1", 4},
-      {"powercap/intel-rapl:0:0", 20}};
+  const std::vector<std::pair<std::string, double>> expected = {{"powercap/intel-rapl:0", 50},
+                                                                {"powercap/intel-rapl:1", 30},
+                                                                {"powercap/intel-rapl:0:1", 5},
+                                                                {"powercap/intel-rapl:1:1", 4},
+                                                                {"powercap/intel-rapl:0:0", 20}};
   for (const auto& [id, watts] : expected) {
     const auto* c = component(report, id);
     ASSERT_NE(c, nullptr) << id;
@@ -110,8 +112,8 @@ TEST_F(LiveNode, TornEmptyAndGarbageReadsAreSkippedWithoutLosingEnergy) {
                 pkg + ":1.1:garbage:30", "--glitch", pkg + ":1.4:torn:30"});
   auto args = test::jouletrace_args(tree_, "run");
   const auto out = (tree_ / "glitch.json").string();
-  for (const auto& a : {std::string("--interval"), std::string("5ms"), std::string("--output"),
-                        out, std::string("--"), std::string("sleep"), std::string("1.9")}) {
+  for (const auto& a : {std::string("--interval"), std::string("5ms"), std::string("--output"), out,
+                        std::string("--"), std::string("sleep"), std::string("1.9")}) {
     args.push_back(a);
   }
   const auto result = test::run_process(args);
@@ -132,9 +134,9 @@ TEST_F(LiveNode, OneMillisecondIntervalWorks) {
   auto args = test::jouletrace_args(tree_, "run");
   const auto out = (tree_ / "fast.json").string();
   const auto csv = (tree_ / "fast.csv").string();
-  for (const auto& a : {std::string("--interval"), std::string("1ms"), std::string("--output"),
-                        out, std::string("--csv"), csv, std::string("--"), std::string("sleep"),
-                        std::string("0.5")}) {
+  for (const auto& a :
+       {std::string("--interval"), std::string("1ms"), std::string("--output"), out,
+        std::string("--csv"), csv, std::string("--"), std::string("sleep"), std::string("0.5")}) {
     args.push_back(a);
   }
   const auto result = test::run_process(args);
@@ -177,15 +179,14 @@ TEST_F(LiveNode, ShellMarkedPhasesGetTheEnergyOfTheirPowerSteps) {
   start_writer({"--channel", pkg + ":20", "--schedule", pkg + ":0=20,0.9=80,1.5=30"});
   const double writer_start_ns = std::stod(test::read_file(tree_ / "writer.ready"));
   const std::string jt = test::jouletrace_binary();
-  const std::string script =
-      jt + " mark begin warmup; sleep 0.5; " + jt + " mark end warmup; " +  //
-      jt + " mark begin train; sleep 0.7; " + jt + " mark items 64 train; " + jt +
-      " mark end train; " + jt + " mark begin never-ended; sleep 0.1";
+  const std::string script = jt + " mark begin warmup; sleep 0.5; " + jt +
+                             " mark end warmup; " +  //
+                             jt + " mark begin train; sleep 0.7; " + jt + " mark items 64 train; " +
+                             jt + " mark end train; " + jt + " mark begin never-ended; sleep 0.1";
   auto args = test::jouletrace_args(tree_, "run");
   const auto out = (tree_ / "phases.json").string();
-  for (const auto& a : {std::string("--interval"), std::string("5ms"), std::string("--output"),
-                        out, std::string("--"), std::string("/bin/sh"), std::string("-c"),
-                        script}) {
+  for (const auto& a : {std::string("--interval"), std::string("5ms"), std::string("--output"), out,
+                        std::string("--"), std::string("/bin/sh"), std::string("-c"), script}) {
     args.push_back(a);
   }
   const auto result = test::run_process(args);
@@ -235,7 +236,8 @@ TEST(MarkVerb, OutsideARunItWarnsAndDoesNotFail) {
 
 TEST(MarkVerb, RejectsBadUsage) {
   EXPECT_EQ(test::run_process({test::jouletrace_binary(), "mark", "pause", "x"}).exit_code, 2);
-  EXPECT_EQ(test::run_process({test::jouletrace_binary(), "mark", "items", "many", "x"}).exit_code, 2);
+  EXPECT_EQ(test::run_process({test::jouletrace_binary(), "mark", "items", "many", "x"}).exit_code,
+            2);
 }
 
 class RunProcess : public ::testing::Test {
@@ -332,7 +334,8 @@ TEST_F(RunProcess, UnwritableOutputIsReportedAndTheExitCodeKept) {
   EXPECT_NE(result.err.find("could not write the JSON report"), std::string::npos) << result.err;
   const auto pos = result.err.find("saved to ");
   ASSERT_NE(pos, std::string::npos) << result.err;
-  const std::string rescued = result.err.substr(pos + 9, result.err.find(" instead", pos) - pos - 9);
+  const std::string rescued =
+      result.err.substr(pos + 9, result.err.find(" instead", pos) - pos - 9);
   EXPECT_EQ(read_json(rescued)["exit_code"], 4);
   fs::remove(rescued);
 }
@@ -350,8 +353,8 @@ TEST_F(RunProcess, SigintToJouletraceIsForwardedLikeAUserSendsIt) {
 TEST_F(RunProcess, ChildIgnoringSigtermKeepsRunningAndIsMeasuredToItsEnd) {
   const std::string marker = (tree_ / "started").string();
   test::BackgroundProcess run(
-      args({"/bin/sh", "-c", "trap '' TERM; touch " + marker + "; sleep 1; exit 5"}),
-      tree_ / "out", tree_ / "err");
+      args({"/bin/sh", "-c", "trap '' TERM; touch " + marker + "; sleep 1; exit 5"}), tree_ / "out",
+      tree_ / "err");
   ASSERT_TRUE(test::wait_for_file(marker));
   run.signal(SIGTERM);  // forwarded; the command ignores it
   EXPECT_EQ(run.wait(10.0), 5);

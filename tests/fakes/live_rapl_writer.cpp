@@ -57,7 +57,8 @@ void print_usage(std::FILE* out) {
       "                empty | garbage | torn; the true energy keeps accumulating meanwhile\n"
       "  --ready-file  created once every channel holds its first value; it holds the\n"
       "                writer's start time on CLOCK_MONOTONIC in ns\n"
-      "  --log         at exit, one line per channel: PATH start_uj end_uj total_written_energy_uj\n"
+      "  --log         at exit, one line per channel: PATH start_uj end_uj "
+      "total_written_energy_uj\n"
       "\n"
       "SIGTERM/SIGINT stop cleanly (exit 0). Exit 2 on usage errors, 1 on I/O errors.\n",
       out);
@@ -142,10 +143,10 @@ struct Channel {
   std::vector<Glitch> glitches;
 
   int fd = -1;
-  std::uint64_t initial = 0;       // as read, reduced modulo max_range+1 when given
-  std::uint64_t total_uj = 0;      // energy integral so far (never wraps, never decreases)
-  std::uint64_t last_true = 0;     // last true value computed
-  std::size_t file_len = 0;        // current length of the file content
+  std::uint64_t initial = 0;    // as read, reduced modulo max_range+1 when given
+  std::uint64_t total_uj = 0;   // energy integral so far (never wraps, never decreases)
+  std::uint64_t last_true = 0;  // last true value computed
+  std::size_t file_len = 0;     // current length of the file content
 };
 
 struct Options {
@@ -159,7 +160,8 @@ struct Options {
 // Splits "PATH:WATTS[:MAX]" where PATH may itself contain ':' (e.g. intel-rapl:0/energy_uj).
 Channel parse_channel(const std::string& spec) {
   const auto c1 = spec.rfind(':');
-  if (c1 == std::string::npos || c1 == 0) usage_error("--channel needs PATH:WATTS[:MAX_RANGE_UJ]: '" + spec + "'");
+  if (c1 == std::string::npos || c1 == 0)
+    usage_error("--channel needs PATH:WATTS[:MAX_RANGE_UJ]: '" + spec + "'");
   const std::string last = spec.substr(c1 + 1);
 
   // Reading A: PATH:WATTS:MAX
@@ -188,7 +190,8 @@ Channel parse_channel(const std::string& spec) {
   Channel chosen;
   if (with_max && plain) {
     // Both parse (PATH ends in ":<number>"): prefer the one naming an existing file.
-    chosen = (!is_regular_file(with_max->path) && is_regular_file(plain->path)) ? *plain : *with_max;
+    chosen =
+        (!is_regular_file(with_max->path) && is_regular_file(plain->path)) ? *plain : *with_max;
   } else if (with_max) {
     chosen = *with_max;
   } else if (plain) {
@@ -213,7 +216,8 @@ Channel* find_channel(Options& opts, const std::string& path) {
 
 void apply_schedule(Options& opts, const std::string& spec) {
   const auto colon = spec.rfind(':');
-  if (colon == std::string::npos || colon == 0) usage_error("--schedule needs PATH:T0=W0,...: '" + spec + "'");
+  if (colon == std::string::npos || colon == 0)
+    usage_error("--schedule needs PATH:T0=W0,...: '" + spec + "'");
   const std::string path = spec.substr(0, colon);
   Channel* ch = find_channel(opts, path);
   if (!ch) usage_error("--schedule names a path that is not a --channel: '" + path + "'");
@@ -224,10 +228,12 @@ void apply_schedule(Options& opts, const std::string& spec) {
     const auto comma = rest.find(',');
     const std::string_view item = rest.substr(0, comma);
     const auto eq = item.find('=');
-    if (eq == std::string_view::npos) usage_error("--schedule item needs T=W: '" + std::string(item) + "'");
+    if (eq == std::string_view::npos)
+      usage_error("--schedule item needs T=W: '" + std::string(item) + "'");
     const auto t = parse_nonneg(item.substr(0, eq));
     const auto watts = parse_nonneg(item.substr(eq + 1));
-    if (!t || !watts) usage_error("--schedule item needs T=W with numbers >= 0: '" + std::string(item) + "'");
+    if (!t || !watts)
+      usage_error("--schedule item needs T=W with numbers >= 0: '" + std::string(item) + "'");
     const std::int64_t t_ns = seconds_to_ns(*t);
     if (segments.empty() && t_ns != 0) usage_error("--schedule must start at T0=0: '" + spec + "'");
     if (!segments.empty() && t_ns <= segments.back().start_ns) {
@@ -243,14 +249,18 @@ void apply_schedule(Options& opts, const std::string& spec) {
 void apply_glitch(Options& opts, const std::string& spec) {
   // PATH:AT_S:MODE:LEN_MS, PATH may contain ':'.
   const auto c3 = spec.rfind(':');
-  const auto c2 = (c3 == std::string::npos || c3 == 0) ? std::string::npos : spec.rfind(':', c3 - 1);
-  const auto c1 = (c2 == std::string::npos || c2 == 0) ? std::string::npos : spec.rfind(':', c2 - 1);
-  if (c1 == std::string::npos || c1 == 0) usage_error("--glitch needs PATH:AT_S:MODE:LEN_MS: '" + spec + "'");
+  const auto c2 =
+      (c3 == std::string::npos || c3 == 0) ? std::string::npos : spec.rfind(':', c3 - 1);
+  const auto c1 =
+      (c2 == std::string::npos || c2 == 0) ? std::string::npos : spec.rfind(':', c2 - 1);
+  if (c1 == std::string::npos || c1 == 0)
+    usage_error("--glitch needs PATH:AT_S:MODE:LEN_MS: '" + spec + "'");
   const std::string path = spec.substr(0, c1);
   const auto at_s = parse_nonneg(std::string_view(spec).substr(c1 + 1, c2 - c1 - 1));
   const std::string mode = spec.substr(c2 + 1, c3 - c2 - 1);
   const auto len_ms = parse_nonneg(std::string_view(spec).substr(c3 + 1));
-  if (!at_s || !len_ms) usage_error("--glitch AT_S and LEN_MS must be numbers >= 0: '" + spec + "'");
+  if (!at_s || !len_ms)
+    usage_error("--glitch AT_S and LEN_MS must be numbers >= 0: '" + spec + "'");
   Glitch g;
   if (mode == "empty") {
     g.mode = GlitchMode::kEmpty;
@@ -289,7 +299,8 @@ Options parse_args(int argc, char** argv) {
       }
     }
     const bool known = arg == "--channel" || arg == "--tick-ms" || arg == "--duration-s" ||
-                       arg == "--schedule" || arg == "--glitch" || arg == "--ready-file" || arg == "--log";
+                       arg == "--schedule" || arg == "--glitch" || arg == "--ready-file" ||
+                       arg == "--log";
     if (!known) usage_error("unknown argument '" + std::string(argv[i]) + "'");
     if (!has_inline) {
       if (i + 1 >= argc) usage_error(arg + " needs a value");
@@ -307,7 +318,8 @@ Options parse_args(int argc, char** argv) {
       if (saw_tick) usage_error("--tick-ms given twice");
       saw_tick = true;
       const auto v = parse_nonneg(value);
-      if (!v || *v < 0.01 || *v > 60000.0) usage_error("--tick-ms must be a number in [0.01, 60000]: '" + value + "'");
+      if (!v || *v < 0.01 || *v > 60000.0)
+        usage_error("--tick-ms must be a number in [0.01, 60000]: '" + value + "'");
       opts.tick_ms = *v;
     } else if (arg == "--duration-s") {
       if (saw_duration) usage_error("--duration-s given twice");
@@ -343,7 +355,8 @@ std::uint64_t integral_uj(const Channel& ch, std::int64_t t_ns) {
       if (t_ns <= seg_start) break;
       const std::int64_t seg_end =
           (i + 1 < ch.schedule.size()) ? std::min(t_ns, ch.schedule[i + 1].start_ns) : t_ns;
-      uj += static_cast<long double>(ch.schedule[i].watts) * static_cast<long double>(seg_end - seg_start) / 1000.0L;
+      uj += static_cast<long double>(ch.schedule[i].watts) *
+            static_cast<long double>(seg_end - seg_start) / 1000.0L;
     }
   }
   if (uj <= 0.0L) return 0;
@@ -373,14 +386,16 @@ bool write_content(Channel& ch, const std::string& content) {
     const ssize_t n = pwrite(ch.fd, buf.data() + done, buf.size() - done, static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      std::fprintf(stderr, "live_rapl_writer: write %s: %s\n", ch.path.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "live_rapl_writer: write %s: %s\n", ch.path.c_str(),
+                   std::strerror(errno));
       return false;
     }
     done += static_cast<std::size_t>(n);
   }
   while (ftruncate(ch.fd, static_cast<off_t>(content.size())) != 0) {
     if (errno == EINTR) continue;
-    std::fprintf(stderr, "live_rapl_writer: truncate %s: %s\n", ch.path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "live_rapl_writer: truncate %s: %s\n", ch.path.c_str(),
+                 std::strerror(errno));
     return false;
   }
   ch.file_len = content.size();
@@ -418,7 +433,8 @@ bool tick_channel(Channel& ch, std::int64_t t_ns, bool final_write) {
 }
 
 bool open_channel(Channel& ch) {
-  // Initial value: whatever the file holds; 0 when it is missing, unreadable, empty or not a number.
+  // Initial value: whatever the file holds; 0 when it is missing, unreadable, empty or not a
+  // number.
   if (const int rfd = open(ch.path.c_str(), O_RDONLY | O_CLOEXEC); rfd >= 0) {
     char buf[64];
     ssize_t n;
@@ -434,7 +450,8 @@ bool open_channel(Channel& ch) {
       if (const auto v = parse_u64(text)) {
         ch.initial = *v;
       } else if (!text.empty()) {
-        std::fprintf(stderr, "live_rapl_writer: %s does not hold a number; starting from 0\n", ch.path.c_str());
+        std::fprintf(stderr, "live_rapl_writer: %s does not hold a number; starting from 0\n",
+                     ch.path.c_str());
       }
     }
   }
@@ -442,10 +459,11 @@ bool open_channel(Channel& ch) {
 
   ch.fd = open(ch.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (ch.fd < 0) {
-    std::fprintf(stderr, "live_rapl_writer: open %s for writing: %s\n", ch.path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "live_rapl_writer: open %s for writing: %s\n", ch.path.c_str(),
+                 std::strerror(errno));
     return false;
   }
-  struct stat st{};
+  struct stat st {};
   if (fstat(ch.fd, &st) == 0) ch.file_len = static_cast<std::size_t>(st.st_size);
   return true;
 }
@@ -453,12 +471,15 @@ bool open_channel(Channel& ch) {
 bool write_log(const Options& opts) {
   std::FILE* f = std::fopen(opts.log_file.c_str(), "w");
   if (!f) {
-    std::fprintf(stderr, "live_rapl_writer: open log %s: %s\n", opts.log_file.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "live_rapl_writer: open log %s: %s\n", opts.log_file.c_str(),
+                 std::strerror(errno));
     return false;
   }
   for (const auto& ch : opts.channels) {
-    std::fprintf(f, "%s %llu %llu %llu\n", ch.path.c_str(), static_cast<unsigned long long>(ch.initial),
-                 static_cast<unsigned long long>(ch.last_true), static_cast<unsigned long long>(ch.total_uj));
+    std::fprintf(f, "%s %llu %llu %llu\n", ch.path.c_str(),
+                 static_cast<unsigned long long>(ch.initial),
+                 static_cast<unsigned long long>(ch.last_true),
+                 static_cast<unsigned long long>(ch.total_uj));
   }
   const bool ok = std::fclose(f) == 0;
   if (!ok) std::fprintf(stderr, "live_rapl_writer: write log %s failed\n", opts.log_file.c_str());
@@ -484,7 +505,7 @@ bool create_ready_file(const std::string& path, std::int64_t start_ns) {
 int main(int argc, char** argv) {
   Options opts = parse_args(argc, argv);
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;

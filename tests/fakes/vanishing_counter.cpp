@@ -137,19 +137,28 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) usage();
     const std::string value = argv[++i];
-    if (arg == "--link") link = value;
-    else if (arg == "--go-file") go_file = value;
-    else if (arg == "--ready-file") ready_file = value;
-    else if (arg == "--log") log_file = value;
-    else if (arg == "--watts") watts = std::atof(value.c_str());
-    else if (arg == "--alive-s") alive_s = std::atof(value.c_str());
-    else if (arg == "--gone-s") gone_s = std::atof(value.c_str());
-    else if (arg == "--max-s") max_s = std::atof(value.c_str());
-    else usage();
+    if (arg == "--link")
+      link = value;
+    else if (arg == "--go-file")
+      go_file = value;
+    else if (arg == "--ready-file")
+      ready_file = value;
+    else if (arg == "--log")
+      log_file = value;
+    else if (arg == "--watts")
+      watts = std::atof(value.c_str());
+    else if (arg == "--alive-s")
+      alive_s = std::atof(value.c_str());
+    else if (arg == "--gone-s")
+      gone_s = std::atof(value.c_str());
+    else if (arg == "--max-s")
+      max_s = std::atof(value.c_str());
+    else
+      usage();
   }
   if (link.empty() || go_file.empty() || watts < 0 || alive_s < 0) usage();
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);

@@ -35,7 +35,7 @@ void write_file(const std::filesystem::path& path, const std::string& content);
 std::string read_file(const std::filesystem::path& path);
 
 struct ProcessResult {
-  int exit_code = -1;   // 128+signal when killed, as a shell reports it
+  int exit_code = -1;  // 128+signal when killed, as a shell reports it
   std::string out;
   std::string err;
 };

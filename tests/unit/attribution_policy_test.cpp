@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "unit/attribution_test_support.hpp"
 #include "ledger/attribution.hpp"
+#include "unit/attribution_test_support.hpp"
 
 namespace jt {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "unit/attribution_test_support.hpp"
 #include "report/attribution_text.hpp"
+#include "unit/attribution_test_support.hpp"
 
 namespace jt {
 namespace {

@@ -25,7 +25,7 @@ Reading ok(std::int64_t t_ns, std::uint64_t raw) {
 TEST(ChannelAccumulator, SumsCounterDeltas) {
   ChannelAccumulator acc(rapl_like(), {});
   EXPECT_TRUE(acc.update(ok(0, 1'000'000)));
-  EXPECT_TRUE(acc.update(ok(100 * kMs, 6'000'000)));   // 5 J in 0.1 s = 50 W
+  EXPECT_TRUE(acc.update(ok(100 * kMs, 6'000'000)));  // 5 J in 0.1 s = 50 W
   EXPECT_TRUE(acc.update(ok(200 * kMs, 11'000'000)));
   EXPECT_DOUBLE_EQ(acc.energy_j(), 10.0);
   EXPECT_EQ(acc.stats().samples, 3u);
@@ -93,7 +93,7 @@ TEST(ChannelAccumulator, SilenceLongerThanTheWrapTimeIsAGap) {
 TEST(ChannelAccumulator, DecreaseWithoutModulusIsAResetAndStartsASegment) {
   ChannelAccumulator acc(rapl_like(0), {});
   acc.update(ok(0, 50'000'000));
-  acc.update(ok(100 * kMs, 55'000'000));  // +5 J
+  acc.update(ok(100 * kMs, 55'000'000));               // +5 J
   EXPECT_FALSE(acc.update(ok(200 * kMs, 1'000'000)));  // held back: reset or torn?
   EXPECT_TRUE(acc.update(ok(300 * kMs, 6'000'000)));   // agrees with the new baseline: reset
   EXPECT_DOUBLE_EQ(acc.energy_j(), 10.0);              // 5 J before, 5 J after; the gap is unknown
@@ -105,8 +105,8 @@ TEST(ChannelAccumulator, DecreaseWithoutModulusIsAResetAndStartsASegment) {
 TEST(ChannelAccumulator, TornReadIsSkippedNotASpike) {
   ChannelAccumulator acc(rapl_like(262'143'328'851), {});
   acc.update(ok(0, 123'456'789'000));
-  acc.update(ok(100 * kMs, 123'461'789'000));           // +5 J
-  EXPECT_FALSE(acc.update(ok(200 * kMs, 123'461)));      // first digits only: torn
+  acc.update(ok(100 * kMs, 123'461'789'000));        // +5 J
+  EXPECT_FALSE(acc.update(ok(200 * kMs, 123'461)));  // first digits only: torn
   EXPECT_TRUE(acc.update(ok(300 * kMs, 123'471'789'000)));
   EXPECT_DOUBLE_EQ(acc.energy_j(), 15.0);
   EXPECT_EQ(acc.stats().skipped, 1u);
@@ -200,8 +200,8 @@ TEST(ChannelAccumulator, IntegratesPowerWithTheTrapezoidRule) {
   info.quantity = Quantity::kInstantPower;
   info.scale = 1e-6;  // uW
   ChannelAccumulator acc(info, {});
-  acc.update(ok(0, 100'000'000));               // 100 W
-  acc.update(ok(1000 * kMs, 200'000'000));      // 200 W
+  acc.update(ok(0, 100'000'000));           // 100 W
+  acc.update(ok(1000 * kMs, 200'000'000));  // 200 W
   acc.update(ok(2000 * kMs, 200'000'000));
   EXPECT_DOUBLE_EQ(acc.energy_j(), 150.0 + 200.0);
   EXPECT_DOUBLE_EQ(acc.stats().peak_power_w, 200.0);

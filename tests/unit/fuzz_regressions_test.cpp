@@ -181,7 +181,9 @@ TEST(FuzzRegression, NvmlGpusAnsweringOneUuidGiveOneChannel) {
 // Seen by nvml_sequence (left alone then, fixed since): UUID and name bytes went as they came into
 // channel ids and device names, and from there into CSV and report fields.
 TEST(FuzzRegression, NvmlUuidAndNameBytesThatBreakCsvAreReplaced) {
-  ProbeOutcome outcome = probe_fake_nvml("gpu uuid=GPU-a,\"b\x01" "c name=Card,\x7f\n");
+  ProbeOutcome outcome = probe_fake_nvml(
+      "gpu uuid=GPU-a,\"b\x01"
+      "c name=Card,\x7f\n");
   const auto channels = test::all_channels(outcome);
   ASSERT_EQ(channels.size(), 1u);
   EXPECT_EQ(channels[0].id, "nvml/GPU-a??b?c");

@@ -6,9 +6,13 @@ namespace jt {
 namespace {
 
 TEST(MarkerProtocol, RoundTripsEveryKind) {
-  for (auto kind : {MarkerRecord::Kind::kBegin, MarkerRecord::Kind::kEnd,
-                    MarkerRecord::Kind::kItems}) {
-    MarkerRecord r{kind, 123456789, 4242, 7, kind == MarkerRecord::Kind::kItems ? 64u : 0u,
+  for (auto kind :
+       {MarkerRecord::Kind::kBegin, MarkerRecord::Kind::kEnd, MarkerRecord::Kind::kItems}) {
+    MarkerRecord r{kind,
+                   123456789,
+                   4242,
+                   7,
+                   kind == MarkerRecord::Kind::kItems ? 64u : 0u,
                    "train epoch 1 % done\n"};
     std::string line = format_marker(r);
     ASSERT_EQ(line.back(), '\n');

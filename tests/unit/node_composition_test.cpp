@@ -63,10 +63,10 @@ TEST(Uncertainty, CounterBudgetHasEachTermOfSensorsSection93) {
   const auto result = summarise_run(*sampler, 0, 10'000 * kMs, std::nullopt);
   const auto& u = result.components[0].uncertainty;
   EXPECT_NEAR(result.components[0].energy_j, 3000.0, 1e-6);
-  EXPECT_DOUBLE_EQ(u.quantisation_j, 2e-3);          // one mJ per endpoint
+  EXPECT_DOUBLE_EQ(u.quantisation_j, 2e-3);             // one mJ per endpoint
   EXPECT_NEAR(u.update_period_j, 2 * 0.1 * 300, 1e-9);  // each end one update period stale
-  EXPECT_NEAR(u.timing_j, 300 * 2 * 50e-6, 1e-9);    // reads took 100 us: +/- 50 us
-  EXPECT_NEAR(u.calibration_j, 150.0, 1e-9);          // 5 % of 3 kJ
+  EXPECT_NEAR(u.timing_j, 300 * 2 * 50e-6, 1e-9);       // reads took 100 us: +/- 50 us
+  EXPECT_NEAR(u.calibration_j, 150.0, 1e-9);            // 5 % of 3 kJ
   EXPECT_TRUE(u.calibration_known);
   EXPECT_NEAR(u.total_j, std::hypot(2e-3, 60.0, 0.03) + 150.0, 1e-9);
   EXPECT_NEAR(result.total_uncertainty_j, u.total_j, 1e-9);
@@ -117,15 +117,17 @@ TEST(NodeCoverage, PartsAboveTheMeterAreWarnedAbout) {
   EXPECT_GT(result.coverage->coverage, 2.0);
   EXPECT_LT(result.coverage->rest_energy_j, 0.0);  // stated, not clamped away
   bool warned = false;
-  for (const auto& w : result.warnings) warned |= w.find("exceed the node meter") != std::string::npos;
+  for (const auto& w : result.warnings)
+    warned |= w.find("exceed the node meter") != std::string::npos;
   EXPECT_TRUE(warned);
 }
 
 TEST(NodeCoverage, AnEnergyCounterMeterBeatsAnIntegratedOne) {
   ChannelInfo acpi = channel("acpi", Domain::kNode, Quantity::kAveragePower);
   acpi.scale = 1.0;
-  auto sampler = run_scripted({channel("pkg0", Domain::kPackage), acpi, channel("bmc", Domain::kNode)},
-                              {{100.0, 500.0, 600.0}, {}}, 11);
+  auto sampler =
+      run_scripted({channel("pkg0", Domain::kPackage), acpi, channel("bmc", Domain::kNode)},
+                   {{100.0, 500.0, 600.0}, {}}, 11);
   const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, std::vector<std::string>{"bmc"});
   EXPECT_TRUE(result.components[1].contained_in.empty());  // a cross-check, not a part
@@ -204,8 +206,8 @@ TEST(IdleWaste, IdleGpusAndTheirShareOfTheTotal) {
   auto sampler = run_scripted(channels, {{300, 60, 60, 60, 160}, {95, 0, 0, 0.5F, -1}}, 11);
   const auto run = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
   ASSERT_TRUE(run.components[0].activity_max_pct);
-  const auto waste = find_idle_waste("run", waste_inputs(run), run.total_energy_j, 1.0, 1.0,
-                                     CpuActivity{4.0, 8});
+  const auto waste =
+      find_idle_waste("run", waste_inputs(run), run.total_energy_j, 1.0, 1.0, CpuActivity{4.0, 8});
   EXPECT_EQ(waste.gpus, 4);
   EXPECT_EQ(waste.gpus_used, 1);
   ASSERT_EQ(waste.idle_gpus.size(), 3U);
@@ -223,8 +225,8 @@ TEST(IdleWaste, CpuIdleWhileGpusWorked) {
   gpu.reports_activity = true;
   auto sampler = run_scripted({gpu, channel("pkg0", Domain::kPackage)}, {{300, 100}, {90, -1}}, 11);
   const auto run = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
-  const auto waste = find_idle_waste("run", waste_inputs(run), run.total_energy_j, 1.0, 1.0,
-                                     CpuActivity{0.5, 64});
+  const auto waste =
+      find_idle_waste("run", waste_inputs(run), run.total_energy_j, 1.0, 1.0, CpuActivity{0.5, 64});
   EXPECT_TRUE(waste.cpu_idle_while_gpus_worked);
   ASSERT_TRUE(waste.cpu_busy_fraction);
   EXPECT_NEAR(*waste.cpu_busy_fraction, 0.5 / 64, 1e-12);
@@ -260,16 +262,15 @@ TEST(IdleWaste, PhaseWindowUsesOnlyItsOwnActivity) {
   for (int i = 0; i < 21; ++i) sampler.sample_once();
   const std::vector<ChannelStats> stats{sampler.stats(0)};
   const auto cover = cover_channels(sampler.channels(), stats);
-  const auto late = measure_window(sampler.channels(), sampler.series(), cover, 0.1, 1000 * kMs,
-                                   2000 * kMs);
-  const auto waste = find_idle_waste("eval", waste_inputs(late, sampler.channels()),
-                                     late.energy_j, 1.0, 1.0, std::nullopt);
+  const auto late =
+      measure_window(sampler.channels(), sampler.series(), cover, 0.1, 1000 * kMs, 2000 * kMs);
+  const auto waste = find_idle_waste("eval", waste_inputs(late, sampler.channels()), late.energy_j,
+                                     1.0, 1.0, std::nullopt);
   ASSERT_EQ(waste.idle_gpus.size(), 1U);
   EXPECT_NEAR(waste.idle_gpu_energy_j, 300.0, 1e-6);
-  const auto early =
-      measure_window(sampler.channels(), sampler.series(), cover, 0.1, 0, 500 * kMs);
-  EXPECT_TRUE(find_idle_waste("train", waste_inputs(early, sampler.channels()), early.energy_j,
-                              0.5, 1.0, std::nullopt)
+  const auto early = measure_window(sampler.channels(), sampler.series(), cover, 0.1, 0, 500 * kMs);
+  EXPECT_TRUE(find_idle_waste("train", waste_inputs(early, sampler.channels()), early.energy_j, 0.5,
+                              1.0, std::nullopt)
                   .idle_gpus.empty());
 }
 
@@ -347,9 +348,8 @@ TEST(Sampler, InspectDoesNotWaitForASlowMeter) {
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the meter is mid-read
   const auto before = std::chrono::steady_clock::now();
   std::size_t seen = 0;
-  sampler.sample_now_and_inspect([&](const auto& channels, const auto&, const auto&) {
-    seen = channels.size();
-  });
+  sampler.sample_now_and_inspect(
+      [&](const auto& channels, const auto&, const auto&) { seen = channels.size(); });
   const auto waited = std::chrono::steady_clock::now() - before;
   sampler.stop();
   EXPECT_EQ(seen, 2U);

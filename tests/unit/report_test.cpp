@@ -47,8 +47,8 @@ TEST(JsonReport, HasTheDocumentedFields) {
     EXPECT_TRUE(json.contains(key)) << key;
   }
   const auto& c = json["components"][0];
-  for (const char* key : {"id", "domain", "index", "energy_j", "method", "samples",
-                          "avg_power_w", "peak_power_w"}) {
+  for (const char* key :
+       {"id", "domain", "index", "energy_j", "method", "samples", "avg_power_w", "peak_power_w"}) {
     EXPECT_TRUE(c.contains(key)) << key;
   }
   EXPECT_EQ(c["domain"], "package");
@@ -97,8 +97,8 @@ RunReport node_report() {
   r.window.total_energy_j = 2400.0;
   r.window.total_uncertainty_j = 24.0;
   r.window.total_cover = {"redfish/1"};
-  r.window.coverage = NodeCoverage{
-      "redfish/1", 2400.0, 1920.5, {"powercap/intel-rapl:0", gpu.id}, 0.8002, 479.5, 40.0};
+  r.window.coverage = NodeCoverage{"redfish/1", 2400.0, 1920.5, {"powercap/intel-rapl:0", gpu.id},
+                                   0.8002,      479.5,  40.0};
   IdleWaste waste;
   waste.window = "run";
   waste.gpus = 1;

@@ -23,8 +23,8 @@ ChannelInfo counter(std::string id, Domain domain, std::vector<std::string> cont
 }
 
 // Every channel c advances at watts[c] on a 100 ms clock for `rounds` rounds.
-std::unique_ptr<Sampler> run_scripted(std::vector<ChannelInfo> channels,
-                                      std::vector<double> watts, int rounds) {
+std::unique_ptr<Sampler> run_scripted(std::vector<ChannelInfo> channels, std::vector<double> watts,
+                                      int rounds) {
   auto sensor = std::make_unique<test::ScriptedSensor>(
       std::move(channels), [watts](std::size_t c, std::size_t k) {
         const auto t = static_cast<std::int64_t>(k) * 100 * kMs;
@@ -39,11 +39,10 @@ std::unique_ptr<Sampler> run_scripted(std::vector<ChannelInfo> channels,
 }
 
 TEST(RunLedger, TotalIsTheNonOverlappingCover) {
-  auto sampler = run_scripted(
-      {counter("pkg0", Domain::kPackage, {"core0"}), counter("core0", Domain::kCore),
-       counter("dram0", Domain::kDram), counter("pkg1", Domain::kPackage),
-       counter("gpu0", Domain::kGpu)},
-      {100, 60, 20, 100, 300}, 11);
+  auto sampler = run_scripted({counter("pkg0", Domain::kPackage, {"core0"}),
+                               counter("core0", Domain::kCore), counter("dram0", Domain::kDram),
+                               counter("pkg1", Domain::kPackage), counter("gpu0", Domain::kGpu)},
+                              {100, 60, 20, 100, 300}, 11);
   const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
   EXPECT_DOUBLE_EQ(result.total_energy_j, 100 + 20 + 100 + 300);
   EXPECT_EQ(result.total_method, "counter");
@@ -54,10 +53,10 @@ TEST(RunLedger, TotalIsTheNonOverlappingCover) {
 }
 
 TEST(RunLedger, PsysReplacesPackageAndDram) {
-  auto sampler = run_scripted({counter("pkg0", Domain::kPackage, {"core0"}),
-                               counter("core0", Domain::kCore), counter("dram0", Domain::kDram),
-                               counter("psys", Domain::kPsys, {"pkg0", "dram0"})},
-                              {10, 5, 2, 20}, 11);
+  auto sampler = run_scripted(
+      {counter("pkg0", Domain::kPackage, {"core0"}), counter("core0", Domain::kCore),
+       counter("dram0", Domain::kDram), counter("psys", Domain::kPsys, {"pkg0", "dram0"})},
+      {10, 5, 2, 20}, 11);
   const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"psys"}));
   EXPECT_DOUBLE_EQ(result.total_energy_j, 20.0);
@@ -151,7 +150,8 @@ TEST(RunLedger, NothingMeasurableIsSaidNotZeroed) {
 
 TEST(RunLedger, ChannelWithoutReadingsIsWarnedAboutAndLeftOut) {
   auto sensor = std::make_unique<test::ScriptedSensor>(
-      std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage), counter("pkg1", Domain::kPackage)},
+      std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage),
+                               counter("pkg1", Domain::kPackage)},
       [](std::size_t c, std::size_t k) {
         const auto t = static_cast<std::int64_t>(k) * 100 * kMs;
         if (c == 1) return Reading{t, 0, 0, Reading::Status::kUnavailable};
@@ -176,8 +176,9 @@ TEST(Sampler, ShortensTheIntervalBeforeACounterCanWrapTwice) {
   info.max_power_w = 100.0;        // wraps every 0.1 s at worst
   std::vector<std::unique_ptr<Sensor>> sensors;
   sensors.push_back(std::make_unique<test::ScriptedSensor>(
-      std::vector<ChannelInfo>{info},
-      [](std::size_t, std::size_t) { return Reading{0, 0, 0, Reading::Status::kOk}; }));
+      std::vector<ChannelInfo>{info}, [](std::size_t, std::size_t) {
+        return Reading{0, 0, 0, Reading::Status::kOk};
+      }));
   Sampler sampler(std::move(sensors), SamplerOptions{.interval_s = 1.0});
   EXPECT_NEAR(sampler.interval_s(), 0.05, 1e-6);
   EXPECT_FALSE(sampler.interval_note().empty());
@@ -186,8 +187,7 @@ TEST(Sampler, ShortensTheIntervalBeforeACounterCanWrapTwice) {
 TEST(Sampler, ThreadSamplesUntilStopped) {
   std::vector<std::unique_ptr<Sensor>> sensors;
   sensors.push_back(std::make_unique<test::ScriptedSensor>(
-      std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage)},
-      [](std::size_t, std::size_t k) {
+      std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage)}, [](std::size_t, std::size_t k) {
         return Reading{static_cast<std::int64_t>(k) * kMs, 0, k, Reading::Status::kOk};
       }));
   Sampler sampler(std::move(sensors), SamplerOptions{.interval_s = 0.001});

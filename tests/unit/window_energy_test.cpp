@@ -47,7 +47,7 @@ TEST(WindowEnergy, InterpolatesInsideSampleIntervals) {
 TEST(WindowEnergy, WindowShorterThanOneSampleHasALargeUncertaintySaidInAWarning) {
   const auto w = measure_window({counter("p")}, {step_series()}, {0}, 0.1, 420 * kMs, 440 * kMs);
   EXPECT_NEAR(w.energy_j, 2.0, 1e-9);
-  EXPECT_FALSE(w.short_window);  // 20 ms is 20 RAPL updates ...
+  EXPECT_FALSE(w.short_window);            // 20 ms is 20 RAPL updates ...
   EXPECT_GT(w.uncertainty_j, w.energy_j);  // ... but the 100 ms sampling makes it uncertain
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_NE(w.warnings[0].find("shorter --interval"), std::string::npos);
@@ -94,8 +94,8 @@ TEST(WindowEnergy, PhaseStraddlingARealCounterWrapThroughTheSampler) {
   for (int i = 0; i <= 22; ++i) sampler.sample_once();
   sampler.finish();
   EXPECT_EQ(sampler.stats(0).wraps, 5u);  // the last one confirmed by finish()
-  const auto w = measure_window(sampler.channels(), sampler.series(), {0}, 0.05, 120 * kMs,
-                                930 * kMs);
+  const auto w =
+      measure_window(sampler.channels(), sampler.series(), {0}, 0.05, 120 * kMs, 930 * kMs);
   EXPECT_NEAR(w.energy_j, 40.0 * 0.81, 1e-6);
   EXPECT_LT(w.uncertainty_j, 3.0);
 }

@@ -60,8 +60,10 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
   const fs::path class_dir = context.sysfs_root / "class/hwmon";
   std::error_code ec;
   if (!fs::is_directory(class_dir, ec)) {
-    outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kAbsent,
-                               fmt::format("{} does not exist", class_dir.string()), {}});
+    outcome.reports.push_back({std::string(kBackend),
+                               ProbeReport::Status::kAbsent,
+                               fmt::format("{} does not exist", class_dir.string()),
+                               {}});
     return outcome;
   }
   std::vector<std::string> dirs;
@@ -104,8 +106,10 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
     if (found.empty()) continue;
     const DeviceKind kind = classify(name, context.rapl_found);
     if (kind.skip) {
-      outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kNotUsed,
-                                 fmt::format("{} ({}): {}", dir, name, kind.why_skipped), {}});
+      outcome.reports.push_back({std::string(kBackend),
+                                 ProbeReport::Status::kNotUsed,
+                                 fmt::format("{} ({}): {}", dir, name, kind.why_skipped),
+                                 {}});
       continue;
     }
     // Counters first (ARCHITECTURE §4.1): a device with an energy counter is not also
@@ -118,8 +122,8 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
       return static_cast<int>(a.quantity) > static_cast<int>(b.quantity);
     });
     const int dup = name_counts[name]++;
-    const std::string channel_base =
-        dup == 0 ? fmt::format("{}/{}", kBackend, name) : fmt::format("{}/{}.{}", kBackend, name, dup);
+    const std::string channel_base = dup == 0 ? fmt::format("{}/{}", kBackend, name)
+                                              : fmt::format("{}/{}.{}", kBackend, name, dup);
     std::vector<std::string> used_prefixes;
     std::vector<int> used_power_numbers;
     for (const auto& attr : found) {
@@ -148,7 +152,8 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
         continue;
       }
       if (open->read_u64_settled().status != OpenAttribute::Status::kOk) {
-        outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kError,
+        outcome.reports.push_back({std::string(kBackend),
+                                   ProbeReport::Status::kError,
                                    fmt::format("{}/{}: not a number; skipped", dir, attr.file),
                                    {}});
         continue;
@@ -180,14 +185,18 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
   }
 
   if (channels.empty()) {
-    outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kAbsent,
-                               "no hwmon energy or power attributes", {}});
+    outcome.reports.push_back({std::string(kBackend),
+                               ProbeReport::Status::kAbsent,
+                               "no hwmon energy or power attributes",
+                               {}});
     return outcome;
   }
   std::string summary;
   for (const auto& info : channels) summary += (summary.empty() ? "" : ", ") + info.id;
-  outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kPresent,
-                             fmt::format("{} channel(s): {}", channels.size(), summary), {}});
+  outcome.reports.push_back({std::string(kBackend),
+                             ProbeReport::Status::kPresent,
+                             fmt::format("{} channel(s): {}", channels.size(), summary),
+                             {}});
   outcome.sensors.push_back(
       std::make_unique<SysfsSensor>(kBackend, std::move(channels), std::move(attributes)));
   return outcome;

@@ -1,12 +1,12 @@
 #include "sensors/ipmi/replay_transport.hpp"
 
-#include "core/text.hpp"
-
 #include <fmt/format.h>
 
 #include <fstream>
 #include <sstream>
 #include <utility>
+
+#include "core/text.hpp"
 
 namespace jt {
 

@@ -32,10 +32,10 @@ constexpr std::string_view kPermissionHint =
     "re-opens that side channel.";
 
 struct Zone {
-  std::string dir;          // "intel-rapl:0:1"
-  std::string parent_dir;   // "intel-rapl:0", empty for a top-level zone
+  std::string dir;             // "intel-rapl:0:1"
+  std::string parent_dir;      // "intel-rapl:0", empty for a top-level zone
   std::vector<unsigned> path;  // hexadecimal suffixes, {0, 1}
-  std::string name;         // content of the name file
+  std::string name;            // content of the name file
   Domain domain = Domain::kOther;
   int index = 0;
 };
@@ -109,7 +109,8 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
   const fs::path class_dir = context.sysfs_root / "class/powercap";
   std::error_code ec;
   if (!fs::is_directory(class_dir, ec)) {
-    outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kAbsent,
+    outcome.reports.push_back({std::string(kBackend),
+                               ProbeReport::Status::kAbsent,
                                fmt::format("{} does not exist (no RAPL driver, or a virtual "
                                            "machine without RAPL)",
                                            class_dir.string()),
@@ -137,10 +138,11 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
     if (zone.path.size() > 1) zone.parent_dir = dir.substr(0, dir.rfind(':'));
     auto name = read_text_file(entry.path() / "name");
     if (!name) {
-      outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kError,
-                                 fmt::format("zone {} has no readable name ({}); skipped", dir,
-                                             name.error().message),
-                                 {}});
+      outcome.reports.push_back(
+          {std::string(kBackend),
+           ProbeReport::Status::kError,
+           fmt::format("zone {} has no readable name ({}); skipped", dir, name.error().message),
+           {}});
       continue;
     }
     zone.name = *name;
@@ -173,18 +175,21 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
       if (attr.error().kind == ErrorKind::kPermissionDenied) {
         denied.push_back(dir);
       } else {
-        outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kError,
-                                   fmt::format("zone {} ({}): {}", dir, zone.name,
-                                               attr.error().message),
-                                   {}});
+        outcome.reports.push_back(
+            {std::string(kBackend),
+             ProbeReport::Status::kError,
+             fmt::format("zone {} ({}): {}", dir, zone.name, attr.error().message),
+             {}});
       }
       continue;
     }
     const auto first = attr->read_u64_settled();
     if (first.status != OpenAttribute::Status::kOk) {
       outcome.reports.push_back(
-          {std::string(kBackend), ProbeReport::Status::kError,
-           fmt::format("zone {} ({}): energy_uj is not a number; skipped", dir, zone.name), {}});
+          {std::string(kBackend),
+           ProbeReport::Status::kError,
+           fmt::format("zone {} ({}): energy_uj is not a number; skipped", dir, zone.name),
+           {}});
       continue;
     }
     const auto range = read_text_file(zone_path / "max_energy_range_uj");
@@ -253,7 +258,8 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
     std::string list;
     for (const auto& d : duplicates) list += (list.empty() ? "" : ", ") + d;
     outcome.reports.push_back(
-        {std::string(kBackend), ProbeReport::Status::kNotUsed,
+        {std::string(kBackend),
+         ProbeReport::Status::kNotUsed,
          fmt::format("{} skipped: the MMIO interface repeats a package already read through "
                      "intel-rapl",
                      list),
@@ -261,7 +267,8 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
   }
   if (channels.empty()) {
     if (denied.empty() && zones.empty()) {
-      outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kAbsent,
+      outcome.reports.push_back({std::string(kBackend),
+                                 ProbeReport::Status::kAbsent,
                                  fmt::format("no RAPL zones under {}", class_dir.string()),
                                  {}});
     }
@@ -271,8 +278,10 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
   for (const auto& info : channels) {
     summary += (summary.empty() ? "" : ", ") + info.device;
   }
-  outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kPresent,
-                             fmt::format("{} zone(s): {}", channels.size(), summary), {}});
+  outcome.reports.push_back({std::string(kBackend),
+                             ProbeReport::Status::kPresent,
+                             fmt::format("{} zone(s): {}", channels.size(), summary),
+                             {}});
   outcome.sensors.push_back(
       std::make_unique<SysfsSensor>(kBackend, std::move(channels), std::move(attributes)));
   return outcome;

@@ -273,8 +273,9 @@ ChannelInfo make_channel(const Candidate& chosen, const Client& client,
   // SENSORS.md §7.3). Assume it is no faster than we poll, and say so: an unknown period taken
   // as 0 would claim a window error of nothing.
   channel.update_period_s = std::max(client.config().interval_s, 1.0);
-  notes.push_back(fmt::format(
-      "BMC refresh period vendor-defined; assumed {:g} s for the uncertainty", channel.update_period_s));
+  notes.push_back(
+      fmt::format("BMC refresh period vendor-defined; assumed {:g} s for the uncertainty",
+                  channel.update_period_s));
   channel.max_power_w = chosen.max_power_w.value_or(0.0);
   channel.provenance = client.url_for(chosen.read_path) + " " + describe(chosen.locator);
   if (chosen.accuracy_percent) channel.calibration_error = *chosen.accuracy_percent * kPercent;
