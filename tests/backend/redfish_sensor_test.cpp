@@ -314,6 +314,24 @@ TEST_F(RedfishBackend, FailuresMidRunAreUnavailableAndRecover) {
   }
 }
 
+// BMCs answer a login's Location as another host's absolute URL (an internal address, a name behind
+// NAT) or not at all: the session is still closed, on the configured BMC.
+TEST_F(RedfishBackend, SessionIsClosedWhateverTheLoginsLocationSays) {
+  for (const std::string mode : {"foreign-location", "no-location"}) {
+    test::MockBmc bmc(dir_.path(), "ok");
+    bmc.set_mode(mode);
+    {
+      auto outcome = probe(bmc, {{"auth", "session"}});
+      ASSERT_EQ(only_report(outcome).status, ProbeReport::Status::kPresent)
+          << mode << ": " << only_report(outcome).detail;
+      EXPECT_EQ(read_one(sensor_of(outcome)).status, Reading::Status::kOk) << mode;
+    }
+    const json stats = bmc.stats();
+    EXPECT_EQ(stats["logins"], 1) << mode;
+    EXPECT_EQ(stats["logouts"], 1) << mode;
+  }
+}
+
 TEST_F(RedfishBackend, SessionTokenIsReusedAndRenewedOnceAfterA401) {
   test::MockBmc bmc(dir_.path(), "ok");
   {

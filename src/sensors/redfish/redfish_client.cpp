@@ -7,6 +7,8 @@
 #include <cmath>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "sensors/redfish/redfish_json.hpp"
@@ -75,6 +77,44 @@ const char* method_name(int method) {
 }
 
 long timeout_ms(double seconds) { return std::max(1L, std::lround(seconds * kMsPerS)); }
+
+// The session resource to DELETE at the end, from the login's answer; empty when none is named.
+std::string session_to_close(const std::string& sessions_path,
+                             const std::optional<std::string>& location, const std::string& body) {
+  // Only a session resource is ever DELETEd, and only on the configured BMC: the token never goes
+  // to another host, whatever the Location says.
+  auto is_session = [&](const std::string& path) {
+    return path.starts_with(sessions_path + "/") && path.size() > sessions_path.size() + 1 &&
+           path.find("..") == std::string::npos;
+  };
+  if (location && !location->empty()) {
+    // BMCs answer the Location relative or absolute, and absolute ones often with an address
+    // other than the configured one (an internal IP, a name behind NAT or a proxy): keep the path.
+    std::string path = *location;
+    if (!path.starts_with("/") || path.starts_with("//")) {
+      path.clear();
+      if (CURLU* url = curl_url()) {
+        char* part = nullptr;
+        if (curl_url_set(url, CURLUPART_URL, location->c_str(), 0) == CURLUE_OK &&
+            curl_url_get(url, CURLUPART_PATH, &part, 0) == CURLUE_OK && part != nullptr) {
+          path = part;
+        }
+        curl_free(part);
+        curl_url_cleanup(url);
+      }
+    }
+    if (is_session(path)) return path;
+  }
+  // No usable Location: the session resource names itself.
+  const auto session = nlohmann::json::parse(body, nullptr, false);
+  if (session.is_object()) {
+    if (const auto id = session.find("@odata.id"); id != session.end() && id->is_string()) {
+      const std::string path = id->get<std::string>();
+      if (is_session(path)) return path;
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -231,10 +271,8 @@ Fetch<void> Client::login() {
                                                   url_for(sessions_path_), response->status)});
   }
   token_ = std::move(*token);
-  if (auto location = header_value(response->headers, "Location")) {
-    if (location->starts_with(config_.url + "/")) location->erase(0, config_.url.size());
-    if (location->starts_with("/") && !location->starts_with("//")) session_path_ = *location;
-  }
+  session_path_ =
+      session_to_close(sessions_path_, header_value(response->headers, "Location"), response->body);
   return {};
 }
 

@@ -29,7 +29,9 @@
 //
 // Control endpoints for tests (no auth, outside /redfish):
 //   POST /mock/mode        body: ok | timeout | malformed | unauthorized | forbidden | null |
-//                          error500: how later /redfish requests are answered
+//                          error500: how later /redfish requests are answered;
+//                          foreign-location | no-location: later logins answer the session's
+//                          Location with another host's absolute URL, or without a Location
 //   POST /mock/expire-sessions   forgets every session token (a BMC reboot or session timeout)
 //   GET  /mock/stats       {"logins", "logouts", "requests", "basic_requests",
 //                           "token_requests", "power_w", "energy_j"}
@@ -238,7 +240,11 @@ class Bmc {
     }
     const std::string location = "/redfish/v1/SessionService/Sessions/" + id;
     res.set_header("X-Auth-Token", token);
-    res.set_header("Location", location);
+    if (mode == "foreign-location") {
+      res.set_header("Location", "https://bmc-internal.invalid:8443" + location);
+    } else if (mode != "no-location") {
+      res.set_header("Location", location);
+    }
     send(res, 201, {{"@odata.id", location}, {"Id", id}, {"UserName", options_.username}});
   }
 
