@@ -109,7 +109,7 @@ std::string session_to_close(const std::string& sessions_path,
   const auto session = nlohmann::json::parse(body, nullptr, false);
   if (session.is_object()) {
     if (const auto id = session.find("@odata.id"); id != session.end() && id->is_string()) {
-      const std::string path = id->get<std::string>();
+      std::string path = id->get<std::string>();
       if (is_session(path)) return path;
     }
   }
