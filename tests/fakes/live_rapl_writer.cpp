@@ -487,17 +487,23 @@ bool write_log(const Options& opts) {
 }
 
 // The file holds the writer's start on CLOCK_MONOTONIC (ns), so a test can place the schedule's
-// power steps on the same clock as the measurement.
+// power steps on the same clock as the measurement. Written aside and renamed into place: a test
+// that waits for the file to exist must never read it empty.
 bool create_ready_file(const std::string& path, std::int64_t start_ns) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    std::fprintf(stderr, "live_rapl_writer: create %s: %s\n", path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "live_rapl_writer: create %s: %s\n", tmp.c_str(), std::strerror(errno));
     return false;
   }
   const std::string text = std::to_string(start_ns) + "\n";
   const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   close(fd);
-  return ok;
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    std::fprintf(stderr, "live_rapl_writer: write %s: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
