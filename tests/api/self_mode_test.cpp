@@ -41,14 +41,8 @@ class SelfMode : public test::FreshLibraryTest {
   }
   void start_writer() {
     fs::remove_all(tree_ / "class/hwmon");  // no node meter: the total is the sum of parts
-    const std::string pkg = (tree_ / "class/powercap/intel-rapl:0/energy_uj").string();
-    writer_ = std::make_unique<test::BackgroundProcess>(
-        std::vector<std::string>{test::live_writer_binary(), "--tick-ms", "1", "--duration-s", "30",
-                                 "--ready-file", (tree_ / "writer.ready").string(), "--channel",
-                                 pkg + ":" + std::to_string(kWatts)},
-        fs::path{}, tree_ / "writer.err");
-    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready"))
-        << test::read_file(tree_ / "writer.err");
+    const std::string pkg = test::powercap_energy_file(tree_, "intel-rapl:0");
+    writer_ = test::start_live_writer(tree_, {"--channel", pkg + ":" + std::to_string(kWatts)}, 30);
   }
 
   test::TempTree tree_{"sysfs/intel-2s"};

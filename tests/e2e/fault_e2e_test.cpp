@@ -40,13 +40,8 @@ class FaultInjection : public ::testing::Test {
   }
 
   void start_writer(const std::string& zone_name, double watts) {
-    writer_ = std::make_unique<test::BackgroundProcess>(
-        std::vector<std::string>{test::live_writer_binary(), "--tick-ms", "1", "--duration-s", "60",
-                                 "--ready-file", (tree_ / "writer.ready").string(), "--channel",
-                                 zone(zone_name) + ":" + std::to_string(watts)},
-        fs::path{}, tree_ / "writer.err");
-    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready"))
-        << test::read_file(tree_ / "writer.err");
+    writer_ = test::start_live_writer(tree_,
+                                      {"--channel", zone(zone_name) + ":" + std::to_string(watts)});
   }
 
   // Starts the counter that vanishes; false (and the reason in `why`) where this machine does not
@@ -91,7 +86,7 @@ class FaultInjection : public ::testing::Test {
   }
 
   std::string zone(const std::string& name) const {
-    return (tree_ / ("class/powercap/" + name + "/energy_uj")).string();
+    return test::powercap_energy_file(tree_, name);
   }
   std::string go_file() const { return (tree_ / "go").string(); }
 

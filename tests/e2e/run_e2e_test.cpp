@@ -24,17 +24,11 @@ double bound_j(double watts) { return watts * (2 * kTickS + kSlackS) + 1e-6; }
 
 class LiveNode : public ::testing::Test {
  protected:
-  void start_writer(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {
-        test::live_writer_binary(),       "--tick-ms", "1", "--duration-s", "60", "--ready-file",
-        (tree_ / "writer.ready").string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    writer_ = std::make_unique<test::BackgroundProcess>(argv, fs::path{}, tree_ / "writer.err");
-    ASSERT_TRUE(test::wait_for_file(tree_ / "writer.ready"))
-        << test::read_file(tree_ / "writer.err");
+  void start_writer(const std::vector<std::string>& args) {
+    writer_ = test::start_live_writer(tree_, args);
   }
   std::string zone(const std::string& name) const {
-    return (tree_ / ("class/powercap/" + name + "/energy_uj")).string();
+    return test::powercap_energy_file(tree_, name);
   }
   void TearDown() override { writer_.reset(); }
 

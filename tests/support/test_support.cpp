@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -220,6 +221,28 @@ int BackgroundProcess::wait(double timeout_s) {
     if (monotonic_ns() > deadline) return -1;
     ::usleep(2000);
   }
+}
+
+std::string powercap_energy_file(const TempTree& tree, const std::string& zone) {
+  return (tree / ("class/powercap/" + zone + "/energy_uj")).string();
+}
+
+std::unique_ptr<BackgroundProcess> start_live_writer(const TempTree& tree,
+                                                     const std::vector<std::string>& args,
+                                                     double duration_s) {
+  std::vector<std::string> argv = {live_writer_binary(),
+                                   "--tick-ms",
+                                   "1",
+                                   "--duration-s",
+                                   std::to_string(duration_s),
+                                   "--ready-file",
+                                   (tree / "writer.ready").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto writer = std::make_unique<BackgroundProcess>(argv, fs::path{}, tree / "writer.err");
+  if (!wait_for_file(tree / "writer.ready")) {
+    ADD_FAILURE() << "live_rapl_writer did not get ready: " << read_file(tree / "writer.err");
+  }
+  return writer;
 }
 
 bool wait_for_file(const fs::path& path, double timeout_s) {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,16 @@ std::string jouletrace_binary();
 std::string fake_nvml_library();
 std::string fake_nvml_no_energy_library();
 std::string live_writer_binary();
+
+// A fixture tree's powercap counter file: `tree`/class/powercap/`zone`/energy_uj.
+std::string powercap_energy_file(const TempTree& tree, const std::string& zone);
+
+// Starts live_rapl_writer (1 ms ticks, its ready and error files in `tree`) with `args` (its
+// --channel, --schedule, --glitch options) and waits until every channel holds its first value.
+// A writer that does not get ready is a test failure, with its stderr.
+std::unique_ptr<BackgroundProcess> start_live_writer(const TempTree& tree,
+                                                     const std::vector<std::string>& args,
+                                                     double duration_s = 60);
 std::string vanishing_counter_binary();
 
 }  // namespace jt::test
