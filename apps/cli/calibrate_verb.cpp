@@ -1,12 +1,15 @@
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
+#include "arguments.hpp"
 #include "core/clock.hpp"
 #include "ledger/node_profile.hpp"
 #include "ledger/run_ledger.hpp"
+#include "run_context.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/node_inventory.hpp"
 #include "sensors/registry.hpp"
@@ -21,6 +24,47 @@ constexpr double kBusyFractionLimit = 0.05;
 // Nor when the 1-minute load average exceeds this many runnable tasks per online CPU.
 constexpr double kLoadPerCpuLimit = 0.1;
 
+// Waits `seconds`, saying how far it is: on a terminal one line rewritten every second,
+// elsewhere (a job's log) a line every 10 s.
+void wait_with_progress(double seconds, const char* what) {
+  using namespace std::chrono;
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  const auto start = steady_clock::now();
+  const auto end = start + duration_cast<steady_clock::duration>(duration<double>(seconds));
+  double last_said = 0.0;
+  for (auto now = start; now < end; now = steady_clock::now()) {
+    std::this_thread::sleep_for(
+        std::min<steady_clock::duration>(std::chrono::seconds(1), end - now));
+    const double done = duration<double>(steady_clock::now() - start).count();
+    if (terminal) {
+      fmt::print(stderr, "\rjouletrace calibrate: {} {:.0f} of {:g} s", what,
+                 std::min(done, seconds), seconds);
+    } else if (done - last_said >= 10.0 && done < seconds) {
+      fmt::print(stderr, "jouletrace calibrate: {} {:.0f} of {:g} s\n", what, done, seconds);
+      last_said = done;
+    }
+  }
+  if (terminal) fmt::print(stderr, "\n");
+}
+
+// Where the profile goes, checked before anything is measured: a calibration must not learn
+// after a minute that it cannot store what it measured.
+Result<std::filesystem::path> profile_target(const CalibrateOptions& options,
+                                             const std::string& hostname) {
+  std::filesystem::path target = options.profile_path;
+  if (target.empty()) {
+    auto locations = profile_locations(hostname);
+    if (!locations) return std::unexpected(locations.error());
+    target = locations->write;
+  }
+  std::error_code ec;
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
+  if (auto ok = check_writable(target.string(), "--profile"); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return target;
+}
+
 }  // namespace
 
 int calibrate_verb(const CalibrateOptions& options) {
@@ -33,29 +77,24 @@ int calibrate_verb(const CalibrateOptions& options) {
     fmt::print(stderr,
                "jouletrace calibrate: no energy or power sensor found; nothing to "
                "calibrate (`jouletrace sensors` says why)\n");
-    return 1;
+    return kExitOwnFailure;
   }
   NodeProfile profile;
   profile.inventory = read_node_inventory(options.probe, channels);
   profile.created_at = to_iso8601(std::chrono::system_clock::now());
   const std::string hostname = profile.inventory.hostname.value.value_or("");
-
-  std::filesystem::path target = options.profile_path;
-  if (target.empty()) {
-    auto locations = profile_locations(hostname);
-    if (!locations) {
-      fmt::print(stderr, "jouletrace calibrate: {}\n  fix: {}\n", locations.error().message,
-                 locations.error().hint);
-      return 1;
-    }
-    target = locations->write;
+  const auto target = profile_target(options, hostname);
+  if (!target) {
+    fmt::print(stderr, "jouletrace calibrate: {}\n", target.error().message);
+    if (!target.error().hint.empty()) fmt::print(stderr, "  fix: {}\n", target.error().hint);
+    return kExitOwnFailure;
   }
 
   std::vector<std::string> warnings;
   if (options.settle_s > 0.0) {
     fmt::print(stderr, "jouletrace calibrate: settling for {:g} s; keep the node idle\n",
                options.settle_s);
-    std::this_thread::sleep_for(std::chrono::duration<double>(options.settle_s));
+    wait_with_progress(options.settle_s, "settling:");
   }
   const auto load = read_load_average(options.probe.proc_root);
   const auto cpu_before = read_cpu_times(options.probe.proc_root);
@@ -67,13 +106,14 @@ int calibrate_verb(const CalibrateOptions& options) {
   sampler.sample_once();
   const std::int64_t start_ns = monotonic_ns();
   sampler.start();
-  std::this_thread::sleep_for(std::chrono::duration<double>(options.duration_s));
+  wait_with_progress(options.duration_s, "measuring idle power:");
   const std::int64_t end_ns = monotonic_ns();
   sampler.stop();
   sampler.sample_once();
   sampler.finish();
   const auto cpu_after = read_cpu_times(options.probe.proc_root);
-  const WindowResult window = summarise_run(sampler, start_ns, end_ns, std::nullopt);
+  const Timeline timeline = sampler.snapshot();
+  const WindowResult window = summarise_run(timeline, start_ns, end_ns, std::nullopt);
 
   // Idle power is only worth storing from an idle node (SENSORS §9.4).
   const int threads = profile.inventory.threads.value.value_or(1);
@@ -98,14 +138,14 @@ int calibrate_verb(const CalibrateOptions& options) {
   settings.settle_s = options.settle_s;
   settings.measured_at = to_iso8601(std::chrono::system_clock::now());
   profile.baselines =
-      baselines_from_window(window, sampler.channels(), sampler.series(), settings, &warnings);
+      baselines_from_window(window, timeline.channels, timeline.series, settings, &warnings);
   for (const auto& w : window.warnings) warnings.push_back(w);
   if (profile.baselines.empty()) {
     for (const auto& w : warnings) fmt::print(stderr, "jouletrace calibrate: warning: {}\n", w);
     fmt::print(stderr,
                "jouletrace calibrate: no channel gave a usable idle power; nothing "
                "stored\n");
-    return 1;
+    return kExitOwnFailure;
   }
   profile.calibrated_at = settings.measured_at;
   profile.calibrated_on = hostname;
@@ -120,12 +160,12 @@ int calibrate_verb(const CalibrateOptions& options) {
     fmt::print("{:<{}}  {:>9.3f}  {:>8.3f}  {:>8.3f}  {}\n", b.channel_id, width, b.idle_power_w,
                b.uncertainty_w, b.drift_w, b.device);
   }
-  if (auto saved = save_profile(target, profile); !saved) {
+  if (auto saved = save_profile(*target, profile); !saved) {
     fmt::print(stderr, "jouletrace calibrate: could not store the profile: {}\n",
                saved.error().message);
-    return 1;
+    return kExitOwnFailure;
   }
-  fmt::print(stderr, "jouletrace calibrate: profile written to {}\n", target.string());
+  fmt::print(stderr, "jouletrace calibrate: profile written to {}\n", target->string());
   return 0;
 }
 

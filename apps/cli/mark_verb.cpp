@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "arguments.hpp"
 #include "core/clock.hpp"
 #include "markers/marker_protocol.hpp"
 #include "verbs.hpp"
@@ -23,12 +24,12 @@ int mark_verb(const MarkOptions& options) {
   } else {
     fmt::print(stderr, "jouletrace mark: unknown action '{}' (begin, end or items)\n",
                options.action);
-    return 2;
+    return kExitOwnFailure;
   }
   if (options.name.empty() || options.name.size() > kMaxMarkerNameBytes) {
     fmt::print(stderr, "jouletrace mark: a phase name of 1 to {} bytes is needed\n",
                kMaxMarkerNameBytes);
-    return 2;
+    return kExitOwnFailure;
   }
   record.t_ns = monotonic_ns();
   record.pid = ::getppid();  // the shell script that marks, not this short-lived process
@@ -55,8 +56,9 @@ int mark_verb(const MarkOptions& options) {
   const std::string line = format_marker(record);
   const ssize_t n = ::write(fd, line.data(), line.size());
   if (n != static_cast<ssize_t>(line.size())) {
-    fmt::print(stderr, "jouletrace mark: could not send marker '{}' on fd {}\n", options.name, fd);
-    return 1;
+    // As outside a run: the job script goes on, its marker is lost and that is said.
+    fmt::print(stderr, "jouletrace mark: could not send marker '{}' on fd {}; not recorded\n",
+               options.name, fd);
   }
   return 0;
 }

@@ -69,6 +69,22 @@ std::vector<Phase> MarkerChannel::finish(std::int64_t end_ns) {
   return tracker_.finish(end_ns);
 }
 
+std::vector<Phase> MarkerChannel::snapshot(std::int64_t now_ns) {
+  std::lock_guard lock(mutex_);
+  PhaseTracker copy = tracker_;
+  return copy.finish(now_ns);
+}
+
+std::uint64_t MarkerChannel::malformed() {
+  std::lock_guard lock(mutex_);
+  return tracker_.malformed();
+}
+
+std::uint64_t MarkerChannel::unmatched() {
+  std::lock_guard lock(mutex_);
+  return tracker_.unmatched();
+}
+
 MarkerChannel::~MarkerChannel() {
   if (thread_.joinable()) {
     const char stop = 1;

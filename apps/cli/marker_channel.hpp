@@ -24,8 +24,10 @@ class MarkerChannel {
   // Reads what is left without waiting (grandchildren may still hold the pipe open), stops the
   // thread and returns the phases, open ones closed at end_ns.
   std::vector<Phase> finish(std::int64_t end_ns);
-  std::uint64_t malformed() const { return tracker_.malformed(); }
-  std::uint64_t unmatched() const { return tracker_.unmatched(); }
+  // While the reader runs: the phases so far, open ones closed at now_ns (for a checkpoint).
+  std::vector<Phase> snapshot(std::int64_t now_ns);
+  std::uint64_t malformed();
+  std::uint64_t unmatched();
 
   ~MarkerChannel();
 

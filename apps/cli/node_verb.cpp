@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "arguments.hpp"
 #include "ledger/node_profile.hpp"
 #include "report/run_report.hpp"
 #include "sensors/node_inventory.hpp"
@@ -92,7 +93,7 @@ int node_verb(const NodeOptions& options) {
     if (!loaded) {
       fmt::print(stderr, "jouletrace node: {}\n", loaded.error().message);
       if (!loaded.error().hint.empty()) fmt::print(stderr, "  fix: {}\n", loaded.error().hint);
-      return 1;
+      return kExitOwnFailure;
     }
     profile.baselines = loaded->baselines;
     profile.calibrated_at = loaded->calibrated_at;
@@ -111,7 +112,7 @@ int node_verb(const NodeOptions& options) {
   if (!options.output.empty()) {
     if (auto written = write_file_atomically(options.output, json_text); !written) {
       fmt::print(stderr, "jouletrace node: {}\n", written.error().message);
-      return 1;
+      return kExitOwnFailure;
     }
   }
   if (options.json) {

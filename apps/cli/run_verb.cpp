@@ -1,35 +1,33 @@
 #include <fmt/format.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
 
+#include "arguments.hpp"
 #include "child_process.hpp"
 #include "core/clock.hpp"
-#include "ledger/attribution.hpp"
-#include "ledger/node_profile.hpp"
-#include "ledger/run_ledger.hpp"
-#include "ledger/runtime_estimate.hpp"
+#include "csv_stream.hpp"
 #include "marker_channel.hpp"
+#include "repeat.hpp"
 #include "report/run_report.hpp"
+#include "report/text_format.hpp"
+#include "run_context.hpp"
 #include "sampler/sampler.hpp"
-#include "sensors/cgroup_usage.hpp"
-#include "sensors/node_inventory.hpp"
+#include "sensors/process_tree.hpp"
 #include "sensors/registry.hpp"
 #include "verbs.hpp"
 
 namespace jt::cli {
 
 namespace {
-
-// A typical server CPU's thermal design power over its core count (e.g. 270 W / 40 cores for
-// a Xeon Platinum 8380, 280 W / 64 for an EPYC 7763): order-of-magnitude only, hence "model".
-constexpr double kDefaultWattsPerBusyCore = 7.0;
 
 std::string utc_now_iso8601() {
   const auto now = std::chrono::system_clock::now();
@@ -41,10 +39,9 @@ std::string utc_now_iso8601() {
   return buf;
 }
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
+std::string json_text(const nlohmann::json& json) {
+  // A command line or a device name need not be UTF-8; replace what JSON cannot carry.
+  return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 // A report that cannot go where it was asked to goes next to the temp files instead; when no file
@@ -68,109 +65,184 @@ void write_or_rescue(const std::string& path, const std::string& content, const 
   }
 }
 
-// Cores the command may run on: its affinity mask, which a batch system narrows to the
-// allocation.
-int available_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
-  return online > 0 ? static_cast<int>(online) : 0;
+double own_cpu_s() {
+  rusage self{};
+  if (::getrusage(RUSAGE_SELF, &self) != 0) return 0.0;
+  return static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+         static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1e-6;
 }
 
-// The baselines of `jouletrace calibrate`: the profile named, else the default one if any.
-std::optional<NodeProfile> load_node_profile(const RunOptions& options, const std::string& host,
-                                             std::string* source,
-                                             std::vector<std::string>* warnings) {
-  // A profile named on the command line must be there; the default places may hold none.
-  std::filesystem::path path = options.profile_path;
-  if (path.empty()) {
-    if (auto locations = profile_locations(host)) {
-      if (auto found = find_profile(*locations)) path = *found;
+using CheckpointWriter = std::function<void(const RunReport&)>;
+
+// What RunRecorder needs to know of a run besides the sampler and the markers.
+struct RecorderSetup {
+  CsvStream* csv = nullptr;
+  std::int64_t csv_origin_ns = 0;    // the CSV's time origin: the first run's start
+  CheckpointWriter checkpoint;       // empty: no JSON report to checkpoint
+  double self_cpu_baseline_s = 0.0;  // jouletrace's own CPU time before this run
+};
+
+// While the command runs: streams the CSV every second and checkpoints the JSON report every
+// --checkpoint, so that a run killed with SIGKILL (a time limit, the OOM killer) keeps all but
+// its last seconds. It works on the sampler's timeline in place (Sampler::inspect), never on a
+// copy, so memory does not double on long runs. Its thread inherits the blocked signals of
+// ChildProcess::prepare_parent.
+class RunRecorder {
+ public:
+  RunRecorder(Sampler& sampler, MarkerChannel& markers, const RunContext& context,
+              const RunProgress& base, RecorderSetup setup)
+      : sampler_(sampler),
+        markers_(markers),
+        context_(context),
+        base_(base),
+        setup_(std::move(setup)) {}
+  ~RunRecorder() { stop(); }
+
+  void start() {
+    if (setup_.csv == nullptr && !setup_.checkpoint) return;
+    // The command's tree is what jouletrace has below it, now and later (orphans too).
+    children_cpu_before_s_ = cpu_below_s("/proc", ::getpid());
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    using namespace std::chrono;
+    const auto checkpoint_every = duration<double>(context_.options.checkpoint_s);
+    auto next_checkpoint = steady_clock::now() + checkpoint_every;
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, seconds(1), [this] { return stopping_; })) {
+      lock.unlock();
+      const bool due = setup_.checkpoint && context_.options.checkpoint_s > 0.0 &&
+                       steady_clock::now() >= next_checkpoint;
+      tick(due);
+      if (due) next_checkpoint += duration_cast<steady_clock::duration>(checkpoint_every);
+      lock.lock();
     }
   }
-  if (path.empty()) return std::nullopt;
-  auto profile = load_profile(path);
-  if (!profile) {
-    warnings->push_back(fmt::format(
-        "node profile {} not used: {}; components are not split into idle and dynamic energy",
-        path.string(), profile.error().message));
-    return std::nullopt;
-  }
-  *source = path.string();
-  return *std::move(profile);
-}
 
-// Right after the command ends, so that the CPU-time shares span the same interval as the
-// energy they split.
-AttributionInputs attribution_inputs(const RunOptions& options,
-                                     const Result<CgroupSnapshot>& before) {
-  AttributionInputs in;
-  in.mode = attribution_mode_from_string(options.attribution).value_or(AttributionMode::kAuto);
-  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
-  in.gpus = parse_cuda_visible_devices(visible != nullptr ? std::optional<std::string_view>(visible)
-                                                          : std::nullopt);
-  if (!before) {
-    in.cpu_unavailable_reason = before.error().message;
-    return in;
+  RunProgress progress_now(std::int64_t now_ns) {
+    RunProgress progress = base_;
+    progress.end_ns = now_ns;
+    progress.complete = false;
+    progress.cpu_time_s = std::max(0.0, cpu_below_s("/proc", ::getpid()) - children_cpu_before_s_);
+    progress.phases = markers_.snapshot(now_ns);
+    progress.malformed_markers = markers_.malformed();
+    progress.unmatched_markers = markers_.unmatched();
+    progress.rounds = sampler_.rounds();
+    progress.late_rounds = sampler_.late_rounds();
+    return progress;
   }
-  auto after = snapshot_cgroup_path(options.probe, before->cgroup_path, ::getpid());
-  if (!after) {
-    in.cpu_unavailable_reason = after.error().message;
-    return in;
-  }
-  auto usage = usage_between(*before, *after);
-  if (!usage) {
-    in.cpu_unavailable_reason = usage.error().message;
-    return in;
-  }
-  in.cpu = *usage;
-  return in;
-}
 
-// The devices the runtime-based estimate charges: every CPU socket, and the GPUs the job owns.
-std::vector<AllocatedDevice> allocated_devices(const NodeInventory& inventory,
-                                               const std::optional<Attribution>& attribution) {
-  std::vector<AllocatedDevice> devices = all_devices(inventory);
-  if (!attribution || attribution->mode != AttributionMode::kShared) return devices;
-  std::vector<AllocatedDevice> owned;
-  for (auto& device : devices) {
-    bool keep = device.kind != DeviceKind::kGpu;
-    for (const auto& gpu : attribution->shares.gpus) {
-      const std::string label = "GPU " + std::to_string(gpu.index);
-      const bool same = device.label == label || device.label.starts_with(label + " (");
-      if (gpu.share > 0.0 && same) keep = true;
+  void tick(bool checkpoint_due) {
+    CsvStream* csv = csv_failed_ ? nullptr : setup_.csv;
+    if (csv == nullptr && !checkpoint_due) return;
+    const std::int64_t now_ns = monotonic_ns();
+    std::optional<RunProgress> progress;
+    if (checkpoint_due) progress = progress_now(now_ns);
+    std::optional<RunReport> report;
+    Result<void> streamed;
+    sampler_.inspect([&](const Timeline& timeline) {
+      if (csv != nullptr) streamed = csv->append(timeline, setup_.csv_origin_ns, now_ns, false);
+      if (progress) report = analyse_run(context_, timeline, *progress);
+    });
+    if (!streamed) {
+      fmt::print(stderr, "jouletrace: {}; the time series stops here\n", streamed.error().message);
+      csv_failed_ = true;
     }
-    if (keep) owned.push_back(std::move(device));
+    if (report) {
+      report->self_cpu_s = own_cpu_s() - setup_.self_cpu_baseline_s;
+      setup_.checkpoint(*report);
+    }
   }
-  return owned;
+
+  Sampler& sampler_;
+  MarkerChannel& markers_;
+  const RunContext& context_;
+  RunProgress base_;
+  RecorderSetup setup_;
+  double children_cpu_before_s_ = 0.0;
+  bool csv_failed_ = false;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+RunProgress progress_at_start(const Sampler& sampler, std::int64_t start_ns) {
+  RunProgress progress;
+  progress.start_ns = start_ns;
+  progress.started_at = utc_now_iso8601();
+  progress.interval_s = sampler.interval_s();
+  progress.requested_interval_s = sampler.requested_interval_s();
+  progress.interval_note = sampler.interval_note();
+  progress.slow_meters = sampler.slow_sensor_count();
+  return progress;
 }
 
-}  // namespace
-
-int run_verb(const RunOptions& options) {
-  ProbeOutcome probe = probe_all(options.probe);
-
-  std::vector<ChannelInfo> channels;
-  for (const auto& sensor : probe.sensors) {
-    for (const auto& info : sensor->channels()) channels.push_back(info);
+// The rest of the time series; when the file took no more, the whole series of this run goes
+// where write_or_rescue can put it, and a torn file of the first run is removed.
+void finish_csv(CsvStream& csv, const Timeline& timeline, std::int64_t origin_ns, int run) {
+  auto ok = csv.append(timeline, origin_ns, monotonic_ns(), true);
+  if (ok) return;
+  fmt::print(stderr, "jouletrace: {}\n", ok.error().message);
+  std::string text = kTimelineCsvHeader;
+  for (std::size_t c = 0; c < timeline.series.size(); ++c) {
+    text += format_timeline_rows(timeline.channels[c], timeline.series[c], 0,
+                                 timeline.series[c].t_ns.size(), origin_ns);
   }
-  const bool need_cpu_model = !has_cpu_channel(channels);
+  std::error_code ignored;
+  if (run == 0) std::filesystem::remove(csv.path(), ignored);
+  // A later run's series must not replace the file the earlier runs went to.
+  const std::string path = run == 0 ? csv.path() : fmt::format("{}.run{}", csv.path(), run + 1);
+  write_or_rescue(path, text, "CSV time series");
+}
 
+SamplerOptions sampler_options(const RunOptions& options) {
   SamplerOptions sampler_options;
   sampler_options.interval_s = options.interval_s;
   // Below 10 ms the timeline keeps one point per 10 ms: energy still counts every read.
   sampler_options.timeline_min_spacing_s = options.interval_s < 0.01 ? 0.01 : 0.0;
-  Sampler sampler(std::move(probe.sensors), sampler_options);
+  return sampler_options;
+}
 
-  RunReport report;
-  report.command = options.command;
-  report.hostname = host_name();
-  report.sensors = probe.reports;
-  report.started_at = utc_now_iso8601();
+// After the command: the last readings, the phases, and how the run went.
+void finish_progress(Sampler& sampler, MarkerChannel& markers, const ChildExit& exit,
+                     RunProgress& progress) {
+  progress.end_ns = exit.end_ns;
+  sampler.stop_with_last_round();
+  sampler.finish();
+  progress.phases = markers.finish(progress.end_ns);
+  progress.malformed_markers = markers.malformed();
+  progress.unmatched_markers = markers.unmatched();
+  progress.rounds = sampler.rounds();
+  progress.late_rounds = sampler.late_rounds();
+  progress.complete = true;
+  progress.exit = &exit;
+  progress.cpu_time_s = exit.cpu_time_s;
+}
 
+// One run of the command under measurement; `run` counts from 0.
+RunReport measure_once(const RunContext& context, std::vector<std::unique_ptr<Sensor>> sensors,
+                       RecorderSetup setup, int run) {
+  const RunOptions& options = context.options;
+  CsvStream* csv = setup.csv;
+  const std::int64_t csv_origin_ns = setup.csv_origin_ns;
+  const double self_cpu_baseline_s = setup.self_cpu_baseline_s;
+  if (csv != nullptr) csv->begin_run();
+  Sampler sampler(std::move(sensors), sampler_options(options));
   sampler.sample_once();
   const std::int64_t start_ns = monotonic_ns();
+  RunProgress progress = progress_at_start(sampler, start_ns);
   MarkerChannel markers;
   const bool have_markers = markers.open();
   if (have_markers) {
@@ -180,163 +252,144 @@ int run_verb(const RunOptions& options) {
                "jouletrace: no marker channel (pipe failed); phases will not be recorded\n");
   }
   // The child inherits jouletrace's cgroup; its own /proc entry is gone once reaped.
-  const Result<CgroupSnapshot> cgroup_before = snapshot_cgroup_usage(options.probe, ::getpid());
-  ChildProcess::block_forwarded_signals();
+  progress.cgroup_before = snapshot_cgroup_usage(options.probe, ::getpid());
   sampler.start();
+  RunRecorder recorder(sampler, markers, context, progress, std::move(setup));
   std::string spawn_error;
   auto child =
       ChildProcess::spawn(options.command, &spawn_error, have_markers ? markers.child_fd() : -1);
   if (have_markers) markers.start_reading();
   ChildExit exit;
   if (child) {
-    exit = child->wait();
+    recorder.start();
+    exit = child->wait(WaitOptions{options.wait_all, format_command(options.command)});
   } else {
-    exit.exit_code = 127;
+    exit.started = false;
+    exit.exit_code = kExitOwnFailure;
     exit.launch_error = spawn_error;
+    exit.end_ns = monotonic_ns();
   }
-  const std::int64_t end_ns = monotonic_ns();
-  const AttributionInputs attribution_in = attribution_inputs(options, cgroup_before);
-  sampler.stop_with_last_round();
-  sampler.finish();
-  const std::vector<Phase> phases = markers.finish(end_ns);
+  recorder.stop();
+  finish_progress(sampler, markers, exit, progress);
+  const Timeline timeline = sampler.snapshot();
+  if (csv != nullptr) finish_csv(*csv, timeline, csv_origin_ns, run);
+  RunReport report = analyse_run(context, timeline, progress);
+  report.self_cpu_s = own_cpu_s() - self_cpu_baseline_s;
+  return report;
+}
 
-  std::optional<CpuModel> cpu_model;
-  if (need_cpu_model) {
-    CpuModel model;
-    model.cpu_time_s = exit.cpu_time_s;
-    model.watts_per_busy_core = options.model_watts_per_core > 0.0 ? options.model_watts_per_core
-                                                                   : kDefaultWattsPerBusyCore;
-    model.assumption = fmt::format(
-        "no CPU energy sensor was readable: {:g} W per busy core ({}) times the command's CPU "
-        "time; idle and uncore power are not included",
-        model.watts_per_busy_core,
-        options.model_watts_per_core > 0.0 ? "--model-watts-per-core"
-                                           : "default, set with --model-watts-per-core");
-    cpu_model = model;
+int own_failure(const Error& error) {
+  fmt::print(stderr, "jouletrace run: {}\n", error.message);
+  if (!error.hint.empty()) fmt::print(stderr, "  {}\n", error.hint);
+  return kExitOwnFailure;
+}
+
+// Where the JSON goes: a file (atomically, rescued when it cannot be written) or stdout.
+void write_json(const RunOptions& options, const nlohmann::json& json, bool final) {
+  if (options.output_json.empty()) return;
+  if (options.output_json == "-") {
+    if (final) fmt::print("{}", json_text(json));
+    return;
+  }
+  if (final) {
+    write_or_rescue(options.output_json, json_text(json), "JSON report");
+    return;
+  }
+  // A checkpoint that cannot be written is said once; the final report is still attempted.
+  static bool warned = false;
+  if (auto ok = write_file_atomically(options.output_json, json_text(json)); !ok && !warned) {
+    fmt::print(stderr, "jouletrace: could not checkpoint the JSON report: {}\n",
+               ok.error().message);
+    warned = true;
+  }
+}
+
+void report_runs(const RunOptions& options, std::vector<RunReport> runs) {
+  const SummaryOptions summary{options.verbose, 100};
+  const RunReport& last = runs.back();
+  // A command that could not start is said even with -q: one line.
+  if (options.quiet && !last.started) {
+    fmt::print(stderr, "jouletrace: could not run '{}': {}\n", format_command(options.command),
+               last.launch_error);
+  }
+  if (options.repeat == 1) {
+    write_json(options, to_json(last), true);
+    if (!options.quiet) fmt::print(stderr, "{}", format_summary(last, summary));
+    return;
+  }
+  const RepeatSummary repeat = summarise_repeats(std::move(runs), options.repeat);
+  write_json(options, to_json(repeat), true);
+  if (!options.quiet) fmt::print(stderr, "{}", format_repeat_summary(repeat, summary));
+}
+
+}  // namespace
+
+std::string format_command(const std::vector<std::string>& command) {
+  std::string out;
+  for (const auto& word : command) out += (out.empty() ? "" : " ") + word;
+  return terminal_safe(out);
+}
+
+int run_verb(const RunOptions& options) {
+  // Before any thread exists (the NVML library may start some while probing): every thread
+  // then keeps the forwarded signals blocked, and only wait() takes them.
+  ChildProcess::prepare_parent();
+  if (auto ok = check_run_options(options); !ok) return own_failure(ok.error());
+  ProbeOutcome probe = probe_all(options.probe);
+  std::vector<ChannelInfo> channels;
+  for (const auto& sensor : probe.sensors) {
+    for (const auto& info : sensor->channels()) channels.push_back(info);
+  }
+  auto context = prepare_run(options, channels, probe.reports);
+  if (!context) return own_failure(context.error());
+  std::optional<CsvStream> csv;
+  if (!options.output_csv.empty()) {
+    auto opened = CsvStream::open(options.output_csv);
+    if (!opened) return own_failure(opened.error());
+    csv = std::move(*opened);
   }
 
-  report.exit_code = exit.exit_code;
-  report.signal = exit.signal;
-  report.launch_error = exit.launch_error;
-  report.interval_s = sampler.interval_s();
-  report.requested_interval_s = sampler.requested_interval_s();
-  report.interval_note = sampler.interval_note();
-  report.rounds = sampler.rounds();
-  report.late_rounds = sampler.late_rounds();
-  if (rusage self{}; ::getrusage(RUSAGE_SELF, &self) == 0) {
-    report.self_cpu_s = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
-                        static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1e-6;
-  }
-  report.window = summarise_run(sampler, start_ns, end_ns, cpu_model);
-  report.start_ns = start_ns;
-  report.slow_meters = sampler.slow_sensor_count();
-
-  std::vector<std::string> profile_warnings;
-  if (auto profile =
-          load_node_profile(options, report.hostname, &report.profile_source, &profile_warnings)) {
-    apply_baselines(report.window, *profile, &report.window.warnings);
-    report.node = std::move(profile);
-  }
-  for (auto& w : profile_warnings) report.window.warnings.push_back(std::move(w));
-  const NodeInventory inventory = read_node_inventory(options.probe, channels);
-  if (!report.node) report.node = NodeProfile{};
-  report.node->inventory = inventory;
-
-  if (auto attribution = attribute_energy(report.window, attribution_in)) {
-    report.attribution = *std::move(attribution);
-  } else {
-    report.attribution_error = attribution.error().message;
-  }
-
-  if (auto tdp_path = locate_tdp_file(options.tdp_file); !tdp_path) {
-    report.runtime_estimate_error = tdp_path.error().message;
-  } else if (auto table = TdpTable::load(*tdp_path); !table) {
-    report.runtime_estimate_error = table.error().message;
-  } else {
-    // The estimate charges the job's devices; compare it with the energy of the same scope.
-    std::optional<MeasuredEnergy> measured;
-    const auto& window = report.window;
-    if (report.attribution && report.attribution->mode == AttributionMode::kShared) {
-      measured = MeasuredEnergy{report.attribution->attributed_total_j,
-                                "the energy attributed to the job on this shared node"};
-    } else if (window.total_cover.size() == 1 &&
-               window.components.end() !=
-                   std::find_if(window.components.begin(), window.components.end(),
-                                [&](const ComponentResult& c) {
-                                  return c.id == window.total_cover[0] && c.domain == Domain::kNode;
-                                })) {
-      measured = MeasuredEnergy{window.total_energy_j, "node meter " + window.total_cover[0]};
-    } else if (!window.total_cover.empty()) {
-      measured =
-          MeasuredEnergy{window.total_energy_j,
-                         fmt::format("the sum of the measured components ({}; no node meter)",
-                                     window.total_method)};
+  std::vector<RunReport> runs;
+  const std::int64_t first_start_ns = monotonic_ns();
+  std::optional<int> interrupted;
+  for (int i = 0; i < options.repeat; ++i) {
+    if (i > 0) probe = probe_all(options.probe);  // each run owns its sensors
+    // Ctrl-C while probing, or between runs: the command is not started (again).
+    interrupted = ChildProcess::take_pending_signal();
+    if (interrupted) break;
+    RecorderSetup setup;
+    setup.csv = csv ? &*csv : nullptr;
+    setup.csv_origin_ns = first_start_ns;
+    // The first run's own CPU time includes jouletrace's start-up; a later run's only itself.
+    setup.self_cpu_baseline_s = i == 0 ? 0.0 : own_cpu_s();
+    if (!options.output_json.empty() && options.output_json != "-") {
+      setup.checkpoint = [&options, &runs](const RunReport& partial) {
+        if (options.repeat == 1) {
+          write_json(options, to_json(partial), false);
+          return;
+        }
+        std::vector<RunReport> so_far = runs;
+        so_far.push_back(partial);
+        write_json(options, to_json(summarise_repeats(std::move(so_far), options.repeat)), false);
+      };
     }
-    report.runtime_estimate =
-        estimate_from_runtime(allocated_devices(inventory, report.attribution), &*table,
-                              report.window.duration_s, options.pue, measured);
+    runs.push_back(measure_once(*context, std::move(probe.sensors), std::move(setup), i));
+    // A run that failed or was interrupted ends the series: the next would likely do the same.
+    if (!runs.back().started || runs.back().exit_code != 0) break;
   }
-  report.idle_waste.push_back(find_idle_waste(
-      "run", waste_inputs(report.window), report.window.total_energy_j, report.window.duration_s,
-      options.idle_activity_pct, CpuActivity{exit.cpu_time_s, available_cores()}));
-  report.malformed_markers = markers.malformed();
-  report.unmatched_markers = markers.unmatched();
-  if (!phases.empty()) {
-    std::vector<ChannelStats> stats;
-    for (std::size_t c = 0; c < sampler.channels().size(); ++c) stats.push_back(sampler.stats(c));
-    const auto cover = cover_channels(sampler.channels(), stats);
-    for (const auto& phase : phases) {
-      PhaseReport p{phase, measure_window(sampler.channels(), sampler.series(), cover,
-                                          sampler.interval_s(), phase.start_ns, phase.end_ns)};
-      if (need_cpu_model) {
-        p.energy.warnings.push_back(
-            "no CPU sensor: the phase's energy leaves the CPU out (the run's CPU estimate is "
-            "not split by phase)");
-      }
-      IdleWaste waste = find_idle_waste(phase.name, waste_inputs(p.energy, sampler.channels()),
-                                        p.energy.energy_j, ns_to_s(phase.end_ns - phase.start_ns),
-                                        options.idle_activity_pct, std::nullopt);
-      if (!waste.idle_gpus.empty()) report.idle_waste.push_back(std::move(waste));
-      report.phases.push_back(std::move(p));
-    }
+  if (runs.empty()) {
+    fmt::print(stderr, "jouletrace: signal {} before the command started; nothing was run\n",
+               *interrupted);
+    return 128 + *interrupted;
   }
-
+  const int exit_code = interrupted ? 128 + *interrupted : runs.back().exit_code;
   // Whatever goes wrong while reporting, the command's exit code is what jouletrace returns.
   try {
-    if (!options.output_json.empty()) {
-      // A command line or a device name need not be UTF-8; replace what JSON cannot carry.
-      write_or_rescue(
-          options.output_json,
-          to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-          "JSON report");
-    }
-    if (!options.output_csv.empty()) {
-      write_or_rescue(options.output_csv,
-                      format_timeline_csv(sampler.channels(), sampler.series(), start_ns),
-                      "CSV time series");
-    }
-    if (!options.quiet) fmt::print(stderr, "{}", format_summary(report));
+    report_runs(options, std::move(runs));
   } catch (const std::exception& e) {
     fmt::print(stderr, "jouletrace: could not report the run: {}\n", e.what());
   }
-  return exit.exit_code;
-}
-
-std::optional<double> parse_interval_s(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string unit = text.substr(used);
-  if (unit.empty() || unit == "ms") return value * 1e-3;
-  if (unit == "s") return value;
-  if (unit == "us") return value * 1e-6;
-  if (unit == "m" || unit == "min") return value * 60.0;
-  return std::nullopt;
+  return exit_code;
 }
 
 }  // namespace jt::cli

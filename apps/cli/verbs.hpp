@@ -12,10 +12,16 @@ namespace jt::cli {
 struct RunOptions {
   ProbeContext probe;
   double interval_s = 0.1;
-  std::string output_json;
+  std::string output_json;  // "-": standard output (the summary stays on stderr)
   std::string output_csv;
   bool quiet = false;
+  bool verbose = false;               // every absent backend with its fix, not one line
   double model_watts_per_core = 0.0;  // 0: the built-in default
+  // The JSON report is rewritten this often while the command runs, marked incomplete, so a
+  // killed run keeps all but its last seconds; 0: only at the end.
+  double checkpoint_s = 10.0;
+  bool wait_all = false;  // wait for processes the command left running, not only the command
+  int repeat = 1;         // run the command this many times (perf stat -r)
   std::vector<std::string> command;
   // Node profile with idle baselines (from `jouletrace calibrate`); empty: the default place.
   std::string profile_path;
@@ -57,7 +63,7 @@ int calibrate_verb(const CalibrateOptions& options);
 int mark_verb(const MarkOptions& options);
 int sensors_verb(const SensorsOptions& options);
 
-// "100ms", "1ms", "0.5s", "250us"; a bare number is milliseconds. nullopt when malformed.
-std::optional<double> parse_interval_s(const std::string& text);
+// The command as one line for messages, made safe for a terminal.
+std::string format_command(const std::vector<std::string>& command);
 
 }  // namespace jt::cli

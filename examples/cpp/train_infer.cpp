@@ -100,15 +100,21 @@ class DenseLayer {
 
 void print(const char* phase, const std::optional<jouletrace::Measurement>& m) {
   if (!m) {
-    std::printf("  %-8s energy not measured here: %s\n", phase, jt_last_error());
+    std::printf("  %-8s energy in the report of the parent `jouletrace run`\n", phase);
+    return;
+  }
+  if (!m->energy_j) {
+    std::printf("  %-8s %7.3f s  energy unknown: %s\n", phase, m->duration_s, m->note.c_str());
     return;
   }
   std::printf("  %-8s %7.3f s  %9.3f J +/- %.3f J  (%s)  %llu items  %.3g J/item%s\n", phase,
-              m->duration_s, m->energy_j, m->uncertainty_j, m->method.c_str(),
-              static_cast<unsigned long long>(m->items), m->energy_per_item_j,
+              m->duration_s, *m->energy_j, m->uncertainty_j.value_or(0.0), m->method.c_str(),
+              static_cast<unsigned long long>(m->items), m->energy_per_item_j.value_or(0.0),
               m->short_window ? "  [short window]" : "");
   for (const auto& c : m->components) {
-    if (c.in_total) std::printf("             %-28s %9.3f J\n", c.id.c_str(), c.energy_j);
+    if (c.in_total && c.energy_j) {
+      std::printf("             %-28s %9.3f J\n", c.id.c_str(), *c.energy_j);
+    }
   }
 }
 

@@ -15,14 +15,14 @@
 extern "C" {
 #endif
 
-#define JT_API_VERSION 1
+#define JT_API_VERSION 2
 
 typedef enum jt_status {
   JT_OK = 0,
   JT_ERR_INVALID_ARGUMENT = 1,
   JT_ERR_NOT_INITIALIZED = 2,
   JT_ERR_UNKNOWN_WINDOW = 3, /* never begun, already ended, or too old to be remembered */
-  JT_ERR_NOT_AVAILABLE = 4,  /* no energy in this process: the parent `jouletrace run` has it */
+  JT_ERR_NOT_AVAILABLE = 4,  /* JT_INIT_STRICT only: the window's energy is unknown here */
   JT_ERR_BUFFER_FULL = 5,    /* the marker was dropped (and counted): the flusher fell behind */
   JT_ERR_VERSION = 6,        /* a struct_size this library does not know */
   JT_ERR_INTERNAL = 99
@@ -36,6 +36,13 @@ typedef enum jt_mode {
 
 /* Sample in this process even under `jouletrace run` (markers still reach the parent). */
 #define JT_INIT_MEASURE_IN_PROCESS 0x1u
+/* jt_window_end returns JT_ERR_NOT_AVAILABLE when a window's energy is unknown in this process
+ * (no readable sensor, or the energy is in the parent's report). Without it the window ends with
+ * JT_OK and energy_known = 0: measuring never breaks the program measured. */
+#define JT_INIT_STRICT 0x2u
+/* Do not print the one stderr line jt_init writes when no sensor is readable in this process
+ * (for wrappers that report it their own way, such as the Python module). */
+#define JT_INIT_QUIET 0x4u
 
 typedef struct jt_options {
   uint32_t struct_size;     /* sizeof(jt_options): lets later versions add fields */
@@ -52,25 +59,30 @@ typedef uint64_t jt_window;
 #define JT_MAX_COMPONENTS 32
 #define JT_ID_LENGTH 96
 
+/* Unknown is never 0: an energy that is not known is NaN (test with isnan()) and its
+ * energy_known is 0. */
 typedef struct jt_component_energy {
   char id[JT_ID_LENGTH]; /* "powercap/intel-rapl:0", "nvml/GPU-...", "model/cpu" */
   char domain[16];       /* package, core, uncore, dram, psys, gpu, node, other */
-  char method[20];       /* counter, power-integrated, model */
-  double energy_j;
-  double uncertainty_j;
-  int32_t in_total; /* 1 when part of the non-overlapping cover that makes energy_j */
+  char method[20];       /* counter, power-integrated, model, none */
+  double energy_j;       /* NaN when unknown */
+  double uncertainty_j;  /* NaN when the energy is unknown */
+  int32_t in_total;      /* 1 when part of the non-overlapping cover that makes energy_j */
+  int32_t energy_known;  /* 1 when energy_j is measured or estimated */
 } jt_component_energy;
 
 typedef struct jt_measurement {
   uint32_t struct_size; /* sizeof(jt_measurement) */
   double start_s;       /* seconds since jt_init */
   double duration_s;
-  double energy_j; /* total over the non-overlapping cover of the node */
-  double uncertainty_j;
-  char method[20]; /* counter, power-integrated, model, mixed, none */
+  double energy_j;      /* total over the non-overlapping cover of the node; NaN when unknown */
+  double uncertainty_j; /* NaN when the energy is unknown */
+  char method[20];      /* counter, power-integrated, model, mixed, none */
   uint64_t items;
-  double energy_per_item_j; /* 0 when items is 0 */
+  double energy_per_item_j; /* NaN when items is 0 or the energy is unknown */
   int32_t short_window;     /* 1: shorter than 10 update periods of a sensor; see uncertainty */
+  int32_t energy_known;     /* 1 when energy_j is measured or estimated; 0: see note */
+  char note[160];           /* why the energy is unknown; empty when it is known */
   uint32_t component_count;
   jt_component_energy components[JT_MAX_COMPONENTS];
 } jt_measurement;
@@ -82,10 +94,14 @@ jt_status jt_shutdown(void);
 jt_mode jt_current_mode(void);
 
 jt_status jt_window_begin(const char* name, jt_window* out);
-/* Ends the window. With out != NULL in JT_MODE_SELF, fills the window's energy; under a parent
- * `jouletrace run` (without JT_INIT_MEASURE_IN_PROCESS) it returns JT_ERR_NOT_AVAILABLE after
- * ending the window, since the energy is in the parent's report. */
+/* Ends the window. With out != NULL, fills what is known of it: in JT_MODE_SELF its energy;
+ * under a parent `jouletrace run` (without JT_INIT_MEASURE_IN_PROCESS), or when no sensor is
+ * readable, energy_known = 0 with the reason in note, and JT_OK (JT_ERR_NOT_AVAILABLE with
+ * JT_INIT_STRICT). */
 jt_status jt_window_end(jt_window window, jt_measurement* out);
+/* NULL when this process measures the energy of its windows; otherwise why not (the parent
+ * `jouletrace run` has it, or no sensor is readable here). Valid until jt_shutdown. */
+const char* jt_energy_unavailable_reason(void);
 /* Adds processed items (samples, images, tokens) to an open window. */
 jt_status jt_window_add_items(jt_window window, uint64_t count);
 

@@ -4,7 +4,7 @@
 //   {
 //     jouletrace::Window train("train");      // jt_window_begin
 //     ... train.add_items(batch_size); ...
-//     if (auto m = train.end()) std::printf("%.1f J\n", m->energy_j);
+//     if (auto m = train.end(); m && m->energy_j) std::printf("%.1f J\n", *m->energy_j);
 //   }                                         // a window not ended is ended here
 //
 // Errors: the calls that can only fail through misuse (an unknown or already ended window, a
@@ -57,40 +57,50 @@ inline Mode current_mode() noexcept {
 inline std::uint64_t dropped_markers() noexcept { return jt_dropped_markers(); }
 inline std::uint64_t unsent_markers() noexcept { return jt_unsent_markers(); }
 
+// Unknown is empty, never 0.
 struct ComponentEnergy {
   std::string id;      // "powercap/intel-rapl:0", "nvml/GPU-..."
   std::string domain;  // package, core, dram, gpu, node, ...
-  std::string method;  // counter, power-integrated, model
-  double energy_j = 0.0;
-  double uncertainty_j = 0.0;
+  std::string method;  // counter, power-integrated, model, none
+  std::optional<double> energy_j;
+  std::optional<double> uncertainty_j;
   bool in_total = false;  // part of the non-overlapping cover that makes Measurement::energy_j
 };
 
 struct Measurement {
   double start_s = 0.0;  // seconds since the session started
   double duration_s = 0.0;
-  double energy_j = 0.0;
-  double uncertainty_j = 0.0;
-  std::string method;  // counter, power-integrated, model, mixed
+  std::optional<double> energy_j;  // empty: unknown here, `note` says why
+  std::optional<double> uncertainty_j;
+  std::string method;  // counter, power-integrated, model, mixed, none
   std::uint64_t items = 0;
-  double energy_per_item_j = 0.0;
+  std::optional<double> energy_per_item_j;  // empty without items or energy
   bool short_window = false;  // shorter than 10 sensor update periods: see uncertainty_j
+  std::string note;           // why the energy is unknown
   std::vector<ComponentEnergy> components;
 
   static Measurement from_c(const jt_measurement& m) {
     Measurement out;
     out.start_s = m.start_s;
     out.duration_s = m.duration_s;
-    out.energy_j = m.energy_j;
-    out.uncertainty_j = m.uncertainty_j;
+    if (m.energy_known != 0) {
+      out.energy_j = m.energy_j;
+      out.uncertainty_j = m.uncertainty_j;
+      if (m.items > 0) out.energy_per_item_j = m.energy_per_item_j;
+    }
     out.method = m.method;
     out.items = m.items;
-    out.energy_per_item_j = m.energy_per_item_j;
     out.short_window = m.short_window != 0;
+    out.note = m.note;
     for (std::uint32_t i = 0; i < m.component_count && i < JT_MAX_COMPONENTS; ++i) {
       const jt_component_energy& c = m.components[i];
-      out.components.push_back(
-          {c.id, c.domain, c.method, c.energy_j, c.uncertainty_j, c.in_total != 0});
+      ComponentEnergy component{c.id,         c.domain,     c.method,
+                                std::nullopt, std::nullopt, c.in_total != 0};
+      if (c.energy_known != 0) {
+        component.energy_j = c.energy_j;
+        component.uncertainty_j = c.uncertainty_j;
+      }
+      out.components.push_back(std::move(component));
     }
     return out;
   }
@@ -102,6 +112,7 @@ struct Options {
   std::string dev_root;             // empty: /dev
   std::string nvml_library;         // empty: $JOULETRACE_NVML_LIBRARY, then libnvidia-ml.so.1
   bool measure_in_process = false;  // JT_INIT_MEASURE_IN_PROCESS
+  bool strict = false;  // JT_INIT_STRICT: a window whose energy is unknown here throws at end()
 };
 
 // The library for the lifetime of the object: jt_init, then jt_shutdown (which sends the
@@ -111,7 +122,8 @@ class Session {
   explicit Session(const Options& options = Options()) {
     jt_options c{};
     c.struct_size = sizeof(c);
-    c.flags = options.measure_in_process ? JT_INIT_MEASURE_IN_PROCESS : 0u;
+    c.flags = (options.measure_in_process ? JT_INIT_MEASURE_IN_PROCESS : 0u) |
+              (options.strict ? JT_INIT_STRICT : 0u);
     c.interval_s = options.interval_s;
     c.sysfs_root = options.sysfs_root.empty() ? nullptr : options.sysfs_root.c_str();
     c.dev_root = options.dev_root.empty() ? nullptr : options.dev_root.c_str();
@@ -157,15 +169,17 @@ class Window {
     detail::throw_on(jt_window_add_items(id_, count), "jt_window_add_items");
   }
 
-  // Ends the window. Its energy when this process measures (Mode::kSelf), std::nullopt when it
-  // is not available here: under `jouletrace run` the parent's report has it, or no sensor
-  // is readable (jt_last_error() says which). Throws Error when the window already ended.
+  // Ends the window. std::nullopt under `jouletrace run` (the parent's report has the phase);
+  // otherwise the window's Measurement, whose energy_j is empty when no sensor is readable
+  // here (its note says why; a strict Session throws instead). Throws Error when the window
+  // already ended.
   std::optional<Measurement> end() {
     if (id_ == 0) throw_ended("end");
     jt_measurement m{};
     m.struct_size = sizeof(m);
+    const bool parent = current_mode() == Mode::kParent;
     const jt_status status = jt_window_end(std::exchange(id_, 0), &m);
-    if (status == JT_ERR_NOT_AVAILABLE) return std::nullopt;
+    if (parent && (status == JT_OK || status == JT_ERR_NOT_AVAILABLE)) return std::nullopt;
     detail::throw_on(status, "jt_window_end");
     return Measurement::from_c(m);
   }

@@ -84,30 +84,38 @@ class ComponentEnergy:
 
     id: str               #: "powercap/intel-rapl:0", "nvml/GPU-...", "model/cpu"
     domain: str           #: package, core, uncore, dram, psys, gpu, node, other
-    method: str           #: counter, power-integrated, model
-    energy_j: float
-    uncertainty_j: float
+    method: str           #: counter, power-integrated, model, none
+    energy_j: Optional[float]       #: None when unknown (never 0)
+    uncertainty_j: Optional[float]
     in_total: bool        #: part of the non-overlapping cover that makes Measurement.energy_j
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """The energy of one window, measured in this process."""
+    """The energy of one window, measured in this process.
+
+    Unknown is ``None``, never 0: with no readable sensor (a laptop, a VM, a cluster node where
+    the user is not root) the window still ends normally, ``energy_j`` is None, ``method`` is
+    ``"none"`` and ``note`` says why.
+    """
 
     name: str
     start_s: float        #: seconds since the library was initialised
     duration_s: float
-    energy_j: float       #: total over a non-overlapping cover of the node
-    uncertainty_j: float
+    energy_j: Optional[float]       #: total over a non-overlapping cover of the node
+    uncertainty_j: Optional[float]
     method: str           #: counter, power-integrated, model, mixed, none
     items: int
-    energy_per_item_j: float  #: 0 when no items were counted
+    energy_per_item_j: Optional[float]  #: None when no items were counted or the energy is unknown
     short_window: bool    #: shorter than 10 update periods of a sensor (see uncertainty_j)
     components: Tuple[ComponentEnergy, ...]
+    note: str = ""        #: why the energy is unknown; empty when it is known
 
     @property
-    def average_power_w(self) -> float:
-        return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
+    def average_power_w(self) -> Optional[float]:
+        if self.energy_j is None or self.duration_s <= 0:
+            return None
+        return self.energy_j / self.duration_s
 
     # Names a Zeus user would look for.
     @property
@@ -115,7 +123,7 @@ class Measurement:
         return self.duration_s
 
     @property
-    def total_energy(self) -> float:
+    def total_energy(self) -> Optional[float]:
         return self.energy_j
 
     def component(self, component_id: str) -> Optional[ComponentEnergy]:
@@ -126,10 +134,15 @@ class Measurement:
         return None
 
     def __str__(self) -> str:
-        text = (f"{self.name}: {self.energy_j:.3f} J ± {self.uncertainty_j:.3f} J in "
-                f"{self.duration_s:.3f} s ({self.method})")
+        if self.energy_j is None:
+            text = f"{self.name}: energy unknown in {self.duration_s:.3f} s ({self.note or 'none'})"
+        else:
+            text = (f"{self.name}: {self.energy_j:.3f} J ± {self.uncertainty_j:.3f} J in "
+                    f"{self.duration_s:.3f} s ({self.method})")
         if self.items:
-            text += f", {self.items} items, {self.energy_per_item_j:.6g} J/item"
+            text += f", {self.items} items"
+            if self.energy_per_item_j is not None:
+                text += f", {self.energy_per_item_j:.6g} J/item"
         if self.short_window:
             text += " [short window]"
         return text
@@ -148,8 +161,8 @@ _init_lock = threading.Lock()
 _atexit_registered = False
 # The options of the last successful init(): an implicit init (the first marker after a
 # shutdown(), or in a child after fork()) uses them again.
-_last_options: Tuple[float, Optional[str], Optional[str], Optional[str], bool] = (
-    0.0, None, None, None, False)
+_last_options: Tuple[float, Optional[str], Optional[str], Optional[str], bool, bool] = (
+    0.0, None, None, None, False, False)
 
 
 def _path(value: Any) -> Optional[str]:
@@ -157,21 +170,27 @@ def _path(value: Any) -> Optional[str]:
 
 
 def init(interval_s: Optional[float] = None, sysfs_root: Any = None, dev_root: Any = None,
-         nvml_library: Any = None, measure_in_process: bool = False) -> None:
+         nvml_library: Any = None, measure_in_process: bool = False,
+         strict: bool = False) -> None:
     """Starts the library; the first marker does it implicitly (defaults, or the last options).
 
     With ``JOULETRACE_MARKERS`` set (under ``jouletrace run``) the markers go to the parent;
     otherwise this probes the node's sensors and starts sampling them every ``interval_s``
     (default 0.1 s). ``measure_in_process`` samples here even under a parent. ``sysfs_root``,
-    ``dev_root`` and ``nvml_library`` point the sensors elsewhere (tests, containers). Calling it
-    again while running changes nothing (a warning says so when options are given): call
-    :func:`shutdown` first. An implicit init (the first marker after :func:`shutdown`, or in a
-    child after ``fork()``) uses the options of the last successful call.
+    ``dev_root`` and ``nvml_library`` point the sensors elsewhere (tests, containers).
+
+    When no sensor is readable in this process, one ``RuntimeWarning`` says so at once and every
+    window still ends normally, its :class:`Measurement` with ``energy_j`` None. ``strict=True``
+    makes such a window raise :class:`Error` when it ends instead.
+
+    Calling it again while running changes nothing (a warning says so when options are given):
+    call :func:`shutdown` first. An implicit init (the first marker after :func:`shutdown`, or in
+    a child after ``fork()``) uses the options of the last successful call.
     """
     given = (interval_s is not None or sysfs_root is not None or dev_root is not None
-             or nvml_library is not None or measure_in_process)
+             or nvml_library is not None or measure_in_process or strict)
     options = (0.0 if interval_s is None else float(interval_s), _path(sysfs_root),
-               _path(dev_root), _path(nvml_library), bool(measure_in_process))
+               _path(dev_root), _path(nvml_library), bool(measure_in_process), bool(strict))
     if not _start(options) and given:
         warnings.warn("jouletrace is already initialised; the options are ignored "
                       "(call jouletrace.shutdown() first)", RuntimeWarning, stacklevel=2)
@@ -188,7 +207,23 @@ def _start(options) -> bool:
         if not _atexit_registered:
             atexit.register(_shutdown_at_exit)
             _atexit_registered = True
-        return True
+    _warn_if_unmeasured(strict=options[5])
+    return True
+
+
+_warned_in_pid: Optional[int] = None
+
+
+def _warn_if_unmeasured(strict: bool) -> None:
+    """Once per process, at once: nobody should wait hours for windows without energy."""
+    global _warned_in_pid
+    reason = _jt.unavailable_reason()
+    if reason is None or _jt.mode() != _jt.MODE_SELF or _warned_in_pid == os.getpid():
+        return
+    _warned_in_pid = os.getpid()
+    outcome = ("will raise jouletrace.Error when they end" if strict
+               else "will end with their energy unknown (None)")
+    warnings.warn(f"jouletrace: {reason}; windows {outcome}", RuntimeWarning, stacklevel=4)
 
 
 def shutdown() -> None:

@@ -79,16 +79,23 @@ std::string_view fixed_string(const char* field, std::size_t capacity) {
   return {field, strnlen(field, capacity)};
 }
 
+// Unknown is None, never 0.
+py::object known(bool is_known, double value) {
+  return is_known ? py::object(py::float_(value)) : py::object(py::none());
+}
+
 py::dict to_dict(const jt_measurement& m) {
   py::dict result;
+  const bool energy_known = m.energy_known != 0;
   result["start_s"] = m.start_s;
   result["duration_s"] = m.duration_s;
-  result["energy_j"] = m.energy_j;
-  result["uncertainty_j"] = m.uncertainty_j;
+  result["energy_j"] = known(energy_known, m.energy_j);
+  result["uncertainty_j"] = known(energy_known, m.uncertainty_j);
   result["method"] = py::str(fixed_string(m.method, sizeof m.method));
   result["items"] = m.items;
-  result["energy_per_item_j"] = m.energy_per_item_j;
+  result["energy_per_item_j"] = known(energy_known && m.items > 0, m.energy_per_item_j);
   result["short_window"] = m.short_window != 0;
+  result["note"] = py::str(fixed_string(m.note, sizeof m.note));
   py::list components;
   const uint32_t count =
       m.component_count < JT_MAX_COMPONENTS ? m.component_count : JT_MAX_COMPONENTS;
@@ -98,8 +105,8 @@ py::dict to_dict(const jt_measurement& m) {
     component["id"] = py::str(fixed_string(c.id, sizeof c.id));
     component["domain"] = py::str(fixed_string(c.domain, sizeof c.domain));
     component["method"] = py::str(fixed_string(c.method, sizeof c.method));
-    component["energy_j"] = c.energy_j;
-    component["uncertainty_j"] = c.uncertainty_j;
+    component["energy_j"] = known(c.energy_known != 0, c.energy_j);
+    component["uncertainty_j"] = known(c.energy_known != 0, c.uncertainty_j);
     component["in_total"] = c.in_total != 0;
     components.append(std::move(component));
   }
@@ -109,10 +116,12 @@ py::dict to_dict(const jt_measurement& m) {
 
 void init(double interval_s, std::optional<std::string> sysfs_root,
           std::optional<std::string> dev_root, std::optional<std::string> nvml_library,
-          bool measure_in_process) {
+          bool measure_in_process, bool strict) {
   jt_options options{};
   options.struct_size = sizeof options;
-  options.flags = measure_in_process ? JT_INIT_MEASURE_IN_PROCESS : 0u;
+  // The package warns through Python's warnings module instead of the C library's stderr line.
+  options.flags = (measure_in_process ? JT_INIT_MEASURE_IN_PROCESS : 0u) | JT_INIT_QUIET |
+                  (strict ? JT_INIT_STRICT : 0u);
   options.interval_s = interval_s;
   options.sysfs_root = sysfs_root ? sysfs_root->c_str() : nullptr;
   options.dev_root = dev_root ? dev_root->c_str() : nullptr;
@@ -181,8 +190,10 @@ std::optional<py::dict> end(uint64_t window) {
     }
   }
   // Under a parent `jouletrace run` the energy is in its report. In a process that measures
-  // itself, "not available" means that no sensor is readable: an error worth seeing.
-  if (status == JT_ERR_NOT_AVAILABLE && jt_current_mode() == JT_MODE_PARENT) return std::nullopt;
+  // itself, "not available" comes only with strict=True: an error its caller asked for.
+  if ((status == JT_OK || status == JT_ERR_NOT_AVAILABLE) && jt_current_mode() == JT_MODE_PARENT) {
+    return std::nullopt;
+  }
   if (status == JT_ERR_BUFFER_FULL) {
     warn_dropped_text(error_text);  // the window ended and was measured; only its record was lost
   } else if (status != JT_OK) {
@@ -229,7 +240,15 @@ PYBIND11_MODULE(_jouletrace, m) {
       },
       py::arg("type"), "Sets the exception class raised for a failed C API call.");
   m.def("init", &init, py::arg("interval_s"), py::arg("sysfs_root"), py::arg("dev_root"),
-        py::arg("nvml_library"), py::arg("measure_in_process"), "jt_init");
+        py::arg("nvml_library"), py::arg("measure_in_process"), py::arg("strict"), "jt_init");
+  m.def(
+      "unavailable_reason",
+      []() -> std::optional<std::string> {
+        const char* reason = jt_energy_unavailable_reason();
+        if (reason == nullptr) return std::nullopt;
+        return std::string(reason);
+      },
+      "jt_energy_unavailable_reason: None when windows are measured in this process");
   m.def("shutdown", &shutdown, "jt_shutdown");
   m.def(
       "mode", [] { return static_cast<int>(jt_current_mode()); }, "jt_current_mode");

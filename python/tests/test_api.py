@@ -12,7 +12,7 @@ class Surface(unittest.TestCase):
     def test_exports(self) -> None:
         for name in jouletrace.__all__:
             self.assertTrue(hasattr(jouletrace, name), name)
-        self.assertEqual(jouletrace.API_VERSION, 1)
+        self.assertEqual(jouletrace.API_VERSION, 2)
         self.assertRegex(jouletrace.__version__, r"^\d+\.\d+\.\d+")
         self.assertTrue(jouletrace._jt.__file__.startswith(jouletrace.__path__[0]))
 
@@ -42,9 +42,14 @@ class Surface(unittest.TestCase):
         self.assertIs(m.component("powercap/intel-rapl:0"), c)
         self.assertIsNone(m.component("nvml/GPU-0"))
         self.assertIn("4 items", str(m))
-        zero = jouletrace.Measurement("z", 0.0, 0.0, 0.0, 0.0, "none", 0, 0.0, True, ())
-        self.assertEqual(zero.average_power_w, 0.0)
+        zero = jouletrace.Measurement("z", 0.0, 0.0, 0.0, 0.0, "counter", 0, None, True, ())
+        self.assertIsNone(zero.average_power_w)  # no duration: no power, not 0 W
         self.assertIn("short window", str(zero))
+        unknown = jouletrace.Measurement("u", 0.0, 1.0, None, None, "none", 3, None, False, (),
+                                         note="no energy sensor")
+        self.assertIsNone(unknown.average_power_w)
+        self.assertIn("energy unknown", str(unknown))
+        self.assertIn("no energy sensor", str(unknown))
 
     def test_shutdown_when_not_started_is_harmless(self) -> None:
         if jouletrace._jt.mode() != jouletrace._jt.MODE_UNINITIALIZED:

@@ -81,7 +81,7 @@ class SelfModeOnLiveNode(unittest.TestCase):
         self.assertFalse(m.short_window)
         self.assertGreaterEqual(m.uncertainty_j, 0.0)
         self.assertEqual(m.items, 0)
-        self.assertEqual(m.energy_per_item_j, 0.0)
+        self.assertIsNone(m.energy_per_item_j)  # no items: unknown, never 0
         self.assertAlmostEqual(m.average_power_w, WATTS, delta=WATTS * 0.05)
         self.assertEqual(m.time, m.duration_s)
         self.assertEqual(m.total_energy, m.energy_j)

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "core/clock.hpp"
 
@@ -71,6 +72,36 @@ MarkerChannel marker_channel_from_environment() {
   return channel;
 }
 
+constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+
+// A measured window into the C struct: the components of the total first, so that truncation
+// to JT_MAX_COMPONENTS keeps them.
+void copy_window(WindowEnergy energy, std::uint64_t items, jt_measurement* out) {
+  out->energy_known = energy.energy_j ? 1 : 0;
+  out->energy_j = energy.energy_j.value_or(kUnknown);
+  out->uncertainty_j = energy.energy_j ? energy.uncertainty_j : kUnknown;
+  copy_text(out->method, energy.method);
+  if (!energy.energy_j) copy_text(out->note, "a sensor of the total had too few readings");
+  out->energy_per_item_j =
+      energy.energy_j && items > 0 ? *energy.energy_j / static_cast<double>(items) : kUnknown;
+  out->short_window = energy.short_window ? 1 : 0;
+  std::stable_partition(energy.components.begin(), energy.components.end(),
+                        [](const WindowComponent& c) { return c.in_total; });
+  std::uint32_t n = 0;
+  for (const auto& component : energy.components) {
+    if (n == JT_MAX_COMPONENTS) break;
+    jt_component_energy& to = out->components[n++];
+    copy_text(to.id, component.id);
+    copy_text(to.domain, to_string(component.domain));
+    copy_text(to.method, to_string(component.method));
+    to.energy_known = component.energy_j ? 1 : 0;
+    to.energy_j = component.energy_j.value_or(kUnknown);
+    to.uncertainty_j = component.energy_j ? component.uncertainty_j : kUnknown;
+    to.in_total = component.in_total ? 1 : 0;
+  }
+  out->component_count = n;
+}
+
 }  // namespace
 
 std::atomic<ApiRuntime*> ApiRuntime::instance_{nullptr};
@@ -106,7 +137,7 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
     }
     opts = *options;
   }
-  if ((opts.flags & ~JT_INIT_MEASURE_IN_PROCESS) != 0) {
+  if ((opts.flags & ~(JT_INIT_MEASURE_IN_PROCESS | JT_INIT_STRICT | JT_INIT_QUIET)) != 0) {
     set_last_error(fmt::format("unknown jt_init flags 0x{:x}", opts.flags));
     return JT_ERR_INVALID_ARGUMENT;
   }
@@ -140,6 +171,19 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
     context.probe_bmc = false;
     self = std::make_unique<SelfMeasurement>(context, interval_s);
   }
+  std::string unavailable;
+  if (!measure) {
+    unavailable =
+        "the window's energy is in the report of the parent `jouletrace run` (JT_INIT_MEASURE_IN_"
+        "PROCESS also measures it here)";
+  } else if (!self->has_channels()) {
+    unavailable = "no energy sensor is readable in this process: " + self->probe_summary();
+    // Said once, at once, so that nobody waits hours for windows that will have no energy.
+    if ((opts.flags & JT_INIT_QUIET) == 0) {
+      (void)std::fprintf(stderr, "jouletrace: %s; windows will end with their energy unknown\n",
+                         unavailable.c_str());
+    }
+  }
   const std::int64_t pid = ::getpid();
   std::unique_ptr<MarkerFlusher> flusher;
   if (sink) {
@@ -167,6 +211,7 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
     self_ = std::move(self);
   }
   flusher_ = std::move(flusher);
+  unavailable_reason_ = std::move(unavailable);
   init_ns_ = init_ns;
   dropped_.store(0, std::memory_order_relaxed);
   flusher_shared_.sent.store(0, std::memory_order_relaxed);
@@ -175,6 +220,7 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
   std::uint32_t state = kInitialized;
   if (sink) state |= kSink;
   if (measure) state |= kMeasure;
+  if ((opts.flags & JT_INIT_STRICT) != 0) state |= kStrict;
   state_.store(state, std::memory_order_release);
   return JT_OK;
 }
@@ -322,45 +368,31 @@ jt_status ApiRuntime::end(jt_window window, jt_measurement* out) {
   if (out == nullptr) return dropped ? buffer_full() : JT_OK;
 
   fill_measurement(out, begin_ns, t_ns, items);
-  if ((state & kMeasure) == 0) {
-    set_last_error(
-        "the window ended; its energy is in the report of the parent `jouletrace run` (call "
-        "jt_init with JT_INIT_MEASURE_IN_PROCESS to also measure in this process)");
-    return JT_ERR_NOT_AVAILABLE;
-  }
+  if ((state & kMeasure) == 0) return unknown_energy(out, unavailable_reason_, state, dropped);
   WindowEnergy energy;
   {
     std::lock_guard self_lock(self_mutex_);
     if (!self_) return not_initialized();  // jt_shutdown ran meanwhile
-    if (!self_->has_channels()) {
-      set_last_error("the window ended, but no energy sensor is readable in this process: " +
-                     self_->probe_summary());
-      return JT_ERR_NOT_AVAILABLE;
-    }
+    if (!self_->has_channels()) return unknown_energy(out, unavailable_reason_, state, dropped);
     energy = self_->measure(begin_ns, t_ns);
   }
-
-  out->energy_j = energy.energy_j;
-  out->uncertainty_j = energy.uncertainty_j;
-  copy_text(out->method, energy.method);
-  out->energy_per_item_j = items > 0 ? energy.energy_j / static_cast<double>(items) : 0.0;
-  out->short_window = energy.short_window ? 1 : 0;
-  // The components of the total first, so truncation to JT_MAX_COMPONENTS keeps them.
-  std::stable_partition(energy.components.begin(), energy.components.end(),
-                        [](const WindowComponent& c) { return c.in_total; });
-  std::uint32_t n = 0;
-  for (const auto& component : energy.components) {
-    if (n == JT_MAX_COMPONENTS) break;
-    jt_component_energy& to = out->components[n++];
-    copy_text(to.id, component.id);
-    copy_text(to.domain, to_string(component.domain));
-    copy_text(to.method, to_string(component.method));
-    to.energy_j = component.energy_j;
-    to.uncertainty_j = component.uncertainty_j;
-    to.in_total = component.in_total ? 1 : 0;
-  }
-  out->component_count = n;
+  copy_window(energy, items, out);
   return dropped ? buffer_full() : JT_OK;
+}
+
+jt_status ApiRuntime::unknown_energy(jt_measurement* out, const std::string& reason,
+                                     std::uint32_t state, bool dropped) {
+  copy_text(out->note, reason);
+  if ((state & kStrict) != 0) {
+    set_last_error("the window ended, but " + reason);
+    return JT_ERR_NOT_AVAILABLE;
+  }
+  return dropped ? buffer_full() : JT_OK;
+}
+
+const char* ApiRuntime::energy_unavailable_reason() const {
+  if ((state_.load(std::memory_order_acquire) & kInitialized) == 0) return nullptr;
+  return unavailable_reason_.empty() ? nullptr : unavailable_reason_.c_str();
 }
 
 void ApiRuntime::fill_measurement(jt_measurement* out, std::int64_t begin_ns, std::int64_t end_ns,
@@ -370,6 +402,9 @@ void ApiRuntime::fill_measurement(jt_measurement* out, std::int64_t begin_ns, st
   out->struct_size = size;
   out->start_s = ns_to_s(begin_ns - init_ns_);
   out->duration_s = ns_to_s(end_ns - begin_ns);
+  out->energy_j = std::numeric_limits<double>::quiet_NaN();
+  out->uncertainty_j = std::numeric_limits<double>::quiet_NaN();
+  out->energy_per_item_j = std::numeric_limits<double>::quiet_NaN();
   copy_text(out->method, "none");
   out->items = items;
 }

@@ -37,6 +37,8 @@ class ApiRuntime {
   jt_status begin(const char* name, jt_window* out);
   jt_status end(jt_window window, jt_measurement* out);
   jt_status add_items(jt_window window, std::uint64_t count);
+  // Null when windows get their energy in this process; otherwise why they do not.
+  const char* energy_unavailable_reason() const;
 
   std::uint64_t dropped_markers() const { return dropped_.load(std::memory_order_relaxed); }
   std::uint64_t unsent_markers() const {
@@ -44,7 +46,7 @@ class ApiRuntime {
   }
 
  private:
-  enum StateBits : std::uint32_t { kInitialized = 1, kSink = 2, kMeasure = 4 };
+  enum StateBits : std::uint32_t { kInitialized = 1, kSink = 2, kMeasure = 4, kStrict = 8 };
 
   ApiRuntime();
 
@@ -55,6 +57,9 @@ class ApiRuntime {
   void shutdown_locked();
   void fill_measurement(jt_measurement* out, std::int64_t begin_ns, std::int64_t end_ns,
                         std::uint64_t items) const;
+  // A window that ended without a known energy: JT_OK and the reason, or the error if strict.
+  jt_status unknown_energy(jt_measurement* out, const std::string& reason, std::uint32_t state,
+                           bool dropped);
   static void flush_at_exit();
   static void before_fork();
   static void after_fork_in_parent();
@@ -79,6 +84,7 @@ class ApiRuntime {
   std::mutex self_mutex_;       // self_ while a window is measured
   std::unique_ptr<MarkerFlusher> flusher_;
   std::unique_ptr<SelfMeasurement> self_;
+  std::string unavailable_reason_;  // set at init when windows get no energy here
   bool hooks_registered_ = false;
 };
 

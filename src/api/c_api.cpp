@@ -68,6 +68,11 @@ jt_mode jt_current_mode(void) {
   return runtime == nullptr ? JT_MODE_UNINITIALIZED : runtime->mode();
 }
 
+const char* jt_energy_unavailable_reason(void) {
+  jt::ApiRuntime* runtime = jt::ApiRuntime::instance();
+  return runtime == nullptr ? nullptr : runtime->energy_unavailable_reason();
+}
+
 jt_status jt_window_begin(const char* name, jt_window* out) {
   return jt::guarded("jt_window_begin", [&] {
     jt::ApiRuntime* runtime = jt::live_runtime();

@@ -42,12 +42,9 @@ SelfMeasurement::~SelfMeasurement() {
 
 WindowEnergy SelfMeasurement::measure(std::int64_t start_ns, std::int64_t end_ns) {
   WindowEnergy energy;
-  const double interval = sampler_->interval_s();
-  sampler_->sample_now_and_inspect([&](const std::vector<ChannelInfo>& channels,
-                                       const std::vector<ChannelSeries>& series,
-                                       const std::vector<ChannelStats>& stats) {
-    const std::vector<std::size_t> cover = cover_channels(channels, stats);
-    energy = measure_window(channels, series, cover, interval, start_ns, end_ns);
+  sampler_->sample_now_and_inspect([&](const Timeline& timeline) {
+    const std::vector<std::size_t> cover = cover_channels(timeline.channels, timeline.stats);
+    energy = measure_window(timeline, cover, start_ns, end_ns);
   });
   return energy;
 }

@@ -101,13 +101,26 @@ struct Row {
   Domain domain = Domain::kOther;
   std::string device;
   double energy_j = 0.0;
+  double uncertainty_j = 0.0;
+  std::string method;
   const ComponentResult* source = nullptr;
 };
 
 constexpr const char* kRestId = "rest-of-node";
 constexpr const char* kRestDevice = "rest of node (node meter minus measured parts)";
 
-Row row_of(const ComponentResult& c) { return Row{c.id, c.domain, c.device, c.energy_j, &c}; }
+constexpr const char* kRestMethod = "node meter minus parts";
+
+// Only measured components (cover members, a meter's parts) become rows.
+Row row_of(const ComponentResult& c) {
+  return Row{c.id,
+             c.domain,
+             c.device,
+             c.energy_j.value_or(0.0),
+             c.uncertainty.total_j,
+             to_string(c.method),
+             &c};
+}
 
 const ComponentResult* find_component(const WindowResult& window, const std::string& id) {
   for (const auto& c : window.components) {
@@ -127,7 +140,8 @@ std::vector<Row> cover_rows(const WindowResult& window, std::vector<std::string>
         warnings.push_back(fmt::format("node coverage names {}, which the run does not have", id));
       }
     }
-    rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, window.coverage->rest_energy_j});
+    rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, window.coverage->rest_energy_j,
+                       window.coverage->rest_uncertainty_j, kRestMethod});
     return rows;
   }
   const ComponentResult* node = nullptr;
@@ -140,15 +154,17 @@ std::vector<Row> cover_rows(const WindowResult& window, std::vector<std::string>
   // A node meter without the ledger's breakdown: its direct parts still carry GPU ownership.
   rows.clear();
   double parts_j = 0.0;
+  std::vector<const UncertaintyBudget*> budgets = {&node->uncertainty};
   for (const auto& c : window.components) {
-    const bool measured = c.method == Method::kModel || c.samples >= 2;
-    if (&c == node || c.contained_in != node->id || c.domain == Domain::kOther || !measured) {
+    if (&c == node || c.contained_in != node->id || c.domain == Domain::kOther || !c.energy_j) {
       continue;
     }
     rows.push_back(row_of(c));
-    parts_j += c.energy_j;
+    parts_j += *c.energy_j;
+    budgets.push_back(&c.uncertainty);
   }
-  rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, node->energy_j - parts_j});
+  rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, node->energy_j.value_or(0.0) - parts_j,
+                     combine_uncertainties(budgets), kRestMethod});
   return rows;
 }
 
@@ -485,6 +501,8 @@ Result<Attribution> attribute_energy(const WindowResult& window, const Attributi
     a.domain = row.domain;
     a.device = row.device;
     a.energy_j = row.energy_j;
+    a.uncertainty_j = row.uncertainty_j;
+    a.method = row.method;
     const ComponentResult* c = row.source;
     if (exclusive) {
       a.attributed_j = row.energy_j;
@@ -536,18 +554,21 @@ Result<Attribution> attribute_energy(const WindowResult& window, const Attributi
     }
     clamp_to_component(a, out.warnings);
     a.share = a.energy_j != 0.0 ? a.attributed_j / a.energy_j : 0.0;
+    // The charged part is as uncertain as the whole, in proportion; a modelled split says so.
+    a.attributed_uncertainty_j = std::abs(a.share) * a.uncertainty_j;
+    a.attributed_method = a.modelled ? "model" : a.method;
     out.measured_total_j += a.energy_j;
     out.attributed_total_j += a.attributed_j;
     out.components.push_back(std::move(a));
   }
   out.unattributed_j = out.measured_total_j - out.attributed_total_j;
 
-  const double tolerance = 1e-6 * std::max(1.0, std::fabs(window.total_energy_j));
-  if (!out.components.empty() &&
-      std::fabs(out.measured_total_j - window.total_energy_j) > tolerance) {
+  const double run_total_j = window.total_energy_j.value_or(0.0);
+  const double tolerance = 1e-6 * std::max(1.0, std::fabs(run_total_j));
+  if (!out.components.empty() && std::fabs(out.measured_total_j - run_total_j) > tolerance) {
     out.warnings.push_back(
         fmt::format("the attributed components add up to {:.3f} J but the run's total is {:.3f} J",
-                    out.measured_total_j, window.total_energy_j));
+                    out.measured_total_j, run_total_j));
   }
   if (out.components.empty()) {
     out.warnings.push_back("no measured component: nothing to attribute");

@@ -84,11 +84,15 @@ struct ComponentAttribution {
   std::string id;
   Domain domain = Domain::kOther;
   std::string device;
-  double energy_j = 0.0;      // measured (or estimated) energy of the component
+  double energy_j = 0.0;  // measured (or estimated) energy of the component
+  double uncertainty_j = 0.0;
+  std::string method;         // how energy_j was obtained
   double attributed_j = 0.0;  // charged to the job
-  double share = 0.0;         // attributed / energy, 0 when the energy is 0
-  std::string rule;           // the rule applied, with its numbers
-  bool modelled = false;      // the split itself is a model, not a measurement (MIG)
+  double attributed_uncertainty_j = 0.0;
+  std::string attributed_method;  // the component's method, or "model" for a modelled split
+  double share = 0.0;             // attributed / energy, 0 when the energy is 0
+  std::string rule;               // the rule applied, with its numbers
+  bool modelled = false;          // the split itself is a model, not a measurement (MIG)
 };
 
 struct Attribution {

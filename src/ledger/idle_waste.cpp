@@ -25,8 +25,6 @@ std::vector<WasteInput> waste_inputs(const WindowResult& run) {
     in.domain = c.domain;
     in.energy_j = c.energy_j;
     in.uncertainty_j = c.uncertainty.total_j;
-    in.measured = c.method == Method::kModel || c.samples >= 2;
-    in.modelled = c.method == Method::kModel;
     in.method = c.method;
     in.activity_mean_pct = c.activity_mean_pct;
     in.activity_max_pct = c.activity_max_pct;
@@ -44,9 +42,8 @@ std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
     in.id = c.id;
     in.device = i < channels.size() ? channels[i].device : c.id;
     in.domain = c.domain;
-    in.energy_j = c.energy_j;
+    if (c.covered) in.energy_j = c.energy_j;
     in.uncertainty_j = c.uncertainty_j;
-    in.measured = c.covered;
     in.method = c.method;
     in.activity_mean_pct = c.activity_mean_pct;
     in.activity_max_pct = c.activity_max_pct;
@@ -55,20 +52,56 @@ std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
   return inputs;
 }
 
+namespace {
+
+std::string share_text(const std::optional<double>& share) {
+  return share ? fmt::format("{:.0f} %", 100.0 * *share) : std::string("an unknown share");
+}
+
+std::string energy_or_unknown(const Measurement& m) {
+  return m.energy_j ? format_energy(*m.energy_j) : std::string("unknown");
+}
+
+std::optional<double> share_of(const Measurement& part, const Measurement& whole) {
+  if (!part.energy_j || !whole.energy_j || !(*whole.energy_j > 0.0)) return std::nullopt;
+  return *part.energy_j / *whole.energy_j;
+}
+
+void add_gpu_summary(IdleWaste& waste) {
+  if (waste.gpus == 0) return;
+  std::string line =
+      fmt::format("{} GPU{}, {} used", waste.gpus, waste.gpus == 1 ? "" : "s", waste.gpus_used);
+  if (!waste.idle_gpus.empty()) {
+    line += fmt::format(": {} ({} of {}) spent by {} idle GPU{}",
+                        energy_or_unknown(waste.idle_gpu_energy), share_text(waste.idle_gpu_share),
+                        energy_or_unknown(waste.window_energy), waste.idle_gpus.size(),
+                        waste.idle_gpus.size() == 1 ? "" : "s");
+  }
+  if (waste.gpus_unknown > 0) {
+    line += fmt::format("; {} without utilisation readings, neither counted idle nor used",
+                        waste.gpus_unknown);
+  }
+  waste.summary.push_back(std::move(line));
+}
+
+}  // namespace
+
 IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInput>& components,
-                          double window_energy_j, double duration_s, double threshold_pct,
+                          const Measurement& window_energy, double duration_s, double threshold_pct,
                           const std::optional<CpuActivity>& cpu) {
   IdleWaste waste;
   waste.window = window;
   waste.threshold_pct = threshold_pct;
-  waste.window_energy_j = window_energy_j;
-  double idle_variance = 0.0;
+  waste.window_energy = window_energy;
+  std::vector<Measurement> idle_parts;
+  std::vector<Measurement> cpu_parts;
   for (const auto& c : components) {
+    const Measurement m{c.energy_j, c.uncertainty_j, to_string(c.method)};
     if (c.domain == Domain::kPackage || c.domain == Domain::kDram) {
-      if (c.measured && !c.modelled) waste.cpu_energy_j += c.energy_j;
+      if (c.energy_j && c.method != Method::kModel) cpu_parts.push_back(m);
       continue;
     }
-    if (c.domain != Domain::kGpu || !c.measured) continue;
+    if (c.domain != Domain::kGpu || !c.energy_j) continue;
     ++waste.gpus;
     if (!c.activity_max_pct) {
       ++waste.gpus_unknown;
@@ -78,46 +111,32 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
       ++waste.gpus_used;
       continue;
     }
-    waste.idle_gpus.push_back(
-        {c.id, c.device, c.energy_j, c.uncertainty_j, *c.activity_max_pct, c.method});
-    waste.idle_gpu_energy_j += c.energy_j;
-    idle_variance += c.uncertainty_j * c.uncertainty_j;
+    waste.idle_gpus.push_back({c.id, c.device, m, *c.activity_max_pct});
+    idle_parts.push_back(m);
   }
-  waste.idle_gpu_uncertainty_j = std::sqrt(idle_variance);
-  if (window_energy_j > 0.0) {
-    waste.idle_gpu_share = waste.idle_gpu_energy_j / window_energy_j;
-    waste.cpu_share = waste.cpu_energy_j / window_energy_j;
+  waste.idle_gpu_energy = sum_measurements(idle_parts);
+  // No GPU idle is a known 0 only when every GPU's utilisation was read.
+  if (idle_parts.empty() && waste.gpus_unknown == 0) {
+    waste.idle_gpu_energy = Measurement{0.0, 0.0, "none"};
   }
-
-  if (waste.gpus > 0) {
-    std::string line =
-        fmt::format("{} GPU{}, {} used", waste.gpus, waste.gpus == 1 ? "" : "s", waste.gpus_used);
-    if (!waste.idle_gpus.empty()) {
-      line += fmt::format(": {} ({:.0f} % of {}) spent by {} idle GPU{}",
-                          format_energy(waste.idle_gpu_energy_j), 100.0 * waste.idle_gpu_share,
-                          format_energy(window_energy_j), waste.idle_gpus.size(),
-                          waste.idle_gpus.size() == 1 ? "" : "s");
-    }
-    if (waste.gpus_unknown > 0) {
-      line += fmt::format("; {} without utilisation readings, neither counted idle nor used",
-                          waste.gpus_unknown);
-    }
-    waste.summary.push_back(std::move(line));
-  }
+  waste.cpu_energy = sum_measurements(cpu_parts);
+  waste.idle_gpu_share = share_of(waste.idle_gpu_energy, window_energy);
+  waste.cpu_share = share_of(waste.cpu_energy, window_energy);
+  add_gpu_summary(waste);
 
   if (cpu && cpu->cores > 0 && duration_s > 0.0) {
     waste.cpu_cores = cpu->cores;
     waste.cpu_busy_fraction =
         std::clamp(cpu->cpu_time_s / (static_cast<double>(cpu->cores) * duration_s), 0.0, 1.0);
     if (waste.gpus_used > 0 && *waste.cpu_busy_fraction < kCpuIdleBusyFraction &&
-        waste.cpu_energy_j > 0.0) {
+        waste.cpu_energy.energy_j && *waste.cpu_energy.energy_j > 0.0) {
       waste.cpu_idle_while_gpus_worked = true;
       waste.summary.push_back(fmt::format(
           "CPU cores {:.1f} % busy ({:.1f} of {} cores) while GPUs worked: CPU packages and DRAM "
-          "drew {} ({:.0f} % of {})",
+          "drew {} ({} of {})",
           100.0 * *waste.cpu_busy_fraction, *waste.cpu_busy_fraction * cpu->cores, cpu->cores,
-          format_energy(waste.cpu_energy_j), 100.0 * waste.cpu_share,
-          format_energy(window_energy_j)));
+          format_energy(*waste.cpu_energy.energy_j), share_text(waste.cpu_share),
+          energy_or_unknown(window_energy)));
     }
   }
   return waste;

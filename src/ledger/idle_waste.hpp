@@ -15,10 +15,8 @@ struct WasteInput {
   std::string id;
   std::string device;
   Domain domain = Domain::kOther;
-  double energy_j = 0.0;
+  std::optional<double> energy_j;  // empty: unknown (too few readings)
   double uncertainty_j = 0.0;
-  bool measured = false;  // the energy is known (enough readings or a model)
-  bool modelled = false;  // an estimate, not a measurement
   Method method = Method::kCounter;
   std::optional<double> activity_mean_pct;
   std::optional<double> activity_max_pct;
@@ -27,10 +25,8 @@ struct WasteInput {
 struct IdleDevice {
   std::string id;
   std::string device;
-  double energy_j = 0.0;
-  double uncertainty_j = 0.0;
+  Measurement energy;
   double max_activity_pct = 0.0;
-  Method method = Method::kCounter;
 };
 
 // Energy spent by devices that did no work during a window (the study behind jouletrace found
@@ -42,15 +38,14 @@ struct IdleWaste {
   int gpus_used = 0;
   int gpus_unknown = 0;  // no utilisation reading: neither used nor idle
   std::vector<IdleDevice> idle_gpus;
-  double idle_gpu_energy_j = 0.0;
-  double idle_gpu_uncertainty_j = 0.0;
-  double window_energy_j = 0.0;  // the window's total, which the share is of
-  double idle_gpu_share = 0.0;
+  Measurement idle_gpu_energy;  // the idle GPUs together
+  Measurement window_energy;    // the window's total, which the shares are of
+  std::optional<double> idle_gpu_share;
   // The CPU side: cores that stayed nearly idle while GPUs worked.
   std::optional<double> cpu_busy_fraction;  // CPU time / (available cores x duration)
   int cpu_cores = 0;
-  double cpu_energy_j = 0.0;  // package and DRAM energy in the window's total
-  double cpu_share = 0.0;
+  Measurement cpu_energy;  // measured package and DRAM energy (no model)
+  std::optional<double> cpu_share;
   bool cpu_idle_while_gpus_worked = false;
   std::vector<std::string> summary;  // one line each, e.g. "4 GPUs, 0 used: 612 kJ (38 %) ..."
 };
@@ -64,7 +59,7 @@ struct CpuActivity {
 inline constexpr double kCpuIdleBusyFraction = 0.1;
 
 IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInput>& components,
-                          double window_energy_j, double duration_s, double threshold_pct,
+                          const Measurement& window_energy, double duration_s, double threshold_pct,
                           const std::optional<CpuActivity>& cpu);
 
 std::vector<WasteInput> waste_inputs(const WindowResult& run);

@@ -482,7 +482,7 @@ void apply_baselines(WindowResult& window, const NodeProfile& profile,
   std::set<std::string> measured_ids;
   std::vector<std::string> without_baseline;
   for (auto& c : window.components) {
-    if (c.method == Method::kModel || c.samples < 2) continue;
+    if (c.method == Method::kModel || !c.energy_j) continue;
     measured_ids.insert(c.id);
     const auto it = by_id.find(c.id);
     if (it == by_id.end()) {
@@ -495,7 +495,7 @@ void apply_baselines(WindowResult& window, const NodeProfile& profile,
     const double measured_s = std::max(0.0, c.covered_s - c.gap_s);
     c.idle_power_w = base.idle_power_w;
     c.idle_energy_j = base.idle_power_w * measured_s;
-    c.dynamic_energy_j = c.energy_j - c.idle_energy_j;
+    c.dynamic_energy_j = *c.energy_j - c.idle_energy_j;
     if (c.dynamic_energy_j < 0.0) {
       // The measurement and the baseline are independent: their uncertainties add in
       // quadrature.
@@ -549,7 +549,7 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
       if (i < series.size()) s = &series[i];
     }
     const double measured_s = c.covered_s - c.gap_s;
-    if (c.lost || c.samples < 2 || measured_s <= 0.0) {
+    if (c.lost || !c.energy_j || measured_s <= 0.0) {
       warn(fmt::format("{}: no idle baseline (the channel {})", c.id,
                        c.lost ? "was lost during calibration" : "gave too few readings"));
       continue;
@@ -558,7 +558,7 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
     b.channel_id = c.id;
     b.domain = c.domain;
     b.device = c.device;
-    b.idle_power_w = c.energy_j / measured_s;
+    b.idle_power_w = *c.energy_j / measured_s;
     b.uncertainty_w = c.uncertainty.total_j / measured_s;
     b.duration_s = measured_s;
     b.settle_s = settings.settle_s;

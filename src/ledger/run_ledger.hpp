@@ -6,24 +6,29 @@
 #include <string>
 #include <vector>
 
+#include "ledger/energy_uncertainty.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
 namespace jt {
 
-enum class Method { kCounter, kPowerIntegrated, kModel };
+// How a figure was obtained. kNone: it was not, and its energy is unknown (never 0).
+enum class Method { kCounter, kPowerIntegrated, kModel, kNone };
 const char* to_string(Method method);
 
-// The parts of a component's uncertainty (SENSORS §9.3), in joules. Independent terms add in
-// quadrature, the calibration term (systematic) linearly: total = sqrt(q^2 + u^2 + t^2) + c.
-struct UncertaintyBudget {
-  double quantisation_j = 0.0;     // one least significant bit per endpoint (x duration for power)
-  double update_period_j = 0.0;    // each endpoint may be one hardware update period stale
-  double timing_j = 0.0;           // average power x the time the endpoint reads took
-  double calibration_j = 0.0;      // the sensor type's calibration error x the energy
-  bool calibration_known = false;  // false: no published figure for this sensor type
-  double total_j = 0.0;
+// One figure of a report: an energy (empty: unknown, never 0), its uncertainty, and how it was
+// obtained (counter, power-integrated, model, mixed, none). Figures derived from components (a
+// phase total, an attributed share, an idle GPU's energy) carry the methods they came from.
+struct Measurement {
+  std::optional<double> energy_j;
+  double uncertainty_j = 0.0;
+  std::string method = "none";
 };
+
+// "counter", "power-integrated" or "model" when all agree, "mixed" when not, "none" when empty.
+std::string method_label(const std::set<Method>& methods);
+// Several figures added up: unknown when any part is unknown, uncertainties in quadrature.
+Measurement sum_measurements(const std::vector<Measurement>& parts);
 
 // One component of the node over a window, with how its number was produced.
 struct ComponentResult {
@@ -34,7 +39,8 @@ struct ComponentResult {
   std::string provenance;
   std::string note;
   Method method = Method::kCounter;
-  double energy_j = 0.0;
+  // Empty when the channel gave fewer than two usable readings: unknown, left out of totals.
+  std::optional<double> energy_j;
   std::uint64_t samples = 0;
   std::uint64_t skipped_reads = 0;
   std::uint64_t failed_reads = 0;
@@ -83,7 +89,7 @@ struct CpuModel {
 struct WindowResult {
   double duration_s = 0.0;
   std::vector<ComponentResult> components;
-  double total_energy_j = 0.0;
+  std::optional<double> total_energy_j;  // empty when nothing could be measured or estimated
   double total_uncertainty_j = 0.0;
   std::string total_method;  // counter, power-integrated, model, or mixed
   std::vector<std::string> total_cover;
@@ -91,16 +97,6 @@ struct WindowResult {
   std::optional<CpuModel> cpu_model;
   std::optional<NodeCoverage> coverage;  // set when a node meter measured the run
 };
-
-// The uncertainty of a channel's energy over a run (SENSORS §9.3): one LSB per endpoint (one
-// LSB of power over the covered time for power channels), each endpoint stale by up to one
-// update period (or sampling interval) at the peak power, the reads' own duration at the
-// average power, and the sensor type's calibration error.
-UncertaintyBudget component_uncertainty(const ChannelInfo& info, const ChannelStats& stats,
-                                        const ComponentResult& component, double interval_s);
-
-// Independent parts in quadrature across components, calibration terms linearly.
-double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts);
 
 // Mean and peak activity of a channel between two instants, from its activity samples.
 struct ActivitySummary {
@@ -116,8 +112,9 @@ std::optional<ActivitySummary> activity_between(const ChannelSeries& series, std
 std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& components,
                                           const std::vector<std::size_t>& cover);
 
-// Builds the components of a finished sampling run over [start_ns, end_ns].
-WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::int64_t end_ns,
+// Builds the components of a run over [start_ns, end_ns] from what the sampler recorded (the
+// whole run, or the part so far for a checkpoint).
+WindowResult summarise_run(const Timeline& timeline, std::int64_t start_ns, std::int64_t end_ns,
                            const std::optional<CpuModel>& cpu_model);
 
 // For each channel id, the smallest channel with usable readings that contains it. A container
@@ -125,9 +122,6 @@ WindowResult summarise_run(const Sampler& sampler, std::int64_t start_ns, std::i
 // its package rather than in psys.
 std::map<std::string, std::string> smallest_containers(const std::vector<ChannelInfo>& channels,
                                                        const std::vector<ChannelStats>& stats);
-
-// "counter", "power-integrated" or "model" when all agree, "mixed" when not, "none" when empty.
-std::string method_label(const std::set<Method>& methods);
 
 // True when some channel measures CPU energy, so no model is needed.
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels);

@@ -13,9 +13,10 @@ namespace jt {
 struct WindowComponent {
   std::string id;
   Domain domain = Domain::kOther;
-  Method method = Method::kCounter;
-  double energy_j = 0.0;
+  Method method = Method::kCounter;  // kNone when the channel has no two readings
+  std::optional<double> energy_j;    // empty: unknown
   double uncertainty_j = 0.0;
+  UncertaintyBudget uncertainty;
   bool in_total = false;
   bool covered = true;  // false when the window reaches outside the channel's readings
   std::optional<double> activity_mean_pct;  // channels that report how busy they were
@@ -27,7 +28,7 @@ struct WindowEnergy {
   std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
   std::vector<WindowComponent> components;
-  double energy_j = 0.0;
+  std::optional<double> energy_j;  // over the cover; empty when a part of it is unknown
   double uncertainty_j = 0.0;
   std::string method;         // counter, power-integrated, model, mixed, none
   bool short_window = false;  // shorter than 10 update periods (or sampling intervals)
@@ -35,16 +36,18 @@ struct WindowEnergy {
 };
 
 // Channels whose energies add up to the node without overlap, by index into `channels`: the
-// same rule as a run's total (ARCHITECTURE §4.4), over the channels with usable readings.
+// same rule as a run's total (ARCHITECTURE §4.4), over the channels with usable readings. A
+// window of a run uses the run's cover instead (cover_of_run), so that they add up.
 std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels,
                                         const std::vector<ChannelStats>& stats);
 
-// Interpolates each channel's cumulative energy at the window's ends (ARCHITECTURE §4.6). The
-// uncertainty of each end grows with the channel's update period and sampling interval; a window
-// shorter than 10 of either is flagged. `interval_s` is the sampling interval used.
-WindowEnergy measure_window(const std::vector<ChannelInfo>& channels,
-                            const std::vector<ChannelSeries>& series,
-                            const std::vector<std::size_t>& cover, double interval_s,
+// The timeline indices of the channels in a run's total (its `total_cover`).
+std::vector<std::size_t> cover_of_run(const Timeline& timeline, const WindowResult& run);
+
+// Interpolates each channel's cumulative energy at the window's ends (ARCHITECTURE §4.6), with
+// the same uncertainty model as a run (energy_uncertainty). A window shorter than 10 update
+// periods or sampling intervals is flagged.
+WindowEnergy measure_window(const Timeline& timeline, const std::vector<std::size_t>& cover,
                             std::int64_t start_ns, std::int64_t end_ns);
 
 }  // namespace jt

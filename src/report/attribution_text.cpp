@@ -5,15 +5,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "report/text_format.hpp"
+
 namespace jt {
 
 namespace {
-
-std::string energy_text(double joules) {
-  if (std::abs(joules) >= 1e6) return fmt::format("{:.3f} MJ", joules * 1e-6);
-  if (std::abs(joules) >= 1e4) return fmt::format("{:.2f} kJ", joules * 1e-3);
-  return fmt::format("{:.3f} J", joules);
-}
 
 std::string percent(double share) { return fmt::format("{:.1f} %", share * 100.0); }
 
@@ -55,7 +51,11 @@ nlohmann::json to_json(const Attribution& attribution) {
                           {"domain", to_string(c.domain)},
                           {"device", c.device},
                           {"energy_j", c.energy_j},
+                          {"uncertainty_j", c.uncertainty_j},
+                          {"method", c.method},
                           {"attributed_j", c.attributed_j},
+                          {"attributed_uncertainty_j", c.attributed_uncertainty_j},
+                          {"attributed_method", c.attributed_method},
                           {"unattributed_j", c.energy_j - c.attributed_j},
                           {"share", c.share},
                           {"rule", c.rule},

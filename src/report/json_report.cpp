@@ -28,53 +28,67 @@ nlohmann::json to_json(const UncertaintyBudget& u) {
           {"total_j", finite(u.total_j)}};
 }
 
+// A figure as three fields, `<prefix>energy_j`, `<prefix>uncertainty_j` and `<prefix>method`;
+// an unknown energy is null and so is its uncertainty.
+void put(nlohmann::json& out, const std::string& prefix, const Measurement& m) {
+  out[prefix + "energy_j"] = optional_number(m.energy_j);
+  out[prefix + "uncertainty_j"] = m.energy_j ? finite(m.uncertainty_j) : nlohmann::json(nullptr);
+  out[prefix + "method"] = m.method;
+}
+
 nlohmann::json to_json(const IdleWaste& w) {
   using nlohmann::json;
   json idle = json::array();
   for (const auto& d : w.idle_gpus) {
-    idle.push_back({{"id", d.id},
-                    {"device", d.device},
-                    {"energy_j", finite(d.energy_j)},
-                    {"uncertainty_j", finite(d.uncertainty_j)},
-                    {"max_activity_pct", finite(d.max_activity_pct)},
-                    {"method", to_string(d.method)}});
+    json gpu = {
+        {"id", d.id}, {"device", d.device}, {"max_activity_pct", finite(d.max_activity_pct)}};
+    put(gpu, "", d.energy);
+    idle.push_back(std::move(gpu));
   }
-  return {{"window", w.window},
-          {"threshold_pct", w.threshold_pct},
-          {"gpus", w.gpus},
-          {"gpus_used", w.gpus_used},
-          {"gpus_without_utilisation", w.gpus_unknown},
-          {"idle_gpus", std::move(idle)},
-          {"idle_gpu_energy_j", finite(w.idle_gpu_energy_j)},
-          {"idle_gpu_uncertainty_j", finite(w.idle_gpu_uncertainty_j)},
-          {"window_energy_j", finite(w.window_energy_j)},
-          {"idle_gpu_share", finite(w.idle_gpu_share)},
-          {"cpu_busy_fraction", optional_number(w.cpu_busy_fraction)},
-          {"cpu_cores", w.cpu_cores},
-          {"cpu_energy_j", finite(w.cpu_energy_j)},
-          {"cpu_share", finite(w.cpu_share)},
-          {"cpu_idle_while_gpus_worked", w.cpu_idle_while_gpus_worked},
-          {"summary", w.summary}};
+  json out = {{"window", w.window},
+              {"threshold_pct", w.threshold_pct},
+              {"gpus", w.gpus},
+              {"gpus_used", w.gpus_used},
+              {"gpus_without_utilisation", w.gpus_unknown},
+              {"idle_gpus", std::move(idle)},
+              {"idle_gpu_share", optional_number(w.idle_gpu_share)},
+              {"cpu_busy_fraction", optional_number(w.cpu_busy_fraction)},
+              {"cpu_cores", w.cpu_cores},
+              {"cpu_share", optional_number(w.cpu_share)},
+              {"cpu_idle_while_gpus_worked", w.cpu_idle_while_gpus_worked},
+              {"summary", w.summary}};
+  put(out, "idle_gpu_", w.idle_gpu_energy);
+  put(out, "window_", w.window_energy);
+  put(out, "cpu_", w.cpu_energy);
+  return out;
 }
 
 }  // namespace
 
 std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases) {
   std::vector<PhaseTotal> totals;
+  std::vector<std::vector<Measurement>> parts;
   for (const auto& p : phases) {
     auto it = std::find_if(totals.begin(), totals.end(),
                            [&](const PhaseTotal& t) { return t.name == p.phase.name; });
     if (it == totals.end()) {
-      totals.push_back(PhaseTotal{p.phase.name, 0, 0.0, 0.0, 0.0, 0});
+      totals.push_back(PhaseTotal{p.phase.name, 0, {}, 0.0, 0});
+      parts.emplace_back();
       it = totals.end() - 1;
     }
     ++it->count;
-    it->energy_j += p.energy.energy_j;
-    it->uncertainty_j = std::hypot(it->uncertainty_j, p.energy.uncertainty_j);
+    parts[static_cast<std::size_t>(it - totals.begin())].push_back(
+        Measurement{p.energy.energy_j, p.energy.uncertainty_j, p.energy.method});
     it->duration_s += static_cast<double>(p.phase.end_ns - p.phase.start_ns) * 1e-9;
     it->items += p.phase.items;
   }
+  for (std::size_t i = 0; i < totals.size(); ++i) totals[i].energy = sum_measurements(parts[i]);
   return totals;
+}
+
+std::optional<double> per_item(const std::optional<double>& energy_j, std::uint64_t items) {
+  if (!energy_j || items == 0) return std::nullopt;
+  return *energy_j / static_cast<double>(items);
 }
 
 nlohmann::json to_json(const RunReport& report) {
@@ -86,11 +100,11 @@ nlohmann::json to_json(const RunReport& report) {
         {"domain", to_string(c.domain)},
         {"index", c.index},
         {"device", c.device},
-        {"energy_j", finite(c.energy_j)},
+        {"energy_j", optional_number(c.energy_j)},
         {"method", to_string(c.method)},
         {"samples", c.samples},
-        {"avg_power_w", finite(c.avg_power_w)},
-        {"peak_power_w", finite(c.peak_power_w)},
+        {"avg_power_w", c.energy_j ? finite(c.avg_power_w) : nullptr},
+        {"peak_power_w", c.energy_j ? finite(c.peak_power_w) : nullptr},
         {"skipped_reads", c.skipped_reads},
         {"failed_reads", c.failed_reads},
         {"wraps", c.wraps},
@@ -103,8 +117,8 @@ nlohmann::json to_json(const RunReport& report) {
     };
     item["lost_at_s"] = c.lost ? json(finite(c.lost_at_s)) : json(nullptr);
     item["last_read_error"] = c.last_read_error.empty() ? json(nullptr) : json(c.last_read_error);
-    item["uncertainty_j"] = finite(c.uncertainty.total_j);
-    item["uncertainty"] = to_json(c.uncertainty);
+    item["uncertainty_j"] = c.energy_j ? finite(c.uncertainty.total_j) : nullptr;
+    item["uncertainty"] = c.energy_j ? to_json(c.uncertainty) : nullptr;
     item["idle_power_w"] = optional_number(c.idle_power_w);
     item["idle_energy_j"] = c.idle_power_w ? json(finite(c.idle_energy_j)) : json(nullptr);
     item["dynamic_energy_j"] = c.idle_power_w ? json(finite(c.dynamic_energy_j)) : json(nullptr);
@@ -120,23 +134,33 @@ nlohmann::json to_json(const RunReport& report) {
     if (!s.hint.empty()) item["hint"] = s.hint;
     sensors.push_back(std::move(item));
   }
+  json left_running = json::array();
+  for (const auto& p : report.left_running) {
+    left_running.push_back({{"pid", p.pid}, {"name", p.name}});
+  }
   json out = {
       {"schema", "jouletrace.run/1"},
       {"jouletrace_version", JOULETRACE_VERSION},
+      {"complete", report.complete},
       {"hostname", report.hostname},
       {"started_at", report.started_at},
       {"command", report.command},
+      {"started", report.started},
       {"duration_s", finite(report.window.duration_s)},
       {"monotonic_start_ns", report.start_ns},
-      {"exit_code", report.exit_code},
+      {"exit_code", report.complete ? json(report.exit_code) : json(nullptr)},
       {"signal", report.signal ? json(*report.signal) : json(nullptr)},
+      {"killed_after_interrupts", report.killed_after_interrupts},
+      {"left_running", std::move(left_running)},
+      {"waited_for_others_s", finite(report.waited_for_others_s)},
       {"interval_s", report.interval_s},
       {"requested_interval_s", report.requested_interval_s},
       {"sampling_rounds", report.rounds},
       {"late_rounds", report.late_rounds},
       {"jouletrace_cpu_s", report.self_cpu_s},
-      {"total_energy_j", finite(report.window.total_energy_j)},
-      {"total_uncertainty_j", finite(report.window.total_uncertainty_j)},
+      {"total_energy_j", optional_number(report.window.total_energy_j)},
+      {"total_uncertainty_j",
+       report.window.total_energy_j ? finite(report.window.total_uncertainty_j) : json(nullptr)},
       {"total_method", report.window.total_method},
       {"total_cover", report.window.total_cover},
       {"components", std::move(components)},
@@ -174,7 +198,7 @@ nlohmann::json to_json(const RunReport& report) {
   } else {
     out["attribution"] = {{"error", report.attribution_error}};
   }
-  if (!report.launch_error.empty()) out["launch_error"] = report.launch_error;
+  out["launch_error"] = report.launch_error.empty() ? json(nullptr) : json(report.launch_error);
   json phases = json::array();
   for (const auto& p : report.phases) {
     json parts = json::array();
@@ -182,8 +206,8 @@ nlohmann::json to_json(const RunReport& report) {
       parts.push_back({{"id", c.id},
                        {"domain", to_string(c.domain)},
                        {"method", to_string(c.method)},
-                       {"energy_j", finite(c.energy_j)},
-                       {"uncertainty_j", finite(c.uncertainty_j)},
+                       {"energy_j", optional_number(c.energy_j)},
+                       {"uncertainty_j", c.energy_j ? finite(c.uncertainty_j) : json(nullptr)},
                        {"in_total", c.in_total},
                        {"activity_mean_pct", optional_number(c.activity_mean_pct)},
                        {"activity_max_pct", optional_number(c.activity_max_pct)}});
@@ -194,13 +218,11 @@ nlohmann::json to_json(const RunReport& report) {
         {"start_s", static_cast<double>(p.phase.start_ns - report.start_ns) * 1e-9},
         {"end_s", static_cast<double>(p.phase.end_ns - report.start_ns) * 1e-9},
         {"duration_s", duration_s},
-        {"energy_j", finite(p.energy.energy_j)},
-        {"uncertainty_j", finite(p.energy.uncertainty_j)},
+        {"energy_j", optional_number(p.energy.energy_j)},
+        {"uncertainty_j", p.energy.energy_j ? finite(p.energy.uncertainty_j) : json(nullptr)},
         {"method", p.energy.method},
         {"items", p.phase.items},
-        {"energy_per_item_j",
-         p.phase.items > 0 ? json(finite(p.energy.energy_j / static_cast<double>(p.phase.items)))
-                           : json(nullptr)},
+        {"energy_per_item_j", optional_number(per_item(p.energy.energy_j, p.phase.items))},
         {"short_window", p.energy.short_window},
         {"closed_at_end", p.phase.closed_at_end},
         {"pid", p.phase.pid},
@@ -211,17 +233,23 @@ nlohmann::json to_json(const RunReport& report) {
   out["phases"] = std::move(phases);
   json totals = json::array();
   for (const auto& t : phase_totals(report.phases)) {
-    totals.push_back(
-        {{"name", t.name},
-         {"count", t.count},
-         {"energy_j", finite(t.energy_j)},
-         {"uncertainty_j", finite(t.uncertainty_j)},
-         {"duration_s", finite(t.duration_s)},
-         {"items", t.items},
-         {"energy_per_item_j",
-          t.items > 0 ? json(finite(t.energy_j / static_cast<double>(t.items))) : json(nullptr)}});
+    json total = {{"name", t.name},
+                  {"count", t.count},
+                  {"duration_s", finite(t.duration_s)},
+                  {"items", t.items},
+                  {"energy_per_item_j", optional_number(per_item(t.energy.energy_j, t.items))}};
+    put(total, "", t.energy);
+    totals.push_back(std::move(total));
   }
   out["phase_totals"] = std::move(totals);
+  out["phase_cover"] = report.phase_cover;
+  if (const auto& run = report.phase_cover_run) {
+    json whole = json::object();
+    put(whole, "", Measurement{run->energy_j, run->uncertainty_j, run->method});
+    out["phase_cover_run"] = std::move(whole);
+  } else {
+    out["phase_cover_run"] = nullptr;
+  }
   out["markers"] = {{"malformed", report.malformed_markers},
                     {"unmatched", report.unmatched_markers}};
   if (report.window.cpu_model) {

@@ -105,8 +105,7 @@ bool ChannelAccumulator::update_counter(const Reading& r) {
     if (have_pending_) stats_.skipped += pending_count_;
     have_pending_ = false;
     before_reset_.active = false;
-    ++stats_.segments;
-    stats_.gap_s += static_cast<double>(dt_ns) / kNsPerS;
+    add_gap(prev_t_ns_, r.t_ns);
     prev_raw_ = r.raw;
     accept(r.t_ns, 0.0);
     return true;
@@ -164,6 +163,12 @@ bool ChannelAccumulator::accept_pending_as_wrap() {
   return true;
 }
 
+void ChannelAccumulator::add_gap(std::int64_t from_ns, std::int64_t to_ns) {
+  ++stats_.segments;
+  stats_.gap_s += static_cast<double>(to_ns - from_ns) / kNsPerS;
+  stats_.gaps.emplace_back(from_ns, to_ns);
+}
+
 void ChannelAccumulator::confirm_pending() {
   have_pending_ = false;
   if (accept_pending_as_wrap()) return;
@@ -176,8 +181,7 @@ void ChannelAccumulator::confirm_pending() {
                    stats_.gap_s,
                    stats_.samples,
                    pending_t_ns_ + reset_doubt_ns_};
-  ++stats_.segments;
-  stats_.gap_s += static_cast<double>(pending_t_ns_ - prev_t_ns_) / kNsPerS;
+  add_gap(prev_t_ns_, pending_t_ns_);
   prev_t_ns_ = pending_t_ns_;
   prev_raw_ = pending_raw_;
   // The new base is used like the first reading of a run (and its repeats with it).
@@ -210,6 +214,7 @@ bool ChannelAccumulator::revert_false_reset(const Reading& r) {
   stats_.energy_j = before_reset_.energy_j;
   stats_.gap_s = before_reset_.gap_s;
   --stats_.segments;
+  if (!stats_.gaps.empty()) stats_.gaps.pop_back();  // the gap the false reset had opened
   have_pending_ = false;
   before_reset_.active = false;
   reverted_after_ns_ = before_reset_.t_ns;
@@ -244,8 +249,7 @@ bool ChannelAccumulator::update_power(const Reading& r) {
   double step_j = 0.0;
   if (dt_s > options_.max_bridge_s) {
     // Joining two readings across a long outage would invent the power in between.
-    ++stats_.segments;
-    stats_.gap_s += dt_s;
+    add_gap(prev_t_ns_, r.t_ns);
   } else {
     step_j = 0.5 * (prev_power_w_ + power_w) * dt_s;
   }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "sensors/sensor.hpp"
 
@@ -17,6 +18,9 @@ struct ChannelStats {
   std::uint64_t wraps = 0;
   int segments = 0;    // a reset or a gap starts a new one
   double gap_s = 0.0;  // time not covered by any segment after the first reading
+  // Each such gap, from the last reading before it to the first after: a window of the run
+  // counts only the gaps inside it.
+  std::vector<std::pair<std::int64_t, std::int64_t>> gaps;
   double peak_power_w = 0.0;
   // The longest a usable read took, halved: how far a reading's timestamp may be off.
   std::int64_t max_half_width_ns = 0;
@@ -74,6 +78,7 @@ class ChannelAccumulator {
   // Undoes a reset that the counter itself disproves by carrying on from before it.
   bool revert_false_reset(const Reading& r);
   void accept(std::int64_t t_ns, double step_j);
+  void add_gap(std::int64_t from_ns, std::int64_t to_ns);
   void note_peak(std::int64_t t_ns);
 
   Quantity quantity_;

@@ -25,6 +25,15 @@ struct ChannelSeries {
   std::vector<float> activity_pct;
 };
 
+// Everything the sampler recorded, copied at one instant: what an analysis works from.
+struct Timeline {
+  std::vector<ChannelInfo> channels;
+  std::vector<ChannelSeries> series;
+  std::vector<ChannelStats> stats;
+  std::vector<double> channel_interval_s;  // how often each channel was polled
+  double interval_s = 0.1;                 // the fast lane's interval
+};
+
 struct SamplerOptions {
   double interval_s = 0.1;
   // Points closer than this to the previous stored point are not kept in the timeline (the
@@ -41,7 +50,7 @@ class Sampler {
 
   // The poll interval actually used: the requested one, shortened so that no counter can
   // wrap twice between two reads (ARCHITECTURE §4.3: at most half the worst-case wrap time).
-  double interval_s() const { return interval_s_; }
+  double interval_s() const { return timeline_.interval_s; }
   double requested_interval_s() const { return options_.interval_s; }
   // Why the interval was shortened; empty when it was not.
   const std::string& interval_note() const { return interval_note_; }
@@ -50,7 +59,7 @@ class Sampler {
   // How many sensors are polled in threads of their own because they are slow.
   std::size_t slow_sensor_count() const { return lanes_.size() - 1; }
 
-  const std::vector<ChannelInfo>& channels() const { return channels_; }
+  const std::vector<ChannelInfo>& channels() const { return timeline_.channels; }
 
   // One sampling round over every channel. Not to be called while the threads run.
   void sample_once();
@@ -65,7 +74,24 @@ class Sampler {
   void finish();
 
   // Valid after stop() (or when the thread never ran).
-  const std::vector<ChannelSeries>& series() const { return series_; }
+  const std::vector<ChannelSeries>& series() const { return timeline_.series; }
+  // Samples of `channel` taken before this instant will not change any more: the accumulator
+  // may withdraw points within its reset doubt (max(1 s, 10 update periods)), and the newest
+  // point moves while the timeline thins out fast sampling.
+  static std::int64_t settled_before_ns(const ChannelInfo& channel, double channel_interval_s,
+                                        std::int64_t now_ns);
+  // While the threads run: `use` sees the timeline with the sampler held still, without a copy
+  // (the threads wait to record their next readings meanwhile).
+  template <typename Fn>
+  void inspect(Fn&& use) {
+    std::vector<std::unique_lock<std::mutex>> data_locks;
+    for (auto& lane : lanes_) data_locks.emplace_back(lane->data_mutex);
+    refresh_stats_locked();
+    use(static_cast<const Timeline&>(timeline_));
+  }
+  // A copy of everything recorded so far; safe while the threads run (each lane is held still
+  // while its part is copied).
+  Timeline snapshot();
   // While the thread runs: a round now, then `use` sees the timeline and the stats with the
   // sampler held still. For in-process measurement of a window that just ended.
   // Slow meters are not read for this: their timelines end at their last poll.
@@ -75,14 +101,14 @@ class Sampler {
     sample_lane_locked(*lanes_.front());
     std::vector<std::unique_lock<std::mutex>> data_locks;
     for (auto& lane : lanes_) data_locks.emplace_back(lane->data_mutex);
-    std::vector<ChannelStats> stats;
-    for (const auto& acc : accumulators_) stats.push_back(acc.stats());
-    use(channels_, series_, stats);
+    refresh_stats_locked();
+    use(static_cast<const Timeline&>(timeline_));
   }
   const ChannelStats& stats(std::size_t channel) const { return accumulators_[channel].stats(); }
-  std::uint64_t rounds() const { return rounds_; }
+  // Both counters may be read while the threads run (a checkpoint).
+  std::uint64_t rounds() const { return rounds_.load(std::memory_order_relaxed); }
   // Rounds that started later than one interval after they were due (the machine was busy).
-  std::uint64_t late_rounds() const { return late_rounds_; }
+  std::uint64_t late_rounds() const { return late_rounds_.load(std::memory_order_relaxed); }
 
  private:
   // A group of sensors polled together by one thread. Lane 0 holds the fast sensors.
@@ -98,20 +124,20 @@ class Sampler {
   void run(Lane& lane);
   void sample_lane_locked(Lane& lane);
   void record_reading(std::size_t channel);
+  void refresh_stats_locked();
 
   SamplerOptions options_;
-  double interval_s_ = 0.1;
   std::string interval_note_;
   std::vector<std::unique_ptr<Sensor>> sensors_;
   std::vector<std::size_t> sensor_offsets_;
-  std::vector<ChannelInfo> channels_;
+  // Channels, series and intervals; its stats are refreshed from the accumulators when a copy
+  // or a view is handed out.
+  Timeline timeline_;
   std::vector<ChannelAccumulator> accumulators_;
   std::vector<Reading> readings_;
-  std::vector<ChannelSeries> series_;
   std::int64_t min_spacing_ns_ = 0;
-  std::vector<double> channel_interval_s_;
-  std::uint64_t rounds_ = 0;
-  std::uint64_t late_rounds_ = 0;
+  std::atomic<std::uint64_t> rounds_{0};
+  std::atomic<std::uint64_t> late_rounds_{0};
 
   std::vector<std::unique_ptr<Lane>> lanes_;
   bool started_ = false;

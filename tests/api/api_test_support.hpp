@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -127,6 +128,30 @@ inline jt_measurement empty_measurement() {
   jt_measurement m{};
   m.struct_size = sizeof(m);
   return m;
+}
+
+// What `action` writes to stderr (file descriptor 2), via a temporary file.
+template <typename Action>
+std::string stderr_of(Action&& action) {
+  char path[] = "/tmp/jouletrace-stderr-XXXXXX";
+  const int file = ::mkstemp(path);
+  if (file < 0) std::abort();
+  ::unlink(path);
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  ::dup2(file, 2);
+  action();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string text;
+  char buffer[4096];
+  ::lseek(file, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(file, buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(file);
+  return text;
 }
 
 // Each test starts and ends with the library uninitialised and no parent channel in sight.

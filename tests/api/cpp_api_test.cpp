@@ -53,10 +53,31 @@ TEST_F(CppApi, DestructorEndsTheWindowAndMovesTransferIt) {
   EXPECT_EQ(jt_window_end(id, nullptr), JT_ERR_UNKNOWN_WINDOW);  // ended by b's destructor
 }
 
-TEST_F(CppApi, NoEnergyHereIsAnEmptyOptional) {
+TEST_F(CppApi, NoSensorGivesAMeasurementWithUnknownEnergy) {
   jouletrace::Session session(options("sysfs/no-sensors"));
   jouletrace::Window w(std::string("x"));
-  EXPECT_FALSE(w.end().has_value());
+  w.add_items(3);
+  const auto m = w.end();
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->energy_j.has_value());
+  EXPECT_FALSE(m->energy_per_item_j.has_value());
+  EXPECT_EQ(m->items, 3u);
+  EXPECT_EQ(m->method, "none");
+  EXPECT_NE(m->note.find("no energy sensor"), std::string::npos) << m->note;
+}
+
+TEST_F(CppApi, StrictSessionThrowsWhenTheEnergyIsUnknown) {
+  auto o = options("sysfs/no-sensors");
+  o.strict = true;
+  jouletrace::Session session(o);
+  jouletrace::Window w(std::string("x"));
+  try {
+    w.end();
+    FAIL() << "no exception";
+  } catch (const jouletrace::Error& e) {
+    EXPECT_EQ(e.status(), JT_ERR_NOT_AVAILABLE);
+  }
+  EXPECT_FALSE(w.open());
 }
 
 TEST_F(CppApi, MisuseThrowsWithTheStatus) {

@@ -84,14 +84,31 @@ TEST_F(ParentMode, EnergyIsTheParentsAfterTheWindowEnded) {
   ASSERT_EQ(jt_window_begin("infer", &w), JT_OK);
   ASSERT_EQ(jt_window_add_items(w, 4), JT_OK);
   jt_measurement m = test::empty_measurement();
-  EXPECT_EQ(jt_window_end(w, &m), JT_ERR_NOT_AVAILABLE);
-  EXPECT_NE(std::string(jt_last_error()).find("parent"), std::string::npos);
+  // The window ends normally; its energy is the parent's to report, and the result says so.
+  EXPECT_EQ(jt_window_end(w, &m), JT_OK);
+  EXPECT_EQ(m.energy_known, 0);
+  EXPECT_NE(std::string(m.note).find("parent"), std::string::npos) << m.note;
+  EXPECT_NE(std::string(jt_energy_unavailable_reason()).find("parent"), std::string::npos);
   EXPECT_EQ(m.items, 4u);
   EXPECT_STREQ(m.method, "none");
   EXPECT_EQ(jt_window_end(w, nullptr), JT_ERR_UNKNOWN_WINDOW);  // it did end
   const auto stream = shutdown_and_collect();
   ASSERT_EQ(stream.records.size(), 3u);
   EXPECT_EQ(stream.records[2].kind, MarkerRecord::Kind::kEnd);
+}
+
+TEST_F(ParentMode, StrictKeepsTheErrorForThoseWhoWantIt) {
+  jt_options o{};
+  o.struct_size = sizeof o;
+  o.flags = JT_INIT_STRICT;
+  ASSERT_EQ(jt_init(&o), JT_OK);
+  jt_window w = 0;
+  ASSERT_EQ(jt_window_begin("infer", &w), JT_OK);
+  jt_measurement m = test::empty_measurement();
+  EXPECT_EQ(jt_window_end(w, &m), JT_ERR_NOT_AVAILABLE);
+  EXPECT_NE(std::string(jt_last_error()).find("parent"), std::string::npos);
+  EXPECT_EQ(jt_window_end(w, nullptr), JT_ERR_UNKNOWN_WINDOW);  // it did end
+  shutdown_and_collect();
 }
 
 TEST_F(ParentMode, LongAndOddNamesAreTruncatedThenEncoded) {

@@ -2,7 +2,9 @@
 // advances at a known power, so each window's energy is known in advance.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -111,21 +113,46 @@ TEST_F(SelfMode, AShortWindowIsFlagged) {
   ASSERT_EQ(jt_window_end(w, &m), JT_OK) << jt_last_error();
   EXPECT_EQ(m.short_window, 1);
   EXPECT_EQ(m.items, 0u);
-  EXPECT_EQ(m.energy_per_item_j, 0.0);
+  EXPECT_TRUE(std::isnan(m.energy_per_item_j));  // no items: unknown, never 0
 }
 
-TEST_F(SelfMode, NoSensorMeansNotAvailableNeverAZero) {
+// A laptop, a VM, a cluster node without root: the program measured must go on as if nothing
+// happened, told once (at init) that its windows will have no energy.
+TEST_F(SelfMode, NoSensorEndsWindowsNormallyWithUnknownEnergyNeverAZero) {
   test::TempTree empty("sysfs/no-sensors");
   const jt_options o = test::options_for(empty.path().string());
-  ASSERT_EQ(jt_init(&o), JT_OK) << jt_last_error();
+  const std::string said =
+      test::stderr_of([&] { ASSERT_EQ(jt_init(&o), JT_OK) << jt_last_error(); });
+  EXPECT_EQ(std::count(said.begin(), said.end(), '\n'), 1) << said;
+  EXPECT_NE(said.find("no energy sensor is readable"), std::string::npos) << said;
   EXPECT_EQ(jt_current_mode(), JT_MODE_SELF);
+  ASSERT_NE(jt_energy_unavailable_reason(), nullptr);
+  jt_window w = 0;
+  ASSERT_EQ(jt_window_begin("nothing", &w), JT_OK);
+  jt_measurement m = test::empty_measurement();
+  const std::string at_end = test::stderr_of([&] { EXPECT_EQ(jt_window_end(w, &m), JT_OK); });
+  EXPECT_TRUE(at_end.empty()) << at_end;  // said once per process, not per window
+  EXPECT_EQ(m.energy_known, 0);
+  EXPECT_TRUE(std::isnan(m.energy_j));
+  EXPECT_TRUE(std::isnan(m.energy_per_item_j));
+  EXPECT_STREQ(m.method, "none");
+  EXPECT_EQ(m.component_count, 0u);
+  EXPECT_NE(std::string(m.note).find("powercap"), std::string::npos) << m.note;
+}
+
+TEST_F(SelfMode, StrictOrQuietAsAsked) {
+  test::TempTree empty("sysfs/no-sensors");
+  jt_options o = test::options_for(empty.path().string());
+  o.flags = JT_INIT_STRICT | JT_INIT_QUIET;
+  const std::string said =
+      test::stderr_of([&] { ASSERT_EQ(jt_init(&o), JT_OK) << jt_last_error(); });
+  EXPECT_TRUE(said.empty()) << said;
   jt_window w = 0;
   ASSERT_EQ(jt_window_begin("nothing", &w), JT_OK);
   jt_measurement m = test::empty_measurement();
   EXPECT_EQ(jt_window_end(w, &m), JT_ERR_NOT_AVAILABLE);
-  EXPECT_STREQ(m.method, "none");
-  EXPECT_EQ(m.component_count, 0u);
   EXPECT_NE(std::string(jt_last_error()).find("powercap"), std::string::npos) << jt_last_error();
+  EXPECT_EQ(jt_window_end(w, nullptr), JT_ERR_UNKNOWN_WINDOW);  // it did end
 }
 
 }  // namespace

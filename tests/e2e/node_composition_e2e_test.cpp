@@ -163,7 +163,7 @@ TEST_F(NodeComposition, CalibratedProfileSplitsIdleFromDynamicEnergy) {
   EXPECT_NEAR(gpu->at("idle_energy_j").get<double>(), 60.0 * t, bound_j(60.0));
   EXPECT_NEAR(gpu->at("dynamic_energy_j").get<double>(), 200.0 * t, bound_j(260.0));
   EXPECT_EQ(report["profile_source"], (tree_ / "profile.json").string());
-  EXPECT_TRUE(contains(result.err, "nvml/GPU-aaaa: idle ")) << result.err;
+  EXPECT_TRUE(contains(result.err, "GPU-aaaa: idle ")) << result.err;
 }
 
 TEST_F(NodeComposition, SharedNodeChargesOnlyTheJobsGpus) {

@@ -3,6 +3,7 @@
 // checked against the power that was actually written.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "e2e/e2e_support.hpp"
@@ -155,32 +156,46 @@ TEST_F(NodeVerbs, MalformedProfilesAreClearErrors) {
   const auto path = tree_ / "bad.json";
   test::write_file(path, "{\"schema\": \"jouletrace-node-profile\", \"version\": ");
   auto result = run("node", {"--profile", path.string()});
-  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.exit_code, 125);
   EXPECT_NE(result.err.find("not valid JSON"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("fix:"), std::string::npos) << result.err;
 
   test::write_file(path, R"({"schema": "jouletrace-node-profile", "version": 1, "node": 5})");
   result = run("node", {"--profile", path.string()});
-  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.exit_code, 125);
   EXPECT_NE(result.err.find("profile.created_at is missing"), std::string::npos) << result.err;
 
   result = run("node", {"--profile", (tree_ / "absent.json").string()});
-  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.exit_code, 125);
   EXPECT_NE(result.err.find("absent.json"), std::string::npos) << result.err;
+}
+
+// A calibration that could not store its result must not settle and measure first.
+TEST_F(NodeVerbs, CalibrateChecksWhereItStoresBeforeMeasuring) {
+  test::write_file(tree_ / "a-file", "not a directory");
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = run("calibrate", {"--settle", "10s", "--duration", "10s", "--profile",
+                                        (tree_ / "a-file" / "profile.json").string()});
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(result.exit_code, 125) << result.err;
+  EXPECT_LT(took, 5.0);
+  EXPECT_NE(result.err.find("--profile"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("settling"), std::string::npos) << result.err;
 }
 
 TEST_F(NodeVerbs, CalibrateRefusesBadDurationsAndNodesWithoutSensors) {
   auto result = run("calibrate", {"--settle", "10"});
-  EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("with a unit"), std::string::npos) << result.err;
+  EXPECT_EQ(result.exit_code, 125);
+  EXPECT_NE(result.err.find("needs a unit"), std::string::npos) << result.err;
   result = run("calibrate", {"--duration", "0s"});
-  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.exit_code, 125);
 
   test::TempTree bare("sysfs/no-sensors");
   auto a = test::jouletrace_args(bare, "calibrate");  // no GPU either
   for (const auto& s : {"--no-bmc", "--settle", "0s", "--duration", "200ms"}) a.push_back(s);
   result = test::run_process(a, {.env = {{"JOULETRACE_PROFILE", (bare / "p.json").string()}}});
-  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.exit_code, 125);
   EXPECT_NE(result.err.find("nothing to calibrate"), std::string::npos) << result.err;
   EXPECT_FALSE(fs::exists(bare / "p.json"));
 }

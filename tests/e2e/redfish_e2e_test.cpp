@@ -2,8 +2,10 @@
 // the node meter is listed and measured; a failing BMC costs a clear message and the meter,
 // never the run or its report.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
+#include <thread>
 
 #include "e2e/e2e_support.hpp"
 #include "fakes/mock_bmc/mock_bmc_client.hpp"
@@ -70,6 +72,22 @@ TEST_F(RedfishE2e, RunReportsTheNodeComponent) {
   const auto* probe = redfish_probe(report);
   ASSERT_NE(probe, nullptr);
   EXPECT_EQ(probe->at("status"), "present");
+}
+
+// A signal while the sensors are probed (a BMC that does not answer holds the probe for its
+// timeout): the command, which would have gone on without the signal, is not started at all.
+TEST_F(RedfishE2e, ASignalWhileProbingStartsNoCommand) {
+  test::MockBmc bmc(tree_.path(), "timeout");
+  auto argv = args("run", bmc);
+  const auto ran = tree_ / "ran";
+  append(argv, {"--", "touch", ran.string()});
+  test::BackgroundProcess run(argv, tree_ / "out", tree_ / "err");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  run.signal(SIGTERM);
+  EXPECT_EQ(run.wait(20.0), 128 + SIGTERM);
+  EXPECT_FALSE(std::filesystem::exists(ran));
+  EXPECT_TRUE(contains(test::read_file(tree_ / "err"), "before the command started"))
+      << test::read_file(tree_ / "err");
 }
 
 TEST_F(RedfishE2e, FailingBmcLeavesTheRunAndItsReportIntact) {

@@ -22,6 +22,27 @@ extern char** environ;
 
 namespace jt::test {
 
+Timeline timeline_of(const std::vector<ChannelInfo>& channels,
+                     const std::vector<ChannelSeries>& series, double interval_s) {
+  Timeline timeline;
+  timeline.channels = channels;
+  timeline.series = series;
+  timeline.interval_s = interval_s;
+  for (const auto& s : series) {
+    ChannelStats stats;
+    stats.samples = s.t_ns.size();
+    stats.segments = 1;
+    if (!s.t_ns.empty()) {
+      stats.first_t_ns = s.t_ns.front();
+      stats.last_t_ns = s.t_ns.back();
+      stats.energy_j = s.energy_j.back() - s.energy_j.front();
+    }
+    timeline.stats.push_back(stats);
+    timeline.channel_interval_s.push_back(interval_s);
+  }
+  return timeline;
+}
+
 namespace fs = std::filesystem;
 
 std::vector<ChannelInfo> all_channels(const ProbeOutcome& outcome) {
@@ -46,6 +67,9 @@ std::string fake_nvml_library() { return JT_FAKE_NVML; }
 std::string fake_nvml_no_energy_library() { return JT_FAKE_NVML_NO_ENERGY; }
 std::string live_writer_binary() { return JT_LIVE_WRITER; }
 std::string vanishing_counter_binary() { return JT_VANISHING_COUNTER; }
+std::string signal_counter_binary() { return JT_SIGNAL_COUNTER; }
+std::string signal_sender_binary() { return JT_SIGNAL_SENDER; }
+std::string argv_dump_binary() { return JT_ARGV_DUMP; }
 
 TempTree::TempTree(const std::string& fixture) {
   std::string pattern = (fs::temp_directory_path() / "jouletrace-test-XXXXXX").string();

@@ -6,9 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
 namespace jt::test {
+
+// A timeline from hand-made series, polled every `interval_s`: each channel's stats say what its
+// series holds (samples, first and last time, energy), one segment, no gap.
+Timeline timeline_of(const std::vector<ChannelInfo>& channels,
+                     const std::vector<ChannelSeries>& series, double interval_s);
 
 // Every channel of every sensor a probe returned, in order.
 std::vector<ChannelInfo> all_channels(const ProbeOutcome& outcome);
@@ -95,5 +101,8 @@ std::unique_ptr<BackgroundProcess> start_live_writer(const TempTree& tree,
                                                      const std::vector<std::string>& args,
                                                      double duration_s = 60);
 std::string vanishing_counter_binary();
+std::string signal_counter_binary();  // tests/fakes/signal_counter.cpp
+std::string signal_sender_binary();   // tests/fakes/signal_sender.cpp
+std::string argv_dump_binary();       // tests/fakes/argv_dump.cpp
 
 }  // namespace jt::test

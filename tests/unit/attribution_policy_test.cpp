@@ -33,7 +33,9 @@ WindowResult four_gpu_node() {
     w.components.push_back(
         component("powercap/intel-rapl:" + std::to_string(s) + ":0", Domain::kDram, s, 100.0));
   }
-  for (const auto& c : w.components) w.total_energy_j += c.energy_j;
+  double total = 0.0;
+  for (const auto& c : w.components) total += c.energy_j.value();
+  w.total_energy_j = total;
   return w;
 }
 
@@ -47,7 +49,7 @@ WindowResult four_gpu_node_with_meter(bool with_coverage) {
     c.in_total = false;
     c.contained_in = coverage.node_meter_id;
     coverage.parts.push_back(c.id);
-    coverage.parts_energy_j += c.energy_j;
+    coverage.parts_energy_j += c.energy_j.value();
   }
   coverage.rest_energy_j = coverage.node_energy_j - coverage.parts_energy_j;
   coverage.coverage = coverage.parts_energy_j / coverage.node_energy_j;
@@ -63,7 +65,7 @@ void add_baselines(WindowResult& w, double idle_j_package, double idle_j_dram) {
     const double idle = c.domain == Domain::kPackage ? idle_j_package : idle_j_dram;
     c.idle_power_w = idle / w.duration_s;
     c.idle_energy_j = idle;
-    c.dynamic_energy_j = c.energy_j - idle;
+    c.dynamic_energy_j = c.energy_j.value() - idle;
   }
 }
 
@@ -111,8 +113,8 @@ void expect_reconciles(const Attribution& a, const WindowResult& w) {
   }
   EXPECT_NEAR(a.measured_total_j, measured, 1e-9);
   EXPECT_NEAR(a.attributed_total_j, attributed, 1e-9);
-  EXPECT_NEAR(a.attributed_total_j + a.unattributed_j, w.total_energy_j, 1e-9);
-  EXPECT_NEAR(a.measured_total_j, w.total_energy_j, 1e-9);
+  EXPECT_NEAR(a.attributed_total_j + a.unattributed_j, w.total_energy_j.value(), 1e-9);
+  EXPECT_NEAR(a.measured_total_j, w.total_energy_j.value(), 1e-9);
 }
 
 TEST(CudaVisibleDevices, UnsetMeansAllEmptyMeansNone) {

@@ -60,9 +60,9 @@ TEST(Uncertainty, CounterBudgetHasEachTermOfSensorsSection93) {
   info.update_period_s = 0.1;
   info.calibration_error = 0.05;
   auto sampler = run_scripted({info}, {{300.0}, {}}, 101);  // 10 s at 300 W
-  const auto result = summarise_run(*sampler, 0, 10'000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
   const auto& u = result.components[0].uncertainty;
-  EXPECT_NEAR(result.components[0].energy_j, 3000.0, 1e-6);
+  EXPECT_NEAR(result.components[0].energy_j.value(), 3000.0, 1e-6);
   EXPECT_DOUBLE_EQ(u.quantisation_j, 2e-3);             // one mJ per endpoint
   EXPECT_NEAR(u.update_period_j, 2 * 0.1 * 300, 1e-9);  // each end one update period stale
   EXPECT_NEAR(u.timing_j, 300 * 2 * 50e-6, 1e-9);       // reads took 100 us: +/- 50 us
@@ -74,7 +74,7 @@ TEST(Uncertainty, CounterBudgetHasEachTermOfSensorsSection93) {
 
 TEST(Uncertainty, UnknownCalibrationIsNotAZeroPretendingToBeKnown) {
   auto sampler = run_scripted({channel("pkg0", Domain::kPackage)}, {{50.0}, {}}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_FALSE(result.components[0].uncertainty.calibration_known);
 }
 
@@ -82,7 +82,7 @@ TEST(Uncertainty, PowerChannelQuantisationScalesWithTime) {
   ChannelInfo info = channel("bmc", Domain::kNode, Quantity::kInstantPower);
   info.scale = 1.0;  // whole watts, as DCMI reports them
   auto sampler = run_scripted({info}, {{400.0}, {}}, 101);
-  const auto result = summarise_run(*sampler, 0, 10'000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
   EXPECT_NEAR(result.components[0].uncertainty.quantisation_j, 10.0, 1e-9);  // 1 W x 10 s
 }
 
@@ -96,7 +96,7 @@ TEST(NodeCoverage, RestOfNodeIsTheMeterMinusTheParts) {
   auto sampler = run_scripted({channel("pkg0", Domain::kPackage), channel("dram0", Domain::kDram),
                                channel("gpu0", Domain::kGpu), channel("bmc", Domain::kNode)},
                               {{100.0, 20.0, 300.0, 600.0}, {}}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   ASSERT_TRUE(result.coverage);
   EXPECT_EQ(result.total_cover, std::vector<std::string>{"bmc"});
   EXPECT_NEAR(result.coverage->node_energy_j, 600.0, 1e-6);
@@ -112,7 +112,7 @@ TEST(NodeCoverage, RestOfNodeIsTheMeterMinusTheParts) {
 TEST(NodeCoverage, PartsAboveTheMeterAreWarnedAbout) {
   auto sampler = run_scripted({channel("gpu0", Domain::kGpu), channel("bmc", Domain::kNode)},
                               {{700.0, 300.0}, {}}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   ASSERT_TRUE(result.coverage);
   EXPECT_GT(result.coverage->coverage, 2.0);
   EXPECT_LT(result.coverage->rest_energy_j, 0.0);  // stated, not clamped away
@@ -128,7 +128,7 @@ TEST(NodeCoverage, AnEnergyCounterMeterBeatsAnIntegratedOne) {
   auto sampler =
       run_scripted({channel("pkg0", Domain::kPackage), acpi, channel("bmc", Domain::kNode)},
                    {{100.0, 500.0, 600.0}, {}}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, std::vector<std::string>{"bmc"});
   EXPECT_TRUE(result.components[1].contained_in.empty());  // a cross-check, not a part
   EXPECT_FALSE(result.components[1].in_total);
@@ -142,22 +142,22 @@ TEST(NodeCoverage, AnEnergyCounterMeterBeatsAnIntegratedOne) {
 TEST(NodeCoverage, AMeterThatReadNothingIsNotTheTotal) {
   auto sampler = run_scripted({channel("pkg0", Domain::kPackage), channel("bmc", Domain::kNode)},
                               {{100.0, 0.0}, {}}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, std::vector<std::string>{"pkg0"});
   EXPECT_FALSE(result.coverage);
-  EXPECT_NEAR(result.total_energy_j, 100.0, 1e-6);
+  EXPECT_NEAR(result.total_energy_j.value(), 100.0, 1e-6);
 }
 
 TEST(Uncertainty, UnknownRefreshPeriodIsNoShorterThanThePollInterval) {
   auto sampler = run_scripted({channel("bmc", Domain::kNode)}, {{500.0}, {}}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   // update_period_s = 0 (a BMC that does not say): each end is one 100 ms poll stale.
   EXPECT_NEAR(result.components[0].uncertainty.update_period_j, 2 * 0.1 * 500.0, 1e-6);
 }
 
 TEST(NodeCoverage, NoMeterNoCoverage) {
   auto sampler = run_scripted({channel("pkg0", Domain::kPackage)}, {{100.0}, {}}, 11);
-  EXPECT_FALSE(summarise_run(*sampler, 0, 1000 * kMs, std::nullopt).coverage);
+  EXPECT_FALSE(summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt).coverage);
 }
 
 TEST(Activity, MeanAndPeakOverTheWindowOnly) {
@@ -194,6 +194,10 @@ TEST(Activity, DenseSamplesMergeKeepingTheBurst) {
   EXPECT_DOUBLE_EQ(a->max_pct, 80.0);
 }
 
+Measurement total_of(const WindowResult& run) {
+  return Measurement{run.total_energy_j, run.total_uncertainty_j, run.total_method};
+}
+
 TEST(IdleWaste, IdleGpusAndTheirShareOfTheTotal) {
   std::vector<ChannelInfo> channels;
   for (int g = 0; g < 4; ++g) {
@@ -204,15 +208,16 @@ TEST(IdleWaste, IdleGpusAndTheirShareOfTheTotal) {
   channels.push_back(channel("pkg0", Domain::kPackage));
   // GPU 0 works, GPUs 1-3 idle at 60 W; the package draws 160 W.
   auto sampler = run_scripted(channels, {{300, 60, 60, 60, 160}, {95, 0, 0, 0.5F, -1}}, 11);
-  const auto run = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto run = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   ASSERT_TRUE(run.components[0].activity_max_pct);
   const auto waste =
-      find_idle_waste("run", waste_inputs(run), run.total_energy_j, 1.0, 1.0, CpuActivity{4.0, 8});
+      find_idle_waste("run", waste_inputs(run), total_of(run), 1.0, 1.0, CpuActivity{4.0, 8});
   EXPECT_EQ(waste.gpus, 4);
   EXPECT_EQ(waste.gpus_used, 1);
   ASSERT_EQ(waste.idle_gpus.size(), 3U);
-  EXPECT_NEAR(waste.idle_gpu_energy_j, 180.0, 1e-6);
-  EXPECT_NEAR(waste.idle_gpu_share, 180.0 / 640.0, 1e-9);
+  EXPECT_NEAR(waste.idle_gpu_energy.energy_j.value(), 180.0, 1e-6);
+  EXPECT_EQ(waste.idle_gpu_energy.method, "counter");
+  EXPECT_NEAR(waste.idle_gpu_share.value(), 180.0 / 640.0, 1e-9);
   ASSERT_EQ(waste.summary.size(), 1U);
   EXPECT_NE(waste.summary[0].find("4 GPUs, 1 used: 180.0 J (28 % of 640.0 J) spent by 3 idle GPUs"),
             std::string::npos)
@@ -224,13 +229,13 @@ TEST(IdleWaste, CpuIdleWhileGpusWorked) {
   ChannelInfo gpu = channel("gpu0", Domain::kGpu);
   gpu.reports_activity = true;
   auto sampler = run_scripted({gpu, channel("pkg0", Domain::kPackage)}, {{300, 100}, {90, -1}}, 11);
-  const auto run = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto run = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   const auto waste =
-      find_idle_waste("run", waste_inputs(run), run.total_energy_j, 1.0, 1.0, CpuActivity{0.5, 64});
+      find_idle_waste("run", waste_inputs(run), total_of(run), 1.0, 1.0, CpuActivity{0.5, 64});
   EXPECT_TRUE(waste.cpu_idle_while_gpus_worked);
   ASSERT_TRUE(waste.cpu_busy_fraction);
   EXPECT_NEAR(*waste.cpu_busy_fraction, 0.5 / 64, 1e-12);
-  EXPECT_NEAR(waste.cpu_share, 0.25, 1e-9);
+  EXPECT_NEAR(waste.cpu_share.value(), 0.25, 1e-9);
   ASSERT_EQ(waste.summary.size(), 2U);
   EXPECT_NE(waste.summary[1].find("0.8 % busy (0.5 of 64 cores)"), std::string::npos)
       << waste.summary[1];
@@ -238,11 +243,14 @@ TEST(IdleWaste, CpuIdleWhileGpusWorked) {
 
 TEST(IdleWaste, GpuWithoutUtilisationIsNeitherIdleNorUsed) {
   auto sampler = run_scripted({channel("gpu0", Domain::kGpu)}, {{300}, {}}, 11);
-  const auto run = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto run = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   const auto waste =
-      find_idle_waste("run", waste_inputs(run), run.total_energy_j, 1.0, 1.0, std::nullopt);
+      find_idle_waste("run", waste_inputs(run), total_of(run), 1.0, 1.0, std::nullopt);
   EXPECT_EQ(waste.gpus_unknown, 1);
   EXPECT_TRUE(waste.idle_gpus.empty());
+  // Whether it idled is unknown, so the idle energy is too: null, never 0.
+  EXPECT_FALSE(waste.idle_gpu_energy.energy_j.has_value());
+  EXPECT_FALSE(waste.idle_gpu_share.has_value());
   EXPECT_NE(waste.summary[0].find("without utilisation readings"), std::string::npos);
 }
 
@@ -260,16 +268,17 @@ TEST(IdleWaste, PhaseWindowUsesOnlyItsOwnActivity) {
   sensors.push_back(std::move(sensor));
   Sampler sampler(std::move(sensors), SamplerOptions{});
   for (int i = 0; i < 21; ++i) sampler.sample_once();
-  const std::vector<ChannelStats> stats{sampler.stats(0)};
-  const auto cover = cover_channels(sampler.channels(), stats);
-  const auto late =
-      measure_window(sampler.channels(), sampler.series(), cover, 0.1, 1000 * kMs, 2000 * kMs);
-  const auto waste = find_idle_waste("eval", waste_inputs(late, sampler.channels()), late.energy_j,
+  const Timeline timeline = sampler.snapshot();
+  const auto cover = cover_channels(timeline.channels, timeline.stats);
+  const auto late = measure_window(timeline, cover, 1000 * kMs, 2000 * kMs);
+  const auto waste = find_idle_waste("eval", waste_inputs(late, timeline.channels),
+                                     Measurement{late.energy_j, late.uncertainty_j, late.method},
                                      1.0, 1.0, std::nullopt);
   ASSERT_EQ(waste.idle_gpus.size(), 1U);
-  EXPECT_NEAR(waste.idle_gpu_energy_j, 300.0, 1e-6);
-  const auto early = measure_window(sampler.channels(), sampler.series(), cover, 0.1, 0, 500 * kMs);
-  EXPECT_TRUE(find_idle_waste("train", waste_inputs(early, sampler.channels()), early.energy_j, 0.5,
+  EXPECT_NEAR(waste.idle_gpu_energy.energy_j.value(), 300.0, 1e-6);
+  const auto early = measure_window(timeline, cover, 0, 500 * kMs);
+  EXPECT_TRUE(find_idle_waste("train", waste_inputs(early, timeline.channels),
+                              Measurement{early.energy_j, early.uncertainty_j, early.method}, 0.5,
                               1.0, std::nullopt)
                   .idle_gpus.empty());
 }
@@ -349,7 +358,7 @@ TEST(Sampler, InspectDoesNotWaitForASlowMeter) {
   const auto before = std::chrono::steady_clock::now();
   std::size_t seen = 0;
   sampler.sample_now_and_inspect(
-      [&](const auto& channels, const auto&, const auto&) { seen = channels.size(); });
+      [&](const Timeline& timeline) { seen = timeline.channels.size(); });
   const auto waited = std::chrono::steady_clock::now() - before;
   sampler.stop();
   EXPECT_EQ(seen, 2U);

@@ -43,8 +43,8 @@ TEST(RunLedger, TotalIsTheNonOverlappingCover) {
                                counter("core0", Domain::kCore), counter("dram0", Domain::kDram),
                                counter("pkg1", Domain::kPackage), counter("gpu0", Domain::kGpu)},
                               {100, 60, 20, 100, 300}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
-  EXPECT_DOUBLE_EQ(result.total_energy_j, 100 + 20 + 100 + 300);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
+  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 100 + 20 + 100 + 300);
   EXPECT_EQ(result.total_method, "counter");
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0", "pkg1", "gpu0"}));
   EXPECT_EQ(result.components[1].contained_in, "pkg0");
@@ -57,9 +57,9 @@ TEST(RunLedger, PsysReplacesPackageAndDram) {
       {counter("pkg0", Domain::kPackage, {"core0"}), counter("core0", Domain::kCore),
        counter("dram0", Domain::kDram), counter("psys", Domain::kPsys, {"pkg0", "dram0"})},
       {10, 5, 2, 20}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"psys"}));
-  EXPECT_DOUBLE_EQ(result.total_energy_j, 20.0);
+  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 20.0);
   EXPECT_EQ(result.components[1].contained_in, "pkg0");  // the smallest container
   EXPECT_EQ(result.components[0].contained_in, "psys");
 }
@@ -71,11 +71,11 @@ TEST(RunLedger, NodeMeterIsTheTotalWhenPresent) {
   node.quantity = Quantity::kAveragePower;
   node.scale = 1.0;
   auto sampler = run_scripted({counter("pkg0", Domain::kPackage), node}, {100, 400}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"node"}));
   EXPECT_EQ(result.total_method, "power-integrated");
   // The script ramps the node's power 0, 40, 80 ... 400 W over 1 s: the trapezoid gives 200 J.
-  EXPECT_NEAR(result.total_energy_j, 200.0, 1e-9);
+  EXPECT_NEAR(result.total_energy_j.value(), 200.0, 1e-9);
   EXPECT_EQ(result.components[0].contained_in, "node");
 }
 
@@ -93,9 +93,9 @@ TEST(RunLedger, FailedContainerLeavesItsPartsInTheTotal) {
   sensors.push_back(std::move(sensor));
   Sampler sampler(std::move(sensors), SamplerOptions{});
   for (int i = 0; i < 11; ++i) sampler.sample_once();
-  const auto result = summarise_run(sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0"}));
-  EXPECT_DOUBLE_EQ(result.total_energy_j, 120.0);
+  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 120.0);
   EXPECT_TRUE(result.components[0].contained_in.empty());
 }
 
@@ -110,7 +110,7 @@ TEST(RunLedger, ReadingsThatStopEarlyAreWarnedAbout) {
   sensors.push_back(std::move(sensor));
   Sampler sampler(std::move(sensors), SamplerOptions{});
   for (int i = 0; i < 11; ++i) sampler.sample_once();
-  const auto result = summarise_run(sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, std::nullopt);
   bool coverage = false;
   bool failed = false;
   for (const auto& w : result.warnings) {
@@ -124,25 +124,25 @@ TEST(RunLedger, ReadingsThatStopEarlyAreWarnedAbout) {
 TEST(RunLedger, OtherDomainStaysOutOfTheTotal) {
   auto sampler = run_scripted({counter("pkg0", Domain::kPackage), counter("x", Domain::kOther)},
                               {100, 50}, 11);
-  const auto result = summarise_run(*sampler, 0, 1000 * kMs, std::nullopt);
-  EXPECT_DOUBLE_EQ(result.total_energy_j, 100.0);
+  const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
+  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 100.0);
 }
 
 TEST(RunLedger, ModelComponentIsLabelledAndCounted) {
   std::vector<std::unique_ptr<Sensor>> none;
   Sampler sampler(std::move(none), SamplerOptions{});
   CpuModel model{2.5, 7.0, "default"};
-  const auto result = summarise_run(sampler, 0, 1000 * kMs, model);
+  const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, model);
   ASSERT_EQ(result.components.size(), 1u);
   EXPECT_EQ(result.components[0].method, Method::kModel);
-  EXPECT_DOUBLE_EQ(result.total_energy_j, 17.5);
+  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 17.5);
   EXPECT_EQ(result.total_method, "model");
 }
 
 TEST(RunLedger, NothingMeasurableIsSaidNotZeroed) {
   std::vector<std::unique_ptr<Sensor>> none;
   Sampler sampler(std::move(none), SamplerOptions{});
-  const auto result = summarise_run(sampler, 0, 1000 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_method, "none");
   EXPECT_TRUE(result.total_cover.empty());
   ASSERT_FALSE(result.warnings.empty());
@@ -161,7 +161,7 @@ TEST(RunLedger, ChannelWithoutReadingsIsWarnedAboutAndLeftOut) {
   sensors.push_back(std::move(sensor));
   Sampler sampler(std::move(sensors), SamplerOptions{});
   for (int i = 0; i < 5; ++i) sampler.sample_once();
-  const auto result = summarise_run(sampler, 0, 400 * kMs, std::nullopt);
+  const auto result = summarise_run(sampler.snapshot(), 0, 400 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0"}));
   EXPECT_FALSE(result.components[1].in_total);
   bool warned = false;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "support/scripted_sensor.hpp"
+#include "support/test_support.hpp"
 
 namespace jt {
 namespace {
@@ -35,20 +36,23 @@ ChannelSeries step_series() {
 }
 
 TEST(WindowEnergy, InterpolatesInsideSampleIntervals) {
-  const auto w = measure_window({counter("p")}, {step_series()}, {0}, 0.1, 250 * kMs, 1550 * kMs);
+  const auto w = measure_window(test::timeline_of({counter("p")}, {step_series()}, 0.1), {0},
+                                250 * kMs, 1550 * kMs);
   // 0.75 s at 100 W + 0.55 s at 300 W.
-  EXPECT_NEAR(w.energy_j, 75.0 + 165.0, 1e-9);
+  EXPECT_NEAR(w.energy_j.value(), 75.0 + 165.0, 1e-9);
   EXPECT_EQ(w.method, "counter");
   EXPECT_FALSE(w.short_window);
-  // Each end can be off by local power x half the sample spacing.
-  EXPECT_NEAR(w.uncertainty_j, std::hypot(100.0 * 0.05, 300.0 * 0.05) + 2e-6, 1e-9);
+  // Each end can be off by local power x half the sample spacing; the ends add up (a bound),
+  // one LSB per end in quadrature.
+  EXPECT_NEAR(w.uncertainty_j, std::hypot(100.0 * 0.05 + 300.0 * 0.05, 2e-6), 1e-9);
 }
 
 TEST(WindowEnergy, WindowShorterThanOneSampleHasALargeUncertaintySaidInAWarning) {
-  const auto w = measure_window({counter("p")}, {step_series()}, {0}, 0.1, 420 * kMs, 440 * kMs);
-  EXPECT_NEAR(w.energy_j, 2.0, 1e-9);
-  EXPECT_FALSE(w.short_window);            // 20 ms is 20 RAPL updates ...
-  EXPECT_GT(w.uncertainty_j, w.energy_j);  // ... but the 100 ms sampling makes it uncertain
+  const auto w = measure_window(test::timeline_of({counter("p")}, {step_series()}, 0.1), {0},
+                                420 * kMs, 440 * kMs);
+  EXPECT_NEAR(w.energy_j.value(), 2.0, 1e-9);
+  EXPECT_FALSE(w.short_window);                    // 20 ms is 20 RAPL updates ...
+  EXPECT_GT(w.uncertainty_j, w.energy_j.value());  // ... but the 100 ms sampling makes it uncertain
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_NE(w.warnings[0].find("shorter --interval"), std::string::npos);
 }
@@ -60,11 +64,12 @@ TEST(WindowEnergy, WindowShorterThanTenUpdatePeriodsIsFlagged) {
     s.t_ns.push_back(i * 10 * kMs);
     s.energy_j.push_back(300.0 * 0.01 * i);
   }
-  const auto w = measure_window({counter("gpu", 0.1)}, {s}, {0}, 0.01, 100 * kMs, 600 * kMs);
+  const auto w = measure_window(test::timeline_of({counter("gpu", 0.1)}, {s}, 0.01), {0}, 100 * kMs,
+                                600 * kMs);
   EXPECT_TRUE(w.short_window);
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_NE(w.warnings[0].find("shorter than 10 update periods of gpu"), std::string::npos);
-  EXPECT_NEAR(w.uncertainty_j, std::hypot(30.0, 30.0) + 2e-6, 1e-6);
+  EXPECT_NEAR(w.uncertainty_j, 30.0 + 30.0, 1e-6);
 }
 
 TEST(WindowEnergy, StraddlingAWrapIsSeamlessBecauseTheSeriesIsUnwrapped) {
@@ -73,8 +78,9 @@ TEST(WindowEnergy, StraddlingAWrapIsSeamlessBecauseTheSeriesIsUnwrapped) {
   ChannelSeries s;
   s.t_ns = {0, 100 * kMs, 200 * kMs};
   s.energy_j = {0.0, 5.0, 10.0};
-  const auto w = measure_window({counter("p")}, {s}, {0}, 0.1, 50 * kMs, 150 * kMs);
-  EXPECT_NEAR(w.energy_j, 5.0, 1e-9);
+  const auto w =
+      measure_window(test::timeline_of({counter("p")}, {s}, 0.1), {0}, 50 * kMs, 150 * kMs);
+  EXPECT_NEAR(w.energy_j.value(), 5.0, 1e-9);
 }
 
 TEST(WindowEnergy, PhaseStraddlingARealCounterWrapThroughTheSampler) {
@@ -94,23 +100,76 @@ TEST(WindowEnergy, PhaseStraddlingARealCounterWrapThroughTheSampler) {
   for (int i = 0; i <= 22; ++i) sampler.sample_once();
   sampler.finish();
   EXPECT_EQ(sampler.stats(0).wraps, 5u);  // the last one confirmed by finish()
-  const auto w =
-      measure_window(sampler.channels(), sampler.series(), {0}, 0.05, 120 * kMs, 930 * kMs);
-  EXPECT_NEAR(w.energy_j, 40.0 * 0.81, 1e-6);
-  EXPECT_LT(w.uncertainty_j, 3.0);
+  const auto w = measure_window(sampler.snapshot(), {0}, 120 * kMs, 930 * kMs);
+  EXPECT_NEAR(w.energy_j.value(), 40.0 * 0.81, 1e-6);
+  // Each end is off by at most 40 W x half the span around it: 50 ms, or 100 ms where the
+  // reading after a wrap was held back until the next one confirmed it.
+  EXPECT_LE(w.uncertainty_j, 40.0 * 0.05 + 40.0 * 0.05 + 1e-5);
+}
+
+// One uncertainty model for runs and windows: a window over the run's own span (the first to
+// the last reading) gets the run's uncertainty, term by term.
+TEST(WindowEnergy, AWindowOverTheWholeRunHasTheRunsUncertainty) {
+  ChannelInfo gpu = counter("gpu", 0.1);
+  gpu.domain = Domain::kGpu;
+  gpu.calibration_error = 0.05;
+  const Timeline timeline =
+      test::timeline_of({counter("pkg"), gpu}, {step_series(), step_series()}, 0.1);
+  const WindowResult run = summarise_run(timeline, 0, 2000 * kMs, std::nullopt);
+  const WindowEnergy window = measure_window(timeline, {0, 1}, 0, 2000 * kMs);
+  ASSERT_TRUE(run.total_energy_j && window.energy_j);
+  EXPECT_NEAR(*window.energy_j, *run.total_energy_j, 1e-9);
+  EXPECT_NEAR(window.uncertainty_j, run.total_uncertainty_j, 1e-9);
+  for (std::size_t c = 0; c < 2; ++c) {
+    EXPECT_NEAR(window.components[c].uncertainty.update_period_j,
+                run.components[c].uncertainty.update_period_j, 1e-12);
+    EXPECT_NEAR(window.components[c].uncertainty.calibration_j,
+                run.components[c].uncertainty.calibration_j, 1e-12);
+  }
+  // Inside the run, the interpolated ends add what the spacing of the samples leaves open.
+  const WindowEnergy inner = measure_window(timeline, {0, 1}, 50 * kMs, 1950 * kMs);
+  EXPECT_GT(inner.uncertainty_j, 0.0);
+}
+
+// An outage counts where it happened: a window after it gets one segment's uncertainty, the
+// whole run two.
+TEST(WindowEnergy, AGapCountsOnlyInTheWindowsThatContainIt) {
+  ChannelSeries s;
+  for (int i = 0; i <= 40; ++i) {
+    if (i > 5 && i < 25) continue;  // no readings from 5 s to 25 s
+    s.t_ns.push_back(i * 1000 * kMs);
+    s.energy_j.push_back(100.0 * (i <= 5 ? i : i - 20));
+  }
+  ChannelInfo meter = counter("meter", 1.0);
+  meter.quantity = Quantity::kAveragePower;
+  meter.scale = 1.0;
+  Timeline timeline = test::timeline_of({meter}, {s}, 1.0);
+  timeline.stats[0].segments = 2;
+  timeline.stats[0].gap_s = 20.0;
+  timeline.stats[0].gaps = {{5000 * kMs, 25000 * kMs}};
+  const auto after = measure_window(timeline, {0}, 30000 * kMs, 40000 * kMs);
+  const auto whole = measure_window(timeline, {0}, 0, 40000 * kMs);
+  // After the gap: 100 W x 1 s stale at each end, one segment; 10 s measured.
+  EXPECT_NEAR(after.components[0].uncertainty.update_period_j, 200.0, 1e-9);
+  EXPECT_NEAR(after.components[0].uncertainty.quantisation_j, 10.0, 1e-9);
+  // The whole run: the ends again, twice for the two segments; 20 s measured.
+  EXPECT_NEAR(whole.components[0].uncertainty.update_period_j, 400.0, 1e-9);
+  EXPECT_NEAR(whole.components[0].uncertainty.quantisation_j, 20.0, 1e-9);
 }
 
 TEST(WindowEnergy, OnlyCoverChannelsMakeTheTotal) {
-  const auto w = measure_window({counter("pkg"), counter("core")}, {step_series(), step_series()},
-                                {0}, 0.1, 0, 1000 * kMs);
-  EXPECT_NEAR(w.energy_j, 100.0, 1e-9);
+  const auto w = measure_window(
+      test::timeline_of({counter("pkg"), counter("core")}, {step_series(), step_series()}, 0.1),
+      {0}, 0, 1000 * kMs);
+  EXPECT_NEAR(w.energy_j.value(), 100.0, 1e-9);
   EXPECT_TRUE(w.components[0].in_total);
   EXPECT_FALSE(w.components[1].in_total);
-  EXPECT_NEAR(w.components[1].energy_j, 100.0, 1e-9);
+  EXPECT_NEAR(w.components[1].energy_j.value(), 100.0, 1e-9);
 }
 
 TEST(WindowEnergy, OutsideTheReadingsIsSaid) {
-  const auto w = measure_window({counter("p")}, {step_series()}, {0}, 0.1, 1500 * kMs, 2500 * kMs);
+  const auto w = measure_window(test::timeline_of({counter("p")}, {step_series()}, 0.1), {0},
+                                1500 * kMs, 2500 * kMs);
   EXPECT_FALSE(w.components[0].covered);
   EXPECT_FALSE(w.warnings.empty());
 }

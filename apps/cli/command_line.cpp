@@ -1,0 +1,286 @@
+#include "command_line.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "arguments.hpp"
+
+namespace jt::cli {
+
+namespace {
+
+constexpr std::array<std::string_view, 5> kVerbs = {"run", "sensors", "node", "calibrate", "mark"};
+
+// The options every verb that reads sensors shares.
+struct ProbeTexts {
+  std::string sysfs = "/sys";
+  std::string dev = "/dev";
+  std::string proc = "/proc";
+};
+
+void add_probe_options(CLI::App* app, ProbeContext& probe, ProbeTexts& texts) {
+  app->add_option("--sysfs-root", texts.sysfs, "Where sysfs is mounted (fixture trees in tests)");
+  app->add_option("--dev-root", texts.dev, "Where /dev is (for cpu/N/msr)");
+  app->add_option("--nvml-library", probe.nvml_library,
+                  "Path of libnvidia-ml.so.1 (default: $JOULETRACE_NVML_LIBRARY, then the "
+                  "system's)");
+  app->add_option("--proc-root", texts.proc, "Where /proc is (CPU model, memory size)");
+  app->add_option("--redfish-config", probe.redfish_config,
+                  "Redfish BMC settings file (default: $JOULETRACE_REDFISH_CONFIG)");
+  app->add_flag("!--no-bmc", probe.probe_bmc, "Do not probe whole-node meters behind a BMC");
+}
+
+void apply(const ProbeTexts& texts, ProbeContext& probe) {
+  probe.sysfs_root = texts.sysfs;
+  probe.dev_root = texts.dev;
+  probe.proc_root = texts.proc;
+}
+
+// The values `run` takes as text and checks itself, so that every message says what was wrong.
+struct RunTexts {
+  ProbeTexts probe;
+  std::string interval = "100ms";
+  std::string model_watts = "7";
+  std::string pue = "1";
+  std::string idle_threshold = "1";
+  std::string checkpoint = "10s";
+  std::string repeat = "1";
+};
+
+struct CalibrateTexts {
+  ProbeTexts probe;
+  std::string settle = "10s";
+  std::string duration = "30s";
+  std::string interval = "100ms";
+};
+
+struct Definition {
+  CLI::App app{"jouletrace: measure the energy a command uses, per component of the node"};
+  Invocation invocation;
+  RunTexts run_texts;
+  ProbeTexts sensors_texts;
+  ProbeTexts node_texts;
+  CalibrateTexts calibrate_texts;
+  bool model_watts_given = false;
+  std::string items_name;
+  CLI::App* run = nullptr;
+  CLI::App* sensors = nullptr;
+  CLI::App* node = nullptr;
+  CLI::App* calibrate = nullptr;
+  CLI::App* mark = nullptr;
+};
+
+void define_run(Definition& d) {
+  RunOptions& o = d.invocation.run;
+  RunTexts& t = d.run_texts;
+  d.run = d.app.add_subcommand(
+      "run", "Run a command and report the energy it used: jouletrace run [options] CMD ARGS...");
+  add_probe_options(d.run, o.probe, t.probe);
+  d.run->add_option("-i,--interval", t.interval, "Sampling interval with its unit (100ms)");
+  d.run->add_option("-o,--output", o.output_json,
+                    "Write the JSON report to this file (- : stdout)");
+  d.run->add_option("--csv", o.output_csv, "Stream the energy time series to this CSV file");
+  d.run->add_flag("-q,--quiet", o.quiet, "Do not print the summary");
+  d.run->add_flag("-v,--verbose", o.verbose, "Print every absent backend with its fix");
+  d.run->add_option("--model-watts-per-core", t.model_watts,
+                    "Power of one busy core for the CPU estimate used when no CPU sensor is "
+                    "readable (default 7)");
+  d.run->add_option(
+      "--profile", o.profile_path,
+      "Node profile with idle baselines (default: written by `jouletrace calibrate`)");
+  d.run->add_option("--tdp-file", o.tdp_file,
+                    "Rated-power data for the runtime-based estimate (default: the installed one)");
+  d.run->add_option("--pue", t.pue, "Power usage effectiveness for the runtime-based estimate");
+  d.run
+      ->add_option("--attribution", o.attribution,
+                   "exclusive (the job owns the node), shared (split by the stated policy) or auto")
+      ->check(CLI::IsMember({"auto", "exclusive", "shared"}));
+  d.run->add_option("--idle-threshold", t.idle_threshold,
+                    "A GPU whose utilisation never exceeds this percentage did no work (1)");
+  d.run->add_option("--checkpoint", t.checkpoint,
+                    "Rewrite the JSON report this often while the command runs (10s; 0s: never)");
+  d.run->add_flag("--wait-all", o.wait_all,
+                  "Also wait for processes the command left running when it exited");
+  d.run->add_option("--repeat", t.repeat, "Run the command N times; mean and deviation (1)");
+}
+
+void define_other_verbs(Definition& d) {
+  Invocation& inv = d.invocation;
+  d.sensors = d.app.add_subcommand("sensors", "List the energy sensors of this node");
+  add_probe_options(d.sensors, inv.sensors.probe, d.sensors_texts);
+  d.sensors->add_flag("--json", inv.sensors.json, "Print JSON instead of a table");
+
+  d.node = d.app.add_subcommand("node", "Show what this node is made of and its idle baselines");
+  add_probe_options(d.node, inv.node.probe, d.node_texts);
+  d.node->add_flag("--json", inv.node.json, "Print the profile as JSON instead of a table");
+  d.node->add_option("-o,--output", inv.node.output, "Write the profile JSON to this file");
+  d.node->add_option(
+      "--profile", inv.node.profile_path,
+      "Stored profile whose baselines are shown (default: where `calibrate` writes)");
+
+  CalibrateTexts& c = d.calibrate_texts;
+  d.calibrate = d.app.add_subcommand(
+      "calibrate", "Measure the idle power of every component and store it in the node profile");
+  add_probe_options(d.calibrate, inv.calibrate.probe, c.probe);
+  d.calibrate->add_option("--settle", c.settle, "Wait this long before measuring (10s)");
+  d.calibrate->add_option("--duration", c.duration, "Measure idle power this long (30s)");
+  d.calibrate->add_option("-i,--interval", c.interval, "Sampling interval (100ms)");
+  d.calibrate->add_option("--profile", inv.calibrate.profile_path,
+                          "Where to store the profile (default: $JOULETRACE_PROFILE, else the "
+                          "state directory; see docs/NODE-PROFILE.md)");
+
+  d.mark = d.app.add_subcommand("mark", "Mark a phase from a job script under `jouletrace run`");
+  d.mark->add_option("action", inv.mark.action, "begin, end or items")
+      ->required()
+      ->check(CLI::IsMember({"begin", "end", "items"}));
+  d.mark
+      ->add_option("name_or_count", inv.mark.name,
+                   "The phase name (for items: the count, then the name)")
+      ->required();
+  d.mark->add_option("name", d.items_name, "The phase name, after the count of `items`");
+}
+
+int usage_error(std::string_view verb, const std::string& message, const std::string& hint = {}) {
+  fmt::print(stderr, "jouletrace{}{}: {}\n", verb.empty() ? "" : " ", verb, message);
+  fmt::print(stderr, "  {}\n",
+             hint.empty() ? fmt::format("`jouletrace {}--help` lists the options",
+                                        verb.empty() ? "" : std::string(verb) + " ")
+                          : hint);
+  return kExitOwnFailure;
+}
+
+// Turns the texts of `run` into checked values; an error message names the option.
+std::optional<std::string> finish_run(Definition& d) {
+  RunOptions& o = d.invocation.run;
+  const RunTexts& t = d.run_texts;
+  apply(t.probe, o.probe);
+  auto interval = parse_duration_s("--interval", t.interval, 1e-4, 3600.0);
+  if (!interval) return interval.error().message;
+  o.interval_s = *interval;
+  // More than a kilowatt per core is no CPU; 0 or less would make the estimate meaningless.
+  auto watts = parse_number("--model-watts-per-core", t.model_watts, 0.01, 1000.0, "W");
+  if (!watts) return watts.error().message;
+  o.model_watts_per_core = d.run->count("--model-watts-per-core") > 0 ? *watts : 0.0;
+  auto pue = parse_number("--pue", t.pue, 1.0, 5.0);
+  if (!pue) return pue.error().message;
+  o.pue = *pue;
+  auto threshold = parse_number("--idle-threshold", t.idle_threshold, 0.0, 100.0, "%");
+  if (!threshold) return threshold.error().message;
+  o.idle_activity_pct = *threshold;
+  auto checkpoint = parse_duration_s("--checkpoint", t.checkpoint, 0.0, 86400.0);
+  if (!checkpoint) return checkpoint.error().message;
+  if (*checkpoint > 0.0 && *checkpoint < 1.0) return "--checkpoint: at least 1s (or 0s: never)";
+  o.checkpoint_s = *checkpoint;
+  auto repeat = parse_number("--repeat", t.repeat, 1.0, 10000.0);
+  if (!repeat) return repeat.error().message;
+  if (*repeat != static_cast<double>(static_cast<int>(*repeat))) {
+    return fmt::format("--repeat '{}' is not a whole number", t.repeat);
+  }
+  o.repeat = static_cast<int>(*repeat);
+  if (o.command.empty()) return "no command given; usage: jouletrace run [options] CMD ARGS...";
+  return std::nullopt;
+}
+
+std::optional<std::string> finish_calibrate(Definition& d) {
+  CalibrateOptions& o = d.invocation.calibrate;
+  const CalibrateTexts& t = d.calibrate_texts;
+  apply(t.probe, o.probe);
+  auto settle = parse_duration_s("--settle", t.settle, 0.0, 3600.0);
+  if (!settle) return settle.error().message;
+  auto duration = parse_duration_s("--duration", t.duration, 0.1, 86400.0);
+  if (!duration) return duration.error().message;
+  auto interval = parse_duration_s("--interval", t.interval, 1e-4, 60.0);
+  if (!interval) return interval.error().message;
+  o.settle_s = *settle;
+  o.duration_s = *duration;
+  o.interval_s = *interval;
+  return std::nullopt;
+}
+
+std::optional<std::string> finish_mark(Definition& d) {
+  MarkOptions& o = d.invocation.mark;
+  if (o.action != "items") {
+    if (!d.items_name.empty()) return "usage: jouletrace mark begin|end NAME";
+    return std::nullopt;
+  }
+  if (d.items_name.empty() || o.name.empty() ||
+      o.name.find_first_not_of("0123456789") != std::string::npos || o.name.size() > 19) {
+    return "usage: jouletrace mark items COUNT NAME (COUNT a whole number)";
+  }
+  o.count = std::stoull(o.name);
+  o.name = d.items_name;
+  return std::nullopt;
+}
+
+// CLI11 takes the words in reverse order.
+std::vector<std::string> reversed(std::vector<std::string> words) {
+  std::reverse(words.begin(), words.end());
+  return words;
+}
+
+}  // namespace
+
+std::variant<Invocation, int> parse_command_line(std::span<const std::string> words) {
+  Definition d;
+  d.app.set_version_flag("--version", std::string("jouletrace ") + JOULETRACE_VERSION);
+  d.app.require_subcommand(1);
+  define_run(d);
+  define_other_verbs(d);
+
+  if (words.empty()) {
+    return usage_error("", "no command given",
+                       "commands: run, sensors, node, calibrate, mark (`jouletrace --help`)");
+  }
+  if (!words[0].starts_with('-') &&
+      std::find(kVerbs.begin(), kVerbs.end(), words[0]) == kVerbs.end()) {
+    return usage_error("", fmt::format("unknown command '{}'", words[0]),
+                       "commands: run, sensors, node, calibrate, mark (`jouletrace --help`)");
+  }
+  std::vector<std::string> to_parse(words.begin(), words.end());
+  const bool is_run = !words.empty() && words[0] == "run";
+  if (is_run) {
+    auto line = split_at_command(*d.run, words.subspan(1));
+    if (!line) return usage_error("run", line.error().message, line.error().hint);
+    d.invocation.run.command = line->command;
+    to_parse.assign(1, "run");
+    to_parse.insert(to_parse.end(), line->options.begin(), line->options.end());
+  }
+  try {
+    d.app.parse(reversed(std::move(to_parse)));
+  } catch (const CLI::CallForHelp& e) {
+    return d.app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return d.app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return d.app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(words.empty() ? "" : words[0], e.what());
+  }
+
+  std::optional<std::string> problem;
+  Invocation& inv = d.invocation;
+  if (*d.run) {
+    inv.verb = Invocation::Verb::kRun;
+    problem = finish_run(d);
+  } else if (*d.calibrate) {
+    inv.verb = Invocation::Verb::kCalibrate;
+    problem = finish_calibrate(d);
+  } else if (*d.mark) {
+    inv.verb = Invocation::Verb::kMark;
+    problem = finish_mark(d);
+  } else if (*d.node) {
+    inv.verb = Invocation::Verb::kNode;
+    apply(d.node_texts, inv.node.probe);
+  } else {
+    inv.verb = Invocation::Verb::kSensors;
+    apply(d.sensors_texts, inv.sensors.probe);
+  }
+  if (problem) return usage_error(words[0], *problem);
+  return std::move(d.invocation);
+}
+
+}  // namespace jt::cli

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sampler/channel_accumulator.hpp"
+#include "sampler/sampler.hpp"
+#include "sensors/sensor.hpp"
+
+namespace jt {
+
+// The parts of an energy's uncertainty (docs/ACCURACY.md), in joules. Independent terms add in
+// quadrature, the calibration term (systematic) linearly: total = sqrt(q^2 + u^2 + t^2) + c.
+struct UncertaintyBudget {
+  double quantisation_j = 0.0;     // one least significant bit per endpoint (x duration for power)
+  double update_period_j = 0.0;    // each endpoint may be stale or interpolated
+  double timing_j = 0.0;           // average power x the time the endpoint reads took
+  double calibration_j = 0.0;      // the sensor type's calibration error x the energy
+  bool calibration_known = false;  // false: no published figure for this sensor type
+  double total_j = 0.0;
+};
+
+// A channel's cumulative energy at an instant of its timeline.
+struct TimelinePoint {
+  double energy_j = 0.0;
+  double local_power_w = 0.0;  // the higher power of the sample spans on either side
+  double bracket_s = 0.0;      // span of the samples around the point; 0 on a sample
+  bool covered = true;         // inside the series (outside, the nearest end is used)
+};
+
+// Linear interpolation of the series at t.
+TimelinePoint energy_at(const ChannelSeries& series, std::int64_t t_ns);
+
+// The one uncertainty model of runs and windows (docs/ACCURACY.md): the energy of a channel
+// between two instants of its timeline, `energy_j`, is uncertain by one LSB per end (one LSB of
+// power over the measured time for power channels), by what the device drew while each end's
+// value was stale (hardware update period, sampling interval for power channels) or
+// interpolated (half the sample spacing around it), per segment; by the reads' own duration;
+// and by the sensor type's calibration error. A window whose ends lie on samples (a run) and
+// one whose ends are interpolated (a phase) differ only by that interpolation.
+UncertaintyBudget energy_uncertainty(const ChannelInfo& info, const ChannelSeries& series,
+                                     const ChannelStats& stats, double interval_s,
+                                     std::int64_t start_ns, std::int64_t end_ns, double energy_j);
+
+// Independent parts in quadrature across components, calibration terms linearly.
+double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts);
+
+}  // namespace jt

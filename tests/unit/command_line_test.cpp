@@ -1,0 +1,151 @@
+// The command-line contract of `jouletrace run` (README "The run contract"): jouletrace's
+// options end at the first word that is not one of them, and the command's words reach it
+// unchanged, whatever they look like.
+#include "command_line.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "arguments.hpp"
+
+namespace jt::cli {
+namespace {
+
+std::variant<Invocation, int> parse(std::vector<std::string> words) {
+  return parse_command_line(words);
+}
+
+std::vector<std::string> command_of(std::vector<std::string> words) {
+  auto parsed = parse(std::move(words));
+  if (const int* code = std::get_if<int>(&parsed)) {
+    ADD_FAILURE() << "exit code " << *code;
+    return {};
+  }
+  return std::get<Invocation>(parsed).run.command;
+}
+
+int exit_code_of(std::vector<std::string> words) {
+  testing::internal::CaptureStderr();
+  auto parsed = parse(std::move(words));
+  const std::string said = testing::internal::GetCapturedStderr();
+  const int* code = std::get_if<int>(&parsed);
+  return code != nullptr ? *code : -1;
+}
+
+TEST(CommandLine, OptionsStopAtTheCommandWithOrWithoutDoubleDash) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(command_of({"run", "-q", "echo", "-i", "5ms", "x"}), (V{"echo", "-i", "5ms", "x"}));
+  EXPECT_EQ(command_of({"run", "-q", "--", "echo", "-i", "5ms", "x"}),
+            (V{"echo", "-i", "5ms", "x"}));
+  EXPECT_EQ(command_of({"run", "echo", "--", "a"}), (V{"echo", "--", "a"}));
+  EXPECT_EQ(command_of({"run", "--", "--", "a"}), (V{"--", "a"}));
+  EXPECT_EQ(command_of({"run", "-i", "5ms", "-o", "r.json", "sleep", "0"}), (V{"sleep", "0"}));
+  auto parsed = std::get<Invocation>(parse({"run", "-qv", "-i5ms", "--output=r.json", "true"}));
+  EXPECT_TRUE(parsed.run.quiet);
+  EXPECT_TRUE(parsed.run.verbose);
+  EXPECT_DOUBLE_EQ(parsed.run.interval_s, 0.005);
+  EXPECT_EQ(parsed.run.output_json, "r.json");
+  EXPECT_EQ(parsed.run.command, (V{"true"}));
+}
+
+TEST(CommandLine, AMistypedOptionIsAnErrorNeverTheCommand) {
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(std::get<int>(parse({"run", "--ouptut", "r.json", "--", "sleep", "0"})),
+            kExitOwnFailure);
+  const std::string said = testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("unknown option '--ouptut' (did you mean --output?)"), std::string::npos)
+      << said;
+  EXPECT_EQ(exit_code_of({"run", "--foo", "bar", "--", "echo", "a", "b"}), kExitOwnFailure);
+  EXPECT_EQ(exit_code_of({"run", "-x", "echo"}), kExitOwnFailure);
+  EXPECT_EQ(exit_code_of({"run", "-qx", "echo"}), kExitOwnFailure);
+  EXPECT_EQ(exit_code_of({"run", "-o"}), kExitOwnFailure);  // a value is missing
+  EXPECT_EQ(exit_code_of({"run", "-q"}), kExitOwnFailure);  // no command
+}
+
+TEST(CommandLine, UnknownVerbSaysSo) {
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(std::get<int>(parse({"bogus"})), kExitOwnFailure);
+  const std::string said = testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("unknown command 'bogus'"), std::string::npos) << said;
+  EXPECT_EQ(said.find("A subcommand is required"), std::string::npos) << said;
+}
+
+TEST(CommandLine, DurationsNeedAUnitAndNumbersARange) {
+  struct Case {
+    std::vector<std::string> options;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"-i", "5"}, "--interval '5': a duration needs a unit"},
+      {{"-i", "abc"}, "--interval 'abc' is not a duration"},
+      {{"-i", "1us"}, "--interval '1us' is out of range: between 100 us and 1 h"},
+      {{"--pue", "abc"}, "--pue 'abc' is not a number"},
+      {{"--pue", "0.5"}, "--pue 0.5 is out of range: between 1 and 5"},
+      {{"--model-watts-per-core", "-3"}, "--model-watts-per-core -3 is out of range"},
+      {{"--idle-threshold", "101"}, "--idle-threshold 101 is out of range"},
+      {{"--checkpoint", "10"}, "--checkpoint '10': a duration needs a unit"},
+      {{"--repeat", "2.5"}, "--repeat '2.5' is not a whole number"},
+      {{"--repeat", "0"}, "--repeat 0 is out of range"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> words = {"run"};
+    words.insert(words.end(), c.options.begin(), c.options.end());
+    words.push_back("true");
+    testing::internal::CaptureStderr();
+    auto parsed = parse(words);
+    const std::string said = testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(std::holds_alternative<int>(parsed)) << c.message;
+    EXPECT_EQ(std::get<int>(parsed), kExitOwnFailure);
+    EXPECT_NE(said.find(c.message), std::string::npos) << said;
+  }
+  EXPECT_DOUBLE_EQ(*parse_duration_s("-i", "2min", 0, 3600), 120.0);
+  EXPECT_DOUBLE_EQ(*parse_duration_s("-i", "250us", 0, 3600), 250e-6);
+  EXPECT_DOUBLE_EQ(*parse_duration_s("-i", "0.5s", 0, 3600), 0.5);
+}
+
+// Property: whatever the command's words are (option-like words, spaces, empty strings, UTF-8,
+// "--"), they come through byte for byte, with or without `--` in front.
+TEST(CommandLine, EveryByteOfTheCommandReachesIt) {
+  std::mt19937 random(20261206);
+  const std::vector<std::string> pieces = {"-",
+                                           "--",
+                                           "-q",
+                                           "-i",
+                                           "5ms",
+                                           "--output",
+                                           "-o",
+                                           "r.json",
+                                           "--csv=x",
+                                           "-v",
+                                           "--repeat",
+                                           "",
+                                           " ",
+                                           "a b",
+                                           "\xc3\xa9t\xc3\xa9",
+                                           "\xe2\x82\xac",
+                                           "\t",
+                                           "'\"",
+                                           "$HOME",
+                                           "-qv",
+                                           "--",
+                                           "\xff",
+                                           "--no-bmc",
+                                           "x=y",
+                                           "--=",
+                                           "-i5ms"};
+  for (int trial = 0; trial < 500; ++trial) {
+    std::vector<std::string> command = {trial % 2 == 0 ? "echo" : "./prog"};
+    const int length = static_cast<int>(random() % 8);
+    for (int i = 0; i < length; ++i) command.push_back(pieces[random() % pieces.size()]);
+    std::vector<std::string> with_dash = {"run", "-q", "--"};
+    with_dash.insert(with_dash.end(), command.begin(), command.end());
+    std::vector<std::string> without = {"run", "-i", "10ms"};
+    without.insert(without.end(), command.begin(), command.end());
+    EXPECT_EQ(command_of(with_dash), command);
+    EXPECT_EQ(command_of(without), command);
+  }
+}
+
+}  // namespace
+}  // namespace jt::cli
