@@ -59,5 +59,41 @@ TEST(Hwmon, AmdEnergyDuplicatesAreDroppedWhenRaplWasFound) {
   EXPECT_NE(channels[0].device.find("Esocket0"), std::string::npos);
 }
 
+// Kernels that keep every attribute, `name` included, in the device directory `hwmonN/device`
+// (the ACPI power meter before its conversion): the meter is still found.
+TEST(Hwmon, OldApiAttributesInTheDeviceDirectoryAreFound) {
+  test::TempTree tree("sysfs/power-meter-old-api");
+  const auto outcome = probe_hwmon({.sysfs_root = tree.path()});
+  const auto channels = all_channels(outcome);
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_EQ(channels[0].id, "hwmon/power_meter/power1");
+  EXPECT_EQ(channels[0].domain, Domain::kNode);
+  EXPECT_DOUBLE_EQ(channels[0].update_period_s, 1.0);
+  EXPECT_NE(channels[0].provenance.find("hwmon0/device/power1_average"), std::string::npos);
+  std::vector<Reading> readings(1);
+  outcome.sensors.at(0)->read(readings);
+  EXPECT_EQ(readings[0].status, Reading::Status::kOk);
+  EXPECT_EQ(readings[0].raw, 265000000u);  // 265 W in uW
+}
+
+// amd_energy and zenergy number the cores first and the sockets after them; each socket's
+// channel carries its socket's index, and the cores inside them are not counted again.
+TEST(Hwmon, AmdEnergyAndZenergySocketsHaveTheirIndex) {
+  for (const char* driver : {"amd_energy", "zenergy"}) {
+    SCOPED_TRACE(driver);
+    test::TempTree tree("sysfs/amd-energy-2s");
+    test::write_file(tree / "class/hwmon/hwmon0/name", std::string(driver) + "\n");
+    const auto channels = all_channels(probe_hwmon({.sysfs_root = tree.path()}));
+    ASSERT_EQ(channels.size(), 2u);
+    for (int s = 0; s < 2; ++s) {
+      EXPECT_EQ(channels[static_cast<std::size_t>(s)].domain, Domain::kPackage);
+      EXPECT_EQ(channels[static_cast<std::size_t>(s)].index, s);
+      EXPECT_NE(channels[static_cast<std::size_t>(s)].device.find("Esocket" + std::to_string(s)),
+                std::string::npos);
+    }
+    EXPECT_TRUE(probe_hwmon({.sysfs_root = tree.path(), .rapl_found = true}).sensors.empty());
+  }
+}
+
 }  // namespace
 }  // namespace jt

@@ -160,6 +160,34 @@ TEST_F(RedfishBackend, EnergySensorFromTheSensorsCollectionUsesItsLifetimeReadin
   EXPECT_GT(static_cast<double>(read_one(sensor).raw) * 1e-3, 1.0e6);
 }
 
+// A service that pages its Sensors collection (Members@odata.nextLink): the node's energy
+// sensor on the fourth page is found, and the GPU's on the third is still not taken for it.
+TEST_F(RedfishBackend, PagedCollectionsAreFollowedToTheEnd) {
+  test::MockBmc bmc(dir_.path(), "paged");
+  auto outcome = probe(bmc);
+  const auto& report = only_report(outcome);
+  ASSERT_EQ(report.status, ProbeReport::Status::kPresent) << report.detail;
+  EXPECT_TRUE(contains(report.detail, "Sensor EnergyJoules")) << report.detail;
+  auto& sensor = sensor_of(outcome);
+  const ChannelInfo& info = sensor.channels()[0];
+  EXPECT_EQ(info.quantity, Quantity::kEnergyCounter);
+  EXPECT_TRUE(contains(info.provenance, "/redfish/v1/Chassis/1/Sensors/NodeEnergy"))
+      << info.provenance;
+  expect_energy_at_known_power(sensor);
+}
+
+TEST(RedfishJson, CollectionPageKeepsItsNextLinkAndRefusesAnotherHost) {
+  const auto page = redfish::parse_collection_page(
+      R"({"Members": [{"@odata.id": "/redfish/v1/Chassis/1/Sensors/A"}],
+          "Members@odata.nextLink": "/redfish/v1/Chassis/1/Sensors?$skip=1"})");
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_EQ(page->members.size(), 1u);
+  EXPECT_EQ(page->next_link, "/redfish/v1/Chassis/1/Sensors?$skip=1");
+  EXPECT_FALSE(redfish::parse_collection_page(
+      R"({"Members": [], "Members@odata.nextLink": "//evil.example/x"})"));
+  EXPECT_TRUE(redfish::parse_collection_page(R"({"Members": []})")->next_link.empty());
+}
+
 TEST_F(RedfishBackend, EnergykWhIsAnEnergyCounterWithAResolutionNote) {
   test::MockBmc bmc(dir_.path(), "energy-kwh");
   auto outcome = probe(bmc);

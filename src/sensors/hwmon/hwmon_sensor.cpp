@@ -28,10 +28,13 @@ struct DeviceKind {
   std::string why_skipped;
 };
 
+// amd_energy and its maintained fork zenergy read the RAPL MSRs through hwmon, labelling their
+// channels Ecore<NNN> and Esocket<N> (docs/backends/hwmon.md).
+bool is_amd_energy(const std::string& name) { return name == "amd_energy" || name == "zenergy"; }
+
 DeviceKind classify(const std::string& name, bool rapl_found) {
   if (name == "power_meter") return {Domain::kNode, false, {}};  // ACPI power meter
-  if (name == "amd_energy") {
-    // Out-of-tree driver over the same MSRs as RAPL (SENSORS.md §7.4).
+  if (is_amd_energy(name)) {
     if (rapl_found) return {Domain::kPackage, true, "repeats the RAPL counters already read"};
     return {Domain::kPackage, false, {}};
   }
@@ -51,6 +54,24 @@ struct Attribute {
 
 int hwmon_number(const std::string& dir) {
   return static_cast<int>(parse_u64(std::string_view(dir).substr(5)).value_or(0));
+}
+
+// Where a hwmon device keeps `name` and its attributes: its class directory, or, for drivers
+// written before the hwmon class carried them (the ACPI power meter until its conversion), the
+// "physical" device directory `device` links to; lm-sensors looks in both
+// (docs/backends/hwmon.md).
+fs::path attribute_dir(const fs::path& hwmon_dir) {
+  std::error_code ec;
+  if (!fs::exists(hwmon_dir / "name", ec) && fs::exists(hwmon_dir / "device" / "name", ec)) {
+    return hwmon_dir / "device";
+  }
+  return hwmon_dir;
+}
+
+// The socket of an amd_energy / zenergy "Esocket<N>" channel.
+int socket_index(std::string_view label) {
+  if (!label.starts_with("Esocket")) return 0;
+  return static_cast<int>(parse_u64(label.substr(7)).value_or(0));
 }
 
 }  // namespace
@@ -81,7 +102,7 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
   std::map<std::string, int> name_counts;
   int gpu_index = 0;
   for (const auto& dir : dirs) {
-    const fs::path device_dir = class_dir / dir;
+    const fs::path device_dir = attribute_dir(class_dir / dir);
     auto name_text = read_text_file(device_dir / "name");
     const std::string name = name_text ? *name_text : dir;
     std::vector<Attribute> found;
@@ -129,7 +150,7 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
     for (const auto& attr : found) {
       if (has_energy && attr.quantity != Quantity::kEnergyCounter) continue;
       auto label = read_text_file(device_dir / (attr.prefix + "_label"));
-      if (name == "amd_energy" && label && label->rfind("Ecore", 0) == 0) {
+      if (is_amd_energy(name) && label && label->rfind("Ecore", 0) == 0) {
         // Per-core counters are parts of the socket counter (Esocket*); summing both would
         // count the cores twice, and which socket a core belongs to is not in hwmon.
         continue;
@@ -161,7 +182,9 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
       ChannelInfo info;
       info.id = fmt::format("{}/{}", channel_base, attr.prefix);
       info.domain = kind.domain;
-      info.index = kind.domain == Domain::kGpu ? gpu_index : 0;
+      info.index = kind.domain == Domain::kGpu    ? gpu_index
+                   : is_amd_energy(name) && label ? socket_index(*label)
+                                                  : 0;
       info.device = label ? fmt::format("{} {}", name, *label) : name;
       info.quantity = attr.quantity;
       info.scale = 1e-6;

@@ -167,23 +167,36 @@ Result<ServiceRoot> parse_service_root(std::string_view body) {
   return service;
 }
 
-Result<std::vector<std::string>> parse_collection(std::string_view body) {
+Result<CollectionPage> parse_collection_page(std::string_view body) {
   auto root = parse_object(body, "collection");
   if (!root) return std::unexpected(root.error());
   const json* members = member(*root, "Members");
   if (members == nullptr || !members->is_array()) {
     return make_error(ErrorKind::kInvalidData, "the collection has no Members array");
   }
-  std::vector<std::string> paths;
+  CollectionPage page;
   for (const auto& item : *members) {
     std::string path = string_member(item, "@odata.id");
     if (!valid_path(path)) {
       return make_error(ErrorKind::kInvalidData,
                         "a collection member has no valid @odata.id (an absolute path)");
     }
-    paths.push_back(std::move(path));
+    page.members.push_back(std::move(path));
   }
-  return paths;
+  if (const json* next = member(*root, "Members@odata.nextLink")) {
+    if (!next->is_string() || !valid_path(next->get<std::string>())) {
+      return make_error(ErrorKind::kInvalidData,
+                        "Members@odata.nextLink is not a path on this service");
+    }
+    page.next_link = next->get<std::string>();
+  }
+  return page;
+}
+
+Result<std::vector<std::string>> parse_collection(std::string_view body) {
+  auto page = parse_collection_page(body);
+  if (!page) return std::unexpected(page.error());
+  return std::move(page->members);
 }
 
 Result<Chassis> parse_chassis(std::string_view body) {

@@ -94,6 +94,13 @@ struct LegacyPower {
 Result<ServiceRoot> parse_service_root(std::string_view body);
 // Members[].@odata.id of a collection, in the service's order.
 Result<std::vector<std::string>> parse_collection(std::string_view body);
+// One page of a collection: its members, and Members@odata.nextLink, the path of the next page
+// when the service split the collection (DSP0266, "Collection resources"); empty on the last.
+struct CollectionPage {
+  std::vector<std::string> members;
+  std::string next_link;
+};
+Result<CollectionPage> parse_collection_page(std::string_view body);
 Result<Chassis> parse_chassis(std::string_view body);
 Result<EnvironmentMetrics> parse_environment_metrics(std::string_view body);
 Result<SensorResource> parse_sensor(std::string_view body);

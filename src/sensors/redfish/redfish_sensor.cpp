@@ -19,6 +19,9 @@ constexpr double kPercent = 1e-2;
 // the first few on the BMCs documented so far. Bounding the walk bounds the probe's time.
 constexpr std::size_t kMaxSensorsPerChassis = 64;
 constexpr std::size_t kMaxChassis = 32;
+// Pages of one collection followed at most: a service that pages 64 members at a time (or even
+// one) reaches the bounds above long before.
+constexpr int kMaxCollectionPages = 100;
 
 // A failure that makes every further request pointless: stop the walk and say why.
 bool is_fatal(Failure failure) { return failure != Failure::kHttp; }
@@ -39,6 +42,36 @@ std::optional<T> parsed_or_note(Result<T> parsed, const Client& client, const st
   if (parsed) return std::move(*parsed);
   problems.push_back(fmt::format("{} at {}", parsed.error().message, client.url_for(path)));
   return std::nullopt;
+}
+
+// Every member of a collection, page after page (Members@odata.nextLink): a service may split
+// a long collection, and a meter listed on a later page is still the meter. nullopt (with a
+// note) when not even the first page could be had.
+Fetch<std::optional<std::vector<std::string>>> fetch_members(Client& client,
+                                                             const std::string& path,
+                                                             std::vector<std::string>& problems) {
+  std::vector<std::string> members;
+  std::vector<std::string> visited;
+  for (std::string next = path; !next.empty();) {
+    if (std::find(visited.begin(), visited.end(), next) != visited.end() ||
+        visited.size() == static_cast<std::size_t>(kMaxCollectionPages)) {
+      problems.push_back(fmt::format("{}: stopped after {} pages (a loop, or too many)",
+                                     client.url_for(path), visited.size()));
+      break;
+    }
+    visited.push_back(next);
+    auto body = fetch_part(client, next, problems);
+    if (!body) return std::unexpected(body.error());
+    auto page = *body ? parsed_or_note(parse_collection_page(**body), client, next, problems)
+                      : std::nullopt;
+    if (!page) {
+      if (visited.size() == 1) return std::optional<std::vector<std::string>>();
+      break;  // the pages before stand; the note says what was missed
+    }
+    members.insert(members.end(), page->members.begin(), page->members.end());
+    next = page->next_link;
+  }
+  return std::optional<std::vector<std::string>>(std::move(members));
 }
 
 // The accuracy of the Sensor an EnvironmentMetrics excerpt was taken from, when it says.
@@ -112,11 +145,9 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
 
   std::optional<Candidate> kwh_sensor;
   if (!chassis.sensors_path.empty()) {
-    auto body = fetch_part(client, chassis.sensors_path, problems);
-    if (!body) return std::unexpected(body.error());
-    std::optional<std::vector<std::string>> members;
-    if (*body)
-      members = parsed_or_note(parse_collection(**body), client, chassis.sensors_path, problems);
+    auto fetched = fetch_members(client, chassis.sensors_path, problems);
+    if (!fetched) return std::unexpected(fetched.error());
+    std::optional<std::vector<std::string>> members = std::move(*fetched);
     if (members && members->size() > kMaxSensorsPerChassis) {
       problems.push_back(fmt::format("{} lists {} sensors; only the first {} were examined",
                                      client.url_for(chassis.sensors_path), members->size(),
@@ -322,11 +353,17 @@ Fetch<Discovery> discover(Client& client, const std::string& wanted) {
 
   auto collection_body = client.get(root->chassis_path);
   if (!collection_body) return std::unexpected(collection_body.error());
-  auto members = parse_collection(*collection_body);
-  if (!members) {
+  auto first_page = parse_collection_page(*collection_body);
+  if (!first_page) {
     return std::unexpected(FetchError{
         Failure::kProtocol,
-        fmt::format("{} at {}", members.error().message, client.url_for(root->chassis_path))});
+        fmt::format("{} at {}", first_page.error().message, client.url_for(root->chassis_path))});
+  }
+  auto members = std::optional<std::vector<std::string>>(std::move(first_page->members));
+  if (!first_page->next_link.empty()) {
+    auto more = fetch_members(client, first_page->next_link, discovery.problems);
+    if (!more) return std::unexpected(more.error());
+    if (*more) members->insert(members->end(), (*more)->begin(), (*more)->end());
   }
   for (const auto& path : *members) discovery.chassis_ids.push_back(last_segment(path));
 

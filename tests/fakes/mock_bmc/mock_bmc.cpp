@@ -15,6 +15,9 @@
 //                  temperatures and NodeEnergy (ReadingType EnergyJoules, Reading since its
 //                  reset, LifetimeReading, Accuracy 1.5 %)
 //   energy-kwh     chassis "1": EnvironmentMetrics with EnergykWh and PowerWatts
+//   paged          as energy-sensor, but the Sensors collection comes one member per page
+//                  (Members@odata.nextLink ".../Sensors?$skip=N", as DSP0266 pages a
+//                  collection): NodeEnergy is on page 4
 //   multi-chassis  "Shelf" (no computer system, EnergyJoules at 4 x power) listed before "Node1"
 //                  (houses a system, legacy Power only)
 //   no-meter       chassis "1" without any power or energy property
@@ -74,10 +77,18 @@ struct Options {
   int hang_ms = 5000;
 };
 
-const std::set<std::string> kScenarios = {
-    "ok",       "legacy-only",     "energy-sensor",  "energy-kwh",   "multi-chassis",
-    "no-meter", "missing-chassis", "malformed-json", "auth-failure", "timeout",
-    "slow"};
+const std::set<std::string> kScenarios = {"ok",
+                                          "legacy-only",
+                                          "energy-sensor",
+                                          "energy-kwh",
+                                          "multi-chassis",
+                                          "no-meter",
+                                          "missing-chassis",
+                                          "malformed-json",
+                                          "auth-failure",
+                                          "timeout",
+                                          "slow",
+                                          "paged"};
 
 class Bmc {
  public:
@@ -139,7 +150,9 @@ class Bmc {
       send(res, 405, error_body("Base.1.8.OperationNotAllowed", "Not allowed."));
       return;
     }
-    auto body = resource(path);
+    int skip = 0;
+    if (req.has_param("$skip")) skip = std::atoi(req.get_param_value("$skip").c_str());
+    auto body = resource(path, skip);
     if (!body) {
       send(res, 404, error_body("Base.1.8.ResourceMissingAtURI", "No such resource: " + path));
       return;
@@ -306,11 +319,13 @@ class Bmc {
       body["Links"]["ComputerSystems"] = json::array({link("/redfish/v1/Systems/1")});
     }
     const std::string& s = options_.scenario;
-    const bool environment = s == "ok" || s == "energy-sensor" || s == "energy-kwh" ||
-                             s == "slow" || s == "timeout" || s == "auth-failure" ||
-                             (s == "multi-chassis" && id == "Shelf");
+    const bool environment = s == "ok" || s == "energy-sensor" || s == "paged" ||
+                             s == "energy-kwh" || s == "slow" || s == "timeout" ||
+                             s == "auth-failure" || (s == "multi-chassis" && id == "Shelf");
     if (environment) body["EnvironmentMetrics"] = link(base + "/EnvironmentMetrics");
-    if (s == "ok" || s == "energy-sensor" || s == "slow") body["Sensors"] = link(base + "/Sensors");
+    if (s == "ok" || s == "energy-sensor" || s == "slow" || s == "paged") {
+      body["Sensors"] = link(base + "/Sensors");
+    }
     if (s == "ok" || s == "legacy-only" || s == "slow" || (s == "multi-chassis" && id == "Node1")) {
       body["Power"] = link(base + "/Power");
     }
@@ -372,7 +387,7 @@ class Bmc {
     return body;
   }
 
-  std::optional<json> resource(const std::string& path) const {
+  std::optional<json> resource(const std::string& path, int skip) const {
     const std::string& s = options_.scenario;
     if (path == "/redfish/v1/Chassis") {
       json members = json::array();
@@ -416,6 +431,17 @@ class Bmc {
       // Gpu0Energy comes first: a device-level energy sensor the client must not take for the
       // node's.
       const std::vector<std::string> ids = {"InletTemp", "CpuTemp", "Gpu0Energy", "NodeEnergy"};
+      if (sub == "Sensors" && s == "paged") {
+        if (skip < 0 || skip >= static_cast<int>(ids.size())) return std::nullopt;
+        json page = {
+            {"@odata.id", path},
+            {"Members@odata.count", ids.size()},
+            {"Members", json::array({link(path + "/" + ids[static_cast<std::size_t>(skip)])})}};
+        if (skip + 1 < static_cast<int>(ids.size())) {
+          page["Members@odata.nextLink"] = path + "?$skip=" + std::to_string(skip + 1);
+        }
+        return page;
+      }
       if (sub == "Sensors") {
         json members = json::array();
         for (const auto& sid : ids) members.push_back(link(path + "/" + sid));
