@@ -51,13 +51,6 @@ double children_cpu_s() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-std::string process_name(pid_t pid) {
-  std::ifstream in(kProc / std::to_string(pid) / "comm");
-  std::string name;
-  std::getline(in, name);
-  return name;
-}
-
 // Slurm's step daemon signals only a step's tasks (its own children: jouletrace) unless
 // cgroup.conf says SignalChildrenProcesses=yes, when it signals every process of the step
 // (docs/SIGNALS.md). cgroup.conf lies next to slurm.conf ($SLURM_CONF); names are
@@ -100,7 +93,8 @@ bool command_received_it(const siginfo_t& info, pid_t command) {
   const pid_t sender = info.si_pid;
   if (sender <= 0) return false;
   if (is_in_tree(kProc, sender, ::getpid())) return true;
-  return process_name(sender) == "slurmstepd" && slurm_signals_every_process();
+  const auto stat = read_process(kProc, sender);
+  return stat && stat->name == "slurmstepd" && slurm_signals_every_process();
 }
 
 // With a controlling terminal (an interactive session, in the foreground or not), the command

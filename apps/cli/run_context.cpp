@@ -264,10 +264,7 @@ Measurement run_total(const WindowResult& window) {
 // parts inside its node meter (a meter polled every second would give every phase of a few
 // seconds an uncertainty as large as its energy).
 std::vector<std::size_t> phase_cover(const Timeline& timeline, const WindowResult& run) {
-  if (!run.coverage) return cover_of_run(timeline, run);
-  WindowResult parts;
-  parts.total_cover = run.coverage->parts;
-  return cover_of_run(timeline, parts);
+  return cover_of(timeline, run.coverage ? run.coverage->parts : run.total_cover);
 }
 
 void add_phases(const RunContext& context, const Timeline& timeline, const RunProgress& progress,

@@ -309,8 +309,9 @@ void report_runs(const RunOptions& options, std::vector<RunReport> runs) {
   const RunReport& last = runs.back();
   // A command that could not start is said even with -q: one line.
   if (options.quiet && !last.started) {
-    fmt::print(stderr, "jouletrace: could not run '{}': {}\n", format_command(options.command),
-               last.launch_error);
+    SummaryOptions headline = summary;
+    headline.part = SummaryOptions::Part::kHeadline;
+    fmt::print(stderr, "{}", format_summary(last, headline));
   }
   if (options.repeat == 1) {
     write_json(options, to_json(last), true);

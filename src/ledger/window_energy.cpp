@@ -32,13 +32,10 @@ std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels
   return total_cover(components);
 }
 
-std::vector<std::size_t> cover_of_run(const Timeline& timeline, const WindowResult& run) {
+std::vector<std::size_t> cover_of(const Timeline& timeline, const std::vector<std::string>& ids) {
   std::vector<std::size_t> cover;
   for (std::size_t i = 0; i < timeline.channels.size(); ++i) {
-    const auto& id = timeline.channels[i].id;
-    if (std::find(run.total_cover.begin(), run.total_cover.end(), id) != run.total_cover.end()) {
-      cover.push_back(i);
-    }
+    if (std::find(ids.begin(), ids.end(), timeline.channels[i].id) != ids.end()) cover.push_back(i);
   }
   return cover;
 }

@@ -37,12 +37,13 @@ struct WindowEnergy {
 
 // Channels whose energies add up to the node without overlap, by index into `channels`: the
 // same rule as a run's total (ARCHITECTURE §4.4), over the channels with usable readings. A
-// window of a run uses the run's cover instead (cover_of_run), so that they add up.
+// window of a run uses the run's cover instead (cover_of), so that they add up.
 std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels,
                                         const std::vector<ChannelStats>& stats);
 
-// The timeline indices of the channels in a run's total (its `total_cover`).
-std::vector<std::size_t> cover_of_run(const Timeline& timeline, const WindowResult& run);
+// The timeline indices of the channels with these ids (a run's `total_cover`, the parts inside
+// its node meter); ids not in the timeline (the CPU model) have none.
+std::vector<std::size_t> cover_of(const Timeline& timeline, const std::vector<std::string>& ids);
 
 // Interpolates each channel's cumulative energy at the window's ends (ARCHITECTURE §4.6), with
 // the same uncertainty model as a run (energy_uncertainty). A window shorter than 10 update

@@ -99,10 +99,7 @@ class Sampler {
   void sample_now_and_inspect(Fn&& use) {
     std::lock_guard read_lock(lanes_.front()->read_mutex);
     sample_lane_locked(*lanes_.front());
-    std::vector<std::unique_lock<std::mutex>> data_locks;
-    for (auto& lane : lanes_) data_locks.emplace_back(lane->data_mutex);
-    refresh_stats_locked();
-    use(static_cast<const Timeline&>(timeline_));
+    inspect(std::forward<Fn>(use));
   }
   const ChannelStats& stats(std::size_t channel) const { return accumulators_[channel].stats(); }
   // Both counters may be read while the threads run (a checkpoint).

@@ -122,10 +122,8 @@ RunReport gpu_node_run() {
                {"ipmi-dcmi", ProbeReport::Status::kAbsent, "no /dev/ipmi0", "modprobe ipmi_si"}};
   r.window = summarise_run(timeline, 0, static_cast<std::int64_t>(t * kS), std::nullopt);
   // As `run` does: phases from the parts inside the node meter, and the whole run over them.
-  WindowResult parts;
-  parts.total_cover = r.window.coverage->parts;
-  const auto cover = cover_of_run(timeline, parts);
-  r.phase_cover = parts.total_cover;
+  const auto cover = cover_of(timeline, r.window.coverage->parts);
+  r.phase_cover = r.window.coverage->parts;
   r.phase_cover_run = measure_window(timeline, cover, 0, static_cast<std::int64_t>(t * kS));
   const Phase phases[] = {{"train", 1 * kS, 6 * kS, 6400, 1234, false},
                           {"eval", 6 * kS, 6 * kS + 5'000'000, 0, 1234, false},
