@@ -322,7 +322,7 @@ RunReport analyse_run(const RunContext& context, const Timeline& timeline,
   RunReport report;
   describe_command(context, progress, report);
   report.window = summarise_run(timeline, progress.start_ns, progress.end_ns,
-                                cpu_model(context, progress.cpu_time_s));
+                                cpu_model(context, progress.cpu_time_s), progress.complete);
   if (context.profile) {
     apply_baselines(report.window, *context.profile, &report.window.warnings);
     report.node = context.profile;

@@ -83,6 +83,12 @@ Result<OpenAttribute> OpenAttribute::open(const std::filesystem::path& path) {
   return attr;
 }
 
+OpenAttribute OpenAttribute::unopened(const std::filesystem::path& path) {
+  OpenAttribute attr;
+  attr.path_ = path;
+  return attr;
+}
+
 bool OpenAttribute::reopen() {
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;

@@ -25,6 +25,9 @@ Error error_from_errno(int err, const std::filesystem::path& path);
 class OpenAttribute {
  public:
   static Result<OpenAttribute> open(const std::filesystem::path& path);
+  // An attribute known by its path only (it could not be opened yet): every read fails until a
+  // reopen() succeeds, as for a file that was replaced.
+  static OpenAttribute unopened(const std::filesystem::path& path);
 
   enum class Status { kOk, kEmpty, kUnparsable, kIoError };
   struct Value {

@@ -65,6 +65,7 @@ TimelinePoint energy_at(const ChannelSeries& s, std::int64_t t) {
     if (lo > 0) out.local_power_w = std::max(out.local_power_w, span_power_w(s, lo - 1));
   } else {
     out.bracket_s = span_s;
+    out.nearest_sample_s = ns_to_s(std::min(t - ts[lo], ts[hi] - t));
   }
   return out;
 }
@@ -81,12 +82,14 @@ UncertaintyBudget energy_uncertainty(const ChannelInfo& info, const ChannelSerie
   const bool counter = info.quantity == Quantity::kEnergyCounter;
   // A counter's value can be up to one update period old; a power channel's integral can miss
   // that much, and never less than one sampling interval. An unknown refresh period (0) is taken
-  // as no shorter than the poll interval.
+  // as no shorter than the poll interval. An interpolated end is off by at most the span's power
+  // times its distance to the nearer sample, while the power inside the span stays below twice
+  // the span's average (docs/ACCURACY.md).
   const double stale_s = counter && info.update_period_s > 0.0
                              ? info.update_period_s
                              : std::max(info.update_period_s, interval_s);
   auto end_error = [&](const TimelinePoint& p) {
-    return p.local_power_w * std::max(stale_s, 0.5 * p.bracket_s);
+    return p.local_power_w * std::max(stale_s, p.nearest_sample_s);
   };
   const GapsInside gaps = gaps_inside(stats, from, to);
   const double measured_s = std::max(0.0, ns_to_s(to - from) - gaps.seconds);
@@ -100,12 +103,41 @@ UncertaintyBudget energy_uncertainty(const ChannelInfo& info, const ChannelSerie
   return u;
 }
 
+SpanEnergy span_energy(const ChannelInfo& info, const ChannelSeries& series,
+                       const ChannelStats& stats, double interval_s, std::int64_t start_ns,
+                       std::int64_t end_ns, EdgeExtension extend) {
+  SpanEnergy out;
+  const auto& ts = series.t_ns;
+  if (ts.size() < 2 || end_ns <= start_ns) return out;
+  out.from_ns = std::clamp(start_ns, ts.front(), ts.back());
+  out.to_ns = std::clamp(end_ns, out.from_ns, ts.back());
+  out.measured_j = std::max(
+      0.0, energy_at(series, out.to_ns).energy_j - energy_at(series, out.from_ns).energy_j);
+  if (extend.start) {
+    out.extrapolated_start_s = ns_to_s(std::max<std::int64_t>(0, ts.front() - start_ns));
+  }
+  if (extend.end) out.extrapolated_end_s = ns_to_s(std::max<std::int64_t>(0, end_ns - ts.back()));
+  const double extrapolated_j = out.extrapolated_start_s * span_power_w(series, 0) +
+                                out.extrapolated_end_s * span_power_w(series, ts.size() - 2);
+  out.energy_j = out.measured_j + extrapolated_j;
+  out.uncertainty =
+      energy_uncertainty(info, series, stats, interval_s, out.from_ns, out.to_ns, out.measured_j);
+  UncertaintyBudget& u = out.uncertainty;
+  // Nothing says what the device drew while unread: the guess is as uncertain as it is large.
+  u.extrapolation_j = extrapolated_j;
+  u.calibration_j = info.calibration_error * out.energy_j;
+  u.total_j =
+      std::hypot(std::hypot(u.quantisation_j, u.update_period_j, u.timing_j), u.extrapolation_j) +
+      u.calibration_j;
+  return out;
+}
+
 double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts) {
   double independent = 0.0;
   double systematic = 0.0;
   for (const UncertaintyBudget* u : parts) {
     independent += u->quantisation_j * u->quantisation_j + u->update_period_j * u->update_period_j +
-                   u->timing_j * u->timing_j;
+                   u->timing_j * u->timing_j + u->extrapolation_j * u->extrapolation_j;
     systematic += u->calibration_j;
   }
   return std::sqrt(independent) + systematic;

@@ -17,15 +17,18 @@ struct UncertaintyBudget {
   double timing_j = 0.0;           // average power x the time the endpoint reads took
   double calibration_j = 0.0;      // the sensor type's calibration error x the energy
   bool calibration_known = false;  // false: no published figure for this sensor type
+  // Energy extrapolated over an end of a run that the readings missed: as large as itself.
+  double extrapolation_j = 0.0;
   double total_j = 0.0;
 };
 
 // A channel's cumulative energy at an instant of its timeline.
 struct TimelinePoint {
   double energy_j = 0.0;
-  double local_power_w = 0.0;  // the higher power of the sample spans on either side
-  double bracket_s = 0.0;      // span of the samples around the point; 0 on a sample
-  bool covered = true;         // inside the series (outside, the nearest end is used)
+  double local_power_w = 0.0;     // the higher power of the sample spans on either side
+  double bracket_s = 0.0;         // span of the samples around the point; 0 on a sample
+  double nearest_sample_s = 0.0;  // how far the point is from the closer of those samples
+  bool covered = true;            // inside the series (outside, the nearest end is used)
 };
 
 // Linear interpolation of the series at t.
@@ -41,6 +44,27 @@ TimelinePoint energy_at(const ChannelSeries& series, std::int64_t t_ns);
 UncertaintyBudget energy_uncertainty(const ChannelInfo& info, const ChannelSeries& series,
                                      const ChannelStats& stats, double interval_s,
                                      std::int64_t start_ns, std::int64_t end_ns, double energy_j);
+
+// A channel's energy over [start, end] of a run (docs/ACCURACY.md): what its readings measured
+// inside that span, clipped to it by interpolation, plus, where the readings begin after the start
+// or end before the end, the missed time at the power of the adjacent sample span.
+struct SpanEnergy {
+  double energy_j = 0.0;  // measured + extrapolated
+  double measured_j = 0.0;
+  std::int64_t from_ns = 0;  // the part of [start, end] the readings cover
+  std::int64_t to_ns = 0;
+  double extrapolated_start_s = 0.0;
+  double extrapolated_end_s = 0.0;
+  UncertaintyBudget uncertainty;
+};
+// Which missed ends to extrapolate; one that is not is left uncounted.
+struct EdgeExtension {
+  bool start = true;
+  bool end = true;
+};
+SpanEnergy span_energy(const ChannelInfo& info, const ChannelSeries& series,
+                       const ChannelStats& stats, double interval_s, std::int64_t start_ns,
+                       std::int64_t end_ns, EdgeExtension extend);
 
 // Independent parts in quadrature across components, calibration terms linearly.
 double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts);

@@ -157,6 +157,20 @@ std::optional<ActivitySummary> activity_between(const ChannelSeries& series, std
 
 namespace {
 
+// An end the readings missed by a read or two (a torn first value, a failed last read, a
+// checkpoint between polls) is extrapolated; a longer outage there, or the time after a device
+// was lost, is not counted and is said to be missing (docs/ACCURACY.md).
+double extrapolation_limit_s(const ChannelInfo& info, double interval_s) {
+  return 2.0 * interval_s + info.update_period_s + 0.01;
+}
+
+EdgeExtension edges_to_extend(const ChannelInfo& info, const ChannelStats& stats, double interval_s,
+                              std::int64_t start_ns, std::int64_t end_ns) {
+  const double limit_s = extrapolation_limit_s(info, interval_s);
+  return {.start = ns_to_s(stats.first_t_ns - start_ns) <= limit_s,
+          .end = !stats.lost && ns_to_s(end_ns - stats.last_t_ns) <= limit_s};
+}
+
 ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64_t start_ns,
                              std::int64_t end_ns,
                              const std::map<std::string, std::string>& container_of) {
@@ -176,7 +190,6 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
   c.wraps = stats.wraps;
   c.segments = stats.segments;
   c.gap_s = stats.gap_s;
-  c.covered_s = stats.samples > 0 ? ns_to_s(stats.last_t_ns - stats.first_t_ns) : 0.0;
   c.lost = stats.lost;
   c.lost_at_s = stats.lost ? ns_to_s(stats.lost_at_ns - start_ns) : 0.0;
   if (auto it = container_of.find(info.id); it != container_of.end()) c.contained_in = it->second;
@@ -186,20 +199,26 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
       c.activity_max_pct = activity->max_pct;
     }
   }
-  if (!usable(stats)) {
+  if (!usable(stats) || timeline.series[i].t_ns.size() < 2) {
     c.method = Method::kNone;  // fewer than two readings: nothing was measured
+    c.covered_s = stats.samples > 0 ? ns_to_s(stats.last_t_ns - stats.first_t_ns) : 0.0;
     return c;
   }
   c.method =
       info.quantity == Quantity::kEnergyCounter ? Method::kCounter : Method::kPowerIntegrated;
-  c.energy_j = stats.energy_j;
+  // Exactly the run's interval: readings before its start or after its end are clipped by
+  // interpolation (docs/ACCURACY.md).
+  const SpanEnergy span =
+      span_energy(info, timeline.series[i], stats, timeline.channel_interval_s[i], start_ns, end_ns,
+                  edges_to_extend(info, stats, timeline.channel_interval_s[i], start_ns, end_ns));
+  c.energy_j = span.energy_j;
+  c.covered_s = ns_to_s(span.to_ns - span.from_ns);
+  c.extrapolated_start_s = span.extrapolated_start_s;
+  c.extrapolated_end_s = span.extrapolated_end_s;
   const double span_s = c.covered_s - c.gap_s;
-  c.avg_power_w = span_s > 0.0 ? stats.energy_j / span_s : 0.0;
+  c.avg_power_w = span_s > 0.0 ? span.measured_j / span_s : 0.0;
   c.peak_power_w = std::max(stats.peak_power_w, c.avg_power_w);
-  // The run's energy spans its first to its last reading: the same model as any window.
-  c.uncertainty =
-      energy_uncertainty(info, timeline.series[i], stats, timeline.channel_interval_s[i],
-                         stats.first_t_ns, stats.last_t_ns, stats.energy_j);
+  c.uncertainty = span.uncertainty;
   return c;
 }
 
@@ -242,20 +261,40 @@ void add_read_warnings(const ChannelInfo& info, const ChannelStats& stats, const
   }
 }
 
-// Readings that start late or end early leave part of the run unmeasured.
+// Readings that start late or end early: a short miss was extrapolated, a long one is not
+// counted (and a lost device's end is said by its own warning); say so beyond a read's jitter.
 void add_coverage_warning(const ChannelInfo& info, const ChannelStats& stats, double interval_s,
                           const ComponentResult& c, std::int64_t start_ns, std::int64_t end_ns,
-                          std::vector<std::string>* warnings) {
-  if (!usable(stats) || stats.lost) return;
-  const double slack_s = 2.0 * interval_s + 0.05 + info.update_period_s;
-  const double late_start_s = ns_to_s(stats.first_t_ns - start_ns);
-  const double early_end_s = ns_to_s(end_ns - stats.last_t_ns);
-  if (late_start_s <= slack_s && early_end_s <= slack_s) return;
+                          bool ended, std::vector<std::string>* warnings) {
+  if (!c.energy_j) return;
+  const double jitter_s = 0.01 + info.update_period_s;
+  const double end_slack_s = ended ? jitter_s : extrapolation_limit_s(info, interval_s);
+  const bool late_start = c.extrapolated_start_s > jitter_s;
+  const bool early_end = c.extrapolated_end_s > end_slack_s;
+  if (late_start || early_end) {
+    std::string missed;
+    if (late_start) missed = fmt::format("the first {:.3f} s", c.extrapolated_start_s);
+    if (early_end) {
+      missed +=
+          fmt::format("{}the last {:.3f} s", missed.empty() ? "" : " and ", c.extrapolated_end_s);
+    }
+    warnings->push_back(fmt::format(
+        "{}: no reading covered {} of the run{}; that time is extrapolated at the power of the "
+        "adjacent readings (+/- {:.3f} J)",
+        info.id, missed,
+        stats.skipped + stats.unavailable > 0 ? " (reads failed or were torn)" : "",
+        c.uncertainty.extrapolation_j));
+  }
+  const double uncounted_start_s =
+      c.extrapolated_start_s > 0.0 ? 0.0 : ns_to_s(stats.first_t_ns - start_ns);
+  const double uncounted_end_s =
+      c.extrapolated_end_s > 0.0 || stats.lost ? 0.0 : ns_to_s(end_ns - stats.last_t_ns);
+  if (uncounted_start_s <= jitter_s && uncounted_end_s <= end_slack_s) return;
   warnings->push_back(fmt::format(
       "{}: readings cover {:.3f} s of the {:.3f} s run (first {:.3f} s after the start, last "
       "{:.3f} s before the end); energy outside them is not counted",
-      info.id, c.covered_s, ns_to_s(end_ns - start_ns), std::max(0.0, late_start_s),
-      std::max(0.0, early_end_s)));
+      info.id, c.covered_s, ns_to_s(end_ns - start_ns), std::max(0.0, uncounted_start_s),
+      std::max(0.0, uncounted_end_s)));
 }
 
 ComponentResult model_component(const CpuModel& model, double duration_s) {
@@ -340,7 +379,7 @@ void add_total(WindowResult& result) {
 }  // namespace
 
 WindowResult summarise_run(const Timeline& timeline, std::int64_t start_ns, std::int64_t end_ns,
-                           const std::optional<CpuModel>& cpu_model) {
+                           const std::optional<CpuModel>& cpu_model, bool ended) {
   WindowResult result;
   result.duration_s = ns_to_s(end_ns - start_ns);
   const auto container_of = smallest_containers(timeline.channels, timeline.stats);
@@ -348,7 +387,7 @@ WindowResult summarise_run(const Timeline& timeline, std::int64_t start_ns, std:
     ComponentResult c = component_of(timeline, i, start_ns, end_ns, container_of);
     add_read_warnings(timeline.channels[i], timeline.stats[i], c, &result.warnings);
     add_coverage_warning(timeline.channels[i], timeline.stats[i], timeline.channel_interval_s[i], c,
-                         start_ns, end_ns, &result.warnings);
+                         start_ns, end_ns, ended, &result.warnings);
     result.components.push_back(std::move(c));
   }
   if (cpu_model) {

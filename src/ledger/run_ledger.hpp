@@ -48,7 +48,11 @@ struct ComponentResult {
   std::uint64_t wraps = 0;
   int segments = 0;
   double gap_s = 0.0;
-  double covered_s = 0.0;  // time between the first and the last reading used
+  double covered_s = 0.0;  // the part of the window between the first and the last reading used
+  // Time at the window's start or end that no reading covered, extrapolated at the adjacent
+  // span's power (docs/ACCURACY.md).
+  double extrapolated_start_s = 0.0;
+  double extrapolated_end_s = 0.0;
   double avg_power_w = 0.0;
   double peak_power_w = 0.0;
   bool lost = false;
@@ -114,8 +118,10 @@ std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& co
 
 // Builds the components of a run over [start_ns, end_ns] from what the sampler recorded (the
 // whole run, or the part so far for a checkpoint).
+// `ended`: the run is over and its last round was taken after end_ns; a checkpoint's end lies
+// up to one poll interval after each channel's newest reading, which is no cause for a warning.
 WindowResult summarise_run(const Timeline& timeline, std::int64_t start_ns, std::int64_t end_ns,
-                           const std::optional<CpuModel>& cpu_model);
+                           const std::optional<CpuModel>& cpu_model, bool ended = true);
 
 // For each channel id, the smallest channel with usable readings that contains it. A container
 // that measured nothing cannot stand for its parts, which then count themselves; a core is in

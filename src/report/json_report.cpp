@@ -23,6 +23,7 @@ nlohmann::json to_json(const UncertaintyBudget& u) {
   return {{"quantisation_j", finite(u.quantisation_j)},
           {"update_period_j", finite(u.update_period_j)},
           {"timing_j", finite(u.timing_j)},
+          {"extrapolation_j", finite(u.extrapolation_j)},
           {"calibration_j",
            u.calibration_known ? nlohmann::json(finite(u.calibration_j)) : nlohmann::json(nullptr)},
           {"total_j", finite(u.total_j)}};
@@ -111,6 +112,7 @@ nlohmann::json to_json(const RunReport& report) {
         {"segments", c.segments},
         {"gap_s", finite(c.gap_s)},
         {"covered_s", finite(c.covered_s)},
+        {"extrapolated_s", finite(c.extrapolated_start_s + c.extrapolated_end_s)},
         {"lost", c.lost},
         {"in_total", c.in_total},
         {"provenance", c.provenance},

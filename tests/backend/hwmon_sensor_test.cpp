@@ -37,6 +37,28 @@ TEST(Hwmon, EnergyCounterIsPreferredToPowerOfTheSameDevice) {
   EXPECT_FALSE(pmbus->note.empty());  // unknown overlap is said, not assumed
 }
 
+TEST(Hwmon, AttributeUnreadableAtDiscoveryIsKeptAndReadOnceItRecovers) {
+  test::TempTree tree("sysfs/intel-2s");
+  const auto average = tree / "class/hwmon/hwmon0/power1_average";
+  ASSERT_TRUE(std::filesystem::exists(average));
+  test::write_file(average, "busy\n");
+  auto outcome = probe_hwmon({.sysfs_root = tree.path()});
+  ASSERT_EQ(outcome.sensors.size(), 1u);
+  ASSERT_EQ(outcome.sensors[0]->channels().size(), 1u);
+  EXPECT_TRUE(std::any_of(outcome.reports.begin(), outcome.reports.end(), [](const auto& r) {
+    return r.status == ProbeReport::Status::kError &&
+           r.detail.find("power1_average: not a number when the devices were found; kept") !=
+               std::string::npos;
+  }));
+  std::vector<Reading> readings(1);
+  outcome.sensors[0]->read(readings);
+  EXPECT_EQ(readings[0].status, Reading::Status::kSkipped);
+  test::write_file(average, "245000000\n");
+  outcome.sensors[0]->read(readings);
+  EXPECT_EQ(readings[0].status, Reading::Status::kOk);
+  EXPECT_EQ(readings[0].raw, 245000000u);
+}
+
 TEST(Hwmon, AbsentWithoutHwmonClass) {
   test::TempTree tree("sysfs/no-sensors");
   const auto outcome = probe_hwmon({.sysfs_root = tree.path()});

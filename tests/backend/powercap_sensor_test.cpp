@@ -136,6 +136,58 @@ TEST(Powercap, GarbageValueBecomesASkippedReading) {
   EXPECT_EQ(readings[0].status, Reading::Status::kSkipped);
 }
 
+// Issue 10 item 12: a package zone unreadable when the zones were found used to be dropped for
+// the whole run, its core subzone counted in its place.
+TEST(Powercap, ZoneUnreadableAtDiscoveryIsKeptAndReadOnceItRecovers) {
+  test::TempTree tree("sysfs/intel-2s");
+  const auto energy = tree / "class/powercap/intel-rapl:0/energy_uj";
+  test::write_file(energy, "");
+  auto outcome = probe_powercap({.sysfs_root = tree.path()});
+  ASSERT_EQ(outcome.sensors.size(), 1u);
+  auto& sensor = *outcome.sensors[0];
+  const auto channels = all_channels(outcome);
+  const auto* pkg0 = find(channels, "powercap/intel-rapl:0");
+  ASSERT_NE(pkg0, nullptr);
+  EXPECT_EQ(pkg0->contains, (std::vector<std::string>{"powercap/intel-rapl:0:0"}));
+  const auto* said = find_report(outcome, ProbeReport::Status::kError);
+  ASSERT_NE(said, nullptr);
+  EXPECT_NE(said->detail.find("intel-rapl:0 (package-0): energy_uj is not a number when the "
+                              "zones were found; kept and read again"),
+            std::string::npos)
+      << said->detail;
+  std::vector<Reading> readings(sensor.channels().size());
+  sensor.read(readings);
+  EXPECT_EQ(readings[0].status, Reading::Status::kSkipped);
+  test::write_file(energy, "123456\n");
+  sensor.read(readings);
+  EXPECT_EQ(readings[0].status, Reading::Status::kOk);
+  EXPECT_EQ(readings[0].raw, 123456u);
+}
+
+TEST(Powercap, ZoneThatCannotBeOpenedAtDiscoveryIsFollowedByItsPath) {
+  test::TempTree tree("sysfs/intel-2s");
+  const auto energy = tree / "class/powercap/intel-rapl:1/energy_uj";
+  std::filesystem::remove(energy);
+  std::filesystem::create_directory(energy);  // exists, but open(O_RDONLY) + read fail
+  auto outcome = probe_powercap({.sysfs_root = tree.path()});
+  ASSERT_EQ(outcome.sensors.size(), 1u);
+  auto& sensor = *outcome.sensors[0];
+  const auto channels = all_channels(outcome);
+  const auto it = std::find_if(channels.begin(), channels.end(), [](const ChannelInfo& c) {
+    return c.id == "powercap/intel-rapl:1";
+  });
+  ASSERT_NE(it, channels.end());
+  const auto index = static_cast<std::size_t>(it - channels.begin());
+  std::vector<Reading> readings(sensor.channels().size());
+  sensor.read(readings);
+  EXPECT_NE(readings[index].status, Reading::Status::kOk);
+  std::filesystem::remove(energy);
+  test::write_file(energy, "777\n");
+  sensor.read(readings);
+  EXPECT_EQ(readings[index].status, Reading::Status::kOk);
+  EXPECT_EQ(readings[index].raw, 777u);
+}
+
 // Root reads a chmod-000 file anyway, so the permission check runs the probe as "nobody".
 TEST(Powercap, PermissionDeniedGivesTheHint) {
   test::TempTree tree("sysfs/intel-2s");

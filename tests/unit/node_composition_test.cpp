@@ -87,9 +87,16 @@ TEST(Uncertainty, PowerChannelQuantisationScalesWithTime) {
 }
 
 TEST(Uncertainty, TotalAddsIndependentTermsInQuadratureAndCalibrationLinearly) {
-  UncertaintyBudget a{3.0, 4.0, 0.0, 1.0, true, 6.0};
-  UncertaintyBudget b{0.0, 0.0, 12.0, 2.0, true, 14.0};
+  const UncertaintyBudget a{.quantisation_j = 3.0,
+                            .update_period_j = 4.0,
+                            .calibration_j = 1.0,
+                            .calibration_known = true,
+                            .total_j = 6.0};
+  const UncertaintyBudget b{
+      .timing_j = 12.0, .calibration_j = 2.0, .calibration_known = true, .total_j = 14.0};
   EXPECT_DOUBLE_EQ(combine_uncertainties({&a, &b}), 13.0 + 3.0);
+  const UncertaintyBudget guessed{.extrapolation_j = 84.0};
+  EXPECT_DOUBLE_EQ(combine_uncertainties({&a, &b, &guessed}), 85.0 + 3.0);
 }
 
 TEST(NodeCoverage, RestOfNodeIsTheMeterMinusTheParts) {

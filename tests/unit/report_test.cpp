@@ -63,7 +63,8 @@ TEST(JsonReport, HasTheDocumentedFields) {
 RunReport node_report() {
   RunReport r = sample_report();
   ComponentResult& pkg = r.window.components[0];
-  pkg.uncertainty = {0.0001, 0.5, 0.01, 0.0, false, 0.51};
+  pkg.uncertainty = {
+      .quantisation_j = 0.0001, .update_period_j = 0.5, .timing_j = 0.01, .total_j = 0.51};
   pkg.idle_power_w = 40.0;
   pkg.idle_energy_j = 480.0;
   pkg.dynamic_energy_j = 720.5;

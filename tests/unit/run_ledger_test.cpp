@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <string_view>
 
 #include "support/scripted_sensor.hpp"
 
@@ -99,26 +101,86 @@ TEST(RunLedger, FailedContainerLeavesItsPartsInTheTotal) {
   EXPECT_TRUE(result.components[0].contained_in.empty());
 }
 
-TEST(RunLedger, ReadingsThatStopEarlyAreWarnedAbout) {
+// Readings of a 300 W counter on a 100 ms clock that fail from read `failing_from` on.
+Timeline counter_failing_from(std::size_t failing_from, int rounds) {
   auto sensor = std::make_unique<test::ScriptedSensor>(
-      std::vector<ChannelInfo>{counter("gpu0", Domain::kGpu)}, [](std::size_t, std::size_t k) {
+      std::vector<ChannelInfo>{counter("gpu0", Domain::kGpu)},
+      [failing_from](std::size_t, std::size_t k) {
         const auto t = static_cast<std::int64_t>(k) * 100 * kMs;
-        if (k > 2) return Reading{t, 0, 0, Reading::Status::kUnavailable};
+        if (k >= failing_from) return Reading{t, 0, 0, Reading::Status::kUnavailable};
         return Reading{t, 0, k * 30, Reading::Status::kOk};
       });
   std::vector<std::unique_ptr<Sensor>> sensors;
   sensors.push_back(std::move(sensor));
   Sampler sampler(std::move(sensors), SamplerOptions{});
-  for (int i = 0; i < 11; ++i) sampler.sample_once();
-  const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, std::nullopt);
-  bool coverage = false;
-  bool failed = false;
-  for (const auto& w : result.warnings) {
-    coverage = coverage || w.find("cover 0.200 s of the 1.000 s run") != std::string::npos;
-    failed = failed || w.find("8 read(s) failed") != std::string::npos;
-  }
-  EXPECT_TRUE(coverage);
-  EXPECT_TRUE(failed);
+  for (int i = 0; i < rounds; ++i) sampler.sample_once();
+  return sampler.snapshot();
+}
+
+bool has_warning(const WindowResult& result, std::string_view text) {
+  return std::any_of(result.warnings.begin(), result.warnings.end(),
+                     [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+TEST(RunLedger, ReadingsThatStopEarlyAreNotCountedPastThemAndWarnedAbout) {
+  const auto result = summarise_run(counter_failing_from(3, 11), 0, 1000 * kMs, std::nullopt);
+  EXPECT_NEAR(*result.components[0].energy_j, 60.0, 1e-9);  // nothing made up for 0.8 s
+  EXPECT_EQ(result.components[0].extrapolated_end_s, 0.0);
+  EXPECT_TRUE(has_warning(result, "cover 0.200 s of the 1.000 s run"));
+  EXPECT_TRUE(has_warning(result, "8 read(s) failed"));
+}
+
+TEST(RunLedger, AFailedLastReadIsExtrapolatedAndWarnedAbout) {
+  const auto result = summarise_run(counter_failing_from(10, 11), 0, 1000 * kMs, std::nullopt);
+  const ComponentResult& gpu = result.components[0];
+  EXPECT_NEAR(*gpu.energy_j, 300.0, 1e-9);  // the fixture's 300 W over the test's 1 s
+  EXPECT_NEAR(gpu.extrapolated_end_s, 0.1, 1e-9);
+  EXPECT_NEAR(gpu.uncertainty.extrapolation_j, 30.0, 1e-9);
+  EXPECT_GE(gpu.uncertainty.total_j, 30.0);
+  EXPECT_TRUE(has_warning(result, "no reading covered the last 0.100 s of the run (reads failed"));
+}
+
+// Issue 10 item 12: a counter whose first reading is torn used to lose the energy before its
+// first good reading while its uncertainty stayed that of a clean run.
+TEST(RunLedger, TornFirstReadingIsCoveredFromTheRateWithAWiderUncertainty) {
+  auto sensor = std::make_unique<test::ScriptedSensor>(
+      std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage)}, [](std::size_t, std::size_t k) {
+        const auto t = static_cast<std::int64_t>(k) * 1000 * kMs;
+        if (k == 0) return Reading{t, 0, 0, Reading::Status::kSkipped};
+        return Reading{t, 0, k * 100, Reading::Status::kOk};  // 100 W at -i 1s
+      });
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::move(sensor));
+  Sampler sampler(std::move(sensors), SamplerOptions{.interval_s = 1.0});
+  for (int i = 0; i < 10; ++i) sampler.sample_once();
+  const auto result = summarise_run(sampler.snapshot(), 0, 9000 * kMs, std::nullopt);
+  const ComponentResult& pkg = result.components[0];
+  EXPECT_NEAR(*pkg.energy_j, 900.0, 1e-9);  // the fixture's 100 W over the test's 9 s
+  EXPECT_NEAR(pkg.extrapolated_start_s, 1.0, 1e-9);
+  EXPECT_NEAR(pkg.uncertainty.extrapolation_j, 100.0, 1e-9);
+  EXPECT_TRUE(has_warning(
+      result, "pkg0: no reading covered the first 1.000 s of the run (reads failed or were torn)"));
+}
+
+// Issue 10 item 8: readings that bracket the run (a BMC answering slowly is read before the
+// start and after the end) are clipped to the run by interpolation.
+TEST(RunLedger, ReadingsOutsideTheRunAreClippedToIt) {
+  ChannelInfo meter = counter("bmc", Domain::kNode);
+  auto sensor = std::make_unique<test::ScriptedSensor>(
+      std::vector<ChannelInfo>{meter}, [](std::size_t, std::size_t k) {
+        // Answers 2.5 s apart, each read taking 2.5 s: midpoints at -1.25 s, 1.25 s, ...
+        const auto t = static_cast<std::int64_t>(k) * 2500 * kMs - 1250 * kMs;
+        return Reading{t, 1250 * kMs, k * 1000, Reading::Status::kOk};  // 400 W
+      });
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::move(sensor));
+  Sampler sampler(std::move(sensors), SamplerOptions{.interval_s = 2.5});
+  for (int i = 0; i < 6; ++i) sampler.sample_once();  // the last one answers at 12.5 s
+  const auto result = summarise_run(sampler.snapshot(), 0, 10'000 * kMs, std::nullopt);
+  EXPECT_NEAR(*result.components[0].energy_j, 4000.0, 1e-6);  // 400 W x 10 s, not 12.5 s
+  EXPECT_NEAR(result.components[0].covered_s, 10.0, 1e-9);
+  EXPECT_EQ(result.components[0].extrapolated_start_s + result.components[0].extrapolated_end_s,
+            0.0);
 }
 
 TEST(RunLedger, OtherDomainStaysOutOfTheTotal) {

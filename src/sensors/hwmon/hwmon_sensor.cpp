@@ -161,23 +161,22 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
         continue;  // power<N>_input next to power<N>_average: the average was taken
       }
       auto open = OpenAttribute::open(device_dir / attr.file);
-      if (!open) {
-        const auto status = open.error().kind == ErrorKind::kPermissionDenied
-                                ? ProbeReport::Status::kPermissionDenied
-                                : ProbeReport::Status::kError;
+      if (!open && open.error().kind == ErrorKind::kPermissionDenied) {
         outcome.reports.push_back(
-            {std::string(kBackend), status, open.error().message,
-             status == ProbeReport::Status::kPermissionDenied
-                 ? "the hwmon ABI expects world-readable attributes; check the driver or udev rules"
-                 : ""});
+            {std::string(kBackend), ProbeReport::Status::kPermissionDenied, open.error().message,
+             "the hwmon ABI expects world-readable attributes; check the driver or udev rules"});
         continue;
       }
-      if (open->read_u64_settled().status != OpenAttribute::Status::kOk) {
-        outcome.reports.push_back({std::string(kBackend),
-                                   ProbeReport::Status::kError,
-                                   fmt::format("{}/{}: not a number; skipped", dir, attr.file),
-                                   {}});
-        continue;
+      // An attribute listed a moment ago that cannot be read now (a GPU waking up, a meter
+      // answering late) is kept and read again every round, like a powercap zone.
+      if (!open || open->read_u64_settled().status != OpenAttribute::Status::kOk) {
+        outcome.reports.push_back(
+            {std::string(kBackend),
+             ProbeReport::Status::kError,
+             fmt::format("{}/{}: {} when the devices were found; kept and read again every round",
+                         dir, attr.file, open ? "not a number" : open.error().message),
+             {}});
+        if (!open) open = OpenAttribute::unopened(device_dir / attr.file);
       }
       ChannelInfo info;
       info.id = fmt::format("{}/{}", channel_base, attr.prefix);

@@ -171,26 +171,37 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
   for (const auto& [dir, zone] : zones) {
     const fs::path zone_path = class_dir / dir;
     auto attr = OpenAttribute::open(zone_path / "energy_uj");
-    if (!attr) {
-      if (attr.error().kind == ErrorKind::kPermissionDenied) {
-        denied.push_back(dir);
-      } else {
-        outcome.reports.push_back(
-            {std::string(kBackend),
-             ProbeReport::Status::kError,
-             fmt::format("zone {} ({}): {}", dir, zone.name, attr.error().message),
-             {}});
-      }
+    if (!attr && attr.error().kind == ErrorKind::kPermissionDenied) {
+      denied.push_back(dir);
       continue;
     }
-    const auto first = attr->read_u64_settled();
-    if (first.status != OpenAttribute::Status::kOk) {
+    std::error_code exists_ec;
+    if (!attr && !fs::exists(zone_path / "energy_uj", exists_ec)) {
       outcome.reports.push_back(
           {std::string(kBackend),
            ProbeReport::Status::kError,
-           fmt::format("zone {} ({}): energy_uj is not a number; skipped", dir, zone.name),
+           fmt::format("zone {} ({}): {}", dir, zone.name, attr.error().message),
            {}});
       continue;
+    }
+    // A counter that exists but cannot be read at this instant (a driver busy, a file being
+    // rewritten) is kept and retried every round: dropping it would count a package's core
+    // subzone in its place for the whole run.
+    std::string unreadable_note;
+    if (!attr) {
+      unreadable_note = attr.error().message;
+      attr = OpenAttribute::unopened(zone_path / "energy_uj");
+    } else if (attr->read_u64_settled().status != OpenAttribute::Status::kOk) {
+      unreadable_note = "energy_uj is not a number";
+    }
+    if (!unreadable_note.empty()) {
+      outcome.reports.push_back(
+          {std::string(kBackend),
+           ProbeReport::Status::kError,
+           fmt::format("zone {} ({}): {} when the zones were found; kept and read again every "
+                       "round",
+                       dir, zone.name, unreadable_note),
+           {}});
     }
     const auto range = read_text_file(zone_path / "max_energy_range_uj");
     // 0 stands for unknown: a zero range is no range either.
