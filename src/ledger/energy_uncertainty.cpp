@@ -93,7 +93,8 @@ UncertaintyBudget energy_uncertainty(const ChannelInfo& info, const ChannelSerie
   };
   const GapsInside gaps = gaps_inside(stats, from, to);
   const double measured_s = std::max(0.0, ns_to_s(to - from) - gaps.seconds);
-  u.quantisation_j = counter ? 2.0 * info.scale : info.scale * measured_s;
+  const double step = std::max(info.scale, info.resolution);
+  u.quantisation_j = counter ? 2.0 * step : step * measured_s;
   u.update_period_j = (end_error(a) + end_error(b)) * gaps.segments;
   const double avg_power_w = measured_s > 0.0 ? energy_j / measured_s : 0.0;
   u.timing_j = avg_power_w * 2.0 * ns_to_s(stats.max_half_width_ns);

@@ -116,8 +116,12 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
   std::optional<std::size_t> meter;
   for (std::size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];
-    // A meter that read no energy or was lost mid-run cannot stand for the whole node.
-    if (c.domain != Domain::kNode || !measured(c) || c.lost || !(*c.energy_j > 0.0)) continue;
+    // A meter that read no energy, was lost mid-run or failed its cross-check cannot stand for
+    // the whole node.
+    if (c.domain != Domain::kNode || !measured(c) || c.lost || !(*c.energy_j > 0.0) ||
+        !c.implausible.empty()) {
+      continue;
+    }
     if (!meter || (c.method == Method::kCounter && components[*meter].method != Method::kCounter)) {
       meter = i;
     }
@@ -130,12 +134,110 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     const auto& c = components[i];
     // A node meter that could not be the total is not a part of the node either.
     if (c.domain == Domain::kOther || c.domain == Domain::kNode || !c.contained_in.empty() ||
-        !measured(c)) {
+        !measured(c) || !c.implausible.empty()) {
       continue;
     }
     cover.push_back(i);
   }
   return cover;
+}
+
+namespace {
+
+// Parts may read a little more than their container within both uncertainties, and the ends of
+// different counters are read microseconds apart; beyond that, 2 % is no longer timing.
+constexpr double kContainerTolerance = 0.02;
+
+bool is_cpu_or_memory(Domain domain) {
+  return domain == Domain::kPackage || domain == Domain::kPsys || domain == Domain::kCore ||
+         domain == Domain::kUncore || domain == Domain::kDram;
+}
+
+struct PartsSum {
+  double energy_j = 0.0;
+  std::vector<const UncertaintyBudget*> uncertainties;
+  std::vector<std::string> ids;
+};
+
+bool clearly_less(const ComponentResult& container, const PartsSum& parts) {
+  if (parts.ids.empty()) return false;
+  std::vector<const UncertaintyBudget*> all = parts.uncertainties;
+  all.push_back(&container.uncertainty);
+  return parts.energy_j - *container.energy_j >
+         combine_uncertainties(all) + kContainerTolerance * parts.energy_j;
+}
+
+void reject(ComponentResult& container, const PartsSum& parts, const std::string& what,
+            std::vector<ComponentResult>& components, std::vector<std::string>* warnings) {
+  container.implausible = fmt::format("{:.1f} J, less than the {:.1f} J of {}", *container.energy_j,
+                                      parts.energy_j, what);
+  for (auto& c : components) {
+    if (c.contained_in == container.id) c.contained_in = container.contained_in;
+  }
+  if (warnings == nullptr) return;
+  std::string ids;
+  for (const auto& id : parts.ids) ids += (ids.empty() ? "" : ", ") + id;
+  warnings->push_back(fmt::format(
+      "{} read {:.1f} J, less than the {:.1f} J of {} ({}): it cannot be right (a counter that "
+      "stopped, a meter too coarse for the run, or not what it is named); the total uses the parts",
+      container.id, *container.energy_j, parts.energy_j, what, ids));
+}
+
+// Containers named by the parts' contained_in: packages (cores), then psys (packages, DRAM).
+void check_named_containers(std::vector<ComponentResult>& components,
+                            std::vector<std::string>* warnings) {
+  for (const bool wide : {false, true}) {
+    for (auto& container : components) {
+      if (!container.energy_j || container.domain == Domain::kNode ||
+          (container.domain == Domain::kPsys) != wide) {
+        continue;
+      }
+      PartsSum parts;
+      for (const auto& c : components) {
+        if (c.contained_in != container.id || !c.energy_j || !c.implausible.empty()) continue;
+        parts.energy_j += *c.energy_j;
+        parts.uncertainties.push_back(&c.uncertainty);
+        parts.ids.push_back(c.id);
+      }
+      if (clearly_less(container, parts)) {
+        reject(container, parts, "the parts it contains", components, warnings);
+      }
+    }
+  }
+}
+
+// A node meter contains at least the CPUs and their memory, whatever else it misses (DCMI often
+// leaves GPUs out), so only those parts are held against it.
+void check_node_meters(std::vector<ComponentResult>& components,
+                       std::vector<std::string>* warnings) {
+  PartsSum cpu;
+  for (const auto& c : components) {
+    if (!is_cpu_or_memory(c.domain) || c.method == Method::kModel || !c.energy_j ||
+        !c.contained_in.empty() || !c.implausible.empty()) {
+      continue;
+    }
+    cpu.energy_j += *c.energy_j;
+    cpu.uncertainties.push_back(&c.uncertainty);
+    cpu.ids.push_back(c.id);
+  }
+  for (auto& meter : components) {
+    if (meter.domain != Domain::kNode || !meter.energy_j) continue;
+    if (clearly_less(meter, cpu)) {
+      reject(meter, cpu, "the CPUs and memory inside it", components, warnings);
+    } else if (*meter.energy_j <= 0.0 && warnings != nullptr) {
+      warnings->push_back(fmt::format(
+          "{} read 0 J over the run: too coarse for it, or stuck; it is left out of the total",
+          meter.id));
+    }
+  }
+}
+
+}  // namespace
+
+void reject_implausible_containers(std::vector<ComponentResult>& components,
+                                   std::vector<std::string>* warnings) {
+  check_named_containers(components, warnings);
+  check_node_meters(components, warnings);
 }
 
 std::optional<ActivitySummary> activity_between(const ChannelSeries& series, std::int64_t start_ns,
@@ -394,6 +496,7 @@ WindowResult summarise_run(const Timeline& timeline, std::int64_t start_ns, std:
     result.components.push_back(model_component(*cpu_model, result.duration_s));
     result.cpu_model = cpu_model;
   }
+  reject_implausible_containers(result.components, &result.warnings);
   add_total(result);
   return result;
 }

@@ -59,6 +59,9 @@ struct ComponentResult {
   double lost_at_s = 0.0;  // seconds after the window started
   bool in_total = false;
   std::string contained_in;  // id of the channel whose energy includes this one
+  // Why this container's energy cannot be right (less than what it contains); empty when it
+  // passed the check. Such a component stays in the report and out of every total.
+  std::string implausible;
   UncertaintyBudget uncertainty;
   // Idle/dynamic split from the node profile's calibrated baseline (SENSORS §9.4); unset when
   // this channel has none. idle = baseline power x covered time; dynamic = energy - idle.
@@ -128,6 +131,12 @@ WindowResult summarise_run(const Timeline& timeline, std::int64_t start_ns, std:
 // its package rather than in psys.
 std::map<std::string, std::string> smallest_containers(const std::vector<ChannelInfo>& channels,
                                                        const std::vector<ChannelStats>& stats);
+
+// Cross-checks every container against what it contains (docs/ACCURACY.md): one that reads
+// clearly less than its measured parts (a psys counter that stopped, a node meter at 0 J) is
+// marked implausible, its parts stand for themselves, and a warning says so.
+void reject_implausible_containers(std::vector<ComponentResult>& components,
+                                   std::vector<std::string>* warnings);
 
 // True when some channel measures CPU energy, so no model is needed.
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels);

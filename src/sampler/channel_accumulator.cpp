@@ -31,6 +31,7 @@ ChannelAccumulator::ChannelAccumulator(const ChannelInfo& info, Options options)
       scale_(info.scale),
       modulus_(info.wrap_modulus),
       update_period_s_(info.update_period_s),
+      resolution_j_(info.quantity == Quantity::kEnergyCounter ? info.resolution : 0.0),
       plausible_power_w_(info.max_power_w > 0.0 ? info.max_power_w * kPlausibleHeadroom
                                                 : kDefaultPlausiblePowerW),
       options_(options),
@@ -79,7 +80,9 @@ double ChannelAccumulator::counter_step_j(std::uint64_t from, std::uint64_t to, 
   // later one, so a step is judged over at least one update period.
   const double dt_s = std::max(static_cast<double>(dt_ns) / kNsPerS, update_period_s_);
   if (dt_s <= 0.0) return step_j == 0.0 ? 0.0 : -1.0;
-  if (step_j / dt_s > plausible_power_w_) return -1.0;
+  // A counter that moves in coarse steps (whole joules) may show one more step than its power
+  // over a short interval would make.
+  if (std::max(0.0, step_j - resolution_j_) / dt_s > plausible_power_w_) return -1.0;
   return step_j;
 }
 

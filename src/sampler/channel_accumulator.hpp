@@ -85,6 +85,7 @@ class ChannelAccumulator {
   double scale_;
   std::uint64_t modulus_;
   double update_period_s_;
+  double resolution_j_;
   double plausible_power_w_;
   Options options_;
   ChannelStats stats_;

@@ -51,6 +51,10 @@ Result<CpuIdentity> parse_cpu_modalias(const std::string& modalias) {
   return id;
 }
 
+bool has_joule_psys_unit(const CpuIdentity& id) {
+  return id.vendor == CpuVendor::kIntel && id.family == 6 && (id.model == 0x8F || id.model == 0xCF);
+}
+
 Result<CpuIdentity> read_cpu_identity(const fs::path& sysfs_root) {
   auto text = read_text_file(sysfs_root / "devices/system/cpu/modalias");
   if (!text) return std::unexpected(text.error());

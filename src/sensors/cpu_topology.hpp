@@ -27,6 +27,9 @@ struct LogicalCpu {
 // Parses /sys/devices/system/cpu/modalias ("cpu:type:x86,venVVVVfamFFFFmodMMMM:feature:...").
 Result<CpuIdentity> read_cpu_identity(const std::filesystem::path& sysfs_root);
 Result<CpuIdentity> parse_cpu_modalias(const std::string& modalias);
+// The kernel's rapl_defaults_spr_server: Sapphire Rapids-X and Emerald Rapids-X count PSys in
+// whole joules (docs/backends/powercap.md).
+bool has_joule_psys_unit(const CpuIdentity& id);
 
 // Online CPUs with their topology, sorted by cpu number.
 Result<std::vector<LogicalCpu>> read_cpu_topology(const std::filesystem::path& sysfs_root);

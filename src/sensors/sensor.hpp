@@ -33,6 +33,9 @@ struct ChannelInfo {
   // Multiply a raw value by this to get joules (counters) or watts (power).
   double scale = 1.0;
   std::string raw_unit;  // unit of the raw value: "uJ", "mJ", "uW", "mW", "2^-14 J"
+  // The smallest change the value makes, in J (counters) or W (power), where it is coarser than
+  // one raw unit: Sapphire Rapids' psys counts whole joules in a uJ file. 0: one raw unit.
+  double resolution = 0.0;
   // Counters: the raw value wraps to 0 on reaching this modulus; 0 = never wraps (64-bit).
   std::uint64_t wrap_modulus = 0;
   double update_period_s = 0.0;       // how often the hardware refreshes the value; 0 = unknown

@@ -82,6 +82,31 @@ TEST(Powercap, LaptopPsysContainsPackageAndDram) {
   EXPECT_EQ(find(channels, "powercap/intel-rapl:0:1")->domain, Domain::kUncore);
 }
 
+// Issue 10 item 3: Sapphire Rapids' psys moves in whole joules inside a microjoule file.
+TEST(Powercap, SapphireRapidsPsysHasItsOneJouleStep) {
+  test::TempTree tree("sysfs/spr-2s-psys");
+  const auto channels = all_channels(probe_powercap({.sysfs_root = tree.path()}));
+  ASSERT_EQ(channels.size(), 5u);
+  const auto* psys = find(channels, "powercap/intel-rapl:2");
+  ASSERT_NE(psys, nullptr);
+  EXPECT_EQ(psys->domain, Domain::kPsys);
+  EXPECT_DOUBLE_EQ(psys->scale, 1e-6);
+  EXPECT_DOUBLE_EQ(psys->resolution, 1.0);
+  EXPECT_EQ(psys->wrap_modulus, 4294967295000000ull + 1);
+  EXPECT_EQ(psys->contains,
+            (std::vector<std::string>{"powercap/intel-rapl:0", "powercap/intel-rapl:0:0",
+                                      "powercap/intel-rapl:1", "powercap/intel-rapl:1:0"}));
+  const auto* pkg = find(channels, "powercap/intel-rapl:0");
+  ASSERT_NE(pkg, nullptr);
+  EXPECT_EQ(pkg->resolution, 0.0);
+  // A Cascade Lake psys has no such step.
+  test::TempTree laptop("sysfs/laptop-psys");
+  const auto other = all_channels(probe_powercap({.sysfs_root = laptop.path()}));
+  const auto* fine = find(other, "powercap/intel-rapl:1");
+  ASSERT_NE(fine, nullptr);
+  EXPECT_EQ(fine->resolution, 0.0);
+}
+
 TEST(Powercap, ZoneSuffixesAreHexadecimalAndNamelessZonesAreReported) {
   test::TempTree tree("sysfs/hex-zones");
   const auto outcome = probe_powercap({.sysfs_root = tree.path()});

@@ -32,6 +32,22 @@ TEST(ChannelAccumulator, SumsCounterDeltas) {
   EXPECT_EQ(acc.stats().segments, 1);
 }
 
+TEST(ChannelAccumulator, OneCoarseStepInAShortIntervalIsNoSpike) {
+  // Sapphire Rapids psys at 100 W max, read every millisecond: the counter shows a whole joule
+  // at once (1000 W over that millisecond), which is its step, not a torn value.
+  ChannelInfo psys = rapl_like();
+  psys.resolution = 1.0;
+  ChannelAccumulator acc(psys, {});
+  std::uint64_t raw = 4'071'000'000;
+  std::int64_t t = 0;
+  for (int k = 0; k < 100; ++k, t += kMs) {
+    if (k % 20 == 19) raw += 1'000'000;  // 50 W
+    EXPECT_TRUE(acc.update(ok(t, raw))) << k;
+  }
+  EXPECT_DOUBLE_EQ(acc.energy_j(), 5.0);
+  EXPECT_EQ(acc.stats().skipped, 0u);
+}
+
 TEST(ChannelAccumulator, AddsModulusOnWrap) {
   // Range 0..9'999'999 uJ: the modulus is max_energy_range_uj + 1.
   ChannelAccumulator acc(rapl_like(10'000'000), {});

@@ -78,6 +78,15 @@ TEST(Uncertainty, UnknownCalibrationIsNotAZeroPretendingToBeKnown) {
   EXPECT_FALSE(result.components[0].uncertainty.calibration_known);
 }
 
+TEST(Uncertainty, CoarseCounterStepIsItsQuantisation) {
+  ChannelInfo info = channel("psys", Domain::kPsys, Quantity::kEnergyCounter);
+  info.scale = 1e-6;      // a uJ file ...
+  info.resolution = 1.0;  // ... that moves in whole joules (Sapphire Rapids psys)
+  auto sampler = run_scripted({info}, {{300.0}, {}}, 101);
+  const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
+  EXPECT_NEAR(result.components[0].uncertainty.quantisation_j, 2.0, 1e-12);  // 1 J per end
+}
+
 TEST(Uncertainty, PowerChannelQuantisationScalesWithTime) {
   ChannelInfo info = channel("bmc", Domain::kNode, Quantity::kInstantPower);
   info.scale = 1.0;  // whole watts, as DCMI reports them

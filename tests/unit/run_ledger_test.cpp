@@ -260,5 +260,59 @@ TEST(Sampler, ThreadSamplesUntilStopped) {
   EXPECT_EQ(sampler.series()[0].t_ns.size(), sampler.rounds());
 }
 
+// Issue 10 item 3: a psys counter that stopped advancing made the total 0 J while the packages
+// read 2451 J.
+TEST(RunLedger, ContainerReadingLessThanItsPartsIsRejectedAndThePartsCount) {
+  auto sampler = run_scripted({counter("pkg0", Domain::kPackage), counter("dram0", Domain::kDram),
+                               counter("psys", Domain::kPsys, {"pkg0", "dram0"})},
+                              {245, 30, 0}, 101);
+  const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
+  ASSERT_TRUE(result.total_energy_j);
+  EXPECT_NEAR(*result.total_energy_j, 2750.0, 1e-6);  // the fixture's 275 W over the test's 10 s
+  EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0"}));
+  EXPECT_EQ(result.components[2].implausible,
+            "0.0 J, less than the 2750.0 J of the parts it contains");
+  EXPECT_FALSE(result.components[2].in_total);
+  EXPECT_TRUE(result.components[0].contained_in.empty());
+  EXPECT_TRUE(has_warning(result,
+                          "psys read 0.0 J, less than the 2750.0 J of the parts it "
+                          "contains (pkg0, dram0)"));
+}
+
+TEST(RunLedger, ContainerWithinItsPartsUncertaintyIsKept) {
+  // psys a little below its parts (it is read a few microseconds earlier): no reason to doubt.
+  auto sampler = run_scripted({counter("pkg0", Domain::kPackage), counter("dram0", Domain::kDram),
+                               counter("psys", Domain::kPsys, {"pkg0", "dram0"})},
+                              {245, 30, 274}, 101);
+  const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
+  EXPECT_EQ(result.total_cover, (std::vector<std::string>{"psys"}));
+  EXPECT_TRUE(result.components[2].implausible.empty());
+}
+
+// Issue 10 item 7: a node meter at 0 J (a kWh sensor over a 5 s run) vanished from the total
+// with no warning.
+TEST(RunLedger, NodeMeterReadingLessThanTheCpusIsRejectedWithAWarning) {
+  auto sampler = run_scripted({counter("pkg0", Domain::kPackage), counter("gpu0", Domain::kGpu),
+                               counter("bmc", Domain::kNode)},
+                              {100, 300, 0}, 51);
+  const auto result = summarise_run(sampler->snapshot(), 0, 5'000 * kMs, std::nullopt);
+  ASSERT_TRUE(result.total_energy_j);
+  EXPECT_NEAR(*result.total_energy_j, 2000.0, 1e-6);
+  EXPECT_FALSE(result.coverage);
+  EXPECT_TRUE(has_warning(result,
+                          "bmc read 0.0 J, less than the 500.0 J of the CPUs and memory "
+                          "inside it (pkg0)"));
+}
+
+TEST(RunLedger, NodeMeterBelowItsGpusButAboveItsCpusStaysTheTotal) {
+  // DCMI often leaves GPUs out: the meter is the total, and the report says the parts exceed it.
+  auto sampler = run_scripted({counter("pkg0", Domain::kPackage), counter("gpu0", Domain::kGpu),
+                               counter("bmc", Domain::kNode)},
+                              {100, 300, 250}, 51);
+  const auto result = summarise_run(sampler->snapshot(), 0, 5'000 * kMs, std::nullopt);
+  EXPECT_EQ(result.total_cover, (std::vector<std::string>{"bmc"}));
+  EXPECT_TRUE(has_warning(result, "exceed the node meter bmc"));
+}
+
 }  // namespace
 }  // namespace jt

@@ -68,11 +68,6 @@ bool has_fixed_dram_unit(const CpuIdentity& id) {
          std::ranges::find(kFixedDramUnitModels, id.model) != kFixedDramUnitModels.end();
 }
 
-// rapl_defaults_spr_server: Sapphire Rapids-X and Emerald Rapids-X count PSys in whole joules.
-bool has_joule_psys_unit(const CpuIdentity& id) {
-  return id.vendor == CpuVendor::kIntel && id.family == 6 && (id.model == 0x8F || id.model == 0xCF);
-}
-
 struct Unit {
   double joules_per_lsb = 1.0;
   std::string raw_unit;

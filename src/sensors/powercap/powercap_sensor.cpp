@@ -228,6 +228,10 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
     if (amd && zone.domain == Domain::kCore) {
       info.note = "AMD: the powercap core zone reads the lead core only (SENSORS.md §1.5)";
     }
+    if (zone.domain == Domain::kPsys && cpu && has_joule_psys_unit(*cpu)) {
+      info.resolution = 1.0;
+      info.note = "psys counts whole joules on Sapphire/Emerald Rapids (docs/backends/powercap.md)";
+    }
     if (range_uj == 0) info.note = "max_energy_range_uj unreadable: wraps cannot be corrected";
     channels.push_back(std::move(info));
     attributes.push_back(std::move(*attr));
