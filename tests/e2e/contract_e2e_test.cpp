@@ -373,7 +373,12 @@ TEST_F(Signals, RepeatedCtrlCSaysWhatItWaitsForAndTwoQuickOnesKill) {
   terminal.type("\x03");
   EXPECT_EQ(terminal.wait(), 128 + SIGKILL) << terminal.output();
   EXPECT_TRUE(contains(terminal.output(), "with SIGKILL")) << terminal.output();
-  EXPECT_EQ(deliveries(log_).size(), 3U);  // each Ctrl-C once, from the terminal
+  // Each Ctrl-C once, from the terminal, never forwarded on top. The third races the SIGKILL it
+  // triggers: the command may die before it logs it.
+  const auto got = deliveries(log_);
+  EXPECT_GE(got.size(), 2U);
+  EXPECT_LE(got.size(), 3U);
+  for (const auto& d : got) EXPECT_EQ(d.signal, SIGINT);
   const auto report = read_json(out);
   EXPECT_EQ(report["killed_after_interrupts"], true);
   EXPECT_EQ(report["signal"], SIGKILL);
