@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace jt {
 
@@ -18,8 +19,13 @@ std::string format_energy(double joules) {
 
 std::vector<WasteInput> waste_inputs(const WindowResult& run) {
   std::vector<WasteInput> inputs;
+  std::set<std::string> gpu_ids;
+  for (const auto& c : run.components) {
+    if (c.domain == Domain::kGpu) gpu_ids.insert(c.id);
+  }
   for (const auto& c : run.components) {
     WasteInput in;
+    in.part_of_a_gpu = gpu_ids.count(c.contained_in) > 0;
     in.id = c.id;
     in.device = c.device;
     in.domain = c.domain;
@@ -36,9 +42,15 @@ std::vector<WasteInput> waste_inputs(const WindowResult& run) {
 std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
                                      const std::vector<ChannelInfo>& channels) {
   std::vector<WasteInput> inputs;
+  std::set<std::string> inside_gpus;
+  for (const auto& channel : channels) {
+    if (channel.domain == Domain::kGpu)
+      inside_gpus.insert(channel.contains.begin(), channel.contains.end());
+  }
   for (std::size_t i = 0; i < window.components.size(); ++i) {
     const WindowComponent& c = window.components[i];
     WasteInput in;
+    in.part_of_a_gpu = inside_gpus.count(c.id) > 0;
     in.id = c.id;
     in.device = i < channels.size() ? channels[i].device : c.id;
     in.domain = c.domain;
@@ -101,7 +113,7 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
       if (c.energy_j && c.method != Method::kModel) cpu_parts.push_back(m);
       continue;
     }
-    if (c.domain != Domain::kGpu || !c.energy_j) continue;
+    if (c.domain != Domain::kGpu || !c.energy_j || c.part_of_a_gpu) continue;
     ++waste.gpus;
     if (!c.activity_max_pct) {
       ++waste.gpus_unknown;

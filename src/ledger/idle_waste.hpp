@@ -20,6 +20,8 @@ struct WasteInput {
   Method method = Method::kCounter;
   std::optional<double> activity_mean_pct;
   std::optional<double> activity_max_pct;
+  // A GPU channel inside another GPU channel (an Intel xe card's package): not a GPU of its own.
+  bool part_of_a_gpu = false;
 };
 
 struct IdleDevice {

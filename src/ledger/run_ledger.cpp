@@ -63,15 +63,26 @@ std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& co
   return coverage;
 }
 
+namespace {
+// How wide a container is: a channel is placed in the narrowest container that lists it
+// (a core in its package rather than in psys, a Grace socket in its module, not the node).
+int container_tier(Domain domain) {
+  switch (domain) {
+    case Domain::kPsys: return 1;
+    case Domain::kModule: return 2;
+    case Domain::kNode: return 3;
+    default: return 0;
+  }
+}
+}  // namespace
+
 std::map<std::string, std::string> smallest_containers(const std::vector<ChannelInfo>& channels,
                                                        const std::vector<ChannelStats>& stats) {
   std::map<std::string, std::string> container_of;
-  // Narrow containers first, so that emplace keeps them over psys and the node.
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int tier = 0; tier <= 3; ++tier) {
     for (std::size_t i = 0; i < channels.size(); ++i) {
       const ChannelInfo& info = channels[i];
-      const bool wide = info.domain == Domain::kPsys || info.domain == Domain::kNode;
-      if ((pass == 0) == wide || !usable(stats[i])) continue;
+      if (container_tier(info.domain) != tier || !usable(stats[i])) continue;
       for (const auto& inner : info.contains) container_of.emplace(inner, info.id);
     }
   }
@@ -103,7 +114,8 @@ Measurement sum_measurements(const std::vector<Measurement>& parts) {
 
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
   return std::any_of(channels.begin(), channels.end(), [](const ChannelInfo& c) {
-    return c.domain == Domain::kPackage || c.domain == Domain::kPsys || c.domain == Domain::kCore;
+    return c.domain == Domain::kPackage || c.domain == Domain::kPsys || c.domain == Domain::kCore ||
+           c.domain == Domain::kModule;
   });
 }
 
@@ -183,37 +195,42 @@ void reject(ComponentResult& container, const PartsSum& parts, const std::string
       container.id, *container.energy_j, parts.energy_j, what, ids));
 }
 
-// Containers named by the parts' contained_in: packages (cores), then psys (packages, DRAM).
+// Containers named by the parts' contained_in, narrowest first: packages (cores), psys
+// (packages, DRAM), modules. A module is held against its CPU side only: NVML's figure for a
+// Grace Hopper GPU may cover more than the GPU (docs/backends/hwmon.md).
 void check_named_containers(std::vector<ComponentResult>& components,
                             std::vector<std::string>* warnings) {
-  for (const bool wide : {false, true}) {
+  for (int tier = 0; tier <= 2; ++tier) {
     for (auto& container : components) {
-      if (!container.energy_j || container.domain == Domain::kNode ||
-          (container.domain == Domain::kPsys) != wide) {
-        continue;
-      }
+      if (!container.energy_j || container_tier(container.domain) != tier) continue;
+      const bool module = container.domain == Domain::kModule;
       PartsSum parts;
       for (const auto& c : components) {
-        if (c.contained_in != container.id || !c.energy_j || !c.implausible.empty()) continue;
+        if (c.contained_in != container.id || !c.energy_j || !c.implausible.empty() ||
+            (module && !is_cpu_or_memory(c.domain))) {
+          continue;
+        }
         parts.energy_j += *c.energy_j;
         parts.uncertainties.push_back(&c.uncertainty);
         parts.ids.push_back(c.id);
       }
       if (clearly_less(container, parts)) {
-        reject(container, parts, "the parts it contains", components, warnings);
+        reject(container, parts, module ? "the CPU side inside it" : "the parts it contains",
+               components, warnings);
       }
     }
   }
 }
 
-// A node meter contains at least the CPUs and their memory, whatever else it misses (DCMI often
-// leaves GPUs out), so only those parts are held against it.
+// A node meter contains at least the CPUs, their memory and the modules holding them, whatever
+// else it misses (DCMI often leaves GPUs out), so only those parts are held against it.
 void check_node_meters(std::vector<ComponentResult>& components,
                        std::vector<std::string>* warnings) {
   PartsSum cpu;
   for (const auto& c : components) {
-    if (!is_cpu_or_memory(c.domain) || c.method == Method::kModel || !c.energy_j ||
-        !c.contained_in.empty() || !c.implausible.empty()) {
+    if (!(is_cpu_or_memory(c.domain) || c.domain == Domain::kModule) ||
+        c.method == Method::kModel || !c.energy_j || !c.contained_in.empty() ||
+        !c.implausible.empty()) {
       continue;
     }
     cpu.energy_j += *c.energy_j;

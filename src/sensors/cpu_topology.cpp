@@ -51,6 +51,31 @@ Result<CpuIdentity> parse_cpu_modalias(const std::string& modalias) {
   return id;
 }
 
+std::optional<int> socket_of_pci_device(const fs::path& sysfs_root, const std::string& address) {
+  // An address comes from a driver; it must not climb out of the PCI device directory.
+  if (address.empty() || address.find('/') != std::string::npos || address.front() == '.') {
+    return std::nullopt;
+  }
+  const auto node_text = read_text_file(sysfs_root / "bus/pci/devices" / address / "numa_node");
+  if (!node_text) return std::nullopt;
+  const auto node = parse_u64(*node_text);  // -1 (no NUMA information) does not parse
+  if (!node) return std::nullopt;
+  const auto cpus = read_text_file(sysfs_root / "devices/system/node" /
+                                   ("node" + std::to_string(*node)) / "cpulist");
+  if (!cpus || cpus->empty()) return std::nullopt;
+  const std::string_view list = *cpus;
+  int first = -1;
+  const auto [ptr, ec] = std::from_chars(list.data(), list.data() + list.size(), first);
+  if (ec != std::errc() || first < 0) return std::nullopt;
+  const auto package =
+      read_text_file(sysfs_root / "devices/system/cpu" / ("cpu" + std::to_string(first)) /
+                     "topology/physical_package_id");
+  if (!package) return std::nullopt;
+  const auto socket = parse_u64(*package);
+  if (!socket || *socket > 4096) return std::nullopt;
+  return static_cast<int>(*socket);
+}
+
 bool has_joule_psys_unit(const CpuIdentity& id) {
   return id.vendor == CpuVendor::kIntel && id.family == 6 && (id.model == 0x8F || id.model == 0xCF);
 }

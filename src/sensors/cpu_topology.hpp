@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct LogicalCpu {
 // Parses /sys/devices/system/cpu/modalias ("cpu:type:x86,venVVVVfamFFFFmodMMMM:feature:...").
 Result<CpuIdentity> read_cpu_identity(const std::filesystem::path& sysfs_root);
 Result<CpuIdentity> parse_cpu_modalias(const std::string& modalias);
+// The CPU socket a PCI device hangs off: its `numa_node`, then the package of that node's first
+// CPU. nullopt when the kernel does not say (no NUMA, a CPU-less node, an unknown address).
+std::optional<int> socket_of_pci_device(const std::filesystem::path& sysfs_root,
+                                        const std::string& address);
+
 // The kernel's rapl_defaults_spr_server: Sapphire Rapids-X and Emerald Rapids-X count PSys in
 // whole joules (docs/backends/powercap.md).
 bool has_joule_psys_unit(const CpuIdentity& id);

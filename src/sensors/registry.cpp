@@ -22,6 +22,14 @@ bool has_cpu_energy(const ProbeOutcome& outcome) {
   return false;
 }
 
+std::vector<ChannelInfo> channels_of(const ProbeOutcome& outcome) {
+  std::vector<ChannelInfo> channels;
+  for (const auto& sensor : outcome.sensors) {
+    channels.insert(channels.end(), sensor->channels().begin(), sensor->channels().end());
+  }
+  return channels;
+}
+
 }  // namespace
 
 ProbeOutcome probe_all(const ProbeContext& context) {
@@ -40,8 +48,11 @@ ProbeOutcome probe_all(const ProbeContext& context) {
     append(outcome, probe_msr(ctx));
   }
   ctx.rapl_found = has_cpu_energy(outcome);
-  append(outcome, probe_hwmon(ctx));
+  // NVML before hwmon: a Grace Hopper module meter or an APU in hwmon names what it contains of
+  // what came before (ProbeContext::earlier_channels).
   append(outcome, probe_nvml(ctx));
+  ctx.earlier_channels = channels_of(outcome);
+  append(outcome, probe_hwmon(ctx));
   if (ctx.probe_bmc) {
     append(outcome, probe_redfish(ctx));
     append(outcome, probe_dcmi(ctx));

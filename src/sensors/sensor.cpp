@@ -6,7 +6,7 @@
 namespace jt {
 
 namespace {
-constexpr std::array<std::pair<Domain, const char*>, 10> kDomainNames{{
+constexpr std::array<std::pair<Domain, const char*>, 11> kDomainNames{{
     {Domain::kPackage, "package"},
     {Domain::kCore, "core"},
     {Domain::kUncore, "uncore"},
@@ -14,6 +14,7 @@ constexpr std::array<std::pair<Domain, const char*>, 10> kDomainNames{{
     {Domain::kPsys, "psys"},
     {Domain::kGpu, "gpu"},
     {Domain::kGpuMemory, "gpu-memory"},
+    {Domain::kModule, "module"},
     {Domain::kNode, "node"},
     {Domain::kPsu, "psu"},
     {Domain::kOther, "other"},

@@ -11,8 +11,22 @@
 
 namespace jt {
 
-// Which part of the node a channel measures. The report vocabulary (ARCHITECTURE §3).
-enum class Domain { kPackage, kCore, kUncore, kDram, kPsys, kGpu, kGpuMemory, kNode, kPsu, kOther };
+// Which part of the node a channel measures. The report vocabulary (ARCHITECTURE §3). A module
+// is a board that holds a CPU socket, its memory and the GPU beside it (an NVIDIA Grace Hopper
+// superchip): inside the node, around a psys and a GPU.
+enum class Domain {
+  kPackage,
+  kCore,
+  kUncore,
+  kDram,
+  kPsys,
+  kGpu,
+  kGpuMemory,
+  kModule,
+  kNode,
+  kPsu,
+  kOther
+};
 
 enum class Quantity {
   kEnergyCounter,  // cumulative energy, differenced
@@ -42,7 +56,10 @@ struct ChannelInfo {
   double max_power_w = 0.0;           // worst-case power, bounds the poll interval before a wrap
   std::string provenance;             // path, library + UUID, URL
   std::vector<std::string> contains;  // ids of channels whose energy is part of this one
-  std::string note;                   // a caveat that belongs next to the number
+  // Devices on PCI (GPUs): the address as sysfs names it ("0009:01:00.0"), so that a container
+  // found by another backend (a Grace Hopper module meter) can tell which of them it holds.
+  std::string pci_address;
+  std::string note;  // a caveat that belongs next to the number
   // The sensor also reports how busy the device was (Reading::activity_pct), so that idle
   // accelerators can be told from used ones.
   bool reports_activity = false;
@@ -100,6 +117,9 @@ struct ProbeContext {
   bool probe_bmc = true;
   // Set by the registry once RAPL was found, so later backends can drop their duplicates.
   bool rapl_found = false;
+  // The channels of the backends probed before this one, so that a container can name parts
+  // another backend reads (a Grace Hopper module meter holds the GPU NVML reads).
+  std::vector<ChannelInfo> earlier_channels;
 };
 
 struct ProbeReport {

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -115,6 +116,133 @@ TEST(Hwmon, AmdEnergyAndZenergySocketsHaveTheirIndex) {
     }
     EXPECT_TRUE(probe_hwmon({.sysfs_root = tree.path(), .rapl_found = true}).sensors.empty());
   }
+}
+
+// Issue 10 item 1: Grace Hopper nodes expose one ACPI power meter per rail and socket, told
+// apart by power1_oem_info; each used to be a "node" and the first enumerated (a CPU rail) won.
+ChannelInfo nvml_gpu(const std::string& uuid, int index, const std::string& pci) {
+  ChannelInfo gpu;
+  gpu.id = "nvml/" + uuid;
+  gpu.domain = Domain::kGpu;
+  gpu.index = index;
+  gpu.device = "NVIDIA GH200 480GB";
+  gpu.pci_address = pci;
+  return gpu;
+}
+
+const ChannelInfo* find_id(const std::vector<ChannelInfo>& channels, const std::string& id) {
+  return test::find_channel(channels, id);
+}
+
+TEST(HwmonLayout, GraceHopperRailsAreModelledPerSocket) {
+  test::TempTree tree("sysfs/grace-hopper-4s");
+  ProbeContext context{.sysfs_root = tree.path()};
+  for (int s = 0; s < 4; ++s) {
+    // NVML's order deliberately differs from the sockets': the PCI NUMA node decides.
+    const int socket = 3 - s;
+    context.earlier_channels.push_back(
+        nvml_gpu("GPU-" + std::to_string(socket), s, fmt::format("00{}9:01:00.0", socket)));
+  }
+  const auto outcome = probe_hwmon(context);
+  const auto channels = all_channels(outcome);
+  ASSERT_EQ(channels.size(), 16u);
+  for (const auto& c : channels) EXPECT_NE(c.domain, Domain::kNode) << c.id;
+  for (int s = 0; s < 4; ++s) {
+    const std::string base = fmt::format("hwmon/grace{}/{{}}", s);
+    const auto* module = find_id(channels, fmt::format(fmt::runtime(base), "module"));
+    const auto* grace = find_id(channels, fmt::format(fmt::runtime(base), "grace"));
+    const auto* cpu = find_id(channels, fmt::format(fmt::runtime(base), "cpu"));
+    const auto* sysio = find_id(channels, fmt::format(fmt::runtime(base), "sysio"));
+    ASSERT_TRUE(module && grace && cpu && sysio) << s;
+    EXPECT_EQ(module->domain, Domain::kModule);
+    EXPECT_EQ(module->index, s);
+    EXPECT_EQ(grace->domain, Domain::kPsys);
+    EXPECT_EQ(cpu->domain, Domain::kCore);
+    EXPECT_EQ(sysio->domain, Domain::kUncore);
+    EXPECT_EQ(module->contains,
+              (std::vector<std::string>{grace->id, "nvml/GPU-" + std::to_string(s)}));
+    EXPECT_EQ(grace->contains, (std::vector<std::string>{cpu->id, sysio->id}));
+    EXPECT_EQ(grace->device, fmt::format("Grace {} (CPU, SysIO, memory)", s));
+    EXPECT_EQ(module->quantity, Quantity::kAveragePower);
+    EXPECT_DOUBLE_EQ(module->update_period_s, 1.0);
+  }
+}
+
+TEST(HwmonLayout, GpuWithoutAPciSocketIsPlacedByOrderAndSaidSo) {
+  test::TempTree tree("sysfs/grace-hopper-4s");
+  ProbeContext context{.sysfs_root = tree.path()};
+  for (int s = 0; s < 4; ++s)
+    context.earlier_channels.push_back(nvml_gpu("GPU-" + std::to_string(s), s, ""));
+  const auto outcome = probe_hwmon(context);
+  const auto channels = all_channels(outcome);
+  const auto* module2 = find_id(channels, "hwmon/grace2/module");
+  ASSERT_NE(module2, nullptr);
+  EXPECT_EQ(module2->contains.back(), "nvml/GPU-2");
+  EXPECT_TRUE(std::any_of(outcome.reports.begin(), outcome.reports.end(), [](const auto& r) {
+    return r.detail ==
+           "nvml/GPU-2: its socket is not known from PCI; taken to be on socket 2 by "
+           "its order";
+  }));
+}
+
+TEST(HwmonLayout, GraceSuperchipHasNoModuleAndEachSocketHoldsItsRails) {
+  test::TempTree tree("sysfs/grace-superchip");
+  const auto channels = all_channels(probe_hwmon({.sysfs_root = tree.path()}));
+  ASSERT_EQ(channels.size(), 6u);
+  const auto* grace1 = find_id(channels, "hwmon/grace1/grace");
+  ASSERT_NE(grace1, nullptr);
+  EXPECT_EQ(grace1->domain, Domain::kPsys);
+  EXPECT_EQ(grace1->index, 1);
+  EXPECT_EQ(grace1->contains, (std::vector<std::string>{"hwmon/grace1/cpu", "hwmon/grace1/sysio"}));
+}
+
+// Issue 10 item 4: on an APU amdgpu's power is the whole chip's; added to the RAPL package it
+// counted the CPU twice.
+TEST(HwmonLayout, ApuPowerContainsTheCpuPackageAndADiscreteGpuStaysAGpu) {
+  test::TempTree tree("sysfs/amd-apu");
+  ProbeContext context{.sysfs_root = tree.path()};
+  context.earlier_channels = all_channels(probe_powercap(context));
+  context.rapl_found = true;
+  const auto channels = all_channels(probe_hwmon(context));
+  ASSERT_EQ(channels.size(), 2u);
+  const auto* apu = find_id(channels, "hwmon/amdgpu/power1");
+  ASSERT_NE(apu, nullptr);
+  EXPECT_EQ(apu->domain, Domain::kModule);
+  EXPECT_EQ(apu->quantity, Quantity::kInstantPower);
+  EXPECT_EQ(apu->contains, (std::vector<std::string>{"powercap/intel-rapl:0"}));
+  EXPECT_NE(apu->device.find("APU"), std::string::npos) << apu->device;
+  const auto* dgpu = find_id(channels, "hwmon/amdgpu.1/power1");
+  ASSERT_NE(dgpu, nullptr);
+  EXPECT_EQ(dgpu->domain, Domain::kGpu);
+  EXPECT_TRUE(dgpu->contains.empty());
+}
+
+TEST(HwmonLayout, VanGoghSlowAndFastPptAreOnePowerReadOnce) {
+  test::TempTree tree("sysfs/amd-apu");
+  const auto dir = tree / "class/hwmon/hwmon0";
+  std::filesystem::remove(dir / "in1_label");
+  test::write_file(dir / "power1_label", "slowPPT\n");
+  test::write_file(dir / "power2_input", "78000000\n");
+  test::write_file(dir / "power2_label", "fastPPT\n");
+  const auto channels = all_channels(probe_hwmon({.sysfs_root = tree.path()}));
+  const auto* apu = find_id(channels, "hwmon/amdgpu/power1");
+  ASSERT_NE(apu, nullptr);
+  EXPECT_EQ(apu->domain, Domain::kModule);
+  EXPECT_EQ(find_id(channels, "hwmon/amdgpu/power2"), nullptr);
+}
+
+// Issue 10 item 5: an Intel xe card's energy holds its package's; both were GPUs of their own.
+TEST(HwmonLayout, XeCardContainsItsPackage) {
+  test::TempTree tree("sysfs/intel-xe-bmg");
+  const auto channels = all_channels(probe_hwmon({.sysfs_root = tree.path()}));
+  ASSERT_EQ(channels.size(), 2u);
+  const auto* card = find_id(channels, "hwmon/xe/energy1");
+  const auto* pkg = find_id(channels, "hwmon/xe/energy2");
+  ASSERT_TRUE(card && pkg);
+  EXPECT_EQ(card->domain, Domain::kGpu);
+  EXPECT_EQ(card->contains, (std::vector<std::string>{pkg->id}));
+  EXPECT_EQ(pkg->device, "xe pkg");
+  EXPECT_EQ(pkg->index, card->index);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 //   init_result=9        nvmlInit_v2 returns this nvmlReturn_t (default 0)
 //   gpu uuid=GPU-1111 name=FakeGPU-A power_w=200 energy=1 power=1 limit_w=700
 //       initial_mj=5000000 reset_after_reads=N lost_after_reads=N lost_result=15 lost_calls=M
-//       util=80 busy_from_s=T busy_until_s=T busy_file=PATH
+//       util=80 busy_from_s=T busy_until_s=T busy_file=PATH pci=0009:01:00.0
 //
 // gpu keys (all optional; defaults uuid=GPU-fake-<i> name=FakeGPU power_w=100 initial_mj=0, at
 // most 16 GPUs): energy=0 / power=0 make that getter return NOT_SUPPORTED; limit_w=0
@@ -22,6 +22,8 @@
 // 0, an idle GPU; util=-1 makes it NOT_SUPPORTED); with busy_from_s / busy_until_s it reports P
 // only between those seconds after nvmlInit_v2 and 0 outside; with busy_file=PATH it reports P only
 // while that file exists (a test script touches and removes it around the work it marks).
+// pci=DOMAIN:BUS:DEVICE.FUNCTION (hex, as sysfs writes it): nvmlDeviceGetPciInfo_v3 reports
+// that address, its busId with NVML's eight-digit domain; without it, NOT_SUPPORTED.
 //
 // An unreadable file or an unknown key makes nvmlInit_v2 fail with UNKNOWN (999) and say why on
 // stderr. Inits are counted like NVML's: only the first of a series re-reads the file.
@@ -78,6 +80,7 @@ struct Gpu {
   double busy_from_s = 0.0;
   double busy_until_s = 1e30;
   std::string busy_file;  // non-empty: busy only while this file exists
+  std::string pci;        // sysfs form; empty: nvmlDeviceGetPciInfo_v3 is not supported
 
   std::int64_t base_ns = 0;
   double base_mj = 0.0;
@@ -123,6 +126,10 @@ bool apply_gpu_key(Gpu& gpu, const std::string& key, const std::string& value) {
   }
   if (key == "busy_file") {
     gpu.busy_file = value;
+    return true;
+  }
+  if (key == "pci") {
+    gpu.pci = value;
     return true;
   }
   double number = 0.0;
@@ -311,6 +318,37 @@ FAKE_NVML_EXPORT Return nvmlDeviceGetName(nvmlDevice_t device, char* name, unsig
   Gpu* gpu = nullptr;
   if (const Return rc = lookup(s, device, gpu); rc != kSuccess) return rc;
   return copy_string(gpu->name, name, length);
+}
+
+// nvml.h's nvmlPciInfo_t.
+struct FakePciInfo {
+  char bus_id_legacy[16];
+  unsigned int domain;
+  unsigned int bus;
+  unsigned int device;
+  unsigned int pci_device_id;
+  unsigned int pci_sub_system_id;
+  char bus_id[32];
+};
+
+FAKE_NVML_EXPORT Return nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, FakePciInfo* pci) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  Gpu* gpu = nullptr;
+  if (const Return rc = lookup(s, device, gpu); rc != kSuccess) return rc;
+  if (pci == nullptr) return kInvalidArgument;
+  if (gpu->pci.empty()) return kNotSupported;
+  unsigned int function = 0;
+  *pci = FakePciInfo{};
+  if (std::sscanf(gpu->pci.c_str(), "%x:%x:%x.%x", &pci->domain, &pci->bus, &pci->device,
+                  &function) != 4) {
+    return kUnknown;
+  }
+  std::snprintf(pci->bus_id, sizeof pci->bus_id, "%08X:%02X:%02X.%u", pci->domain, pci->bus,
+                pci->device, function);
+  std::snprintf(pci->bus_id_legacy, sizeof pci->bus_id_legacy, "%04X:%02X:%02X.%u", pci->domain,
+                pci->bus, pci->device, function);
+  return kSuccess;
 }
 
 #ifndef FAKE_NVML_WITHOUT_ENERGY_SYMBOL

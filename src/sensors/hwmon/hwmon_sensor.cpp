@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "core/sysfs_file.hpp"
 #include "sensors/backends.hpp"
+#include "sensors/hwmon/hwmon_layout.hpp"
 #include "sensors/sysfs_sensor.hpp"
 
 namespace jt {
@@ -22,27 +24,47 @@ namespace {
 
 constexpr std::string_view kBackend = "hwmon";
 
+// What a hwmon device is, from its driver's name and, where the name is not enough, its own
+// attributes (docs/backends/hwmon.md).
 struct DeviceKind {
   Domain domain = Domain::kOther;
+  HwmonRole::Kind role = HwmonRole::Kind::kPlain;
+  std::optional<GraceRail> rail;
   bool skip = false;
   std::string why_skipped;
+  bool first_power_only = false;  // amdgpu: power2 (fastPPT) is power1 averaged faster
 };
 
 // amd_energy and its maintained fork zenergy read the RAPL MSRs through hwmon, labelling their
 // channels Ecore<NNN> and Esocket<N> (docs/backends/hwmon.md).
 bool is_amd_energy(const std::string& name) { return name == "amd_energy" || name == "zenergy"; }
 
-DeviceKind classify(const std::string& name, bool rapl_found) {
-  if (name == "power_meter") return {Domain::kNode, false, {}};  // ACPI power meter
-  if (is_amd_energy(name)) {
-    if (rapl_found) return {Domain::kPackage, true, "repeats the RAPL counters already read"};
-    return {Domain::kPackage, false, {}};
+DeviceKind classify(const std::string& name, const fs::path& device_dir, bool rapl_found) {
+  DeviceKind kind;
+  if (name == "power_meter") {  // ACPI power meter: the node, or one rail of a Grace socket
+    kind.domain = Domain::kNode;
+    if (auto oem = read_text_file(device_dir / "power1_oem_info")) kind.rail = grace_rail(*oem);
+    if (kind.rail) {
+      kind.domain = kind.rail->domain;
+      kind.role = HwmonRole::Kind::kGraceRail;
+    }
+  } else if (is_amd_energy(name)) {
+    kind.domain = Domain::kPackage;
+    kind.skip = rapl_found;
+    kind.why_skipped = "repeats the RAPL counters already read";
+  } else if (name == "amdgpu") {
+    kind.first_power_only = true;
+    const bool apu = is_amd_apu(device_dir);
+    kind.domain = apu ? Domain::kModule : Domain::kGpu;
+    kind.role = apu ? HwmonRole::Kind::kApu : HwmonRole::Kind::kPlain;
+  } else if (name == "i915" || name == "xe") {
+    kind.domain = Domain::kGpu;
+  } else if (name.rfind("i915_", 0) == 0 || name.rfind("xe_", 0) == 0) {
+    kind.domain = Domain::kGpu;
+    kind.skip = true;
+    kind.why_skipped = "part of the device-level GPU channel";
   }
-  if (name == "i915" || name == "xe" || name == "amdgpu") return {Domain::kGpu, false, {}};
-  if (name.rfind("i915_", 0) == 0 || name.rfind("xe_", 0) == 0) {
-    return {Domain::kGpu, true, "part of the device-level GPU channel"};
-  }
-  return {Domain::kOther, false, {}};
+  return kind;
 }
 
 struct Attribute {
@@ -74,6 +96,179 @@ int socket_index(std::string_view label) {
   return static_cast<int>(parse_u64(label.substr(7)).value_or(0));
 }
 
+std::vector<std::string> hwmon_dirs(const fs::path& class_dir) {
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(class_dir, ec)) {
+    const std::string dir = entry.path().filename().string();
+    if (dir.rfind("hwmon", 0) == 0 && dir.size() > 5) dirs.push_back(dir);
+  }
+  std::sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) {
+    return hwmon_number(a) < hwmon_number(b);
+  });
+  return dirs;
+}
+
+// The energy and power attributes of a device, counters first (ARCHITECTURE §4.1): a device
+// with an energy counter is not also integrated from its power readings; an averaged power
+// beats an instantaneous one of the same number.
+std::vector<Attribute> measuring_attributes(const fs::path& device_dir) {
+  static const std::regex kAttributePattern(R"(^(energy|power)(\d+)_(input|average)$)");
+  std::vector<Attribute> found;
+  std::error_code ec;
+  for (const auto& file : fs::directory_iterator(device_dir, ec)) {
+    const std::string fname = file.path().filename().string();
+    std::smatch m;
+    if (!std::regex_match(fname, m, kAttributePattern)) continue;
+    // No driver numbers attributes past int; std::stoi would throw on such a name.
+    const auto number = parse_u64(m[2].str());
+    if (!number || *number > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+      continue;
+    }
+    Attribute attr;
+    attr.prefix = m[1].str() + m[2].str();
+    attr.file = fname;
+    attr.number = static_cast<int>(*number);
+    attr.quantity = m[1] == "energy"
+                        ? Quantity::kEnergyCounter
+                        : (m[3] == "average" ? Quantity::kAveragePower : Quantity::kInstantPower);
+    found.push_back(attr);
+  }
+  const bool has_energy = std::any_of(found.begin(), found.end(), [](const Attribute& a) {
+    return a.quantity == Quantity::kEnergyCounter;
+  });
+  std::erase_if(found, [&](const Attribute& a) {
+    return has_energy && a.quantity != Quantity::kEnergyCounter;
+  });
+  std::sort(found.begin(), found.end(), [](const Attribute& a, const Attribute& b) {
+    if (a.number != b.number) return a.number < b.number;
+    return static_cast<int>(a.quantity) > static_cast<int>(b.quantity);
+  });
+  std::vector<int> power_numbers;
+  std::erase_if(found, [&](const Attribute& a) {
+    if (a.quantity == Quantity::kEnergyCounter) return false;
+    // power<N>_input next to power<N>_average: the average was taken
+    if (std::find(power_numbers.begin(), power_numbers.end(), a.number) != power_numbers.end()) {
+      return true;
+    }
+    power_numbers.push_back(a.number);
+    return false;
+  });
+  return found;
+}
+
+// Opens an attribute; one that exists but cannot be read now (a GPU waking up, a meter answering
+// late) is kept and read again every round, like a powercap zone. nullopt: permission denied.
+std::optional<OpenAttribute> open_attribute(const fs::path& path, const std::string& where,
+                                            ProbeOutcome& outcome) {
+  auto open = OpenAttribute::open(path);
+  if (!open && open.error().kind == ErrorKind::kPermissionDenied) {
+    outcome.reports.push_back(
+        {std::string(kBackend), ProbeReport::Status::kPermissionDenied, open.error().message,
+         "the hwmon ABI expects world-readable attributes; check the driver or udev rules"});
+    return std::nullopt;
+  }
+  if (!open || open->read_u64_settled().status != OpenAttribute::Status::kOk) {
+    outcome.reports.push_back(
+        {std::string(kBackend),
+         ProbeReport::Status::kError,
+         fmt::format("{}: {} when the devices were found; kept and read again every round", where,
+                     open ? "not a number" : open.error().message),
+         {}});
+    if (!open) return OpenAttribute::unopened(path);
+  }
+  return std::move(*open);
+}
+
+// Everything one device contributes.
+struct DeviceScan {
+  std::vector<ChannelInfo> channels;
+  std::vector<OpenAttribute> attributes;
+  std::vector<HwmonRole> roles;
+};
+
+struct DeviceContext {
+  std::string dir;      // "hwmon3"
+  std::string name;     // the driver's name
+  std::string id_base;  // "hwmon/power_meter.1", "hwmon/grace0/cpu"
+  fs::path device_dir;  // where its attributes are
+  DeviceKind kind;
+  int gpu_index = 0;
+  int ordinal = 0;  // which device of the scan
+};
+
+HwmonRole::Kind role_of(const DeviceContext& device, const std::optional<std::string>& label) {
+  if (device.name == "xe" && label) {  // xe_hwmon.c labels its channels "card" and "pkg"
+    if (*label == "card") return HwmonRole::Kind::kCard;
+    if (*label == "pkg") return HwmonRole::Kind::kCardPackage;
+  }
+  return device.kind.role;
+}
+
+ChannelInfo channel_of(const DeviceContext& device, const Attribute& attr,
+                       const std::optional<std::string>& label) {
+  const DeviceKind& kind = device.kind;
+  ChannelInfo info;
+  // A Grace rail has one attribute, power1; its id names the rail instead.
+  info.id = kind.rail ? device.id_base : fmt::format("{}/{}", device.id_base, attr.prefix);
+  info.domain = kind.domain;
+  info.index = kind.rail                             ? kind.rail->socket
+               : kind.domain == Domain::kGpu         ? device.gpu_index
+               : is_amd_energy(device.name) && label ? socket_index(*label)
+                                                     : 0;
+  info.device = kind.rail ? grace_rail_device(*kind.rail)
+                : label   ? fmt::format("{} {}", device.name, *label)
+                          : device.name;
+  if (kind.role == HwmonRole::Kind::kApu) info.device += " (APU: CPU and GPU)";
+  info.quantity = attr.quantity;
+  info.scale = 1e-6;
+  info.raw_unit = attr.quantity == Quantity::kEnergyCounter ? "uJ" : "uW";
+  if (attr.quantity == Quantity::kAveragePower) {
+    if (auto interval = read_text_file(device.device_dir / (attr.prefix + "_average_interval"))) {
+      info.update_period_s = static_cast<double>(parse_u64(*interval).value_or(0)) * 1e-3;
+    }
+  }
+  info.provenance = (device.device_dir / attr.file).string();
+  if (kind.domain == Domain::kOther) {
+    info.note = "unknown hwmon device: kept out of the total, its overlap is unknown";
+  }
+  return info;
+}
+
+DeviceScan scan_device(const DeviceContext& device, const std::vector<Attribute>& found,
+                       ProbeOutcome& outcome) {
+  DeviceScan scan;
+  for (const auto& attr : found) {
+    if (device.kind.first_power_only && attr.quantity != Quantity::kEnergyCounter &&
+        attr.number != 1) {
+      continue;
+    }
+    auto label = read_text_file(device.device_dir / (attr.prefix + "_label"));
+    const std::optional<std::string> known_label =
+        label ? std::optional<std::string>(*label) : std::nullopt;
+    if (is_amd_energy(device.name) && known_label && known_label->rfind("Ecore", 0) == 0) {
+      // Per-core counters are parts of the socket counter (Esocket*); summing both would
+      // count the cores twice, and which socket a core belongs to is not in hwmon.
+      continue;
+    }
+    auto open = open_attribute(device.device_dir / attr.file,
+                               fmt::format("{}/{}", device.dir, attr.file), outcome);
+    if (!open) continue;
+    scan.channels.push_back(channel_of(device, attr, known_label));
+    scan.roles.push_back({role_of(device, known_label), device.ordinal});
+    scan.attributes.push_back(std::move(*open));
+  }
+  return scan;
+}
+
+std::string id_base(const std::string& name, const DeviceKind& kind,
+                    std::map<std::string, int>& name_counts) {
+  if (kind.rail) return fmt::format("{}/grace{}/{}", kBackend, kind.rail->socket, kind.rail->slug);
+  const int dup = name_counts[name]++;
+  return dup == 0 ? fmt::format("{}/{}", kBackend, name)
+                  : fmt::format("{}/{}.{}", kBackend, name, dup);
+}
+
 }  // namespace
 
 ProbeOutcome probe_hwmon(const ProbeContext& context) {
@@ -87,140 +282,56 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
                                {}});
     return outcome;
   }
-  std::vector<std::string> dirs;
-  for (const auto& entry : fs::directory_iterator(class_dir, ec)) {
-    const std::string dir = entry.path().filename().string();
-    if (dir.rfind("hwmon", 0) == 0 && dir.size() > 5) dirs.push_back(dir);
-  }
-  std::sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) {
-    return hwmon_number(a) < hwmon_number(b);
-  });
-
-  static const std::regex kAttributePattern(R"(^(energy|power)(\d+)_(input|average)$)");
-  std::vector<ChannelInfo> channels;
-  std::vector<OpenAttribute> attributes;
+  DeviceScan all;
   std::map<std::string, int> name_counts;
   int gpu_index = 0;
-  for (const auto& dir : dirs) {
-    const fs::path device_dir = attribute_dir(class_dir / dir);
-    auto name_text = read_text_file(device_dir / "name");
-    const std::string name = name_text ? *name_text : dir;
-    std::vector<Attribute> found;
-    for (const auto& file : fs::directory_iterator(device_dir, ec)) {
-      const std::string fname = file.path().filename().string();
-      std::smatch m;
-      if (!std::regex_match(fname, m, kAttributePattern)) continue;
-      // No driver numbers attributes past int; std::stoi would throw on such a name.
-      const auto number = parse_u64(m[2].str());
-      if (!number || *number > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-        continue;
-      }
-      Attribute attr;
-      attr.prefix = m[1].str() + m[2].str();
-      attr.file = fname;
-      attr.number = static_cast<int>(*number);
-      attr.quantity = m[1] == "energy"
-                          ? Quantity::kEnergyCounter
-                          : (m[3] == "average" ? Quantity::kAveragePower : Quantity::kInstantPower);
-      found.push_back(attr);
-    }
+  int ordinal = 0;
+  for (const auto& dir : hwmon_dirs(class_dir)) {
+    DeviceContext device;
+    device.dir = dir;
+    device.device_dir = attribute_dir(class_dir / dir);
+    auto name_text = read_text_file(device.device_dir / "name");
+    device.name = name_text ? *name_text : dir;
+    const std::vector<Attribute> found = measuring_attributes(device.device_dir);
     if (found.empty()) continue;
-    const DeviceKind kind = classify(name, context.rapl_found);
-    if (kind.skip) {
-      outcome.reports.push_back({std::string(kBackend),
-                                 ProbeReport::Status::kNotUsed,
-                                 fmt::format("{} ({}): {}", dir, name, kind.why_skipped),
-                                 {}});
+    device.kind = classify(device.name, device.device_dir, context.rapl_found);
+    if (device.kind.skip) {
+      outcome.reports.push_back(
+          {std::string(kBackend),
+           ProbeReport::Status::kNotUsed,
+           fmt::format("{} ({}): {}", dir, device.name, device.kind.why_skipped),
+           {}});
       continue;
     }
-    // Counters first (ARCHITECTURE §4.1): a device with an energy counter is not also
-    // integrated from its power readings. An averaged power beats an instantaneous one.
-    const bool has_energy = std::any_of(found.begin(), found.end(), [](const Attribute& a) {
-      return a.quantity == Quantity::kEnergyCounter;
-    });
-    std::sort(found.begin(), found.end(), [](const Attribute& a, const Attribute& b) {
-      if (a.number != b.number) return a.number < b.number;
-      return static_cast<int>(a.quantity) > static_cast<int>(b.quantity);
-    });
-    const int dup = name_counts[name]++;
-    const std::string channel_base = dup == 0 ? fmt::format("{}/{}", kBackend, name)
-                                              : fmt::format("{}/{}.{}", kBackend, name, dup);
-    std::vector<std::string> used_prefixes;
-    std::vector<int> used_power_numbers;
-    for (const auto& attr : found) {
-      if (has_energy && attr.quantity != Quantity::kEnergyCounter) continue;
-      auto label = read_text_file(device_dir / (attr.prefix + "_label"));
-      if (is_amd_energy(name) && label && label->rfind("Ecore", 0) == 0) {
-        // Per-core counters are parts of the socket counter (Esocket*); summing both would
-        // count the cores twice, and which socket a core belongs to is not in hwmon.
-        continue;
-      }
-      if (attr.quantity != Quantity::kEnergyCounter &&
-          std::find(used_power_numbers.begin(), used_power_numbers.end(), attr.number) !=
-              used_power_numbers.end()) {
-        continue;  // power<N>_input next to power<N>_average: the average was taken
-      }
-      auto open = OpenAttribute::open(device_dir / attr.file);
-      if (!open && open.error().kind == ErrorKind::kPermissionDenied) {
-        outcome.reports.push_back(
-            {std::string(kBackend), ProbeReport::Status::kPermissionDenied, open.error().message,
-             "the hwmon ABI expects world-readable attributes; check the driver or udev rules"});
-        continue;
-      }
-      // An attribute listed a moment ago that cannot be read now (a GPU waking up, a meter
-      // answering late) is kept and read again every round, like a powercap zone.
-      if (!open || open->read_u64_settled().status != OpenAttribute::Status::kOk) {
-        outcome.reports.push_back(
-            {std::string(kBackend),
-             ProbeReport::Status::kError,
-             fmt::format("{}/{}: {} when the devices were found; kept and read again every round",
-                         dir, attr.file, open ? "not a number" : open.error().message),
-             {}});
-        if (!open) open = OpenAttribute::unopened(device_dir / attr.file);
-      }
-      ChannelInfo info;
-      info.id = fmt::format("{}/{}", channel_base, attr.prefix);
-      info.domain = kind.domain;
-      info.index = kind.domain == Domain::kGpu    ? gpu_index
-                   : is_amd_energy(name) && label ? socket_index(*label)
-                                                  : 0;
-      info.device = label ? fmt::format("{} {}", name, *label) : name;
-      info.quantity = attr.quantity;
-      info.scale = 1e-6;
-      info.raw_unit = attr.quantity == Quantity::kEnergyCounter ? "uJ" : "uW";
-      info.wrap_modulus = 0;
-      info.max_power_w = 0.0;
-      if (attr.quantity == Quantity::kAveragePower) {
-        if (auto interval = read_text_file(device_dir / (attr.prefix + "_average_interval"))) {
-          info.update_period_s = static_cast<double>(parse_u64(*interval).value_or(0)) * 1e-3;
-        }
-      }
-      info.provenance = (device_dir / attr.file).string();
-      if (kind.domain == Domain::kOther) {
-        info.note = "unknown hwmon device: kept out of the total, its overlap is unknown";
-      }
-      if (attr.quantity != Quantity::kEnergyCounter) used_power_numbers.push_back(attr.number);
-      channels.push_back(std::move(info));
-      attributes.push_back(std::move(*open));
-    }
-    if (kind.domain == Domain::kGpu) ++gpu_index;
+    device.id_base = id_base(device.name, device.kind, name_counts);
+    device.gpu_index = gpu_index;
+    device.ordinal = ordinal++;
+    DeviceScan scan = scan_device(device, found, outcome);
+    std::move(scan.channels.begin(), scan.channels.end(), std::back_inserter(all.channels));
+    std::move(scan.attributes.begin(), scan.attributes.end(), std::back_inserter(all.attributes));
+    all.roles.insert(all.roles.end(), scan.roles.begin(), scan.roles.end());
+    if (device.kind.domain == Domain::kGpu) ++gpu_index;
   }
 
-  if (channels.empty()) {
+  if (all.channels.empty()) {
     outcome.reports.push_back({std::string(kBackend),
                                ProbeReport::Status::kAbsent,
                                "no hwmon energy or power attributes",
                                {}});
     return outcome;
   }
+  for (auto& note : link_hwmon_containers(all.channels, all.roles, context)) {
+    outcome.reports.push_back(
+        {std::string(kBackend), ProbeReport::Status::kError, std::move(note), {}});
+  }
   std::string summary;
-  for (const auto& info : channels) summary += (summary.empty() ? "" : ", ") + info.id;
+  for (const auto& info : all.channels) summary += (summary.empty() ? "" : ", ") + info.id;
   outcome.reports.push_back({std::string(kBackend),
                              ProbeReport::Status::kPresent,
-                             fmt::format("{} channel(s): {}", channels.size(), summary),
+                             fmt::format("{} channel(s): {}", all.channels.size(), summary),
                              {}});
   outcome.sensors.push_back(
-      std::make_unique<SysfsSensor>(kBackend, std::move(channels), std::move(attributes)));
+      std::make_unique<SysfsSensor>(kBackend, std::move(all.channels), std::move(all.attributes)));
   return outcome;
 }
 

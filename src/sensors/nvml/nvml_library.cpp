@@ -39,6 +39,7 @@ constexpr SymbolEntry kSymbols[] = {
     {"nvmlDeviceGetPowerUsage", false, &assign<&NvmlApi::device_get_power_usage>},
     {"nvmlDeviceGetEnforcedPowerLimit", false, &assign<&NvmlApi::device_get_enforced_power_limit>},
     {"nvmlDeviceGetUtilizationRates", false, &assign<&NvmlApi::device_get_utilization_rates>},
+    {"nvmlDeviceGetPciInfo_v3", false, &assign<&NvmlApi::device_get_pci_info_v3>},
 };
 
 std::string last_dl_error() {

@@ -20,6 +20,18 @@ struct NvmlUtilization {
   unsigned int memory;
 };
 
+// nvmlPciInfo_t as nvmlDeviceGetPciInfo_v3 fills it (nvml.h: NVML_DEVICE_PCI_BUS_ID_BUFFER_V2_SIZE
+// 16, NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE 32). busId reads "00000009:01:00.0".
+struct NvmlPciInfo {
+  char bus_id_legacy[16];
+  unsigned int domain;
+  unsigned int bus;
+  unsigned int device;
+  unsigned int pci_device_id;
+  unsigned int pci_sub_system_id;
+  char bus_id[32];
+};
+
 // nvmlReturn_t is a C enum passed as an int.
 using NvmlReturn = int;
 
@@ -59,6 +71,7 @@ struct NvmlApi {
   NvmlReturn (*device_get_power_usage)(nvmlDevice_t, unsigned int*) = nullptr;
   NvmlReturn (*device_get_enforced_power_limit)(nvmlDevice_t, unsigned int*) = nullptr;
   NvmlReturn (*device_get_utilization_rates)(nvmlDevice_t, NvmlUtilization*) = nullptr;
+  NvmlReturn (*device_get_pci_info_v3)(nvmlDevice_t, NvmlPciInfo*) = nullptr;
 };
 
 // The explicit path if non-empty, else $JOULETRACE_NVML_LIBRARY if non-empty, else the

@@ -1,7 +1,10 @@
 #include "sensors/nvml/nvml_sensor.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,6 +51,20 @@ struct ProbedGpu {
 // Reads a string property into a NVML-sized buffer; nullopt when the call fails. Real drivers
 // answer ASCII ("GPU-<hex>", a product name), but the text becomes channel ids and CSV,
 // Prometheus and report fields: control bytes, non-ASCII, commas and quotes become '?'.
+// The device's PCI address as sysfs names it ("0009:01:00.0"); empty when the driver does not
+// say. NVML's busId has an eight-digit domain; the kernel prints it with four.
+std::string pci_address(const NvmlApi& api, nvmlDevice_t device) {
+  if (api.device_get_pci_info_v3 == nullptr) return {};
+  NvmlPciInfo info{};
+  if (api.device_get_pci_info_v3(device, &info) != kNvmlSuccess) return {};
+  const std::string_view bus_id(info.bus_id, ::strnlen(info.bus_id, sizeof info.bus_id));
+  const auto dot = bus_id.rfind('.');
+  if (dot == std::string_view::npos || dot + 1 >= bus_id.size()) return {};
+  const int function = bus_id[dot + 1] - '0';
+  if (function < 0 || function > 7) return {};
+  return fmt::format("{:04x}:{:02x}:{:02x}.{}", info.domain, info.bus, info.device, function);
+}
+
 std::optional<std::string> device_string(NvmlReturn (*fn)(nvmlDevice_t, char*, unsigned int),
                                          nvmlDevice_t device, unsigned int size, NvmlReturn& rc) {
   std::string buffer(size, '\0');
@@ -102,6 +119,7 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
   }
   if (channel.device.empty()) channel.device = "NVIDIA GPU " + std::to_string(index);
 
+  channel.pci_address = pci_address(api, device);
   channel.provenance = "NVML " + library.loaded_path() + ", index " + std::to_string(index);
   if (!uuid.empty()) channel.provenance += ", " + uuid;
 
