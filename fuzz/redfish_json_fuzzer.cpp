@@ -87,13 +87,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (sensor->accuracy_percent) JT_FUZZ_CHECK(*sensor->accuracy_percent >= 0.0);
   }
   if (auto power = parse_legacy_power(body)) {
-    if (power->control_index) {
-      JT_FUZZ_CHECK(*power->control_index < power->controls);
-      JT_FUZZ_CHECK(power->consumed_watts.has_value());
+    if (power->whole_chassis) {
+      JT_FUZZ_CHECK(*power->whole_chassis < power->entries.size());
+      const auto& entry = power->entries[*power->whole_chassis];
+      JT_FUZZ_CHECK(entry.has_consumed || entry.average_watts.has_value());
     }
   }
 
-  for (int k = 0; k <= static_cast<int>(SourceKind::kLegacyPowerConsumedWatts); ++k) {
+  for (int k = 0; k <= static_cast<int>(SourceKind::kLegacyPowerAverageWatts); ++k) {
     for (const bool lifetime : {false, true}) {
       const ValueLocator locator{static_cast<SourceKind>(k), lifetime, size % 3};
       if (auto value = extract_value(body, locator)) {

@@ -25,6 +25,12 @@ const char* to_string(Method method) {
 namespace {
 bool usable(const ChannelStats& stats) { return stats.samples >= 2; }
 
+// Two readings of one meter (ChannelInfo::same_meter_as).
+bool same_meter(const ComponentResult& a, const ComponentResult& b) {
+  return (!a.same_meter_as.empty() && a.same_meter_as == b.id) ||
+         (!b.same_meter_as.empty() && b.same_meter_as == a.id);
+}
+
 constexpr double kCpuModelRelativeError = 0.5;
 }  // namespace
 
@@ -139,6 +145,16 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     }
   }
   if (meter) {
+    // Two readings of one meter (a BMC's kWh energy and its power): whichever is more precise
+    // over this run (docs/ACCURACY.md).
+    for (std::size_t i = 0; i < components.size(); ++i) {
+      const auto& c = components[i];
+      if (c.domain != Domain::kNode || !measured(c) || c.lost || !(*c.energy_j > 0.0) ||
+          !c.implausible.empty() || !same_meter(c, components[*meter])) {
+        continue;
+      }
+      if (c.uncertainty.total_j < components[*meter].uncertainty.total_j) meter = i;
+    }
     cover.push_back(*meter);
     return cover;
   }
@@ -222,6 +238,14 @@ void check_named_containers(std::vector<ComponentResult>& components,
   }
 }
 
+// Another reading of the same meter measured something: a coarse one at 0 J is not news.
+bool has_reading_beside(const std::vector<ComponentResult>& components,
+                        const ComponentResult& meter) {
+  return std::any_of(components.begin(), components.end(), [&](const ComponentResult& c) {
+    return same_meter(c, meter) && c.energy_j && *c.energy_j > 0.0;
+  });
+}
+
 // A node meter contains at least the CPUs, their memory and the modules holding them, whatever
 // else it misses (DCMI often leaves GPUs out), so only those parts are held against it.
 void check_node_meters(std::vector<ComponentResult>& components,
@@ -241,7 +265,8 @@ void check_node_meters(std::vector<ComponentResult>& components,
     if (meter.domain != Domain::kNode || !meter.energy_j) continue;
     if (clearly_less(meter, cpu)) {
       reject(meter, cpu, "the CPUs and memory inside it", components, warnings);
-    } else if (*meter.energy_j <= 0.0 && warnings != nullptr) {
+    } else if (*meter.energy_j <= 0.0 && warnings != nullptr &&
+               !has_reading_beside(components, meter)) {
       warnings->push_back(fmt::format(
           "{} read 0 J over the run: too coarse for it, or stuck; it is left out of the total",
           meter.id));
@@ -302,6 +327,7 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
   c.device = info.device;
   c.provenance = info.provenance;
   c.note = info.note;
+  c.same_meter_as = info.same_meter_as;
   c.samples = stats.samples;
   c.skipped_reads = stats.skipped;
   c.failed_reads = stats.unavailable;
@@ -446,10 +472,20 @@ void place_inside_node_meter(WindowResult& result, const ComponentResult& chosen
       c.contained_in = chosen.id;
       continue;
     }
-    if (c.energy_j) {
+    if (!c.energy_j) continue;
+    if (!same_meter(c, chosen)) {
       result.warnings.push_back(fmt::format(
           "two node meters: {} measured {:.1f} J and {} {:.1f} J; the total uses {} ({})",
           chosen.id, *chosen.energy_j, c.id, *c.energy_j, chosen.id, to_string(chosen.method)));
+      continue;
+    }
+    // Another reading of the same meter: worth a word only when the two disagree.
+    if (std::abs(*c.energy_j - *chosen.energy_j) >
+        combine_uncertainties({&c.uncertainty, &chosen.uncertainty})) {
+      result.warnings.push_back(fmt::format(
+          "{} and {}, two readings of {}, disagree beyond their uncertainty: {:.1f} J and "
+          "{:.1f} J; the total uses {}, the more precise over this run",
+          chosen.id, c.id, chosen.device, *chosen.energy_j, *c.energy_j, chosen.id));
     }
   }
 }

@@ -58,7 +58,8 @@ struct ComponentResult {
   bool lost = false;
   double lost_at_s = 0.0;  // seconds after the window started
   bool in_total = false;
-  std::string contained_in;  // id of the channel whose energy includes this one
+  std::string contained_in;   // id of the channel whose energy includes this one
+  std::string same_meter_as;  // ChannelInfo::same_meter_as
   // Why this container's energy cannot be right (less than what it contains); empty when it
   // passed the check. Such a component stays in the report and out of every total.
   std::string implausible;

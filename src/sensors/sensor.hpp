@@ -56,6 +56,9 @@ struct ChannelInfo {
   double max_power_w = 0.0;           // worst-case power, bounds the poll interval before a wrap
   std::string provenance;             // path, library + UUID, URL
   std::vector<std::string> contains;  // ids of channels whose energy is part of this one
+  // Another reading of the meter with this id (a BMC's power beside its coarse kWh energy): the
+  // two measure the same thing, and a run takes whichever is more precise.
+  std::string same_meter_as;
   // Devices on PCI (GPUs): the address as sysfs names it ("0009:01:00.0"), so that a container
   // found by another backend (a Grace Hopper module meter) can tell which of them it holds.
   std::string pci_address;

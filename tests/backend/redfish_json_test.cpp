@@ -240,18 +240,64 @@ TEST(RedfishJson, SensorResource) {
   EXPECT_FALSE(odd->accuracy_percent);
 }
 
-TEST(RedfishJson, LegacyPowerTakesTheFirstControlWithANumber) {
+// Issue 10 item 11: the entry is chosen by what it measures, not by having a number now (Lenovo
+// XCC's server entry was null at start and the CPU sub-system entry was taken for the node).
+TEST(RedfishJson, LegacyPowerTakesTheWholeChassisEntryEvenWhenItIsNullNow) {
   auto power = parse_legacy_power(R"({"PowerControl": [
-      {"Name": "empty", "PowerConsumedWatts": null},
-      {"Name": "System Power Control", "PowerConsumedWatts": 590, "PowerCapacityWatts": 1600}]})");
+      {"MemberId": "1", "Name": "CPU Sub-system Power", "PhysicalContext": "CPUSubsystem",
+       "PowerConsumedWatts": 111},
+      {"MemberId": "0", "Name": "Server Power Control", "PhysicalContext": "Chassis",
+       "PowerConsumedWatts": null, "PowerCapacityWatts": 1600},
+      {"MemberId": "2", "Name": "Memory Sub-system Power", "PowerConsumedWatts": 12}]})");
   ASSERT_TRUE(power);
-  EXPECT_EQ(power->controls, 2u);
-  EXPECT_EQ(power->control_index, 1u);
-  EXPECT_EQ(power->consumed_watts, 590.0);
-  EXPECT_EQ(power->capacity_watts, 1600.0);
+  ASSERT_EQ(power->entries.size(), 3u);
+  ASSERT_EQ(power->whole_chassis, 1u);
+  const auto& server = power->entries[1];
+  EXPECT_EQ(server.member_id, "0");
+  EXPECT_TRUE(server.has_consumed);
+  EXPECT_FALSE(server.consumed_watts);
+  EXPECT_EQ(server.capacity_watts, 1600.0);
+  EXPECT_EQ(power->subsystem_names,
+            (std::vector<std::string>{"CPU Sub-system Power", "Memory Sub-system Power"}));
   auto none = parse_legacy_power(R"({"PowerControl": [{"Name": "x"}]})");
   ASSERT_TRUE(none);
-  EXPECT_FALSE(none->control_index);
+  EXPECT_FALSE(none->whole_chassis);
+  auto only_parts = parse_legacy_power(R"({"PowerControl": [
+      {"Name": "CPU Sub-system Power", "PowerConsumedWatts": 111}]})");
+  ASSERT_TRUE(only_parts);
+  EXPECT_FALSE(only_parts->whole_chassis);
+}
+
+TEST(RedfishJson, AverageOnlyPowerControlIsAMeterWithItsInterval) {
+  // AMI MegaRAC as in gofish's redfish/power_test.go: no PowerConsumedWatts, a numeric MemberId.
+  auto power = parse_legacy_power(R"({"PowerControl": [{"MemberId": 0,
+      "Name": "Chassis Power Control", "PowerMetrics": {"AverageConsumedWatts": 148,
+      "IntervalInMin": 0.083333333333333, "MaxConsumedWatts": 301, "MinConsumedWatts": 0}}]})");
+  ASSERT_TRUE(power);
+  ASSERT_EQ(power->whole_chassis, 0u);
+  const auto& entry = power->entries[0];
+  EXPECT_FALSE(entry.has_consumed);
+  EXPECT_EQ(entry.member_id, "0");
+  EXPECT_EQ(entry.average_watts, 148.0);
+  EXPECT_NEAR(*entry.interval_min * 60.0, 5.0, 1e-9);
+  ValueLocator locator{SourceKind::kLegacyPowerAverageWatts, false, 3, "0"};
+  const auto value = extract_value(R"({"PowerControl": [{"MemberId": 0,
+      "PowerMetrics": {"AverageConsumedWatts": 150}}]})",
+                                   locator);
+  ASSERT_TRUE(value);
+  EXPECT_EQ(*value, 150.0);  // found by MemberId, not by the stale index 3
+}
+
+TEST(RedfishJson, ALegacyEntryIsFollowedByItsMemberIdNeverByPositionAlone) {
+  ValueLocator locator{SourceKind::kLegacyPowerConsumedWatts, false, 0, "0"};
+  const auto moved = extract_value(R"({"PowerControl": [
+      {"MemberId": "1", "PowerConsumedWatts": 111}, {"MemberId": "0", "PowerConsumedWatts": 420}]})",
+                                   locator);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(*moved, 420.0);
+  const auto gone =
+      extract_value(R"({"PowerControl": [{"MemberId": "1", "PowerConsumedWatts": 111}]})", locator);
+  EXPECT_FALSE(gone);
 }
 
 TEST(RedfishJson, ExtractValueForEverySource) {
@@ -317,28 +363,58 @@ TEST(RedfishJson, ErrorBodiesAndHeaders) {
   EXPECT_EQ(last_segment("/redfish/v1/Chassis/System.Embedded.1/"), "System.Embedded.1");
 }
 
-Candidate candidate(std::string id, bool server, SourceKind kind) {
+Candidate candidate(std::string id, bool server, SourceKind kind, std::string type = "RackMount",
+                    std::string contained_by = "") {
   Candidate c;
   c.chassis_id = std::move(id);
   c.houses_computer_system = server;
   c.locator.kind = kind;
+  c.chassis_type = std::move(type);
+  c.contained_by = std::move(contained_by);
   return c;
 }
 
-TEST(RedfishDiscoveryRule, ServerChassisThenBetterSourceThenCollectionOrder) {
+TEST(RedfishDiscoveryRule, TheServerChassisOverAShelfAndTheConfigOverBoth) {
   const std::vector<Candidate> shelf_and_node = {
-      candidate("Shelf", false, SourceKind::kEnvironmentEnergyJoules),
+      candidate("Shelf", false, SourceKind::kEnvironmentEnergyJoules, "Enclosure"),
       candidate("Node", true, SourceKind::kLegacyPowerConsumedWatts)};
-  EXPECT_EQ(choose(shelf_and_node, "auto"), 1u);  // the shelf would count other nodes too
-  EXPECT_EQ(choose(shelf_and_node, "Shelf"), 0u);
-  EXPECT_FALSE(choose(shelf_and_node, "Other"));
+  EXPECT_EQ(choose(shelf_and_node, "auto").index, 1u);  // the shelf would count other nodes too
+  EXPECT_EQ(choose(shelf_and_node, "Shelf").index, 0u);
+  EXPECT_FALSE(choose(shelf_and_node, "Other").index);
+  EXPECT_FALSE(choose({}, "auto").index);
+  EXPECT_TRUE(choose({}, "auto").ambiguity.empty());
+}
 
-  const std::vector<Candidate> two_nodes = {
-      candidate("A", true, SourceKind::kEnvironmentPowerWatts),
-      candidate("B", true, SourceKind::kSensorEnergykWh),
-      candidate("C", true, SourceKind::kSensorEnergykWh)};
-  EXPECT_EQ(choose(two_nodes, "auto"), 1u);  // energy before power; B before C by order
-  EXPECT_FALSE(choose({}, "auto"));
+// Issue 10 item 10, after DMTF's public-smartnic mockup: the SmartNIC's chassis (a Card, inside
+// the server, linking its own SoC system) won over the server because it had an energy sensor.
+TEST(RedfishDiscoveryRule, ACardInsideTheServerIsNeverTheNode) {
+  const std::vector<Candidate> smartnic = {
+      candidate("1U", true, SourceKind::kLegacyPowerConsumedWatts),
+      candidate("Card1", true, SourceKind::kEnvironmentEnergyJoules, "Card", "1U")};
+  EXPECT_EQ(choose(smartnic, "auto").index, 0u);
+  // Even were its type unknown, a chassis inside a server is a part of it.
+  const std::vector<Candidate> untyped = {
+      candidate("Card1", true, SourceKind::kEnvironmentEnergyJoules, "", "1U"),
+      candidate("1U", true, SourceKind::kLegacyPowerConsumedWatts)};
+  EXPECT_EQ(choose(untyped, "auto").index, 1u);
+  EXPECT_EQ(choose(smartnic, "Card1").index, 1u);  // asked for by name: taken
+}
+
+TEST(RedfishDiscoveryRule, SeveralPossibleNodesAreNamedNotGuessed) {
+  const std::vector<Candidate> blades = {
+      candidate("Blade1", true, SourceKind::kEnvironmentPowerWatts, "Blade", "Encl"),
+      candidate("Blade2", true, SourceKind::kSensorEnergykWh, "Blade", "Encl")};
+  const Choice blade = choose(blades, "auto");
+  EXPECT_FALSE(blade.index);
+  EXPECT_EQ(blade.ambiguity,
+            "2 chassis could each be this node (Blade1, Blade2), each housing a computer system");
+  const std::vector<Candidate> systemless = {
+      candidate("A", false, SourceKind::kEnvironmentPowerWatts),
+      candidate("B", false, SourceKind::kSensorEnergykWh)};
+  EXPECT_EQ(choose(systemless, "auto").ambiguity,
+            "2 chassis could each be this node (A, B), and none houses a computer system");
+  const std::vector<Candidate> alone = {candidate("1", false, SourceKind::kEnvironmentPowerWatts)};
+  EXPECT_EQ(choose(alone, "auto").index, 0u);
 }
 
 }  // namespace

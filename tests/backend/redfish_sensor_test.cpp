@@ -197,7 +197,13 @@ TEST_F(RedfishBackend, EnergykWhIsAnEnergyCounterWithAResolutionNote) {
   const ChannelInfo& info = sensor.channels()[0];
   EXPECT_EQ(info.quantity, Quantity::kEnergyCounter);
   EXPECT_TRUE(contains(info.provenance, "EnergykWh.Reading")) << info.provenance;
-  EXPECT_TRUE(contains(info.note, "3.6 kJ")) << info.note;
+  // The mock computes its kWh to full precision: no coarse step is made up.
+  EXPECT_EQ(info.resolution, 0.0);
+  EXPECT_TRUE(contains(info.note, "more than 6 decimals")) << info.note;
+  // PowerWatts of the same chassis is read beside it, for runs too short for a kWh step.
+  ASSERT_EQ(sensor.channels().size(), 2u);
+  EXPECT_EQ(sensor.channels()[1].id, info.id + "/power");
+  EXPECT_EQ(sensor.channels()[1].quantity, Quantity::kInstantPower);
   expect_energy_at_known_power(sensor);
 }
 

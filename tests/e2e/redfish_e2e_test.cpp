@@ -142,5 +142,75 @@ TEST_F(RedfishE2e, FailingBmcLeavesTheRunAndItsReportIntact) {
   }
 }
 
+// Layouts from public mockups and captures (tests/fixtures/redfish/README.md), served by the
+// mock BMC with its live 400 W node in place of the placeholders.
+class RedfishLayouts : public RedfishE2e {
+ protected:
+  // The BMC is the only node meter here: the fixture's ACPI meter would be another.
+  void SetUp() override { std::filesystem::remove_all(tree_ / "class/hwmon"); }
+  nlohmann::json run_on(const std::string& mockup, std::vector<std::string> extra = {}) {
+    std::vector<std::string> options = {"--mockup",
+                                        test::fixture_dir("redfish/" + mockup).string()};
+    options.insert(options.end(), extra.begin(), extra.end());
+    test::MockBmc bmc(tree_.path(), "mockup", options);
+    auto argv = args("run", bmc);
+    append(argv, {"-o", (tree_ / "layout.json").string(), "--", "sleep", "1"});
+    result_ = test::run_process(argv);
+    EXPECT_EQ(result_.exit_code, 0) << result_.err;
+    return read_json(tree_ / "layout.json");
+  }
+  test::ProcessResult result_;
+};
+
+// Issue 10 item 10: the SmartNIC card (energy sensor) won over its server (legacy Power).
+TEST_F(RedfishLayouts, TheServerChassisIsTheNodeNotTheCardInsideIt) {
+  const auto report = run_on("smartnic");
+  const auto* node = component(report, "redfish/1U");
+  ASSERT_NE(node, nullptr) << report.dump(2);
+  const double t = report["duration_s"];
+  EXPECT_NEAR(node->at("energy_j").get<double>(), kMockPowerW * t, 0.03 * kMockPowerW * t);
+  EXPECT_EQ(component(report, "redfish/Card1"), nullptr);
+}
+
+// Issue 10 item 11: with the server entry null at start, the CPU sub-system entry was read for
+// the whole run (603 J instead of 1226 J).
+TEST_F(RedfishLayouts, LenovoServerEntryIsChosenByMeaningEvenWhenNullAtStart) {
+  const auto report = run_on("lenovo-xcc");
+  const auto* node = component(report, "redfish/1");
+  ASSERT_NE(node, nullptr) << report.dump(2);
+  EXPECT_NE(node->at("provenance").get<std::string>().find("PowerControl[0]"), std::string::npos);
+  const double t = report["duration_s"];
+  // The first poll (at the start) may still see null: the energy covers the rest, said so.
+  EXPECT_NEAR(node->at("energy_j").get<double>(), kMockPowerW * t, 0.03 * kMockPowerW * t)
+      << node->dump(2);
+}
+
+TEST_F(RedfishLayouts, AmiAverageOnlyIsIntegratedWithItsWindowInTheUncertainty) {
+  const auto report = run_on("ami-average");
+  const auto* node = component(report, "redfish/Self");
+  ASSERT_NE(node, nullptr) << report.dump(2);
+  const double t = report["duration_s"];
+  EXPECT_NEAR(node->at("energy_j").get<double>(), kMockPowerW * t, 0.03 * kMockPowerW * t);
+  // An average over 5 s: each end may be that stale.
+  EXPECT_GE(node->at("uncertainty_j").get<double>(), 2 * 5.0 * kMockPowerW * 0.9);
+}
+
+// Issue 10 item 7: a 1 s run on whole kWh read 0 J and the node meter left the total silently;
+// at 0.001 kWh it was 3600 +/- 718 J for 4489 J. The power beside it is taken instead.
+TEST_F(RedfishLayouts, CoarseKwhGivesWayToThePowerBesideItOnAShortRun) {
+  for (const char* mockup : {"rackmount-kwh", "rackmount-kwh-milli"}) {
+    const auto report = run_on(mockup, {"--initial-energy-j", "1234567890"});
+    const double t = report["duration_s"];
+    ASSERT_EQ(report["total_cover"], (nlohmann::json{"redfish/1U/power"})) << report.dump(2);
+    EXPECT_NEAR(report["total_energy_j"].get<double>(), kMockPowerW * t, 0.03 * kMockPowerW * t);
+    const auto* kwh = component(report, "redfish/1U");
+    ASSERT_NE(kwh, nullptr);
+    // Its step is in its uncertainty: at least one step per end.
+    const double step = std::string(mockup) == "rackmount-kwh" ? 3.6e6 : 3.6e3;
+    EXPECT_GE(kwh->at("uncertainty_j").get<double>(), 2 * step) << kwh->dump(2);
+    EXPECT_FALSE(contains(result_.err, "read 0 J")) << result_.err;
+  }
+}
+
 }  // namespace
 }  // namespace jt

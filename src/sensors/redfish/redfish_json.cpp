@@ -131,6 +131,7 @@ const char* to_string(SourceKind kind) {
     case SourceKind::kEnvironmentEnergykWh: return "EnvironmentMetrics EnergykWh";
     case SourceKind::kEnvironmentPowerWatts: return "EnvironmentMetrics PowerWatts";
     case SourceKind::kLegacyPowerConsumedWatts: return "Power PowerConsumedWatts";
+    case SourceKind::kLegacyPowerAverageWatts: return "Power AverageConsumedWatts";
   }
   return "unknown";
 }
@@ -150,6 +151,9 @@ std::string describe(const ValueLocator& locator) {
     case SourceKind::kSensorEnergykWh: return reading;
     case SourceKind::kLegacyPowerConsumedWatts:
       return fmt::format("PowerControl[{}].PowerConsumedWatts", locator.power_control_index);
+    case SourceKind::kLegacyPowerAverageWatts:
+      return fmt::format("PowerControl[{}].PowerMetrics.AverageConsumedWatts",
+                         locator.power_control_index);
   }
   return reading;
 }
@@ -212,6 +216,7 @@ Result<Chassis> parse_chassis(std::string_view body) {
   if (const json* links = member(*root, "Links")) {
     const json* systems = member(*links, "ComputerSystems");
     chassis.houses_computer_system = systems != nullptr && systems->is_array() && !systems->empty();
+    chassis.contained_by = link_member(*links, "ContainedBy");
   }
   return chassis;
 }
@@ -246,25 +251,86 @@ Result<SensorResource> parse_sensor(std::string_view body) {
   return sensor;
 }
 
+namespace {
+
+// What a PowerControl entry measures: Lenovo XCC lists "Server Power Control" next to "CPU
+// Sub-system Power" and "Memory Sub-system Power" (PhysicalContext CPUSubsystem,
+// MemorySubsystem); only the first is the node (docs/backends/redfish.md).
+bool is_subsystem(const PowerControlEntry& entry) {
+  static constexpr std::string_view kWholeContexts[] = {"", "Chassis", "SystemBoard", "PowerSupply",
+                                                        "Rack"};
+  if (std::find(std::begin(kWholeContexts), std::end(kWholeContexts), entry.physical_context) ==
+      std::end(kWholeContexts)) {
+    return true;
+  }
+  std::string name = entry.name;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name.find("sub-system") != std::string::npos ||
+         name.find("subsystem") != std::string::npos;
+}
+
+PowerControlEntry power_control_entry(const json& control, std::size_t index) {
+  PowerControlEntry entry;
+  entry.index = index;
+  if (const json* id = member(control, "MemberId")) {
+    entry.member_id = id->is_string()           ? printable(id->get<std::string>())
+                      : id->is_number_integer() ? std::to_string(id->get<long long>())
+                                                : std::string();
+  }
+  entry.name = printable(string_member(control, "Name"));
+  entry.physical_context = printable(string_member(control, "PhysicalContext"));
+  entry.has_consumed = control.is_object() && control.contains("PowerConsumedWatts");
+  entry.consumed_watts = number_member(control, "PowerConsumedWatts");
+  entry.capacity_watts = number_member(control, "PowerCapacityWatts");
+  if (const json* metrics = member(control, "PowerMetrics")) {
+    entry.average_watts = number_member(*metrics, "AverageConsumedWatts");
+    entry.interval_min = number_member(*metrics, "IntervalInMin");
+  }
+  return entry;
+}
+
+}  // namespace
+
 Result<LegacyPower> parse_legacy_power(std::string_view body) {
   auto root = parse_object(body, "Power resource");
   if (!root) return std::unexpected(root.error());
   LegacyPower power;
   const json* controls = member(*root, "PowerControl");
   if (controls == nullptr || !controls->is_array()) return power;
-  power.controls = controls->size();
   for (std::size_t i = 0; i < controls->size(); ++i) {
-    const json& control = (*controls)[i];
-    const auto watts = number_member(control, "PowerConsumedWatts");
-    if (!watts) continue;
-    power.control_index = i;
-    power.consumed_watts = watts;
-    power.capacity_watts = number_member(control, "PowerCapacityWatts");
-    power.control_name = printable(string_member(control, "Name"));
-    break;
+    PowerControlEntry entry = power_control_entry((*controls)[i], i);
+    const bool measures = entry.has_consumed || entry.average_watts.has_value();
+    if (is_subsystem(entry)) {
+      power.subsystem_names.push_back(entry.name.empty() ? entry.member_id : entry.name);
+    } else if (measures && !power.whole_chassis) {
+      power.whole_chassis = power.entries.size();
+    }
+    power.entries.push_back(std::move(entry));
   }
   return power;
 }
+
+namespace {
+
+// The PowerControl entry a legacy locator names: by MemberId when it has one, else by position.
+const json* power_control(const json& root, const ValueLocator& locator) {
+  const json* controls = member(root, "PowerControl");
+  if (controls == nullptr || !controls->is_array()) return nullptr;
+  if (locator.power_control_member.empty()) {
+    return locator.power_control_index < controls->size()
+               ? &(*controls)[locator.power_control_index]
+               : nullptr;
+  }
+  for (std::size_t i = 0; i < controls->size(); ++i) {
+    if (power_control_entry((*controls)[i], i).member_id == locator.power_control_member) {
+      return &(*controls)[i];
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Result<double> extract_value(std::string_view body, const ValueLocator& locator) {
   auto root = parse_object(body, "reading");
@@ -278,13 +344,16 @@ Result<double> extract_value(std::string_view body, const ValueLocator& locator)
     case SourceKind::kEnvironmentPowerWatts: object = member(*root, "PowerWatts"); break;
     case SourceKind::kSensorEnergyJoules:
     case SourceKind::kSensorEnergykWh: object = &*root; break;
-    case SourceKind::kLegacyPowerConsumedWatts: {
-      const json* controls = member(*root, "PowerControl");
-      if (controls == nullptr || !controls->is_array() ||
-          locator.power_control_index >= controls->size()) {
+    case SourceKind::kLegacyPowerConsumedWatts:
+    case SourceKind::kLegacyPowerAverageWatts: {
+      const json* control = power_control(*root, locator);
+      if (control == nullptr)
         return make_error(ErrorKind::kInvalidData, fmt::format("no {}", what));
+      if (locator.kind == SourceKind::kLegacyPowerConsumedWatts) {
+        return numeric(member(*control, "PowerConsumedWatts"), what);
       }
-      return numeric(member((*controls)[locator.power_control_index], "PowerConsumedWatts"), what);
+      const json* metrics = member(*control, "PowerMetrics");
+      return numeric(metrics == nullptr ? nullptr : member(*metrics, "AverageConsumedWatts"), what);
     }
   }
   if (object == nullptr || !object->is_object()) {

@@ -23,6 +23,9 @@ enum class SourceKind {
   kEnvironmentEnergykWh,      // EnvironmentMetrics EnergykWh
   kEnvironmentPowerWatts,     // EnvironmentMetrics PowerWatts.Reading
   kLegacyPowerConsumedWatts,  // Chassis/{id}/Power PowerControl[i].PowerConsumedWatts
+  // PowerControl[i].PowerMetrics.AverageConsumedWatts, where the BMC gives no instant value
+  // (AMI MegaRAC): an average over IntervalInMin.
+  kLegacyPowerAverageWatts,
 };
 
 const char* to_string(SourceKind kind);
@@ -33,7 +36,10 @@ struct ValueLocator {
   SourceKind kind = SourceKind::kEnvironmentEnergyJoules;
   // Read LifetimeReading instead of Reading: it survives ResetMetrics (SENSORS.md §7.2).
   bool lifetime = false;
-  std::size_t power_control_index = 0;  // kLegacyPowerConsumedWatts only
+  std::size_t power_control_index = 0;  // the legacy kinds only
+  // The legacy kinds: the entry's MemberId when it has one. A poll finds the entry by it, so that
+  // a BMC reordering PowerControl never makes the meter read another entry.
+  std::string power_control_member;
 };
 
 // "EnergyJoules.Reading", "PowerControl[0].PowerConsumedWatts", ...: for messages and provenance.
@@ -53,6 +59,7 @@ struct Chassis {
   std::string sensors_path;              // empty when absent
   // Links.ComputerSystems is not empty: the chassis houses a server (not a shelf or rack).
   bool houses_computer_system = false;
+  std::string contained_by;  // Links.ContainedBy: the chassis this one is inside, if any
 };
 
 // An excerpt of a sensor as embedded in EnvironmentMetrics.
@@ -82,13 +89,25 @@ struct SensorResource {
   std::string state;                       // Status.State, e.g. "Enabled", "Absent"
 };
 
-struct LegacyPower {
-  // The first PowerControl entry with a numeric PowerConsumedWatts.
-  std::optional<std::size_t> control_index;
+// One PowerControl entry of a legacy Power resource.
+struct PowerControlEntry {
+  std::size_t index = 0;
+  std::string member_id;
+  std::string name;
+  std::string physical_context;
+  bool has_consumed = false;  // PowerConsumedWatts is present, a number or null
   std::optional<double> consumed_watts;
-  std::optional<double> capacity_watts;  // PowerCapacityWatts of that entry
-  std::string control_name;
-  std::size_t controls = 0;  // entries in PowerControl
+  std::optional<double> average_watts;  // PowerMetrics.AverageConsumedWatts
+  std::optional<double> interval_min;   // PowerMetrics.IntervalInMin
+  std::optional<double> capacity_watts;
+};
+
+struct LegacyPower {
+  std::vector<PowerControlEntry> entries;
+  // The entry that measures the whole chassis, chosen by what it measures and not by whether it
+  // has a value now (docs/backends/redfish.md): never a CPU or memory sub-system entry.
+  std::optional<std::size_t> whole_chassis;
+  std::vector<std::string> subsystem_names;  // entries passed over, for messages
 };
 
 Result<ServiceRoot> parse_service_root(std::string_view body);

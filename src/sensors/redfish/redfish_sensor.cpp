@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "core/clock.hpp"
@@ -118,6 +119,55 @@ bool has_value(const std::optional<Excerpt>& excerpt) {
   return excerpt && (excerpt->reading || excerpt->lifetime_reading);
 }
 
+std::string joined(const std::vector<std::string>& items, std::string_view separator,
+                   std::size_t limit = 5) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  if (items.size() > limit) out += fmt::format("{}({} more)", separator, items.size() - limit);
+  return out;
+}
+
+// The whole-chassis PowerControl entry, found by MemberId on every poll; its instant value, or
+// where the BMC gives none (AMI MegaRAC), its average over IntervalInMin.
+Candidate legacy_candidate(const LegacyPower& power, const std::string& path) {
+  const PowerControlEntry& entry = power.entries[*power.whole_chassis];
+  Candidate candidate;
+  candidate.locator.kind = entry.has_consumed ? SourceKind::kLegacyPowerConsumedWatts
+                                              : SourceKind::kLegacyPowerAverageWatts;
+  candidate.locator.power_control_index = entry.index;
+  candidate.locator.power_control_member = entry.member_id;
+  candidate.read_path = path;
+  candidate.first_value =
+      (entry.has_consumed ? entry.consumed_watts : entry.average_watts).value_or(0.0);
+  if (!entry.has_consumed && entry.interval_min && *entry.interval_min > 0.0) {
+    candidate.averaging_s = *entry.interval_min * 60.0;
+  }
+  if (entry.capacity_watts && *entry.capacity_watts > 0.0) {
+    candidate.max_power_w = entry.capacity_watts;
+  }
+  return candidate;
+}
+
+// The step of an energy given in kWh, from the digits of a value: 325675 -> 1 kWh, 38.84 ->
+// 0.01 kWh. A trailing zero the BMC dropped makes it look coarser, never finer.
+double kwh_step_j(double kwh) {
+  constexpr double kJoulesPerKwh = 3.6e6;
+  const std::string text = fmt::format("{}", kwh);
+  if (text.find_first_of("eE") != std::string::npos) return 0.0;
+  const auto dot = text.find('.');
+  const int decimals = dot == std::string::npos ? 0 : static_cast<int>(text.size() - dot - 1);
+  // Beyond a few joules the step is below every other term: the BMC computes, not rounds.
+  if (decimals > 6) return 0.0;
+  return kJoulesPerKwh * std::pow(10.0, -decimals);
+}
+
+bool is_kwh(SourceKind kind) {
+  return kind == SourceKind::kSensorEnergykWh || kind == SourceKind::kEnvironmentEnergykWh;
+}
+
 // The best meter of one chassis, in the order of SourceKind.
 Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& chassis,
                                                 std::vector<std::string>& problems) {
@@ -179,12 +229,26 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
       }
     }
   }
-  if (kwh_sensor) return kwh_sensor;
+  // kWh is often whole or 0.001 kWh: the chassis' power is read beside it for short runs.
+  auto with_power_beside = [&](Candidate energy) -> Fetch<std::optional<Candidate>> {
+    energy.resolution_j = kwh_step_j(energy.first_value);
+    if (metrics && has_value(metrics->power_watts)) {
+      auto power = with_accuracy(
+          from_excerpt(chassis, SourceKind::kEnvironmentPowerWatts, *metrics->power_watts, em_path),
+          *metrics->power_watts);
+      if (!power) return std::unexpected(power.error());
+      if (*power) energy.alternatives.push_back(std::move(**power));
+    }
+    return std::optional<Candidate>(std::move(energy));
+  };
+  if (kwh_sensor) return with_power_beside(std::move(*kwh_sensor));
 
   if (metrics && has_value(metrics->energy_kwh)) {
-    return with_accuracy(
+    auto energy = with_accuracy(
         from_excerpt(chassis, SourceKind::kEnvironmentEnergykWh, *metrics->energy_kwh, em_path),
         *metrics->energy_kwh);
+    if (!energy || !*energy) return energy;
+    return with_power_beside(std::move(**energy));
   }
   if (metrics && has_value(metrics->power_watts)) {
     return with_accuracy(
@@ -197,22 +261,14 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
     if (!body) return std::unexpected(body.error());
     if (!*body) return std::optional<Candidate>();
     auto power = parsed_or_note(parse_legacy_power(**body), client, chassis.power_path, problems);
-    if (power && power->control_index) {
-      Candidate candidate;
-      candidate.locator.kind = SourceKind::kLegacyPowerConsumedWatts;
-      candidate.locator.power_control_index = *power->control_index;
-      candidate.read_path = chassis.power_path;
-      candidate.first_value = power->consumed_watts.value_or(0.0);
-      if (power->capacity_watts && *power->capacity_watts > 0.0) {
-        candidate.max_power_w = power->capacity_watts;
-      }
-      return std::optional<Candidate>(std::move(candidate));
-    }
+    if (power && power->whole_chassis) return legacy_candidate(*power, chassis.power_path);
     if (power) {
       problems.push_back(
-          fmt::format("{}: none of its {} PowerControl entries has a numeric "
-                      "PowerConsumedWatts",
-                      client.url_for(chassis.power_path), power->controls));
+          fmt::format("{}: none of its {} PowerControl entries measures the whole chassis{}",
+                      client.url_for(chassis.power_path), power->entries.size(),
+                      power->subsystem_names.empty()
+                          ? std::string()
+                          : " (passed over: " + joined(power->subsystem_names, ", ") + ")"));
     }
   }
   return std::optional<Candidate>();
@@ -259,17 +315,6 @@ ProbeReport failure_report(const FetchError& error, const Config& config) {
   return report(ProbeReport::Status::kError, error.message);
 }
 
-std::string joined(const std::vector<std::string>& items, std::string_view separator,
-                   std::size_t limit = 5) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
-    if (i > 0) out += separator;
-    out += items[i];
-  }
-  if (items.size() > limit) out += fmt::format("{}({} more)", separator, items.size() - limit);
-  return out;
-}
-
 ChannelInfo make_channel(const Candidate& chosen, const Client& client,
                          const std::vector<std::string>& warnings) {
   ChannelInfo channel;
@@ -295,18 +340,29 @@ ChannelInfo make_channel(const Candidate& chosen, const Client& client,
     notes.push_back("no energy reading on this BMC: its power is polled and integrated");
   }
   channel.scale = kMilli;
-  if (kind == SourceKind::kSensorEnergykWh || kind == SourceKind::kEnvironmentEnergykWh) {
-    notes.push_back(
-        "EnergykWh: BMCs often resolve 0.001 kWh = 3.6 kJ or coarser (SENSORS.md §7.2), so short "
-        "windows are coarse");
+  if (is_kwh(kind) && chosen.resolution_j > 0.0) {
+    channel.resolution = chosen.resolution_j;
+    notes.push_back(fmt::format(
+        "EnergykWh given to {:g} kWh: {:g} J per step, in the uncertainty (BMCs often resolve "
+        "0.001 kWh or whole kWh, docs/backends/redfish.md)",
+        chosen.resolution_j / 3.6e6, chosen.resolution_j));
+  } else if (is_kwh(kind)) {
+    notes.push_back("EnergykWh given with more than 6 decimals: no coarser step than 1 mJ assumed");
   }
-  // Redfish publishes no refresh period and vendors differ (HPE iLO collects every 10 s,
-  // SENSORS.md §7.3). Assume it is no faster than we poll, and say so: an unknown period taken
-  // as 0 would claim a window error of nothing.
-  channel.update_period_s = std::max(client.config().interval_s, 1.0);
-  notes.push_back(
-      fmt::format("BMC refresh period vendor-defined; assumed {:g} s for the uncertainty",
-                  channel.update_period_s));
+  if (chosen.averaging_s > 0.0) {
+    // An average over the BMC's own window: as stale as that window at each end.
+    channel.quantity = Quantity::kAveragePower;
+    channel.update_period_s = std::max(chosen.averaging_s, client.config().interval_s);
+    notes.push_back(fmt::format("the BMC gives only its average over {:g} s", chosen.averaging_s));
+  } else {
+    // Redfish publishes no refresh period and vendors differ (HPE iLO collects every 10 s,
+    // SENSORS.md §7.3). Assume it is no faster than we poll, and say so: an unknown period taken
+    // as 0 would claim a window error of nothing.
+    channel.update_period_s = std::max(client.config().interval_s, 1.0);
+    notes.push_back(
+        fmt::format("BMC refresh period vendor-defined; assumed {:g} s for the uncertainty",
+                    channel.update_period_s));
+  }
   channel.max_power_w = chosen.max_power_w.value_or(0.0);
   channel.provenance = client.url_for(chosen.read_path) + " " + describe(chosen.locator);
   if (chosen.accuracy_percent) channel.calibration_error = *chosen.accuracy_percent * kPercent;
@@ -317,26 +373,49 @@ ChannelInfo make_channel(const Candidate& chosen, const Client& client,
 
 }  // namespace
 
-std::optional<std::size_t> choose(std::span<const Candidate> candidates, std::string_view wanted) {
-  std::optional<std::size_t> best;
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    const Candidate& c = candidates[i];
-    if (wanted != "auto") {
-      if (c.chassis_id == wanted) return i;
-      continue;
+namespace {
+
+// ChassisType values of things inside a node or beside it (DMTF Chassis schema): never the node.
+bool is_device_inside(const std::string& chassis_type) {
+  static constexpr std::string_view kDevices[] = {
+      "Card",       "Module",  "Component",     "IPBasedDrive", "StorageEnclosure",
+      "PowerStrip", "Sidecar", "HeatExchanger", "Expansion",    "Drawer",
+      "Shelf"};
+  return std::find(std::begin(kDevices), std::end(kDevices), chassis_type) != std::end(kDevices);
+}
+
+}  // namespace
+
+Choice choose(std::span<const Candidate> candidates, std::string_view wanted) {
+  if (wanted != "auto") {
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].chassis_id == wanted) return {i, {}};
     }
-    if (!best) {
-      best = i;
-      continue;
-    }
-    const Candidate& b = candidates[*best];
-    if (c.houses_computer_system != b.houses_computer_system) {
-      if (c.houses_computer_system) best = i;
-      continue;
-    }
-    if (c.locator.kind < b.locator.kind) best = i;  // earlier in SourceKind is better
+    return {};
   }
-  return best;
+  std::vector<std::size_t> nodes;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (!is_device_inside(candidates[i].chassis_type)) nodes.push_back(i);
+  }
+  std::vector<std::size_t> servers;
+  for (std::size_t i : nodes) {
+    if (!candidates[i].houses_computer_system) continue;
+    // A chassis inside another server chassis is a part of it, whatever it links to.
+    const bool inside_a_server = std::any_of(nodes.begin(), nodes.end(), [&](std::size_t j) {
+      return candidates[j].houses_computer_system &&
+             candidates[j].chassis_id == candidates[i].contained_by;
+    });
+    if (!inside_a_server) servers.push_back(i);
+  }
+  const std::vector<std::size_t>& pool = servers.empty() ? nodes : servers;
+  if (pool.size() == 1) return {pool.front(), {}};
+  if (pool.empty()) return {};
+  std::vector<std::string> ids;
+  for (std::size_t i : pool) ids.push_back(candidates[i].chassis_id);
+  return {std::nullopt,
+          fmt::format("{} chassis could each be this node ({}){}", pool.size(), joined(ids, ", "),
+                      servers.empty() ? ", and none houses a computer system"
+                                      : ", each housing a computer system")};
 }
 
 Fetch<Discovery> discover(Client& client, const std::string& wanted) {
@@ -391,6 +470,12 @@ Fetch<Discovery> discover(Client& client, const std::string& wanted) {
     candidate.chassis_id = chassis->id;
     candidate.chassis_name = chassis->name;
     candidate.houses_computer_system = chassis->houses_computer_system;
+    candidate.chassis_type = chassis->chassis_type;
+    candidate.contained_by = last_segment(chassis->contained_by);
+    for (auto& alternative : candidate.alternatives) {
+      alternative.chassis_id = chassis->id;
+      alternative.chassis_name = chassis->name;
+    }
     discovery.candidates.push_back(std::move(candidate));
   }
   if (members->size() > kMaxChassis) {
@@ -402,47 +487,60 @@ Fetch<Discovery> discover(Client& client, const std::string& wanted) {
   return discovery;
 }
 
-RedfishSensor::RedfishSensor(std::unique_ptr<Client> client, ChannelInfo channel,
-                             ValueLocator locator, std::string read_path, double interval_s)
-    : client_(std::move(client)),
-      channel_(std::move(channel)),
-      locator_(locator),
-      read_path_(std::move(read_path)),
-      interval_s_(interval_s) {}
+RedfishSensor::RedfishSensor(std::unique_ptr<Client> client, std::vector<RedfishSource> sources,
+                             double interval_s)
+    : client_(std::move(client)), sources_(std::move(sources)), interval_s_(interval_s) {
+  for (const auto& source : sources_) channels_.push_back(source.channel);
+}
 
 void RedfishSensor::read(std::span<Reading> out) {
-  if (out.empty()) return;
-  Reading& reading = out[0];
-  reading.raw = 0;
-  reading.status = Reading::Status::kUnavailable;
+  for (auto& reading : out) {
+    reading.raw = 0;
+    reading.status = Reading::Status::kUnavailable;
+  }
   if (refused_) {
     // Asking again with credentials the BMC refused would lock the account or the address out.
-    reading.t_ns = monotonic_ns();
-    reading.half_width_ns = 0;
-    reading.status = Reading::Status::kLost;
+    for (auto& reading : out) {
+      reading.t_ns = monotonic_ns();
+      reading.half_width_ns = 0;
+      reading.status = Reading::Status::kLost;
+    }
     return;
   }
   try {
-    read_locked(reading);
+    read_all(out);
   } catch (const std::exception& e) {
-    reading.t_ns = monotonic_ns();
-    reading.half_width_ns = 0;
-    reading.status = Reading::Status::kUnavailable;
+    for (auto& reading : out) reading.t_ns = monotonic_ns();
     last_error_ = e.what();
   }
 }
 
-void RedfishSensor::read_locked(Reading& reading) {
-  const std::int64_t before = monotonic_ns();
-  auto body = client_->get(read_path_);
-  const std::int64_t after = monotonic_ns();
-  reading.half_width_ns = (after - before) / 2;
-  reading.t_ns = before + reading.half_width_ns;
+void RedfishSensor::read_all(std::span<Reading> out) {
+  // Sources on one resource (EnergykWh and PowerWatts of one EnvironmentMetrics) share a request.
+  std::vector<bool> done(sources_.size(), false);
+  for (std::size_t i = 0; i < sources_.size() && i < out.size(); ++i) {
+    if (done[i]) continue;
+    const std::int64_t before = monotonic_ns();
+    const auto body = client_->get(sources_[i].read_path);
+    const std::int64_t after = monotonic_ns();
+    for (std::size_t j = i; j < sources_.size() && j < out.size(); ++j) {
+      if (done[j] || sources_[j].read_path != sources_[i].read_path) continue;
+      done[j] = true;
+      out[j].half_width_ns = (after - before) / 2;
+      out[j].t_ns = before + out[j].half_width_ns;
+      read_one(j, body, out[j]);
+    }
+    if (refused_) return;
+  }
+}
+
+void RedfishSensor::read_one(std::size_t i, const Fetch<std::string>& body, Reading& reading) {
+  const RedfishSource& source = sources_[i];
   if (!body) {
     last_error_ = body.error().message;
     if (body.error().failure != Failure::kAuth) {
       auth_refusals_ = 0;
-    } else if (++auth_refusals_ >= kMaxAuthRefusals) {
+    } else if (i == 0 && ++auth_refusals_ >= kMaxAuthRefusals) {
       refused_ = true;
       reading.status = Reading::Status::kLost;
       last_error_ += " (refused " + std::to_string(auth_refusals_) +
@@ -451,15 +549,16 @@ void RedfishSensor::read_locked(Reading& reading) {
     return;
   }
   auth_refusals_ = 0;
-  auto value = extract_value(*body, locator_);
+  auto value = extract_value(*body, source.locator);
   if (!value) {
-    last_error_ = fmt::format("{} at {}", value.error().message, client_->url_for(read_path_));
+    last_error_ =
+        fmt::format("{} at {}", value.error().message, client_->url_for(source.read_path));
     return;
   }
-  auto raw = to_raw(*value, locator_.kind);
+  auto raw = to_raw(*value, source.locator.kind);
   if (!raw) {
-    last_error_ = fmt::format("{} {}: {}", client_->url_for(read_path_), describe(locator_),
-                              raw.error().message);
+    last_error_ = fmt::format("{} {}: {}", client_->url_for(source.read_path),
+                              describe(source.locator), raw.error().message);
     return;
   }
   last_error_.clear();
@@ -532,7 +631,16 @@ ProbeOutcome probe_redfish(const ProbeContext& context) {
     return outcome;
   }
   const auto chosen = choose(discovery->candidates, config->chassis);
-  if (!chosen) {
+  if (!chosen.index && !chosen.ambiguity.empty()) {
+    outcome.reports.push_back(report(
+        ProbeReport::Status::kError,
+        fmt::format("the BMC at {} meters more than one chassis and jouletrace cannot tell which "
+                    "is this node: {}",
+                    config->url, chosen.ambiguity),
+        fmt::format("set \"chassis\" in {} to the id of this node's chassis", file)));
+    return outcome;
+  }
+  if (!chosen.index) {
     outcome.reports.push_back(report(
         ProbeReport::Status::kError,
         fmt::format("no power or energy reading on the BMC at {}: looked in {} for "
@@ -546,14 +654,26 @@ ProbeOutcome probe_redfish(const ProbeContext& context) {
     return outcome;
   }
 
-  const Candidate& meter = discovery->candidates[*chosen];
-  ChannelInfo channel = make_channel(meter, **client, warnings);
+  const Candidate& meter = discovery->candidates[*chosen.index];
+  std::vector<RedfishSource> sources;
+  sources.push_back({make_channel(meter, **client, warnings), meter.locator, meter.read_path});
+  for (const auto& alternative : meter.alternatives) {
+    ChannelInfo channel = make_channel(alternative, **client, warnings);
+    channel.same_meter_as = channel.id;
+    channel.id += "/power";
+    channel.note =
+        "read beside the coarse energy reading of the same chassis; the run takes "
+        "whichever is more precise. " +
+        channel.note;
+    sources.push_back({std::move(channel), alternative.locator, alternative.read_path});
+  }
   std::vector<std::string> others;
   for (std::size_t i = 0; i < discovery->candidates.size(); ++i) {
-    if (i == *chosen) continue;
+    if (i == *chosen.index) continue;
     const Candidate& other = discovery->candidates[i];
     others.push_back(fmt::format("{} ({})", other.chassis_id, to_string(other.locator.kind)));
   }
+  const ChannelInfo& channel = sources.front().channel;
   std::string detail = fmt::format(
       "chassis {} \"{}\": {} {} at {}, polled every {:g} s ({} auth{})", meter.chassis_id,
       meter.chassis_name, is_energy(meter.locator.kind) ? "energy counter" : "power",
@@ -561,14 +681,17 @@ ProbeOutcome probe_redfish(const ProbeContext& context) {
       to_string(config->auth),
       meter.sensor_reset_time.empty() ? std::string()
                                       : ", sensor reset " + meter.sensor_reset_time);
+  for (const auto& alternative : meter.alternatives) {
+    detail += fmt::format("; also {} beside it", to_string(alternative.locator.kind));
+  }
   if (!others.empty()) {
     detail += fmt::format("; also metered: {} (set \"chassis\" in {} to choose)",
                           joined(others, ", "), file);
   }
   for (const auto& w : warnings) detail += "; warning: " + w;
   outcome.reports.push_back(report(ProbeReport::Status::kPresent, std::move(detail)));
-  outcome.sensors.push_back(std::make_unique<RedfishSensor>(
-      std::move(*client), std::move(channel), meter.locator, meter.read_path, config->interval_s));
+  outcome.sensors.push_back(
+      std::make_unique<RedfishSensor>(std::move(*client), std::move(sources), config->interval_s));
   return outcome;
 }
 

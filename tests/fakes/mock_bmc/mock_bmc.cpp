@@ -26,6 +26,12 @@
 //   auth-failure   every authenticated request and every login answers 401
 //   timeout        every request hangs for --hang-ms (default 5000) before answering
 //   slow           every request is answered after --delay-ms (default 300)
+//   mockup         the resources are files of a directory (--mockup DIR), as DMTF's mockups
+//                  and Redfish-Mockup-Server lay them out: /redfish/v1/A/B is DIR/A/B/index.json.
+//                  String values that are placeholders become the live node's figures:
+//                  "$POWER_W" the power, "$ENERGY_J" the energy, "$ENERGY_KWH" the energy in kWh,
+//                  "$ENERGY_KWH_WHOLE" / "$ENERGY_KWH_MILLI" rounded down to 1 / 0.001 kWh,
+//                  "$POWER_W_LATE" null on the first request for that resource, then the power
 //
 // The service root (/redfish/v1/) needs no credentials, as in Redfish; everything else needs
 // basic auth or a session token (POST /redfish/v1/SessionService/Sessions).
@@ -46,6 +52,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -66,6 +73,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::string scenario = "ok";
+  std::string mockup;  // directory of the "mockup" scenario
   std::string port_file;
   std::string tls_cert;
   std::string tls_key;
@@ -77,18 +85,10 @@ struct Options {
   int hang_ms = 5000;
 };
 
-const std::set<std::string> kScenarios = {"ok",
-                                          "legacy-only",
-                                          "energy-sensor",
-                                          "energy-kwh",
-                                          "multi-chassis",
-                                          "no-meter",
-                                          "missing-chassis",
-                                          "malformed-json",
-                                          "auth-failure",
-                                          "timeout",
-                                          "slow",
-                                          "paged"};
+const std::set<std::string> kScenarios = {
+    "ok",       "mockup",          "legacy-only",    "energy-sensor", "energy-kwh", "multi-chassis",
+    "no-meter", "missing-chassis", "malformed-json", "auth-failure",  "timeout",    "slow",
+    "paged"};
 
 class Bmc {
  public:
@@ -387,8 +387,45 @@ class Bmc {
     return body;
   }
 
-  std::optional<json> resource(const std::string& path, int skip) const {
+  // A placeholder string of a mockup file, replaced by the live node's figure.
+  json live_value(const std::string& text, const std::string& path) {
+    if (text == "$POWER_W") return options_.power_w;
+    if (text == "$ENERGY_J") return energy_j();
+    if (text == "$ENERGY_KWH") return energy_j() / 3.6e6;
+    if (text == "$ENERGY_KWH_WHOLE") return std::floor(energy_j() / 3.6e6);
+    if (text == "$ENERGY_KWH_MILLI") return std::floor(energy_j() / 3.6e3) / 1000.0;
+    if (text == "$POWER_W_LATE") {
+      std::lock_guard lock(mutex_);
+      return late_seen_.insert(path).second ? json(nullptr) : json(options_.power_w);
+    }
+    return text;
+  }
+
+  void fill_live_values(json& node, const std::string& path) {
+    if (node.is_string()) {
+      node = live_value(node.get<std::string>(), path);
+    } else if (node.is_structured()) {
+      for (auto& child : node) fill_live_values(child, path);
+    }
+  }
+
+  std::optional<json> mockup_resource(const std::string& path) {
+    const std::string root = "/redfish/v1";
+    if (!path.starts_with(root) || path.find("..") != std::string::npos) return std::nullopt;
+    const std::filesystem::path file = std::filesystem::path(options_.mockup) /
+                                       path.substr(std::min(path.size(), root.size() + 1)) /
+                                       "index.json";
+    std::ifstream in(file);
+    if (!in) return std::nullopt;
+    json body = json::parse(in, nullptr, false);
+    if (body.is_discarded()) return std::nullopt;
+    fill_live_values(body, path);
+    return body;
+  }
+
+  std::optional<json> resource(const std::string& path, int skip) {
     const std::string& s = options_.scenario;
+    if (s == "mockup") return mockup_resource(path);
     if (path == "/redfish/v1/Chassis") {
       json members = json::array();
       if (s == "multi-chassis") {
@@ -459,6 +496,7 @@ class Bmc {
   std::mutex mutex_;
   std::string mode_ = "ok";
   std::map<std::string, std::string> tokens_;  // token -> session id
+  std::set<std::string> late_seen_;            // resources whose "$POWER_W_LATE" was null once
   int logins_ = 0;
   int logouts_ = 0;
   std::atomic<int> requests_{0};
@@ -499,6 +537,8 @@ int main(int argc, char** argv) {
         options.username = value;
       else if (arg == "--password")
         options.password = value;
+      else if (arg == "--mockup")
+        options.mockup = value;
       else if (arg == "--delay-ms")
         options.delay_ms = std::stoi(value);
       else if (arg == "--hang-ms")
@@ -511,6 +551,9 @@ int main(int argc, char** argv) {
   }
   if (kScenarios.count(options.scenario) == 0) return usage("unknown scenario " + options.scenario);
   if (options.port_file.empty()) return usage("--port-file is required");
+  if ((options.scenario == "mockup") == options.mockup.empty()) {
+    return usage("--mockup DIR goes with --scenario mockup, and only with it");
+  }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return usage("--tls-cert and --tls-key go together");
   }
