@@ -22,6 +22,9 @@
 // 0, an idle GPU; util=-1 makes it NOT_SUPPORTED); with busy_from_s / busy_until_s it reports P
 // only between those seconds after nvmlInit_v2 and 0 outside; with busy_file=PATH it reports P only
 // while that file exists (a test script touches and removes it around the work it marks).
+// energy_cost_ms=C: each nvmlDeviceGetTotalEnergyConsumption burns C ms of the calling thread's
+// CPU, as a real driver does (2.6-5.6 ms on an H100 with driver 580, docs/backends/nvml.md);
+// refresh_ms=R: the counter moves only every R ms after nvmlInit_v2, as real ones do (~100 ms).
 // pci=DOMAIN:BUS:DEVICE.FUNCTION (hex, as sysfs writes it): nvmlDeviceGetPciInfo_v3 reports
 // that address, its busId with NVML's eight-digit domain; without it, NOT_SUPPORTED.
 //
@@ -81,6 +84,8 @@ struct Gpu {
   double busy_until_s = 1e30;
   std::string busy_file;  // non-empty: busy only while this file exists
   std::string pci;        // sysfs form; empty: nvmlDeviceGetPciInfo_v3 is not supported
+  double energy_cost_ms = 0.0;
+  double refresh_ms = 0.0;
 
   std::int64_t base_ns = 0;
   double base_mj = 0.0;
@@ -107,6 +112,18 @@ std::int64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Spins until this thread has used `ms` of CPU: the cost of a driver call, not a sleep.
+void burn_thread_cpu(double ms) {
+  if (ms <= 0.0) return;
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  const double until = static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6 + ms;
+  for (;;) {
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    if (static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6 >= until) return;
+  }
 }
 
 bool parse_number(const std::string& text, double& out) {
@@ -152,6 +169,10 @@ bool apply_gpu_key(Gpu& gpu, const std::string& key, const std::string& value) {
     gpu.lost_result = static_cast<Return>(number);
   } else if (key == "lost_calls") {
     gpu.lost_calls = static_cast<long>(number);
+  } else if (key == "energy_cost_ms") {
+    gpu.energy_cost_ms = number;
+  } else if (key == "refresh_ms") {
+    gpu.refresh_ms = number;
   } else if (key == "util") {
     gpu.util = number;
   } else if (key == "busy_from_s") {
@@ -360,7 +381,12 @@ FAKE_NVML_EXPORT Return nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device,
   if (const Return rc = lookup(s, device, gpu); rc != kSuccess) return rc;
   if (!gpu->energy) return kNotSupported;
   if (energy == nullptr) return kInvalidArgument;
-  const std::int64_t now = now_ns();
+  burn_thread_cpu(gpu->energy_cost_ms);
+  std::int64_t now = now_ns();
+  if (gpu->refresh_ms > 0.0) {
+    const auto period = static_cast<std::int64_t>(gpu->refresh_ms * 1e6);
+    now = s.init_ns + (now - s.init_ns) / period * period;
+  }
   const double mj = gpu->base_mj + gpu->power_w * static_cast<double>(now - gpu->base_ns) * 1e-6;
   *energy = static_cast<unsigned long long>(mj);
   ++gpu->answered_reads;
