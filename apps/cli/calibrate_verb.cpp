@@ -7,6 +7,7 @@
 
 #include "arguments.hpp"
 #include "core/clock.hpp"
+#include "ledger/anchored_energy.hpp"
 #include "ledger/node_profile.hpp"
 #include "ledger/run_ledger.hpp"
 #include "run_context.hpp"
@@ -112,7 +113,7 @@ int calibrate_verb(const CalibrateOptions& options) {
   sampler.sample_once();
   sampler.finish();
   const auto cpu_after = read_cpu_times(options.probe.proc_root);
-  const Timeline timeline = sampler.snapshot();
+  const Timeline timeline = with_anchored_energies(sampler.snapshot());
   const WindowResult window = summarise_run(timeline, start_ns, end_ns, std::nullopt);
 
   // Idle power is only worth storing from an idle node (SENSORS §9.4).

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "core/clock.hpp"
+#include "ledger/anchored_energy.hpp"
 #include "ledger/idle_waste.hpp"
 #include "ledger/window_energy.hpp"
 #include "sensors/node_inventory.hpp"
@@ -317,8 +318,10 @@ void describe_command(const RunContext& context, const RunProgress& progress, Ru
 
 }  // namespace
 
-RunReport analyse_run(const RunContext& context, const Timeline& timeline,
+RunReport analyse_run(const RunContext& context, const Timeline& recorded,
                       const RunProgress& progress) {
+  // GPU counters read once a second anchor the power read every round (docs/ACCURACY.md).
+  const Timeline timeline = with_anchored_energies(recorded);
   RunReport report;
   describe_command(context, progress, report);
   report.window = summarise_run(timeline, progress.start_ns, progress.end_ns,

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include "ledger/anchored_energy.hpp"
 #include "sensors/registry.hpp"
 
 namespace jt {
@@ -42,7 +43,8 @@ SelfMeasurement::~SelfMeasurement() {
 
 WindowEnergy SelfMeasurement::measure(std::int64_t start_ns, std::int64_t end_ns) {
   WindowEnergy energy;
-  sampler_->sample_now_and_inspect([&](const Timeline& timeline) {
+  sampler_->sample_now_and_inspect([&](const Timeline& recorded) {
+    const Timeline timeline = with_anchored_energies(recorded);
     const std::vector<std::size_t> cover = cover_channels(timeline.channels, timeline.stats);
     energy = measure_window(timeline, cover, start_ns, end_ns);
   });

@@ -25,7 +25,7 @@ std::vector<WasteInput> waste_inputs(const WindowResult& run) {
   }
   for (const auto& c : run.components) {
     WasteInput in;
-    in.part_of_a_gpu = gpu_ids.count(c.contained_in) > 0;
+    in.part_of_a_gpu = gpu_ids.count(c.contained_in) > 0 || !c.anchors.empty();
     in.id = c.id;
     in.device = c.device;
     in.domain = c.domain;
@@ -50,7 +50,8 @@ std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
   for (std::size_t i = 0; i < window.components.size(); ++i) {
     const WindowComponent& c = window.components[i];
     WasteInput in;
-    in.part_of_a_gpu = inside_gpus.count(c.id) > 0;
+    in.part_of_a_gpu =
+        inside_gpus.count(c.id) > 0 || (i < channels.size() && !channels[i].anchors.empty());
     in.id = c.id;
     in.device = i < channels.size() ? channels[i].device : c.id;
     in.domain = c.domain;

@@ -162,7 +162,7 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     const auto& c = components[i];
     // A node meter that could not be the total is not a part of the node either.
     if (c.domain == Domain::kOther || c.domain == Domain::kNode || !c.contained_in.empty() ||
-        !measured(c) || !c.implausible.empty()) {
+        !measured(c) || !c.implausible.empty() || !c.anchors.empty()) {
       continue;
     }
     cover.push_back(i);
@@ -328,6 +328,7 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
   c.provenance = info.provenance;
   c.note = info.note;
   c.same_meter_as = info.same_meter_as;
+  c.anchors = info.anchors;
   c.samples = stats.samples;
   c.skipped_reads = stats.skipped;
   c.failed_reads = stats.unavailable;

@@ -60,6 +60,7 @@ struct ComponentResult {
   bool in_total = false;
   std::string contained_in;   // id of the channel whose energy includes this one
   std::string same_meter_as;  // ChannelInfo::same_meter_as
+  std::string anchors;        // ChannelInfo::anchors: never a part of a total by itself
   // Why this container's energy cannot be right (less than what it contains); empty when it
   // passed the check. Such a component stays in the report and out of every total.
   std::string implausible;

@@ -26,6 +26,7 @@ std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels
                                                                   : Method::kPowerIntegrated;
     }
     c.lost = stats[i].lost;
+    c.anchors = channels[i].anchors;
     if (auto it = container_of.find(c.id); it != container_of.end()) c.contained_in = it->second;
     components.push_back(std::move(c));
   }

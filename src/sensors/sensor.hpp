@@ -59,6 +59,10 @@ struct ChannelInfo {
   // Another reading of the meter with this id (a BMC's power beside its coarse kWh energy): the
   // two measure the same thing, and a run takes whichever is more precise.
   std::string same_meter_as;
+  // An energy counter read too rarely to resolve phases on its own: it anchors the energy of the
+  // channel with this id (the same device's power, read every round). The ledger joins the two
+  // (ledger/anchored_energy.hpp); this channel is never a part of a total by itself.
+  std::string anchors;
   // Devices on PCI (GPUs): the address as sysfs names it ("0009:01:00.0"), so that a container
   // found by another backend (a Grace Hopper module meter) can tell which of them it holds.
   std::string pci_address;

@@ -196,6 +196,47 @@ TEST(NvmlSensor, TwoGpusOneWithoutEnergyCounter) {
   EXPECT_EQ(readings[1].raw, 150'000u);
 }
 
+// Issue 10 item 13: on a real driver the counter call costs milliseconds of CPU. Such a counter
+// leaves the fast lane: it gets a sensor of its own, polled every second, and anchors the GPU's
+// instantaneous power, which the fast lane reads instead.
+TEST(NvmlSensor, AnExpensiveCounterLeavesTheFastLaneAndAnchorsThePower) {
+  FakeMachine machine(
+      "gpu uuid=GPU-1111 name=FakeH100 power_w=300 limit_w=700 energy_cost_ms=3\n"
+      "gpu uuid=GPU-2222 name=FakeH100 power_w=200 energy_cost_ms=3 instant=0\n"
+      "gpu uuid=GPU-3333 name=FakeA100 power_w=100\n");
+  auto outcome = probe();
+  ASSERT_EQ(outcome.sensors.size(), 3u);
+  jt::Sensor& fast = *outcome.sensors[0];
+  EXPECT_EQ(fast.min_interval_s(), 0.0);
+  const auto channels = fast.channels();
+  ASSERT_EQ(channels.size(), 3u);
+  EXPECT_EQ(channels[0].id, "nvml/GPU-1111");
+  EXPECT_EQ(channels[0].quantity, Quantity::kInstantPower);
+  EXPECT_TRUE(channels[0].reports_activity);
+  EXPECT_NE(channels[0].note.find("NVML_FI_DEV_POWER_INSTANT"), std::string::npos);
+  EXPECT_EQ(channels[1].quantity, Quantity::kInstantPower);
+  EXPECT_NE(channels[1].note.find("nvmlDeviceGetPowerUsage"), std::string::npos);
+  EXPECT_DOUBLE_EQ(channels[1].update_period_s, 1.0);         // a 1-s average on Ampere and newer
+  EXPECT_EQ(channels[2].quantity, Quantity::kEnergyCounter);  // cheap: stays as it was
+  const auto readings = read_all(fast);
+  EXPECT_EQ(readings[0].raw, 300'000u);
+  EXPECT_EQ(readings[1].raw, 200'000u);
+
+  for (std::size_t k = 1; k <= 2; ++k) {
+    jt::Sensor& counter = *outcome.sensors[k];
+    EXPECT_DOUBLE_EQ(counter.min_interval_s(), 1.0);
+    ASSERT_EQ(counter.channels().size(), 1u);
+    const auto& c = counter.channels()[0];
+    EXPECT_EQ(c.id, channels[k - 1].id + "/energy");
+    EXPECT_EQ(c.anchors, channels[k - 1].id);
+    EXPECT_EQ(c.quantity, Quantity::kEnergyCounter);
+    EXPECT_FALSE(c.reports_activity);
+    EXPECT_EQ(read_all(counter)[0].status, Reading::Status::kOk);
+  }
+  EXPECT_NE(outcome.reports[0].detail.find("read every 1 s in its own thread"), std::string::npos)
+      << outcome.reports[0].detail;
+}
+
 TEST(NvmlSensor, ReadTimestampsBracketTheCall) {
   FakeMachine machine("gpu uuid=GPU-1111 power_w=100\n");
   auto outcome = probe();

@@ -55,6 +55,24 @@ TEST_F(FakeGpus, CounterAndPowerOnlyGpusAreMeasuredAndLabelled) {
   EXPECT_NE(result.err.find("FakeH100"), std::string::npos);
 }
 
+// Issue 10 item 13: a counter costing 3 ms of CPU per read is read once a second beside the
+// GPU's power; the GPU's energy is still the counter's, and the GPU counts once.
+TEST_F(FakeGpus, AnExpensiveCounterAnchorsThePowerAndTheGpuCountsOnce) {
+  test::ProcessResult result;
+  const auto report =
+      run("gpu uuid=GPU-aaaa name=FakeH100 power_w=300 energy_cost_ms=3 util=50\n", "2", &result);
+  const double t = report["duration_s"];
+  const auto* gpu = component(report, "nvml/GPU-aaaa");
+  ASSERT_NE(gpu, nullptr) << report.dump(2);
+  EXPECT_EQ(gpu->at("method"), "counter");
+  EXPECT_NEAR(gpu->at("energy_j").get<double>(), 300 * t, bound_j(300)) << gpu->dump(2);
+  EXPECT_EQ(component(report, "nvml/GPU-aaaa/energy"), nullptr);  // inside the GPU's figure
+  EXPECT_DOUBLE_EQ(gpu->at("activity_max_pct").get<double>(), 50.0);
+  EXPECT_EQ(report["total_cover"].size(), 2u);  // the GPU and the CPU model
+  ASSERT_EQ(report["idle_waste"].size(), 1u);
+  EXPECT_EQ(report["idle_waste"][0]["gpus"], 1);
+}
+
 TEST_F(FakeGpus, LostGpuKeepsItsEnergyUpToTheLossAndTheRunGoesOn) {
   test::ProcessResult result;
   const auto report =

@@ -25,6 +25,8 @@
 // energy_cost_ms=C: each nvmlDeviceGetTotalEnergyConsumption burns C ms of the calling thread's
 // CPU, as a real driver does (2.6-5.6 ms on an H100 with driver 580, docs/backends/nvml.md);
 // refresh_ms=R: the counter moves only every R ms after nvmlInit_v2, as real ones do (~100 ms).
+// instant=0: nvmlDeviceGetFieldValues answers NOT_SUPPORTED for NVML_FI_DEV_POWER_INSTANT (186),
+// which otherwise reports power_w in mW, as a uint.
 // pci=DOMAIN:BUS:DEVICE.FUNCTION (hex, as sysfs writes it): nvmlDeviceGetPciInfo_v3 reports
 // that address, its busId with NVML's eight-digit domain; without it, NOT_SUPPORTED.
 //
@@ -85,6 +87,7 @@ struct Gpu {
   std::string busy_file;  // non-empty: busy only while this file exists
   std::string pci;        // sysfs form; empty: nvmlDeviceGetPciInfo_v3 is not supported
   double energy_cost_ms = 0.0;
+  bool instant = true;
   double refresh_ms = 0.0;
 
   std::int64_t base_ns = 0;
@@ -119,10 +122,12 @@ void burn_thread_cpu(double ms) {
   if (ms <= 0.0) return;
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  const double until = static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6 + ms;
+  const double until =
+      static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6 + ms;
   for (;;) {
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    if (static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6 >= until) return;
+    if (static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6 >= until)
+      return;
   }
 }
 
@@ -169,6 +174,8 @@ bool apply_gpu_key(Gpu& gpu, const std::string& key, const std::string& value) {
     gpu.lost_result = static_cast<Return>(number);
   } else if (key == "lost_calls") {
     gpu.lost_calls = static_cast<long>(number);
+  } else if (key == "instant") {
+    gpu.instant = number != 0.0;
   } else if (key == "energy_cost_ms") {
     gpu.energy_cost_ms = number;
   } else if (key == "refresh_ms") {
@@ -369,6 +376,44 @@ FAKE_NVML_EXPORT Return nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, FakePciInfo
                 pci->device, function);
   std::snprintf(pci->bus_id_legacy, sizeof pci->bus_id_legacy, "%04X:%02X:%02X.%u", pci->domain,
                 pci->bus, pci->device, function);
+  return kSuccess;
+}
+
+// nvml.h's nvmlFieldValue_t.
+struct FakeFieldValue {
+  unsigned int field_id;
+  unsigned int scope_id;
+  long long timestamp;
+  long long latency_usec;
+  int value_type;
+  int nvml_return;
+  union {
+    double d;
+    unsigned int ui;
+    unsigned long long ull;
+  } value;
+};
+
+FAKE_NVML_EXPORT Return nvmlDeviceGetFieldValues(nvmlDevice_t device, int count,
+                                                 FakeFieldValue* values) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  Gpu* gpu = nullptr;
+  if (const Return rc = lookup(s, device, gpu); rc != kSuccess) return rc;
+  if (values == nullptr || count < 0) return kInvalidArgument;
+  for (int i = 0; i < count; ++i) {
+    FakeFieldValue& v = values[i];
+    v.timestamp = now_ns() / 1000;
+    v.latency_usec = 0;
+    if (v.field_id != 186 || !gpu->instant || !gpu->power) {
+      v.nvml_return = kNotSupported;
+      continue;
+    }
+    v.value_type = 1;  // NVML_VALUE_TYPE_UNSIGNED_INT
+    v.value.ui = static_cast<unsigned int>(gpu->power_w * 1000.0);
+    v.nvml_return = kSuccess;
+    ++gpu->answered_reads;
+  }
   return kSuccess;
 }
 

@@ -40,6 +40,7 @@ constexpr SymbolEntry kSymbols[] = {
     {"nvmlDeviceGetEnforcedPowerLimit", false, &assign<&NvmlApi::device_get_enforced_power_limit>},
     {"nvmlDeviceGetUtilizationRates", false, &assign<&NvmlApi::device_get_utilization_rates>},
     {"nvmlDeviceGetPciInfo_v3", false, &assign<&NvmlApi::device_get_pci_info_v3>},
+    {"nvmlDeviceGetFieldValues", false, &assign<&NvmlApi::device_get_field_values>},
 };
 
 std::string last_dl_error() {

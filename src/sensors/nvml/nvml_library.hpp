@@ -32,6 +32,23 @@ struct NvmlPciInfo {
   char bus_id[32];
 };
 
+// nvmlFieldValue_t (nvml.h): one answer of nvmlDeviceGetFieldValues. value is nvmlValue_t, a
+// union of 8 bytes; NVML_FI_DEV_POWER_INSTANT answers in its unsigned int, in mW.
+struct NvmlFieldValue {
+  unsigned int field_id;
+  unsigned int scope_id;
+  long long timestamp;
+  long long latency_usec;
+  int value_type;
+  int nvml_return;
+  union {
+    double d;
+    unsigned int ui;
+    unsigned long long ull;
+  } value;
+};
+inline constexpr unsigned int kNvmlFieldPowerInstant = 186;  // NVML_FI_DEV_POWER_INSTANT
+
 // nvmlReturn_t is a C enum passed as an int.
 using NvmlReturn = int;
 
@@ -72,6 +89,7 @@ struct NvmlApi {
   NvmlReturn (*device_get_enforced_power_limit)(nvmlDevice_t, unsigned int*) = nullptr;
   NvmlReturn (*device_get_utilization_rates)(nvmlDevice_t, NvmlUtilization*) = nullptr;
   NvmlReturn (*device_get_pci_info_v3)(nvmlDevice_t, NvmlPciInfo*) = nullptr;
+  NvmlReturn (*device_get_field_values)(nvmlDevice_t, int, NvmlFieldValue*) = nullptr;
 };
 
 // The explicit path if non-empty, else $JOULETRACE_NVML_LIBRARY if non-empty, else the

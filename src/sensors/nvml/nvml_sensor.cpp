@@ -46,11 +46,90 @@ struct ProbedGpu {
   ChannelInfo channel;
   NvmlSensor::Gpu gpu;
   std::string summary;  // for the kPresent report: which GPU, which method, and why
+  // An energy counter too costly for every round: read in a lane of its own, anchoring
+  // `channel`, which then reads power.
+  std::optional<std::pair<ChannelInfo, NvmlSensor::Gpu>> counter_lane;
 };
 
-// Reads a string property into a NVML-sized buffer; nullopt when the call fails. Real drivers
-// answer ASCII ("GPU-<hex>", a product name), but the text becomes channel ids and CSV,
-// Prometheus and report fields: control bytes, non-ASCII, commas and quotes become '?'.
+// A counter read costing more CPU than this leaves the fast lane: at a 10 ms interval it would
+// take 0.5 % of a core per GPU (docs/backends/nvml.md).
+constexpr double kExpensiveCounterS = 50e-6;
+
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// The CPU one energy-counter read costs. The probe's own read is timed; only when it looks
+// expensive is one more taken, and the cheaper stands (a first call may pay for a cold cache).
+double counter_read_cpu_s(const NvmlApi& api, nvmlDevice_t device, double first_read_s) {
+  if (first_read_s <= kExpensiveCounterS) return first_read_s;
+  unsigned long long mj = 0;
+  const double before = thread_cpu_s();
+  api.device_get_total_energy_consumption(device, &mj);
+  return std::min(first_read_s, thread_cpu_s() - before);
+}
+
+// Instantaneous power through the field API, in mW; an error when the driver does not give it.
+NvmlReturn read_instant_power(const NvmlApi& api, nvmlDevice_t device, std::uint64_t& mw) {
+  if (api.device_get_field_values == nullptr) return kNvmlErrorNotSupported;
+  NvmlFieldValue field{};
+  field.field_id = kNvmlFieldPowerInstant;
+  const NvmlReturn rc = api.device_get_field_values(device, 1, &field);
+  if (rc != kNvmlSuccess) return rc;
+  if (field.nvml_return != kNvmlSuccess) return field.nvml_return;
+  mw = field.value.ui;
+  return kNvmlSuccess;
+}
+
+// The cheap power reading a GPU offers, if any: the instantaneous field, else power usage.
+std::optional<NvmlSensor::Source> power_source(const NvmlApi& api, nvmlDevice_t device) {
+  std::uint64_t mw = 0;
+  if (read_instant_power(api, device, mw) == kNvmlSuccess) {
+    return NvmlSensor::Source::kInstantPower;
+  }
+  unsigned int usage = 0;
+  if (api.device_get_power_usage != nullptr &&
+      api.device_get_power_usage(device, &usage) == kNvmlSuccess) {
+    return NvmlSensor::Source::kPowerUsage;
+  }
+  return std::nullopt;
+}
+
+// Moves an expensive counter out of the fast lane: `probed.channel` becomes the GPU's power, whose
+// energy the counter, polled every kCounterPeriodS, anchors.
+void split_off_counter(ProbedGpu& probed, NvmlSensor::Source power, double cost_s) {
+  ChannelInfo counter = probed.channel;
+  counter.id += "/energy";
+  counter.anchors = probed.channel.id;
+  counter.reports_activity = false;
+  counter.note = fmt::format(
+      "energy counter, read every {:g} s (one read costs {:.1f} ms of CPU); it anchors {}",
+      NvmlSensor::kCounterPeriodS, cost_s * 1e3, probed.channel.id);
+  NvmlSensor::Gpu counter_gpu = probed.gpu;
+  counter_gpu.source = NvmlSensor::Source::kEnergyCounter;
+  counter_gpu.utilisation = false;
+  probed.counter_lane.emplace(std::move(counter), counter_gpu);
+
+  ChannelInfo& shape = probed.channel;
+  shape.quantity = Quantity::kInstantPower;
+  shape.raw_unit = "mW";
+  shape.scale = kMilli;
+  shape.wrap_modulus = 0;
+  shape.update_period_s = power == NvmlSensor::Source::kPowerUsage ? kPowerUpdatePeriodS : 0.0;
+  shape.note = fmt::format(
+      "{} gives the shape between readings of the energy counter, which anchors the energy",
+      power == NvmlSensor::Source::kInstantPower ? "NVML_FI_DEV_POWER_INSTANT"
+                                                 : "nvmlDeviceGetPowerUsage");
+  probed.gpu.source = power;
+  probed.summary += fmt::format(
+      "; the counter costs {:.2f} ms of CPU per read, so it is read every {:g} s in its own "
+      "thread and {} fills in between",
+      cost_s * 1e3, NvmlSensor::kCounterPeriodS,
+      power == NvmlSensor::Source::kInstantPower ? "instantaneous power" : "power usage");
+}
+
 // The device's PCI address as sysfs names it ("0009:01:00.0"); empty when the driver does not
 // say. NVML's busId has an eight-digit domain; the kernel prints it with four.
 std::string pci_address(const NvmlApi& api, nvmlDevice_t device) {
@@ -65,6 +144,9 @@ std::string pci_address(const NvmlApi& api, nvmlDevice_t device) {
   return fmt::format("{:04x}:{:02x}:{:02x}.{}", info.domain, info.bus, info.device, function);
 }
 
+// Reads a string property into a NVML-sized buffer; nullopt when the call fails. Real drivers
+// answer ASCII ("GPU-<hex>", a product name), but the text becomes channel ids and CSV,
+// Prometheus and report fields: control bytes, non-ASCII, commas and quotes become '?'.
 std::optional<std::string> device_string(NvmlReturn (*fn)(nvmlDevice_t, char*, unsigned int),
                                          nvmlDevice_t device, unsigned int size, NvmlReturn& rc) {
   std::string buffer(size, '\0');
@@ -127,11 +209,16 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
 
   // Counters first (ARCHITECTURE rule 4.1): the driver integrates between our samples.
   std::string energy_problem;
+  bool counter_found = false;
+  double first_read_s = 0.0;
   if (api.device_get_total_energy_consumption != nullptr) {
     unsigned long long mj = 0;
+    const double before = thread_cpu_s();
     rc = api.device_get_total_energy_consumption(device, &mj);
+    first_read_s = thread_cpu_s() - before;
     if (rc == kNvmlSuccess) {
-      probed.gpu.energy_counter = true;
+      probed.gpu.source = NvmlSensor::Source::kEnergyCounter;
+      counter_found = true;
       channel.quantity = Quantity::kEnergyCounter;
       channel.scale = kMilli;
       channel.raw_unit = "mJ";
@@ -145,11 +232,12 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
   }
 
   std::string power_problem;
-  if (!probed.gpu.energy_counter) {
+  if (!counter_found) {
     if (api.device_get_power_usage != nullptr) {
       unsigned int mw = 0;
       rc = api.device_get_power_usage(device, &mw);
       if (rc == kNvmlSuccess) {
+        probed.gpu.source = NvmlSensor::Source::kPowerUsage;
         channel.quantity = Quantity::kInstantPower;
         channel.scale = kMilli;
         channel.raw_unit = "mW";
@@ -168,7 +256,7 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
     }
   }
 
-  if (probed.gpu.energy_counter) {
+  if (counter_found) {
     probed.summary = label + ": energy counter (nvmlDeviceGetTotalEnergyConsumption, mJ)";
   } else {
     probed.summary = label + ": power integrated over time (nvmlDeviceGetPowerUsage, mW); " +
@@ -192,14 +280,46 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
       channel.max_power_w = static_cast<double>(limit_mw) * kMilli;
     }
   }
+  if (counter_found) {
+    const double cost_s = counter_read_cpu_s(api, device, first_read_s);
+    if (cost_s > kExpensiveCounterS) {
+      if (const auto power = power_source(api, device)) split_off_counter(probed, *power, cost_s);
+    }
+  }
   return probed;
 }
 
 }  // namespace
 
-NvmlSensor::NvmlSensor(std::unique_ptr<NvmlLibrary> library, std::vector<ChannelInfo> channels,
-                       std::vector<Gpu> gpus)
-    : library_(std::move(library)), channels_(std::move(channels)), gpus_(std::move(gpus)) {}
+NvmlSensor::NvmlSensor(std::shared_ptr<NvmlLibrary> library, std::vector<ChannelInfo> channels,
+                       std::vector<Gpu> gpus, double min_interval_s)
+    : library_(std::move(library)),
+      channels_(std::move(channels)),
+      gpus_(std::move(gpus)),
+      min_interval_s_(min_interval_s) {}
+
+namespace {
+
+NvmlReturn read_source(const NvmlApi& api, const NvmlSensor::Gpu& gpu, std::uint64_t& raw) {
+  switch (gpu.source) {
+    case NvmlSensor::Source::kEnergyCounter: {
+      unsigned long long mj = 0;
+      const NvmlReturn rc = api.device_get_total_energy_consumption(gpu.device, &mj);
+      raw = mj;
+      return rc;
+    }
+    case NvmlSensor::Source::kInstantPower: return read_instant_power(api, gpu.device, raw);
+    case NvmlSensor::Source::kPowerUsage: {
+      unsigned int mw = 0;
+      const NvmlReturn rc = api.device_get_power_usage(gpu.device, &mw);
+      raw = mw;
+      return rc;
+    }
+  }
+  return kNvmlErrorUnknown;
+}
+
+}  // namespace
 
 void NvmlSensor::read(std::span<Reading> out) {
   const NvmlApi& api = library_->api();
@@ -215,18 +335,9 @@ void NvmlSensor::read(std::span<Reading> out) {
       reading.status = Reading::Status::kLost;
       continue;
     }
-    NvmlReturn rc = kNvmlErrorUnknown;
     std::uint64_t raw = 0;
     const std::int64_t before = monotonic_ns();
-    if (gpu.energy_counter) {
-      unsigned long long mj = 0;
-      rc = api.device_get_total_energy_consumption(gpu.device, &mj);
-      raw = mj;
-    } else {
-      unsigned int mw = 0;
-      rc = api.device_get_power_usage(gpu.device, &mw);
-      raw = mw;
-    }
+    const NvmlReturn rc = read_source(api, gpu, raw);
     const std::int64_t after = monotonic_ns();
     reading.half_width_ns = (after - before) / 2;
     reading.t_ns = before + reading.half_width_ns;
@@ -287,6 +398,7 @@ ProbeOutcome probe_nvml(const ProbeContext& context) {
 
   std::vector<ChannelInfo> channels;
   std::vector<NvmlSensor::Gpu> gpus;
+  std::vector<std::pair<ChannelInfo, NvmlSensor::Gpu>> counter_lanes;
   for (unsigned int i = 0; i < count; ++i) {
     auto probed = probe_gpu(**library, i);
     if (!probed) {
@@ -309,10 +421,17 @@ ProbeOutcome probe_nvml(const ProbeContext& context) {
     outcome.reports.push_back(make_report(ProbeReport::Status::kPresent, probed->summary));
     channels.push_back(std::move(probed->channel));
     gpus.push_back(probed->gpu);
+    if (probed->counter_lane) counter_lanes.push_back(std::move(*probed->counter_lane));
   }
+  std::shared_ptr<NvmlLibrary> shared = std::move(*library);
   if (!channels.empty()) {
     outcome.sensors.push_back(
-        std::make_unique<NvmlSensor>(std::move(*library), std::move(channels), std::move(gpus)));
+        std::make_unique<NvmlSensor>(shared, std::move(channels), std::move(gpus)));
+  }
+  for (auto& [channel, gpu] : counter_lanes) {
+    outcome.sensors.push_back(std::make_unique<NvmlSensor>(
+        shared, std::vector<ChannelInfo>{std::move(channel)}, std::vector<NvmlSensor::Gpu>{gpu},
+        NvmlSensor::kCounterPeriodS));
   }
   return outcome;
 }

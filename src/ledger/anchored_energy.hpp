@@ -1,0 +1,21 @@
+#pragma once
+
+#include "sampler/sampler.hpp"
+
+namespace jt {
+
+// Joins each energy counter that anchors another channel (ChannelInfo::anchors: a GPU's counter,
+// read every second because one read costs milliseconds, and the same GPU's power, read every
+// round) into that channel (docs/ACCURACY.md, "Anchored energy"). The anchored channel's
+// cumulative energy becomes the counter's: exactly the counter's at its readings, distributed
+// between them in proportion to the channel's own integral (its shape), and carried before the
+// first and after the last counter reading by that integral. The anchored channel then reads as
+// an energy counter with the counter's unit, refresh period and calibration; the counters leave
+// the timeline. A timeline without anchors comes back as it is.
+Timeline with_anchored_energies(const Timeline& timeline);
+
+// The counter's cumulative energy at t, shaped between its readings by `shape` (both series
+// cumulative joules). Exposed for tests.
+double shaped_energy(const ChannelSeries& counter, const ChannelSeries& shape, std::int64_t t_ns);
+
+}  // namespace jt
