@@ -44,9 +44,16 @@ SelfMeasurement::~SelfMeasurement() {
 WindowEnergy SelfMeasurement::measure(std::int64_t start_ns, std::int64_t end_ns) {
   WindowEnergy energy;
   sampler_->sample_now_and_inspect([&](const Timeline& recorded) {
-    const Timeline timeline = with_anchored_energies(recorded);
-    const std::vector<std::size_t> cover = cover_channels(timeline.channels, timeline.stats);
-    energy = measure_window(timeline, cover, start_ns, end_ns);
+    auto measure = [&](const Timeline& timeline) {
+      const std::vector<std::size_t> cover = cover_channels(timeline.channels, timeline.stats);
+      energy = measure_window(timeline, cover, start_ns, end_ns);
+    };
+    // Joining GPU counters copies the timeline while the sampler waits: only when there are.
+    if (has_anchors(recorded)) {
+      measure(with_anchored_energies(recorded));
+    } else {
+      measure(recorded);
+    }
   });
   return energy;
 }

@@ -1,5 +1,7 @@
 #include "ledger/anchored_energy.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -33,18 +35,29 @@ void anchor(Timeline& out, std::size_t shaped, const Timeline& in, const Anchor&
   const ChannelSeries& counter_series = in.series[a.counter];
   ChannelSeries& series = out.series[shaped];
   ChannelInfo& info = out.channels[shaped];
-  if (counter_series.t_ns.size() < 2) return;  // nothing to anchor to: the power stands alone
+  ChannelStats& stats = out.stats[shaped];
+  const ChannelStats& counter_stats = in.stats[a.counter];
+  // The counter's read problems are the channel's now: its warnings must not vanish with it.
+  stats.skipped += counter_stats.skipped;
+  stats.unavailable += counter_stats.unavailable;
+  if (counter_stats.last_error_number != 0)
+    stats.last_error_number = counter_stats.last_error_number;
+  if (counter_series.t_ns.size() < 2) {
+    info.note =
+        fmt::format("{} gave fewer than two readings: its power alone, integrated", counter.id);
+    return;
+  }
   if (series.t_ns.size() < 2) {
     // No shape: the counter's own readings are the channel's.
     series.t_ns = counter_series.t_ns;
     series.energy_j = counter_series.energy_j;
-    out.stats[shaped] = in.stats[a.counter];
+    stats = counter_stats;
   } else {
     const ChannelSeries shape = series;
     for (std::size_t i = 0; i < series.t_ns.size(); ++i) {
       series.energy_j[i] = shaped_energy(counter_series, shape, series.t_ns[i]);
     }
-    out.stats[shaped].energy_j = series.energy_j.back() - series.energy_j.front();
+    stats.energy_j = series.energy_j.back() - series.energy_j.front();
   }
   const std::string shape_note = info.note;
   info.quantity = Quantity::kEnergyCounter;
@@ -73,6 +86,11 @@ double shaped_energy(const ChannelSeries& counter, const ChannelSeries& shape, s
       shape_step > 0.0 ? (s(t) - s(tc[lo])) / shape_step
                        : static_cast<double>(t - tc[lo]) / static_cast<double>(tc[hi] - tc[lo]);
   return c[lo] + std::clamp(fraction, 0.0, 1.0) * (c[hi] - c[lo]);
+}
+
+bool has_anchors(const Timeline& timeline) {
+  return std::any_of(timeline.channels.begin(), timeline.channels.end(),
+                     [](const ChannelInfo& c) { return !c.anchors.empty(); });
 }
 
 Timeline with_anchored_energies(const Timeline& timeline) {

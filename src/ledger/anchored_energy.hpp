@@ -13,6 +13,8 @@ namespace jt {
 // an energy counter with the counter's unit, refresh period and calibration; the counters leave
 // the timeline. A timeline without anchors comes back as it is.
 Timeline with_anchored_energies(const Timeline& timeline);
+// Whether any channel anchors another: callers that hold the sampler still skip the copy when not.
+bool has_anchors(const Timeline& timeline);
 
 // The counter's cumulative energy at t, shaped between its readings by `shape` (both series
 // cumulative joules). Exposed for tests.

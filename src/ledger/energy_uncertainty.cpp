@@ -115,11 +115,22 @@ SpanEnergy span_energy(const ChannelInfo& info, const ChannelSeries& series,
   out.measured_j = std::max(
       0.0, energy_at(series, out.to_ns).energy_j - energy_at(series, out.from_ns).energy_j);
   if (extend.start) {
-    out.extrapolated_start_s = ns_to_s(std::max<std::int64_t>(0, ts.front() - start_ns));
+    out.extrapolated_start_s =
+        ns_to_s(std::max<std::int64_t>(0, std::min(ts.front(), end_ns) - start_ns));
   }
-  if (extend.end) out.extrapolated_end_s = ns_to_s(std::max<std::int64_t>(0, end_ns - ts.back()));
-  const double extrapolated_j = out.extrapolated_start_s * span_power_w(series, 0) +
-                                out.extrapolated_end_s * span_power_w(series, ts.size() - 2);
+  if (extend.end) {
+    out.extrapolated_end_s =
+        ns_to_s(std::max<std::int64_t>(0, end_ns - std::max(ts.back(), start_ns)));
+  }
+  // A counter coarser than its unit shows 0 W or a whole step in one span: its average over
+  // what was covered is the better guess.
+  const double covered_s = ns_to_s(ts.back() - ts.front());
+  const double average_w =
+      covered_s > 0.0 ? (series.energy_j.back() - series.energy_j.front()) / covered_s : 0.0;
+  const bool coarse = info.resolution > info.scale;
+  const double start_w = coarse ? average_w : span_power_w(series, 0);
+  const double end_w = coarse ? average_w : span_power_w(series, ts.size() - 2);
+  const double extrapolated_j = out.extrapolated_start_s * start_w + out.extrapolated_end_s * end_w;
   out.energy_j = out.measured_j + extrapolated_j;
   out.uncertainty =
       energy_uncertainty(info, series, stats, interval_s, out.from_ns, out.to_ns, out.measured_j);

@@ -125,6 +125,15 @@ bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
   });
 }
 
+namespace {
+// A meter that read no energy, was lost mid-run or failed its cross-check cannot stand for the
+// whole node.
+bool can_be_the_node(const ComponentResult& c) {
+  return c.domain == Domain::kNode && c.energy_j && !c.lost && *c.energy_j > 0.0 &&
+         c.implausible.empty();
+}
+}  // namespace
+
 std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& components) {
   // A channel with no usable reading has no energy to add; counting it would be a silent zero.
   auto measured = [](const ComponentResult& c) { return c.energy_j.has_value(); };
@@ -134,12 +143,7 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
   std::optional<std::size_t> meter;
   for (std::size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];
-    // A meter that read no energy, was lost mid-run or failed its cross-check cannot stand for
-    // the whole node.
-    if (c.domain != Domain::kNode || !measured(c) || c.lost || !(*c.energy_j > 0.0) ||
-        !c.implausible.empty()) {
-      continue;
-    }
+    if (!can_be_the_node(c)) continue;
     if (!meter || (c.method == Method::kCounter && components[*meter].method != Method::kCounter)) {
       meter = i;
     }
@@ -149,10 +153,7 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     // over this run (docs/ACCURACY.md).
     for (std::size_t i = 0; i < components.size(); ++i) {
       const auto& c = components[i];
-      if (c.domain != Domain::kNode || !measured(c) || c.lost || !(*c.energy_j > 0.0) ||
-          !c.implausible.empty() || !same_meter(c, components[*meter])) {
-        continue;
-      }
+      if (!can_be_the_node(c) || !same_meter(c, components[*meter])) continue;
       if (c.uncertainty.total_j < components[*meter].uncertainty.total_j) meter = i;
     }
     cover.push_back(*meter);
@@ -187,8 +188,11 @@ struct PartsSum {
   std::vector<std::string> ids;
 };
 
-bool clearly_less(const ComponentResult& container, const PartsSum& parts) {
-  if (parts.ids.empty()) return false;
+bool clearly_less(const ComponentResult& container, const PartsSum& parts, bool known_uncertainty) {
+  // A container lost mid-run measured less of the run than its parts: that is its loss, said
+  // by its own warning, not a sign it is wrong.
+  if (parts.ids.empty() || container.lost) return false;
+  if (!known_uncertainty) return *container.energy_j <= 0.0 && parts.energy_j > 0.0;
   std::vector<const UncertaintyBudget*> all = parts.uncertainties;
   all.push_back(&container.uncertainty);
   return parts.energy_j - *container.energy_j >
@@ -215,7 +219,7 @@ void reject(ComponentResult& container, const PartsSum& parts, const std::string
 // (packages, DRAM), modules. A module is held against its CPU side only: NVML's figure for a
 // Grace Hopper GPU may cover more than the GPU (docs/backends/hwmon.md).
 void check_named_containers(std::vector<ComponentResult>& components,
-                            std::vector<std::string>* warnings) {
+                            std::vector<std::string>* warnings, bool known_uncertainty) {
   for (int tier = 0; tier <= 2; ++tier) {
     for (auto& container : components) {
       if (!container.energy_j || container_tier(container.domain) != tier) continue;
@@ -230,7 +234,7 @@ void check_named_containers(std::vector<ComponentResult>& components,
         parts.uncertainties.push_back(&c.uncertainty);
         parts.ids.push_back(c.id);
       }
-      if (clearly_less(container, parts)) {
+      if (clearly_less(container, parts, known_uncertainty)) {
         reject(container, parts, module ? "the CPU side inside it" : "the parts it contains",
                components, warnings);
       }
@@ -248,8 +252,8 @@ bool has_reading_beside(const std::vector<ComponentResult>& components,
 
 // A node meter contains at least the CPUs, their memory and the modules holding them, whatever
 // else it misses (DCMI often leaves GPUs out), so only those parts are held against it.
-void check_node_meters(std::vector<ComponentResult>& components,
-                       std::vector<std::string>* warnings) {
+void check_node_meters(std::vector<ComponentResult>& components, std::vector<std::string>* warnings,
+                       bool known_uncertainty) {
   PartsSum cpu;
   for (const auto& c : components) {
     if (!(is_cpu_or_memory(c.domain) || c.domain == Domain::kModule) ||
@@ -263,7 +267,7 @@ void check_node_meters(std::vector<ComponentResult>& components,
   }
   for (auto& meter : components) {
     if (meter.domain != Domain::kNode || !meter.energy_j) continue;
-    if (clearly_less(meter, cpu)) {
+    if (clearly_less(meter, cpu, known_uncertainty)) {
       reject(meter, cpu, "the CPUs and memory inside it", components, warnings);
     } else if (*meter.energy_j <= 0.0 && warnings != nullptr &&
                !has_reading_beside(components, meter)) {
@@ -277,9 +281,9 @@ void check_node_meters(std::vector<ComponentResult>& components,
 }  // namespace
 
 void reject_implausible_containers(std::vector<ComponentResult>& components,
-                                   std::vector<std::string>* warnings) {
-  check_named_containers(components, warnings);
-  check_node_meters(components, warnings);
+                                   std::vector<std::string>* warnings, bool known_uncertainty) {
+  check_named_containers(components, warnings, known_uncertainty);
+  check_node_meters(components, warnings, known_uncertainty);
 }
 
 std::optional<ActivitySummary> activity_between(const ChannelSeries& series, std::int64_t start_ns,
@@ -358,10 +362,12 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
       span_energy(info, timeline.series[i], stats, timeline.channel_interval_s[i], start_ns, end_ns,
                   edges_to_extend(info, stats, timeline.channel_interval_s[i], start_ns, end_ns));
   c.energy_j = span.energy_j;
-  c.covered_s = ns_to_s(span.to_ns - span.from_ns);
   c.extrapolated_start_s = span.extrapolated_start_s;
   c.extrapolated_end_s = span.extrapolated_end_s;
-  const double span_s = c.covered_s - c.gap_s;
+  // The time the energy stands for: what the readings covered and what was extrapolated.
+  const double inside_s = ns_to_s(span.to_ns - span.from_ns);
+  c.covered_s = inside_s + c.extrapolated_start_s + c.extrapolated_end_s;
+  const double span_s = inside_s - c.gap_s;
   c.avg_power_w = span_s > 0.0 ? span.measured_j / span_s : 0.0;
   c.peak_power_w = std::max(stats.peak_power_w, c.avg_power_w);
   c.uncertainty = span.uncertainty;
@@ -433,13 +439,14 @@ void add_coverage_warning(const ChannelInfo& info, const ChannelStats& stats, do
   }
   const double uncounted_start_s =
       c.extrapolated_start_s > 0.0 ? 0.0 : ns_to_s(stats.first_t_ns - start_ns);
+  const double read_s = c.covered_s - c.extrapolated_start_s - c.extrapolated_end_s;
   const double uncounted_end_s =
       c.extrapolated_end_s > 0.0 || stats.lost ? 0.0 : ns_to_s(end_ns - stats.last_t_ns);
   if (uncounted_start_s <= jitter_s && uncounted_end_s <= end_slack_s) return;
   warnings->push_back(fmt::format(
       "{}: readings cover {:.3f} s of the {:.3f} s run (first {:.3f} s after the start, last "
       "{:.3f} s before the end); energy outside them is not counted",
-      info.id, c.covered_s, ns_to_s(end_ns - start_ns), std::max(0.0, uncounted_start_s),
+      info.id, read_s, ns_to_s(end_ns - start_ns), std::max(0.0, uncounted_start_s),
       std::max(0.0, uncounted_end_s)));
 }
 

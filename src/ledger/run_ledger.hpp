@@ -137,8 +137,11 @@ std::map<std::string, std::string> smallest_containers(const std::vector<Channel
 // Cross-checks every container against what it contains (docs/ACCURACY.md): one that reads
 // clearly less than its measured parts (a psys counter that stopped, a node meter at 0 J) is
 // marked implausible, its parts stand for themselves, and a warning says so.
+// Without uncertainties (`known_uncertainty` false: an in-process window's cover, taken from
+// counts alone) only a container that read nothing while its parts did is rejected.
 void reject_implausible_containers(std::vector<ComponentResult>& components,
-                                   std::vector<std::string>* warnings);
+                                   std::vector<std::string>* warnings,
+                                   bool known_uncertainty = true);
 
 // True when some channel measures CPU energy, so no model is needed.
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels);

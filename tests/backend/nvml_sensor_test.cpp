@@ -237,6 +237,20 @@ TEST(NvmlSensor, AnExpensiveCounterLeavesTheFastLaneAndAnchorsThePower) {
       << outcome.reports[0].detail;
 }
 
+TEST(NvmlSensor, AnExpensiveCounterWithNothingCheaperIsReadApartOnItsOwn) {
+  FakeMachine machine("gpu uuid=GPU-1111 power_w=300 energy_cost_ms=3 power=0\n");
+  auto outcome = probe();
+  ASSERT_EQ(outcome.sensors.size(), 1u);
+  jt::Sensor& sensor = *outcome.sensors[0];
+  EXPECT_DOUBLE_EQ(sensor.min_interval_s(), 1.0);
+  ASSERT_EQ(sensor.channels().size(), 1u);
+  EXPECT_EQ(sensor.channels()[0].id, "nvml/GPU-1111");
+  EXPECT_EQ(sensor.channels()[0].quantity, Quantity::kEnergyCounter);
+  EXPECT_TRUE(sensor.channels()[0].anchors.empty());
+  EXPECT_NE(outcome.reports[0].detail.find("no cheaper power reading exists"), std::string::npos)
+      << outcome.reports[0].detail;
+}
+
 TEST(NvmlSensor, ReadTimestampsBracketTheCall) {
   FakeMachine machine("gpu uuid=GPU-1111 power_w=100\n");
   auto outcome = probe();

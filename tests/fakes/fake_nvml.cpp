@@ -165,6 +165,7 @@ bool apply_gpu_key(Gpu& gpu, const std::string& key, const std::string& value) {
   } else if (key == "limit_w") {
     gpu.limit_w = static_cast<unsigned int>(number);
   } else if (key == "initial_mj") {
+    if (number < 0.0) return false;  // a negative count cast to unsigned would be undefined
     gpu.initial_mj = number;
   } else if (key == "reset_after_reads") {
     gpu.reset_after_reads = static_cast<long>(number);
@@ -177,8 +178,10 @@ bool apply_gpu_key(Gpu& gpu, const std::string& key, const std::string& value) {
   } else if (key == "instant") {
     gpu.instant = number != 0.0;
   } else if (key == "energy_cost_ms") {
+    if (number < 0.0) return false;
     gpu.energy_cost_ms = number;
   } else if (key == "refresh_ms") {
+    if (number != 0.0 && number < 0.001) return false;  // a period of 0 ns would divide by 0
     gpu.refresh_ms = number;
   } else if (key == "util") {
     gpu.util = number;
@@ -421,12 +424,19 @@ FAKE_NVML_EXPORT Return nvmlDeviceGetFieldValues(nvmlDevice_t device, int count,
 FAKE_NVML_EXPORT Return nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device,
                                                             unsigned long long* energy) {
   State& s = state();
+  double cost_ms = 0.0;
+  {
+    // Burnt outside the lock: a driver's slow call does not hold up the other GPUs' reads.
+    std::lock_guard lock(s.mutex);
+    Gpu* gpu = nullptr;
+    if (lookup(s, device, gpu, /*count_loss=*/false) == kSuccess) cost_ms = gpu->energy_cost_ms;
+  }
+  burn_thread_cpu(cost_ms);
   std::lock_guard lock(s.mutex);
   Gpu* gpu = nullptr;
   if (const Return rc = lookup(s, device, gpu); rc != kSuccess) return rc;
   if (!gpu->energy) return kNotSupported;
   if (energy == nullptr) return kInvalidArgument;
-  burn_thread_cpu(gpu->energy_cost_ms);
   std::int64_t now = now_ns();
   if (gpu->refresh_ms > 0.0) {
     const auto period = static_cast<std::int64_t>(gpu->refresh_ms * 1e6);

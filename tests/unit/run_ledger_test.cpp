@@ -279,6 +279,26 @@ TEST(RunLedger, ContainerReadingLessThanItsPartsIsRejectedAndThePartsCount) {
                           "contains (pkg0, dram0)"));
 }
 
+TEST(RunLedger, AContainerLostMidRunIsNotCalledImplausible) {
+  // psys stops answering half way; the packages go on. Its loss is its warning, not a doubt.
+  auto sensor = std::make_unique<test::ScriptedSensor>(
+      std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage),
+                               counter("psys", Domain::kPsys, {"pkg0"})},
+      [](std::size_t c, std::size_t k) {
+        const auto t = static_cast<std::int64_t>(k) * 100 * kMs;
+        if (c == 1 && k > 50) return Reading{t, 0, 0, Reading::Status::kLost};
+        return Reading{t, 0, k * (c == 0 ? 20 : 30), Reading::Status::kOk};
+      });
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::move(sensor));
+  Sampler sampler(std::move(sensors), SamplerOptions{});
+  for (int i = 0; i < 101; ++i) sampler.sample_once();
+  const auto result = summarise_run(sampler.snapshot(), 0, 10'000 * kMs, std::nullopt);
+  EXPECT_TRUE(result.components[1].lost);
+  EXPECT_TRUE(result.components[1].implausible.empty());
+  EXPECT_FALSE(has_warning(result, "cannot be right"));
+}
+
 TEST(RunLedger, ContainerWithinItsPartsUncertaintyIsKept) {
   // psys a little below its parts (it is read a few microseconds earlier): no reason to doubt.
   auto sampler = run_scripted({counter("pkg0", Domain::kPackage), counter("dram0", Domain::kDram),

@@ -76,7 +76,8 @@ std::vector<std::string> link_module_gpus(std::vector<ChannelInfo>& channels,
             [](const ChannelInfo* a, const ChannelInfo* b) { return a->index < b->index; });
   std::vector<const ChannelInfo*> gpus;
   for (const auto& c : context.earlier_channels) {
-    if (c.domain == Domain::kGpu) gpus.push_back(&c);
+    // A GPU's counter read apart from its power (NVML) is the same GPU, not another one.
+    if (c.domain == Domain::kGpu && c.anchors.empty()) gpus.push_back(&c);
   }
   for (std::size_t k = 0; k < gpus.size(); ++k) {
     const ChannelInfo& gpu = *gpus[k];

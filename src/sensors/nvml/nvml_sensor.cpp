@@ -49,6 +49,9 @@ struct ProbedGpu {
   // An energy counter too costly for every round: read in a lane of its own, anchoring
   // `channel`, which then reads power.
   std::optional<std::pair<ChannelInfo, NvmlSensor::Gpu>> counter_lane;
+  // The counter is expensive and nothing cheaper exists: the GPU's one channel is read apart,
+  // every kCounterPeriodS, rather than holding up every round.
+  bool own_lane = false;
 };
 
 // A counter read costing more CPU than this leaves the fast lane: at a 10 ms interval it would
@@ -283,7 +286,15 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
   if (counter_found) {
     const double cost_s = counter_read_cpu_s(api, device, first_read_s);
     if (cost_s > kExpensiveCounterS) {
-      if (const auto power = power_source(api, device)) split_off_counter(probed, *power, cost_s);
+      if (const auto power = power_source(api, device)) {
+        split_off_counter(probed, *power, cost_s);
+      } else {
+        probed.own_lane = true;
+        probed.summary += fmt::format(
+            "; the counter costs {:.2f} ms of CPU per read and no cheaper power reading exists, "
+            "so it is read every {:g} s in its own thread",
+            cost_s * 1e3, NvmlSensor::kCounterPeriodS);
+      }
     }
   }
   return probed;
@@ -419,6 +430,10 @@ ProbeOutcome probe_nvml(const ProbeContext& context) {
       continue;
     }
     outcome.reports.push_back(make_report(ProbeReport::Status::kPresent, probed->summary));
+    if (probed->own_lane) {
+      counter_lanes.emplace_back(std::move(probed->channel), probed->gpu);
+      continue;
+    }
     channels.push_back(std::move(probed->channel));
     gpus.push_back(probed->gpu);
     if (probed->counter_lane) counter_lanes.push_back(std::move(*probed->counter_lane));

@@ -232,7 +232,10 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
       info.resolution = 1.0;
       info.note = "psys counts whole joules on Sapphire/Emerald Rapids (docs/backends/powercap.md)";
     }
-    if (range_uj == 0) info.note = "max_energy_range_uj unreadable: wraps cannot be corrected";
+    if (range_uj == 0) {
+      info.note += std::string(info.note.empty() ? "" : "; ") +
+                   "max_energy_range_uj unreadable: wraps cannot be corrected";
+    }
     channels.push_back(std::move(info));
     attributes.push_back(std::move(*attr));
   }

@@ -251,16 +251,21 @@ Result<SensorResource> parse_sensor(std::string_view body) {
   return sensor;
 }
 
+bool is_whole_chassis_context(std::string_view physical_context) {
+  return physical_context.empty() || physical_context == "Chassis" ||
+         physical_context == "SystemBoard";
+}
+
 namespace {
 
 // What a PowerControl entry measures: Lenovo XCC lists "Server Power Control" next to "CPU
 // Sub-system Power" and "Memory Sub-system Power" (PhysicalContext CPUSubsystem,
 // MemorySubsystem); only the first is the node (docs/backends/redfish.md).
 bool is_subsystem(const PowerControlEntry& entry) {
-  static constexpr std::string_view kWholeContexts[] = {"", "Chassis", "SystemBoard", "PowerSupply",
-                                                        "Rack"};
-  if (std::find(std::begin(kWholeContexts), std::end(kWholeContexts), entry.physical_context) ==
-      std::end(kWholeContexts)) {
+  // A PowerControl entry measured at the power supplies is the chassis' input, unlike a Sensor
+  // of that context, which is one supply.
+  if (!is_whole_chassis_context(entry.physical_context) &&
+      entry.physical_context != "PowerSupply") {
     return true;
   }
   std::string name = entry.name;

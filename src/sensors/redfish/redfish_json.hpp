@@ -124,6 +124,9 @@ Result<Chassis> parse_chassis(std::string_view body);
 Result<EnvironmentMetrics> parse_environment_metrics(std::string_view body);
 Result<SensorResource> parse_sensor(std::string_view body);
 Result<LegacyPower> parse_legacy_power(std::string_view body);
+// A PhysicalContext that stands for the whole chassis; an empty one is taken at the chassis'
+// word. Anything else (CPUSubsystem, GPU, PowerSupply, ...) is a part.
+bool is_whole_chassis_context(std::string_view physical_context);
 
 // The number a poll reads, in the resource's own unit (J, kWh or W). A null, missing or
 // non-numeric value is an Error (a BMC shows null while its sensor is unavailable).

@@ -109,12 +109,6 @@ Candidate from_sensor(SourceKind kind, const SensorResource& sensor, const std::
   return candidate;
 }
 
-// A sensor that does not say what it measures is taken at its chassis' word.
-bool measures_whole_chassis(const std::string& physical_context) {
-  return physical_context.empty() || physical_context == "Chassis" ||
-         physical_context == "SystemBoard";
-}
-
 bool has_value(const std::optional<Excerpt>& excerpt) {
   return excerpt && (excerpt->reading || excerpt->lifetime_reading);
 }
@@ -138,7 +132,11 @@ Candidate legacy_candidate(const LegacyPower& power, const std::string& path) {
   candidate.locator.kind = entry.has_consumed ? SourceKind::kLegacyPowerConsumedWatts
                                               : SourceKind::kLegacyPowerAverageWatts;
   candidate.locator.power_control_index = entry.index;
-  candidate.locator.power_control_member = entry.member_id;
+  // Found again by MemberId on every poll, when it names this entry alone.
+  const auto same_id =
+      std::count_if(power.entries.begin(), power.entries.end(),
+                    [&](const PowerControlEntry& e) { return e.member_id == entry.member_id; });
+  if (same_id == 1) candidate.locator.power_control_member = entry.member_id;
   candidate.read_path = path;
   candidate.first_value =
       (entry.has_consumed ? entry.consumed_watts : entry.average_watts).value_or(0.0);
@@ -212,7 +210,7 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
       if (!sensor || !(sensor->reading || sensor->lifetime_reading)) continue;
       // EnergyJoules is also "device-level consumption" (SENSORS.md §7.2): a GPU's or a power
       // supply's sensor in the chassis collection is not the node.
-      if (!measures_whole_chassis(sensor->physical_context)) {
+      if (!is_whole_chassis_context(sensor->physical_context)) {
         if (sensor->reading_type == "EnergyJoules" || sensor->reading_type == "EnergykWh") {
           problems.push_back(fmt::format("{}: {} sensor of a {} (PhysicalContext), not the node",
                                          client.url_for(path), sensor->reading_type,
@@ -377,10 +375,10 @@ namespace {
 
 // ChassisType values of things inside a node or beside it (DMTF Chassis schema): never the node.
 bool is_device_inside(const std::string& chassis_type) {
-  static constexpr std::string_view kDevices[] = {
-      "Card",       "Module",  "Component",     "IPBasedDrive", "StorageEnclosure",
-      "PowerStrip", "Sidecar", "HeatExchanger", "Expansion",    "Drawer",
-      "Shelf"};
+  // Drawer and Shelf are "system chassis" in the schema: they may be the node.
+  static constexpr std::string_view kDevices[] = {"Card",         "Module",           "Component",
+                                                  "IPBasedDrive", "StorageEnclosure", "PowerStrip",
+                                                  "Sidecar",      "HeatExchanger",    "Expansion"};
   return std::find(std::begin(kDevices), std::end(kDevices), chassis_type) != std::end(kDevices);
 }
 
@@ -409,6 +407,12 @@ Choice choose(std::span<const Candidate> candidates, std::string_view wanted) {
   }
   const std::vector<std::size_t>& pool = servers.empty() ? nodes : servers;
   if (pool.size() == 1) return {pool.front(), {}};
+  if (pool.empty() && !candidates.empty()) {
+    std::vector<std::string> devices;
+    for (const auto& c : candidates) devices.push_back(c.chassis_id + " (" + c.chassis_type + ")");
+    return {std::nullopt,
+            fmt::format("only devices inside a node are metered: {}", joined(devices, ", "))};
+  }
   if (pool.empty()) return {};
   std::vector<std::string> ids;
   for (std::size_t i : pool) ids.push_back(candidates[i].chassis_id);
