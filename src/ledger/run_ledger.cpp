@@ -130,7 +130,7 @@ namespace {
 // whole node.
 bool can_be_the_node(const ComponentResult& c) {
   return c.domain == Domain::kNode && c.energy_j && !c.lost && *c.energy_j > 0.0 &&
-         c.implausible.empty();
+         c.set_aside.empty();
 }
 }  // namespace
 
@@ -163,7 +163,7 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     const auto& c = components[i];
     // A node meter that could not be the total is not a part of the node either.
     if (c.domain == Domain::kOther || c.domain == Domain::kNode || !c.contained_in.empty() ||
-        !measured(c) || !c.implausible.empty() || !c.anchors.empty()) {
+        !measured(c) || !c.set_aside.empty() || !c.anchors.empty()) {
       continue;
     }
     cover.push_back(i);
@@ -199,20 +199,48 @@ bool clearly_less(const ComponentResult& container, const PartsSum& parts, bool 
          combine_uncertainties(all) + kContainerTolerance * parts.energy_j;
 }
 
-void reject(ComponentResult& container, const PartsSum& parts, const std::string& what,
-            std::vector<ComponentResult>& components, std::vector<std::string>* warnings) {
-  container.implausible = fmt::format("{:.1f} J, less than the {:.1f} J of {}", *container.energy_j,
-                                      parts.energy_j, what);
+// The container no longer stands for its parts: they count for themselves (in its own
+// container, if it has one).
+void set_aside(ComponentResult& container, std::string why, std::string warning,
+               std::vector<ComponentResult>& components, std::vector<std::string>* warnings) {
+  container.set_aside = std::move(why);
   for (auto& c : components) {
     if (c.contained_in == container.id) c.contained_in = container.contained_in;
   }
-  if (warnings == nullptr) return;
+  if (warnings != nullptr) warnings->push_back(std::move(warning));
+}
+
+void reject(ComponentResult& container, const PartsSum& parts, const std::string& what,
+            std::vector<ComponentResult>& components, std::vector<std::string>* warnings) {
   std::string ids;
   for (const auto& id : parts.ids) ids += (ids.empty() ? "" : ", ") + id;
-  warnings->push_back(fmt::format(
-      "{} read {:.1f} J, less than the {:.1f} J of {} ({}): it cannot be right (a counter that "
-      "stopped, a meter too coarse for the run, or not what it is named); the total uses the parts",
-      container.id, *container.energy_j, parts.energy_j, what, ids));
+  set_aside(
+      container,
+      fmt::format("{:.1f} J, less than the {:.1f} J of {}", *container.energy_j, parts.energy_j,
+                  what),
+      fmt::format("{} read {:.1f} J, less than the {:.1f} J of {} ({}): it cannot be right (a "
+                  "counter that stopped, a meter too coarse for the run, or not what it is "
+                  "named); the total uses the parts",
+                  container.id, *container.energy_j, parts.energy_j, what, ids),
+      components, warnings);
+}
+
+// A container lost mid-run while some of its parts were read to the end: they, not its energy
+// up to the loss, stand for the run.
+bool set_aside_if_lost(ComponentResult& container, const PartsSum& parts, bool a_part_lasted,
+                       std::vector<ComponentResult>& components,
+                       std::vector<std::string>* warnings) {
+  if (!container.lost || parts.ids.empty() || !a_part_lasted) return false;
+  std::string ids;
+  for (const auto& id : parts.ids) ids += (ids.empty() ? "" : ", ") + id;
+  set_aside(container,
+            fmt::format("lost {:.3f} s into the run; its parts, read on, count instead",
+                        container.lost_at_s),
+            fmt::format("{} was lost {:.3f} s into the run: its parts ({}), read on, count "
+                        "instead",
+                        container.id, container.lost_at_s, ids),
+            components, warnings);
+  return true;
 }
 
 // Containers named by the parts' contained_in, narrowest first: packages (cores), psys
@@ -225,15 +253,18 @@ void check_named_containers(std::vector<ComponentResult>& components,
       if (!container.energy_j || container_tier(container.domain) != tier) continue;
       const bool module = container.domain == Domain::kModule;
       PartsSum parts;
+      bool a_part_lasted = false;
       for (const auto& c : components) {
-        if (c.contained_in != container.id || !c.energy_j || !c.implausible.empty() ||
+        if (c.contained_in != container.id || !c.energy_j || !c.set_aside.empty() ||
             (module && !is_cpu_or_memory(c.domain))) {
           continue;
         }
         parts.energy_j += *c.energy_j;
         parts.uncertainties.push_back(&c.uncertainty);
         parts.ids.push_back(c.id);
+        a_part_lasted = a_part_lasted || !c.lost;
       }
+      if (set_aside_if_lost(container, parts, a_part_lasted, components, warnings)) continue;
       if (clearly_less(container, parts, known_uncertainty)) {
         reject(container, parts, module ? "the CPU side inside it" : "the parts it contains",
                components, warnings);
@@ -258,7 +289,7 @@ void check_node_meters(std::vector<ComponentResult>& components, std::vector<std
   for (const auto& c : components) {
     if (!(is_cpu_or_memory(c.domain) || c.domain == Domain::kModule) ||
         c.method == Method::kModel || !c.energy_j || !c.contained_in.empty() ||
-        !c.implausible.empty()) {
+        !c.set_aside.empty()) {
       continue;
     }
     cpu.energy_j += *c.energy_j;
@@ -280,8 +311,8 @@ void check_node_meters(std::vector<ComponentResult>& components, std::vector<std
 
 }  // namespace
 
-void reject_implausible_containers(std::vector<ComponentResult>& components,
-                                   std::vector<std::string>* warnings, bool known_uncertainty) {
+void set_aside_containers(std::vector<ComponentResult>& components,
+                          std::vector<std::string>* warnings, bool known_uncertainty) {
   check_named_containers(components, warnings, known_uncertainty);
   check_node_meters(components, warnings, known_uncertainty);
 }
@@ -557,7 +588,7 @@ WindowResult summarise_run(const Timeline& timeline, std::int64_t start_ns, std:
     result.components.push_back(model_component(*cpu_model, result.duration_s));
     result.cpu_model = cpu_model;
   }
-  reject_implausible_containers(result.components, &result.warnings);
+  set_aside_containers(result.components, &result.warnings);
   add_total(result);
   return result;
 }

@@ -61,9 +61,10 @@ struct ComponentResult {
   std::string contained_in;   // id of the channel whose energy includes this one
   std::string same_meter_as;  // ChannelInfo::same_meter_as
   std::string anchors;        // ChannelInfo::anchors: never a part of a total by itself
-  // Why this container's energy cannot be right (less than what it contains); empty when it
-  // passed the check. Such a component stays in the report and out of every total.
-  std::string implausible;
+  // Why this container does not stand for its parts: its energy cannot be right (less than what
+  // it contains), or it was lost while they went on. Such a component stays in the report and out
+  // of every total, and its parts count instead; empty when it stands for them.
+  std::string set_aside;
   UncertaintyBudget uncertainty;
   // Idle/dynamic split from the node profile's calibrated baseline (SENSORS §9.4); unset when
   // this channel has none. idle = baseline power x covered time; dynamic = energy - idle.
@@ -135,13 +136,13 @@ std::map<std::string, std::string> smallest_containers(const std::vector<Channel
                                                        const std::vector<ChannelStats>& stats);
 
 // Cross-checks every container against what it contains (docs/ACCURACY.md): one that reads
-// clearly less than its measured parts (a psys counter that stopped, a node meter at 0 J) is
-// marked implausible, its parts stand for themselves, and a warning says so.
+// clearly less than its measured parts (a psys counter that stopped, a node meter at 0 J), or
+// that was lost while they went on, is set aside, its parts stand for themselves, and a warning
+// says so.
 // Without uncertainties (`known_uncertainty` false: an in-process window's cover, taken from
 // counts alone) only a container that read nothing while its parts did is rejected.
-void reject_implausible_containers(std::vector<ComponentResult>& components,
-                                   std::vector<std::string>* warnings,
-                                   bool known_uncertainty = true);
+void set_aside_containers(std::vector<ComponentResult>& components,
+                          std::vector<std::string>* warnings, bool known_uncertainty = true);
 
 // True when some channel measures CPU energy, so no model is needed.
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels);

@@ -30,7 +30,7 @@ std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels
     if (auto it = container_of.find(c.id); it != container_of.end()) c.contained_in = it->second;
     components.push_back(std::move(c));
   }
-  reject_implausible_containers(components, nullptr, /*known_uncertainty=*/false);
+  set_aside_containers(components, nullptr, /*known_uncertainty=*/false);
   return total_cover(components);
 }
 

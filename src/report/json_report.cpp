@@ -127,7 +127,7 @@ nlohmann::json to_json(const RunReport& report) {
     item["activity_mean_pct"] = optional_number(c.activity_mean_pct);
     item["activity_max_pct"] = optional_number(c.activity_max_pct);
     item["contained_in"] = c.contained_in.empty() ? json(nullptr) : json(c.contained_in);
-    item["implausible"] = c.implausible.empty() ? json(nullptr) : json(c.implausible);
+    item["set_aside"] = c.set_aside.empty() ? json(nullptr) : json(c.set_aside);
     if (!c.note.empty()) item["note"] = c.note;
     components.push_back(std::move(item));
   }

@@ -270,7 +270,7 @@ TEST(RunLedger, ContainerReadingLessThanItsPartsIsRejectedAndThePartsCount) {
   ASSERT_TRUE(result.total_energy_j);
   EXPECT_NEAR(*result.total_energy_j, 2750.0, 1e-6);  // the fixture's 275 W over the test's 10 s
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0"}));
-  EXPECT_EQ(result.components[2].implausible,
+  EXPECT_EQ(result.components[2].set_aside,
             "0.0 J, less than the 2750.0 J of the parts it contains");
   EXPECT_FALSE(result.components[2].in_total);
   EXPECT_TRUE(result.components[0].contained_in.empty());
@@ -279,7 +279,7 @@ TEST(RunLedger, ContainerReadingLessThanItsPartsIsRejectedAndThePartsCount) {
                           "contains (pkg0, dram0)"));
 }
 
-TEST(RunLedger, AContainerLostMidRunIsNotCalledImplausible) {
+TEST(RunLedger, AContainerLostMidRunGivesWayToItsPartsWithoutBeingDoubted) {
   // psys stops answering half way; the packages go on. Its loss is its warning, not a doubt.
   auto sensor = std::make_unique<test::ScriptedSensor>(
       std::vector<ChannelInfo>{counter("pkg0", Domain::kPackage),
@@ -295,8 +295,13 @@ TEST(RunLedger, AContainerLostMidRunIsNotCalledImplausible) {
   for (int i = 0; i < 101; ++i) sampler.sample_once();
   const auto result = summarise_run(sampler.snapshot(), 0, 10'000 * kMs, std::nullopt);
   EXPECT_TRUE(result.components[1].lost);
-  EXPECT_TRUE(result.components[1].implausible.empty());
   EXPECT_FALSE(has_warning(result, "cannot be right"));
+  // Its parts were read to the end: they stand for the run, not psys up to its loss.
+  EXPECT_EQ(result.components[1].set_aside,
+            "lost 5.100 s into the run; its parts, read on, count instead");
+  EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0"}));
+  EXPECT_NEAR(*result.total_energy_j, 2000.0, 1e-6);  // 200 W over the test's 10 s
+  EXPECT_TRUE(has_warning(result, "psys was lost 5.100 s into the run: its parts (pkg0), read on"));
 }
 
 TEST(RunLedger, ContainerWithinItsPartsUncertaintyIsKept) {
@@ -306,7 +311,7 @@ TEST(RunLedger, ContainerWithinItsPartsUncertaintyIsKept) {
                               {245, 30, 274}, 101);
   const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"psys"}));
-  EXPECT_TRUE(result.components[2].implausible.empty());
+  EXPECT_TRUE(result.components[2].set_aside.empty());
 }
 
 // Issue 10 item 7: a node meter at 0 J (a kWh sensor over a 5 s run) vanished from the total
