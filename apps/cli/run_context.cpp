@@ -316,12 +316,9 @@ void describe_command(const RunContext& context, const RunProgress& progress, Ru
   }
 }
 
-}  // namespace
-
-RunReport analyse_run(const RunContext& context, const Timeline& recorded,
-                      const RunProgress& progress) {
-  // GPU counters read once a second anchor the power read every round (docs/ACCURACY.md).
-  const Timeline timeline = with_anchored_energies(recorded);
+// Everything analyse_run does, on a timeline whose GPU counters are joined already.
+RunReport analyse_joined(const RunContext& context, const Timeline& timeline,
+                         const RunProgress& progress) {
   RunReport report;
   describe_command(context, progress, report);
   report.window = summarise_run(timeline, progress.start_ns, progress.end_ns,
@@ -346,6 +343,18 @@ RunReport analyse_run(const RunContext& context, const Timeline& recorded,
       context.options.idle_activity_pct, CpuActivity{progress.cpu_time_s, available_cores()}));
   add_phases(context, timeline, progress, report);
   return report;
+}
+
+}  // namespace
+
+RunReport analyse_run(const RunContext& context, const Timeline& recorded,
+                      const RunProgress& progress) {
+  // GPU counters read once a second anchor the power read every round (docs/ACCURACY.md).
+  // Joining copies the timeline while a checkpoint holds the sampler still: only when needed.
+  if (has_anchors(recorded)) {
+    return analyse_joined(context, with_anchored_energies(recorded), progress);
+  }
+  return analyse_joined(context, recorded, progress);
 }
 
 }  // namespace jt::cli

@@ -89,6 +89,23 @@ OpenAttribute OpenAttribute::unopened(const std::filesystem::path& path) {
   return attr;
 }
 
+Result<OpenAttribute::Kept> OpenAttribute::open_kept(const std::filesystem::path& path) {
+  auto open = OpenAttribute::open(path);
+  Kept kept;
+  if (open) {
+    kept.not_a_number = open->read_u64_settled().status != Status::kOk;
+    kept.attribute = std::move(*open);
+    return kept;
+  }
+  std::error_code ec;
+  if (open.error().kind == ErrorKind::kPermissionDenied || !std::filesystem::exists(path, ec)) {
+    return std::unexpected(open.error());
+  }
+  kept.open_error = open.error().message;
+  kept.attribute = unopened(path);
+  return kept;
+}
+
 bool OpenAttribute::reopen() {
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;

@@ -28,6 +28,12 @@ class OpenAttribute {
   // An attribute known by its path only (it could not be opened yet): every read fails until a
   // reopen() succeeds, as for a file that was replaced.
   static OpenAttribute unopened(const std::filesystem::path& path);
+  // For probes, an attribute to read every round. Refused permission or a path that does not
+  // exist is an error. One that exists but cannot be opened or parsed at this instant (a driver
+  // busy, a file being rewritten) is kept, and the sensor retries it: dropping it would lose it
+  // for the whole run.
+  struct Kept;
+  static Result<Kept> open_kept(const std::filesystem::path& path);
 
   enum class Status { kOk, kEmpty, kUnparsable, kIoError };
   struct Value {
@@ -49,6 +55,13 @@ class OpenAttribute {
  private:
   std::filesystem::path path_;
   UniqueFd fd_;
+};
+
+struct OpenAttribute::Kept {
+  OpenAttribute attribute;
+  std::string open_error;     // why it could not be opened now; empty when it was
+  bool not_a_number = false;  // opened, but its value did not parse now
+  bool readable_now() const { return open_error.empty() && !not_a_number; }
 };
 
 }  // namespace jt

@@ -158,26 +158,29 @@ std::vector<Attribute> measuring_attributes(const fs::path& device_dir) {
 }
 
 // Opens an attribute; one that exists but cannot be read now (a GPU waking up, a meter answering
-// late) is kept and read again every round, like a powercap zone. nullopt: permission denied.
+// late) is kept and read again every round, like a powercap zone. nullopt: it cannot be read.
 std::optional<OpenAttribute> open_attribute(const fs::path& path, const std::string& where,
                                             ProbeOutcome& outcome) {
-  auto open = OpenAttribute::open(path);
-  if (!open && open.error().kind == ErrorKind::kPermissionDenied) {
+  auto kept = OpenAttribute::open_kept(path);
+  if (!kept) {
+    const bool denied = kept.error().kind == ErrorKind::kPermissionDenied;
     outcome.reports.push_back(
-        {std::string(kBackend), ProbeReport::Status::kPermissionDenied, open.error().message,
-         "the hwmon ABI expects world-readable attributes; check the driver or udev rules"});
+        {std::string(kBackend),
+         denied ? ProbeReport::Status::kPermissionDenied : ProbeReport::Status::kError,
+         kept.error().message,
+         denied ? "the hwmon ABI expects world-readable attributes; check the driver or udev rules"
+                : ""});
     return std::nullopt;
   }
-  if (!open || open->read_u64_settled().status != OpenAttribute::Status::kOk) {
+  if (!kept->readable_now()) {
     outcome.reports.push_back(
         {std::string(kBackend),
          ProbeReport::Status::kError,
          fmt::format("{}: {} when the devices were found; kept and read again every round", where,
-                     open ? "not a number" : open.error().message),
+                     kept->not_a_number ? "not a number" : kept->open_error),
          {}});
-    if (!open) return OpenAttribute::unopened(path);
   }
-  return std::move(*open);
+  return std::move(kept->attribute);
 }
 
 // Everything one device contributes.

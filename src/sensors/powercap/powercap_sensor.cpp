@@ -170,37 +170,29 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
   std::vector<std::string> denied;
   for (const auto& [dir, zone] : zones) {
     const fs::path zone_path = class_dir / dir;
-    auto attr = OpenAttribute::open(zone_path / "energy_uj");
-    if (!attr && attr.error().kind == ErrorKind::kPermissionDenied) {
-      denied.push_back(dir);
-      continue;
-    }
-    std::error_code exists_ec;
-    if (!attr && !fs::exists(zone_path / "energy_uj", exists_ec)) {
-      outcome.reports.push_back(
-          {std::string(kBackend),
-           ProbeReport::Status::kError,
-           fmt::format("zone {} ({}): {}", dir, zone.name, attr.error().message),
-           {}});
-      continue;
-    }
-    // A counter that exists but cannot be read at this instant (a driver busy, a file being
-    // rewritten) is kept and retried every round: dropping it would count a package's core
-    // subzone in its place for the whole run.
-    std::string unreadable_note;
+    auto attr = OpenAttribute::open_kept(zone_path / "energy_uj");
     if (!attr) {
-      unreadable_note = attr.error().message;
-      attr = OpenAttribute::unopened(zone_path / "energy_uj");
-    } else if (attr->read_u64_settled().status != OpenAttribute::Status::kOk) {
-      unreadable_note = "energy_uj is not a number";
+      if (attr.error().kind == ErrorKind::kPermissionDenied) {
+        denied.push_back(dir);
+      } else {
+        outcome.reports.push_back(
+            {std::string(kBackend),
+             ProbeReport::Status::kError,
+             fmt::format("zone {} ({}): {}", dir, zone.name, attr.error().message),
+             {}});
+      }
+      continue;
     }
-    if (!unreadable_note.empty()) {
+    // Kept though unreadable now: dropping it would count a package's core subzone in its place
+    // for the whole run.
+    if (!attr->readable_now()) {
       outcome.reports.push_back(
           {std::string(kBackend),
            ProbeReport::Status::kError,
            fmt::format("zone {} ({}): {} when the zones were found; kept and read again every "
                        "round",
-                       dir, zone.name, unreadable_note),
+                       dir, zone.name,
+                       attr->not_a_number ? "energy_uj is not a number" : attr->open_error),
            {}});
     }
     const auto range = read_text_file(zone_path / "max_energy_range_uj");
@@ -237,7 +229,7 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
                    "max_energy_range_uj unreadable: wraps cannot be corrected";
     }
     channels.push_back(std::move(info));
-    attributes.push_back(std::move(*attr));
+    attributes.push_back(std::move(attr->attribute));
   }
 
   // Containment (SENSORS.md §1.5): core and uncore are inside their package; dram is a
