@@ -45,7 +45,7 @@ class FixtureNode {
 
 void BM_SamplingRound(benchmark::State& state) {
   FixtureNode node;
-  auto probe = jt::probe_all(node.context());
+  auto probe = jt::probe_all(node.context(), jt::local_backends());
   jt::Sampler sampler(std::move(probe.sensors), jt::SamplerOptions{});
   for (auto _ : state) sampler.sample_once();
   state.counters["channels"] = static_cast<double>(sampler.channels().size());
@@ -58,7 +58,7 @@ BENCHMARK(BM_SamplingRound)->MinTime(1.0);
 // The floor under BM_SamplingRound: the same 8 preads and nothing else.
 void BM_RawPreads(benchmark::State& state) {
   FixtureNode node;
-  auto probe = jt::probe_all(node.context());
+  auto probe = jt::probe_all(node.context(), jt::local_backends());
   std::vector<jt::OpenAttribute> files;
   for (const auto& sensor : probe.sensors) {
     for (const auto& c : sensor->channels())

@@ -1,6 +1,6 @@
 // Fuzzes jt::ChannelAccumulator, which turns a channel's raw readings into joules (wraps, resets,
-// torn reads, gaps; ARCHITECTURE §4.3). The input describes a channel and a sequence of readings
-// with timestamps that never go backwards, as the sampler produces them.
+// torn reads, gaps; docs/ARCHITECTURE.md §4.3). The input describes a channel and a sequence of
+// readings with timestamps that never go backwards, as the sampler produces them.
 //
 // Invariants, after every reading and after finish():
 // - energy is finite and never negative;

@@ -21,7 +21,7 @@
 #include "fuzz_check.hpp"
 #include "sensors/ipmi/dcmi_response.hpp"
 #include "sensors/ipmi/dcmi_sensor.hpp"
-#include "sensors/ipmi/replay_transport.hpp"
+#include "support/ipmi_replay_transport.hpp"
 
 namespace {
 

@@ -47,7 +47,7 @@ constexpr Return kUninitialized = 1;
 constexpr Return kGpuIsLost = 15;
 constexpr Return kGpuNotFound = 28;
 constexpr Return kUnknown = 999;
-// The codes src/sensors/nvml/nvml_library.hpp names (SENSORS.md §4.2).
+// The codes src/sensors/nvml/nvml_library.hpp names (docs/backends/nvml.md F3).
 constexpr Return kCodes[] = {1, 2, 3, 4, 6, 7, 9, 12, 13, 15, 28, 999};
 
 constexpr std::uint8_t kPoisonByte = 0xA5;

@@ -215,10 +215,11 @@ void check_probe(const jt::ProbeOutcome& outcome, const JtFuzzNvmlStats& s, unsi
     JT_FUZZ_CHECK(!c.id.empty());
     JT_FUZZ_CHECK(ids.insert(c.id).second);
     JT_FUZZ_CHECK(c.id.starts_with("nvml/") && c.id.size() > 5);
-    JT_FUZZ_CHECK(c.index >= 0 && static_cast<unsigned int>(c.index) < s.last_count);
-    JT_FUZZ_CHECK(indices.insert(c.index).second);
+    JT_FUZZ_CHECK(c.identity.index >= 0 &&
+                  static_cast<unsigned int>(c.identity.index) < s.last_count);
+    JT_FUZZ_CHECK(indices.insert(c.identity.index).second);
     if (!exported(mask, kUuidBit)) {
-      JT_FUZZ_CHECK(c.id == "nvml/index-" + std::to_string(c.index));
+      JT_FUZZ_CHECK(c.id == "nvml/index-" + std::to_string(c.identity.index));
     }
     JT_FUZZ_CHECK(c.domain == jt::Domain::kGpu);
     JT_FUZZ_CHECK(std::isfinite(c.scale) && c.scale > 0.0);
@@ -261,7 +262,7 @@ void read_rounds(jt::Sensor& sensor, const Variant& v, int rounds, std::int64_t 
     for (std::size_t i = 0; i < n; ++i) {
       const jt::Reading& r = readings[i];
       const jt::ChannelInfo& c = channels[i];
-      const JtFuzzNvmlDevice after = device_of(v, c.index);
+      const JtFuzzNvmlDevice after = device_of(v, c.identity.index);
       JT_FUZZ_CHECK(valid(r.status));
       JT_FUZZ_CHECK(r.half_width_ns >= 0);
       JT_FUZZ_CHECK(r.t_ns >= last_t[i]);
@@ -296,7 +297,7 @@ void read_rounds(jt::Sensor& sensor, const Variant& v, int rounds, std::int64_t 
         std::fprintf(stderr,
                      "round %d gpu %d: status %d raw %llu activity %.0f -> energy %.3f J, "
                      "samples %llu skipped %llu unavailable %llu segments %d\n",
-                     round, c.index, static_cast<int>(r.status),
+                     round, c.identity.index, static_cast<int>(r.status),
                      static_cast<unsigned long long>(r.raw), r.activity_pct, st.energy_j,
                      static_cast<unsigned long long>(st.samples),
                      static_cast<unsigned long long>(st.skipped),

@@ -12,8 +12,8 @@
 #include "ledger/run_ledger.hpp"
 #include "run_context.hpp"
 #include "sampler/sampler.hpp"
+#include "sensors/bmc_backends.hpp"
 #include "sensors/node_inventory.hpp"
-#include "sensors/registry.hpp"
 #include "verbs.hpp"
 
 namespace jt::cli {
@@ -69,7 +69,7 @@ Result<std::filesystem::path> profile_target(const CalibrateOptions& options,
 }  // namespace
 
 int calibrate_verb(const CalibrateOptions& options) {
-  ProbeOutcome probe = probe_all(options.probe);
+  ProbeOutcome probe = probe_all(options.probe, node_backends());
   std::vector<ChannelInfo> channels;
   for (const auto& sensor : probe.sensors) {
     for (const auto& info : sensor->channels()) channels.push_back(info);
@@ -116,7 +116,7 @@ int calibrate_verb(const CalibrateOptions& options) {
   const Timeline timeline = with_anchored_energies(sampler.snapshot());
   const WindowResult window = summarise_run(timeline, start_ns, end_ns, std::nullopt);
 
-  // Idle power is only worth storing from an idle node (SENSORS §9.4).
+  // Idle power is only worth storing from an idle node (docs/ACCURACY.md A5).
   const int threads = profile.inventory.threads.value.value_or(1);
   if (!load) {
     warnings.push_back("could not check the load average: " + load.error().message);

@@ -7,8 +7,8 @@
 #include "arguments.hpp"
 #include "ledger/node_profile.hpp"
 #include "report/run_report.hpp"
+#include "sensors/bmc_backends.hpp"
 #include "sensors/node_inventory.hpp"
-#include "sensors/registry.hpp"
 #include "verbs.hpp"
 
 namespace jt::cli {
@@ -68,7 +68,7 @@ void print_profile(const NodeProfile& profile, const std::string& baselines_from
 }  // namespace
 
 int node_verb(const NodeOptions& options) {
-  ProbeOutcome probe = probe_all(options.probe);
+  ProbeOutcome probe = probe_all(options.probe, node_backends());
   std::vector<ChannelInfo> channels;
   for (const auto& sensor : probe.sensors) {
     for (const auto& info : sensor->channels()) channels.push_back(info);

@@ -65,7 +65,7 @@ RepeatSummary summarise_repeats(std::vector<RunReport> runs, int requested) {
       if (!components.contains(c.id)) component_order.push_back(c.id);
       add(components[c.id], Measurement{c.energy_j, c.uncertainty.total_j, to_string(c.method)});
     }
-    for (const auto& t : phase_totals(run.phases)) {
+    for (const auto& t : run.phase_totals) {
       if (!phases.contains(t.name)) phase_order.push_back(t.name);
       add(phases[t.name], t.energy);
     }

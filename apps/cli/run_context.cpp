@@ -11,11 +11,9 @@
 #include <filesystem>
 
 #include "core/clock.hpp"
-#include "ledger/anchored_energy.hpp"
-#include "ledger/idle_waste.hpp"
-#include "ledger/window_energy.hpp"
+#include "ledger/run_analysis.hpp"
+#include "sensors/bmc_backends.hpp"
 #include "sensors/node_inventory.hpp"
-#include "sensors/redfish/redfish_config.hpp"
 
 namespace jt::cli {
 
@@ -23,7 +21,6 @@ namespace {
 
 // A typical server CPU's thermal design power over its core count (e.g. 270 W / 40 cores for
 // a Xeon Platinum 8380, 280 W / 64 for an EPYC 7763): order-of-magnitude only, hence "model".
-constexpr double kDefaultWattsPerBusyCore = 7.0;
 
 std::string host_name() {
   char buf[256] = {};
@@ -127,15 +124,7 @@ Result<void> check_run_options(const RunOptions& options) {
     }
     if (auto ok = check_writable(options.output_csv, "--csv"); !ok) return ok;
   }
-  if (!options.probe.redfish_config.empty()) {
-    if (auto config = redfish::load_config(options.probe.redfish_config); !config) {
-      return make_error(ErrorKind::kInvalidData,
-                        fmt::format("--redfish-config {}: {}",
-                                    options.probe.redfish_config.string(), config.error().message),
-                        config.error().hint);
-    }
-  }
-  return {};
+  return check_backend_options(options.probe);
 }
 
 Result<RunContext> prepare_run(const RunOptions& options, const std::vector<ChannelInfo>& channels,
@@ -163,29 +152,13 @@ int available_cores() {
   return online > 0 ? static_cast<int>(online) : 0;
 }
 
-std::optional<CpuModel> cpu_model(const RunContext& context, double cpu_time_s) {
-  if (!context.need_cpu_model) return std::nullopt;
-  const double given = context.options.model_watts_per_core;
-  CpuModel model;
-  model.cpu_time_s = cpu_time_s;
-  model.watts_per_busy_core = given > 0.0 ? given : kDefaultWattsPerBusyCore;
-  model.assumption = fmt::format(
-      "no CPU energy sensor was readable: {:g} W per busy core ({}) times the command's CPU "
-      "time; idle and uncore power are not included",
-      model.watts_per_busy_core,
-      given > 0.0 ? "--model-watts-per-core" : "default, set with --model-watts-per-core");
-  return model;
-}
-
 // Shares of the node for a shared run; taken when the analysis runs, so that the CPU-time
 // shares span the same interval as the energy they split.
 AttributionInputs attribution_inputs(const RunContext& context, const RunProgress& progress) {
   AttributionInputs in;
   in.mode =
       attribution_mode_from_string(context.options.attribution).value_or(AttributionMode::kAuto);
-  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
-  in.gpus = parse_cuda_visible_devices(visible != nullptr ? std::optional<std::string_view>(visible)
-                                                          : std::nullopt);
+  in.gpus = read_visible_devices([](const char* name) { return std::getenv(name); });
   if (!progress.cgroup_before) {
     in.cpu_unavailable_reason = "no cgroup snapshot at the start";
     return in;
@@ -207,89 +180,6 @@ AttributionInputs attribution_inputs(const RunContext& context, const RunProgres
   }
   in.cpu = *usage;
   return in;
-}
-
-// The devices the runtime-based estimate charges: every CPU socket, and the GPUs the job owns.
-std::vector<AllocatedDevice> allocated_devices(const NodeInventory& inventory,
-                                               const std::optional<Attribution>& attribution) {
-  std::vector<AllocatedDevice> devices = all_devices(inventory);
-  if (!attribution || attribution->mode != AttributionMode::kShared) return devices;
-  std::vector<AllocatedDevice> owned;
-  for (auto& device : devices) {
-    bool keep = device.kind != DeviceKind::kGpu;
-    for (const auto& gpu : attribution->shares.gpus) {
-      const std::string label = "GPU " + std::to_string(gpu.index);
-      const bool same = device.label == label || device.label.starts_with(label + " (");
-      if (gpu.share > 0.0 && same) keep = true;
-    }
-    if (keep) owned.push_back(std::move(device));
-  }
-  return owned;
-}
-
-// The estimate charges the job's devices; it is compared with the energy of the same scope.
-std::optional<MeasuredEnergy> estimate_scope(const RunReport& report) {
-  const WindowResult& window = report.window;
-  if (report.attribution && report.attribution->mode == AttributionMode::kShared) {
-    return MeasuredEnergy{report.attribution->attributed_total_j,
-                          "the energy attributed to the job on this shared node"};
-  }
-  if (!window.total_energy_j) return std::nullopt;
-  const bool one_meter =
-      window.total_cover.size() == 1 &&
-      std::any_of(window.components.begin(), window.components.end(), [&](const auto& c) {
-        return c.id == window.total_cover[0] && c.domain == Domain::kNode;
-      });
-  if (one_meter)
-    return MeasuredEnergy{*window.total_energy_j, "node meter " + window.total_cover[0]};
-  return MeasuredEnergy{
-      *window.total_energy_j,
-      fmt::format("the sum of the measured components ({}; no node meter)", window.total_method)};
-}
-
-void add_runtime_estimate(const RunContext& context, RunReport& report) {
-  if (!context.tdp) {
-    report.runtime_estimate_error = context.tdp_error;
-    return;
-  }
-  report.runtime_estimate =
-      estimate_from_runtime(allocated_devices(context.inventory, report.attribution), &*context.tdp,
-                            report.window.duration_s, context.options.pue, estimate_scope(report));
-}
-
-Measurement run_total(const WindowResult& window) {
-  return Measurement{window.total_energy_j, window.total_uncertainty_j, window.total_method};
-}
-
-// Phases and the run over one cover, so that they can be compared: the run's total, or the
-// parts inside its node meter (a meter polled every second would give every phase of a few
-// seconds an uncertainty as large as its energy).
-std::vector<std::size_t> phase_cover(const Timeline& timeline, const WindowResult& run) {
-  return cover_of(timeline, run.coverage ? run.coverage->parts : run.total_cover);
-}
-
-void add_phases(const RunContext& context, const Timeline& timeline, const RunProgress& progress,
-                RunReport& report) {
-  report.malformed_markers = progress.malformed_markers;
-  report.unmatched_markers = progress.unmatched_markers;
-  if (progress.phases.empty()) return;
-  const auto cover = phase_cover(timeline, report.window);
-  for (std::size_t i : cover) report.phase_cover.push_back(timeline.channels[i].id);
-  report.phase_cover_run = measure_window(timeline, cover, progress.start_ns, progress.end_ns);
-  for (const auto& phase : progress.phases) {
-    PhaseReport p{phase, measure_window(timeline, cover, phase.start_ns, phase.end_ns)};
-    if (report.window.cpu_model) {
-      p.energy.warnings.push_back(
-          "no CPU sensor: the phase's energy leaves the CPU out (the run's CPU estimate is "
-          "not split by phase)");
-    }
-    IdleWaste waste = find_idle_waste(
-        phase.name, waste_inputs(p.energy, timeline.channels),
-        Measurement{p.energy.energy_j, p.energy.uncertainty_j, p.energy.method},
-        ns_to_s(phase.end_ns - phase.start_ns), context.options.idle_activity_pct, std::nullopt);
-    if (!waste.idle_gpus.empty()) report.idle_waste.push_back(std::move(waste));
-    report.phases.push_back(std::move(p));
-  }
 }
 
 void describe_command(const RunContext& context, const RunProgress& progress, RunReport& report) {
@@ -316,45 +206,39 @@ void describe_command(const RunContext& context, const RunProgress& progress, Ru
   }
 }
 
-// Everything analyse_run does, on a timeline whose GPU counters are joined already.
-RunReport analyse_joined(const RunContext& context, const Timeline& timeline,
-                         const RunProgress& progress) {
-  RunReport report;
-  describe_command(context, progress, report);
-  report.window = summarise_run(timeline, progress.start_ns, progress.end_ns,
-                                cpu_model(context, progress.cpu_time_s), progress.complete);
-  if (context.profile) {
-    apply_baselines(report.window, *context.profile, &report.window.warnings);
-    report.node = context.profile;
-    report.profile_source = context.profile_source;
+// What the ledger's analysis needs from this run besides the timeline.
+RunAnalysisInputs analysis_inputs(const RunContext& context, const RunProgress& progress) {
+  RunAnalysisInputs in;
+  in.start_ns = progress.start_ns;
+  in.end_ns = progress.end_ns;
+  in.complete = progress.complete;
+  if (context.need_cpu_model) {
+    in.cpu_model = cpu_model_of(progress.cpu_time_s, context.options.model_watts_per_core);
   }
-  for (const auto& w : context.profile_warnings) report.window.warnings.push_back(w);
-  if (!report.node) report.node = NodeProfile{};
-  report.node->inventory = context.inventory;
-
-  if (auto attribution = attribute_energy(report.window, attribution_inputs(context, progress))) {
-    report.attribution = *std::move(attribution);
-  } else {
-    report.attribution_error = attribution.error().message;
-  }
-  add_runtime_estimate(context, report);
-  report.idle_waste.push_back(find_idle_waste(
-      "run", waste_inputs(report.window), run_total(report.window), report.window.duration_s,
-      context.options.idle_activity_pct, CpuActivity{progress.cpu_time_s, available_cores()}));
-  add_phases(context, timeline, progress, report);
-  return report;
+  in.profile = context.profile ? &*context.profile : nullptr;
+  in.profile_warnings = context.profile_warnings;
+  in.inventory = context.inventory;
+  in.attribution = attribution_inputs(context, progress);
+  in.tdp = context.tdp ? &*context.tdp : nullptr;
+  in.tdp_error = context.tdp_error;
+  in.pue = context.options.pue;
+  in.idle_activity_pct = context.options.idle_activity_pct;
+  in.cpu_activity = CpuActivity{progress.cpu_time_s, available_cores()};
+  in.phases = progress.phases;
+  return in;
 }
 
 }  // namespace
 
-RunReport analyse_run(const RunContext& context, const Timeline& recorded,
+RunReport analyse_run(const RunContext& context, const Timeline& timeline,
                       const RunProgress& progress) {
-  // GPU counters read once a second anchor the power read every round (docs/ACCURACY.md).
-  // Joining copies the timeline while a checkpoint holds the sampler still: only when needed.
-  if (has_anchors(recorded)) {
-    return analyse_joined(context, with_anchored_energies(recorded), progress);
-  }
-  return analyse_joined(context, recorded, progress);
+  RunReport report;
+  static_cast<RunAnalysis&>(report) = jt::analyse_run(timeline, analysis_inputs(context, progress));
+  describe_command(context, progress, report);
+  report.malformed_markers = progress.malformed_markers;
+  report.unmatched_markers = progress.unmatched_markers;
+  if (context.profile) report.profile_source = context.profile_source;
+  return report;
 }
 
 }  // namespace jt::cli

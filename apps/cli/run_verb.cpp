@@ -21,8 +21,8 @@
 #include "report/text_format.hpp"
 #include "run_context.hpp"
 #include "sampler/sampler.hpp"
+#include "sensors/bmc_backends.hpp"
 #include "sensors/process_tree.hpp"
-#include "sensors/registry.hpp"
 #include "verbs.hpp"
 
 namespace jt::cli {
@@ -336,7 +336,7 @@ int run_verb(const RunOptions& options) {
   // then keeps the forwarded signals blocked, and only wait() takes them.
   ChildProcess::prepare_parent();
   if (auto ok = check_run_options(options); !ok) return own_failure(ok.error());
-  ProbeOutcome probe = probe_all(options.probe);
+  ProbeOutcome probe = probe_all(options.probe, node_backends());
   std::vector<ChannelInfo> channels;
   for (const auto& sensor : probe.sensors) {
     for (const auto& info : sensor->channels()) channels.push_back(info);
@@ -354,7 +354,7 @@ int run_verb(const RunOptions& options) {
   const std::int64_t first_start_ns = monotonic_ns();
   std::optional<int> interrupted;
   for (int i = 0; i < options.repeat; ++i) {
-    if (i > 0) probe = probe_all(options.probe);  // each run owns its sensors
+    if (i > 0) probe = probe_all(options.probe, node_backends());  // each run owns its sensors
     // Ctrl-C while probing, or between runs: the command is not started (again).
     interrupted = ChildProcess::take_pending_signal();
     if (interrupted) break;

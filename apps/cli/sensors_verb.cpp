@@ -3,13 +3,26 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "sensors/registry.hpp"
+#include "report/run_report.hpp"
+#include "sensors/bmc_backends.hpp"
 #include "verbs.hpp"
 
 namespace jt::cli {
 
+namespace {
+
+// `sensors --json` (schemas/sensors.schema.json).
+constexpr const char* kSensorsSchema = "jouletrace.sensors";
+constexpr int kSensorsSchemaVersion = 1;
+
+nlohmann::json known(double positive) {
+  return positive > 0.0 ? nlohmann::json(positive) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
 int sensors_verb(const SensorsOptions& options) {
-  const ProbeOutcome probe = probe_all(options.probe);
+  const ProbeOutcome probe = probe_all(options.probe, node_backends());
   if (options.json) {
     nlohmann::json channels = nlohmann::json::array();
     for (const auto& sensor : probe.sensors) {
@@ -17,14 +30,17 @@ int sensors_verb(const SensorsOptions& options) {
         channels.push_back({{"id", c.id},
                             {"backend", sensor->backend()},
                             {"domain", to_string(c.domain)},
-                            {"index", c.index},
+                            {"index", c.identity.index},
                             {"device", c.device},
+                            {"identity", to_json(c.identity)},
                             {"quantity", to_string(c.quantity)},
                             {"raw_unit", c.raw_unit},
                             {"scale", c.scale},
                             {"wrap_modulus", c.wrap_modulus},
-                            {"update_period_s", c.update_period_s},
-                            {"max_power_w", c.max_power_w},
+                            // 0 in ChannelInfo means unknown: null here, never a 0 that
+                            // reads as measured.
+                            {"update_period_s", known(c.update_period_s)},
+                            {"max_power_w", known(c.max_power_w)},
                             {"provenance", c.provenance},
                             {"contains", c.contains},
                             {"note", c.note}});
@@ -37,8 +53,11 @@ int sensors_verb(const SensorsOptions& options) {
                          {"detail", r.detail},
                          {"hint", r.hint}});
     }
-    fmt::print("{}\n", nlohmann::json{{"channels", channels}, {"probes", reports}}.dump(
-                           2, ' ', false, nlohmann::json::error_handler_t::replace));
+    const nlohmann::json listing = {{"schema", kSensorsSchema},
+                                    {"version", kSensorsSchemaVersion},
+                                    {"channels", std::move(channels)},
+                                    {"probes", std::move(reports)}};
+    fmt::print("{}\n", listing.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return 0;
   }
 

@@ -1,5 +1,5 @@
 // The C entry points: each one catches everything, so no C++ exception crosses the API
-// (ARCHITECTURE §6), and reports what went wrong through a per-thread last-error text.
+// (docs/ARCHITECTURE.md §6), and reports what went wrong through a per-thread last-error text.
 
 // First, so that the declarations get default visibility while everything else in the
 // library is hidden (-fvisibility=hidden, plus the version script jouletrace.map).

@@ -8,7 +8,7 @@
 namespace jt {
 
 SelfMeasurement::SelfMeasurement(const ProbeContext& context, double interval_s) {
-  ProbeOutcome probe = probe_all(context);
+  ProbeOutcome probe = probe_all(context, local_backends());
   for (const auto& report : probe.reports) {
     if (!probe_summary_.empty()) probe_summary_ += "; ";
     probe_summary_ += report.backend + ": " + to_string(report.status);

@@ -5,7 +5,7 @@
 
 namespace jt {
 
-// All timestamps in jouletrace are CLOCK_MONOTONIC nanoseconds (ARCHITECTURE rule 4.2).
+// All timestamps in jouletrace are CLOCK_MONOTONIC nanoseconds (docs/ARCHITECTURE.md §4.2).
 inline std::int64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <optional>
 
 #include "core/text.hpp"
@@ -29,64 +30,7 @@ std::optional<AttributionMode> attribution_mode_from_string(std::string_view nam
 
 namespace {
 
-bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  if (prefix.size() > text.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && starts_with_ignoring_case(a, b);
-}
-
-bool is_uuid_text(std::string_view text) {
-  return !text.empty() && text.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
-}
-
-std::optional<GpuSelector> parse_selector(std::string_view entry) {
-  GpuSelector selector;
-  if (!entry.empty() && entry.find_first_not_of("0123456789") == std::string_view::npos) {
-    // More digits than an int holds cannot name a GPU.
-    if (entry.size() > 9) return std::nullopt;
-    selector.kind = GpuSelector::Kind::kIndex;
-    selector.index = std::stoi(std::string(entry));
-    return selector;
-  }
-  if (starts_with_ignoring_case(entry, "GPU-") && is_uuid_text(entry.substr(4))) {
-    selector.kind = GpuSelector::Kind::kUuid;
-    selector.id = std::string(entry);
-    return selector;
-  }
-  if (starts_with_ignoring_case(entry, "MIG-") && entry.size() > 4) {
-    selector.kind = GpuSelector::Kind::kMig;
-    selector.id = std::string(entry);
-    // The older form names the parent: MIG-GPU-<uuid>/<gpu instance>/<compute instance>.
-    const std::string_view rest = entry.substr(4);
-    if (starts_with_ignoring_case(rest, "GPU-")) {
-      const auto slash = rest.find('/');
-      if (slash == std::string_view::npos || !is_uuid_text(rest.substr(4, slash - 4))) {
-        return std::nullopt;
-      }
-      selector.parent = std::string(rest.substr(0, slash));
-    }
-    return selector;
-  }
-  return std::nullopt;
-}
-
 std::string percent(double share) { return fmt::format("{:.1f} %", share * 100.0); }
-
-// The UUID in a GPU channel id ("nvml/GPU-<uuid>"); empty for "nvml/index-N".
-std::string uuid_of(const std::string& id) {
-  const auto slash = id.rfind('/');
-  std::string tail = slash == std::string::npos ? id : id.substr(slash + 1);
-  return starts_with_ignoring_case(tail, "GPU-") ? tail : std::string();
-}
 
 bool is_cpu_side(Domain domain) {
   return domain == Domain::kPackage || domain == Domain::kCore || domain == Domain::kUncore ||
@@ -173,120 +117,148 @@ struct GpuMatch {
   std::vector<std::string> warnings;
 };
 
-std::vector<std::size_t> gpus_with_uuid_prefix(const std::vector<GpuOwnership>& gpus,
-                                               const std::string& prefix) {
-  std::vector<std::size_t> found;
-  for (std::size_t i = 0; i < gpus.size(); ++i) {
-    if (gpus[i].uuid.empty()) continue;
+// The GPUs of one vendor, as the selectors of its visibility variable see them.
+using VendorGpus = std::vector<GpuOwnership*>;
+
+std::vector<GpuOwnership*> gpus_with_uuid_prefix(const VendorGpus& gpus,
+                                                 const std::string& prefix) {
+  std::vector<GpuOwnership*> found;
+  for (GpuOwnership* gpu : gpus) {
+    if (gpu->uuid.empty()) continue;
     // A full UUID wins over a longer one it happens to prefix.
-    if (equal_ignoring_case(gpus[i].uuid, prefix)) return {i};
-    if (starts_with_ignoring_case(gpus[i].uuid, prefix)) found.push_back(i);
+    if (equal_ignoring_case(gpu->uuid, prefix)) return {gpu};
+    if (starts_with_ignoring_case(gpu->uuid, prefix)) found.push_back(gpu);
   }
   return found;
 }
 
+void select_by_index(const GpuVisibility& visibility, const GpuSelector& sel,
+                     const VendorGpus& gpus, GpuMatch& match) {
+  bool found = false;
+  for (GpuOwnership* gpu : gpus) {
+    if (gpu->index != sel.index) continue;
+    gpu->share = 1.0;
+    gpu->matched_by = std::to_string(sel.index);
+    found = true;
+  }
+  if (!found) {
+    match.warnings.push_back(
+        fmt::format("{} entry {} names no measured GPU", visibility.variable, sel.index));
+  }
+}
+
+void select_by_uuid(const GpuVisibility& visibility, const GpuSelector& sel, const VendorGpus& gpus,
+                    GpuMatch& match) {
+  const auto found = gpus_with_uuid_prefix(gpus, sel.id);
+  if (found.size() == 1) {
+    found[0]->share = 1.0;
+    found[0]->matched_by = sel.id;
+    return;
+  }
+  if (found.empty()) {
+    const bool some_without_uuid = std::any_of(
+        gpus.begin(), gpus.end(), [](const GpuOwnership* g) { return g->uuid.empty(); });
+    match.warnings.push_back(
+        fmt::format("{} entry {} matches no measured GPU{}", visibility.variable, sel.id,
+                    some_without_uuid ? " (some GPUs were measured without a UUID)" : ""));
+    return;
+  }
+  match.warnings.push_back(fmt::format("{} entry {} matches {} GPUs; none is counted as the job's",
+                                       visibility.variable, sel.id, found.size()));
+}
+
+// A MIG instance adds its size to its parent's share (`mig_share`), a model the report names.
+void select_mig(const GpuSelector& sel, const AttributionInputs& inputs, const VendorGpus& gpus,
+                std::map<GpuOwnership*, double>& mig_share, GpuMatch& match) {
+  std::string parent = sel.parent;
+  std::optional<double> fraction;
+  for (const auto& slice : inputs.mig_slices) {
+    if (!equal_ignoring_case(slice.mig_id, sel.id)) continue;
+    if (!std::isfinite(slice.fraction) || slice.fraction <= 0.0 || slice.fraction > 1.0) {
+      match.warnings.push_back(fmt::format(
+          "MIG instance {}: size {} is not a fraction in (0, 1]; ignored", sel.id, slice.fraction));
+      continue;
+    }
+    if (parent.empty()) parent = slice.parent_uuid;
+    fraction = slice.fraction;
+  }
+  if (parent.empty()) {
+    match.warnings.push_back(fmt::format(
+        "MIG instance {}: its parent GPU is unknown, so none of its energy is attributed", sel.id));
+    return;
+  }
+  const auto found = gpus_with_uuid_prefix(gpus, parent);
+  if (found.size() != 1) {
+    match.warnings.push_back(fmt::format(
+        "MIG instance {}: parent GPU {} is not among the measured GPUs", sel.id, parent));
+    return;
+  }
+  if (!fraction) {
+    match.warnings.push_back(
+        fmt::format("MIG instance {} on {}: its size is unknown, so none of the parent's energy is "
+                    "attributed",
+                    sel.id, parent));
+    return;
+  }
+  mig_share[found[0]] += *fraction;
+  if (!found[0]->matched_by.empty()) found[0]->matched_by += ",";
+  found[0]->matched_by += sel.id;
+}
+
+void apply_mig_shares(const std::map<GpuOwnership*, double>& mig_share, GpuMatch& match) {
+  for (const auto& [gpu, share] : mig_share) {
+    if (gpu->share >= 1.0 || share <= 0.0) continue;
+    if (share > 1.0) {
+      match.warnings.push_back(
+          fmt::format("the MIG instances on {} add up to {} of the GPU; counted as the whole GPU",
+                      gpu->id, percent(share)));
+    }
+    gpu->share = std::min(1.0, share);
+    gpu->modelled = true;
+  }
+}
+
+const GpuVisibility* visibility_for(Vendor vendor, const AttributionInputs& inputs) {
+  for (const auto& visibility : inputs.gpus) {
+    if (visibility.vendor == vendor) return &visibility;
+  }
+  return nullptr;
+}
+
+// Each measured GPU, owned or not, by its vendor's visibility variable and its typed identity.
 GpuMatch match_gpus(const std::vector<Row>& rows, const AttributionInputs& inputs) {
   GpuMatch match;
   for (const auto& row : rows) {
     if (row.domain != Domain::kGpu || row.source == nullptr) continue;
-    GpuOwnership gpu;
-    gpu.id = row.id;
-    gpu.index = row.source->index;
-    gpu.uuid = uuid_of(row.id);
-    if (inputs.gpus.all) {
+    const DeviceIdentity& identity = row.source->identity;
+    GpuOwnership gpu{
+        .id = row.id, .vendor = identity.vendor, .index = identity.index, .uuid = identity.uuid};
+    if (const auto* visibility = visibility_for(identity.vendor, inputs); visibility == nullptr) {
       gpu.share = 1.0;
-      gpu.matched_by = "CUDA_VISIBLE_DEVICES unset";
+      gpu.matched_by =
+          fmt::format("no visibility variable is read for {} GPUs", to_string(identity.vendor));
+    } else if (visibility->all) {
+      gpu.share = 1.0;
+      gpu.matched_by = visibility->variable + " unset";
     }
     match.gpus.push_back(std::move(gpu));
   }
-  if (inputs.gpus.all) return match;
-
-  const bool some_without_uuid = std::any_of(match.gpus.begin(), match.gpus.end(),
-                                             [](const GpuOwnership& g) { return g.uuid.empty(); });
-  std::vector<double> mig_share(match.gpus.size(), 0.0);
-  for (const auto& sel : inputs.gpus.selected) {
-    switch (sel.kind) {
-      case GpuSelector::Kind::kIndex: {
-        bool found = false;
-        for (auto& gpu : match.gpus) {
-          if (gpu.index != sel.index) continue;
-          gpu.share = 1.0;
-          gpu.matched_by = std::to_string(sel.index);
-          found = true;
-        }
-        if (!found) {
-          match.warnings.push_back(
-              fmt::format("CUDA_VISIBLE_DEVICES entry {} names no measured GPU", sel.index));
-        }
-        break;
-      }
-      case GpuSelector::Kind::kUuid: {
-        const auto found = gpus_with_uuid_prefix(match.gpus, sel.id);
-        if (found.size() == 1) {
-          match.gpus[found[0]].share = 1.0;
-          match.gpus[found[0]].matched_by = sel.id;
-        } else if (found.empty()) {
-          match.warnings.push_back(
-              fmt::format("CUDA_VISIBLE_DEVICES entry {} matches no measured GPU{}", sel.id,
-                          some_without_uuid ? " (some GPUs were measured without a UUID)" : ""));
-        } else {
-          match.warnings.push_back(fmt::format(
-              "CUDA_VISIBLE_DEVICES entry {} matches {} GPUs; none is counted as the job's", sel.id,
-              found.size()));
-        }
-        break;
-      }
-      case GpuSelector::Kind::kMig: {
-        std::string parent = sel.parent;
-        std::optional<double> fraction;
-        for (const auto& slice : inputs.mig_slices) {
-          if (!equal_ignoring_case(slice.mig_id, sel.id)) continue;
-          if (!std::isfinite(slice.fraction) || slice.fraction <= 0.0 || slice.fraction > 1.0) {
-            match.warnings.push_back(
-                fmt::format("MIG instance {}: size {} is not a fraction in (0, 1]; ignored", sel.id,
-                            slice.fraction));
-            continue;
-          }
-          if (parent.empty()) parent = slice.parent_uuid;
-          fraction = slice.fraction;
-        }
-        if (parent.empty()) {
-          match.warnings.push_back(fmt::format(
-              "MIG instance {}: its parent GPU is unknown, so none of its energy is attributed",
-              sel.id));
-          break;
-        }
-        const auto found = gpus_with_uuid_prefix(match.gpus, parent);
-        if (found.size() != 1) {
-          match.warnings.push_back(fmt::format(
-              "MIG instance {}: parent GPU {} is not among the measured GPUs", sel.id, parent));
-          break;
-        }
-        if (!fraction) {
-          match.warnings.push_back(fmt::format(
-              "MIG instance {} on {}: its size is unknown, so none of the parent's energy is "
-              "attributed",
-              sel.id, parent));
-          break;
-        }
-        mig_share[found[0]] += *fraction;
-        if (!match.gpus[found[0]].matched_by.empty()) match.gpus[found[0]].matched_by += ",";
-        match.gpus[found[0]].matched_by += sel.id;
-        break;
+  std::map<GpuOwnership*, double> mig_share;
+  for (const auto& visibility : inputs.gpus) {
+    if (visibility.all) continue;
+    VendorGpus gpus;
+    for (auto& gpu : match.gpus) {
+      if (gpu.vendor == visibility.vendor) gpus.push_back(&gpu);
+    }
+    for (const auto& sel : visibility.selected) {
+      switch (sel.kind) {
+        case GpuSelector::Kind::kIndex: select_by_index(visibility, sel, gpus, match); break;
+        case GpuSelector::Kind::kUuid: select_by_uuid(visibility, sel, gpus, match); break;
+        case GpuSelector::Kind::kMig: select_mig(sel, inputs, gpus, mig_share, match); break;
       }
     }
   }
-  for (std::size_t i = 0; i < match.gpus.size(); ++i) {
-    auto& gpu = match.gpus[i];
-    if (gpu.share >= 1.0 || mig_share[i] <= 0.0) continue;
-    if (mig_share[i] > 1.0) {
-      match.warnings.push_back(
-          fmt::format("the MIG instances on {} add up to {} of the GPU; counted as the whole GPU",
-                      gpu.id, percent(mig_share[i])));
-    }
-    gpu.share = std::min(1.0, mig_share[i]);
-    gpu.modelled = true;
-  }
+  apply_mig_shares(mig_share, match);
   return match;
 }
 
@@ -370,66 +342,46 @@ void clamp_to_component(ComponentAttribution& row, std::vector<std::string>& war
   }
 }
 
-}  // namespace
-
-GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) {
-  GpuVisibility visibility;
-  if (!value) return visibility;
-  visibility.all = false;
-  visibility.raw = std::string(*value);
-  if (trim(*value).empty()) return visibility;
-  std::size_t start = 0;
-  for (;;) {
-    const auto end = value->find(',', start);
-    const std::string_view entry = trim(
-        value->substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    auto selector = parse_selector(entry);
-    if (!selector) {
-      visibility.warnings.push_back(fmt::format(
-          "CUDA_VISIBLE_DEVICES entry '{}' is not a GPU index, UUID or MIG id; as in CUDA, it "
-          "and every entry after it select no GPU",
-          entry));
-      break;
-    }
-    visibility.selected.push_back(std::move(*selector));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return visibility;
+std::string why_cpu_unknown(const AttributionInputs& inputs) {
+  return inputs.cpu_unavailable_reason.empty() ? std::string("no cgroup data")
+                                               : inputs.cpu_unavailable_reason;
 }
 
-Result<Attribution> attribute_energy(const WindowResult& window, const AttributionInputs& inputs) {
-  Attribution out;
-  out.requested = inputs.mode;
-  out.warnings = inputs.gpus.warnings;
+// The job's CPU shares where cgroup data exists; their warnings and the inputs go to `out`.
+Result<std::optional<CpuShares>> job_cpu_shares(const AttributionInputs& inputs, Attribution& out) {
+  if (!inputs.cpu) return std::optional<CpuShares>();
+  if (auto ok = check_cpu_inputs(*inputs.cpu); !ok) return std::unexpected(ok.error());
+  CpuShares cpu = cpu_shares(*inputs.cpu);
+  out.shares.cpu = inputs.cpu;
+  for (const auto& w : inputs.cpu->warnings) out.warnings.push_back(w);
+  for (const auto& w : cpu.warnings) out.warnings.push_back(w);
+  return std::optional<CpuShares>(std::move(cpu));
+}
 
-  std::optional<CpuShares> cpu;
-  if (inputs.cpu) {
-    if (auto ok = check_cpu_inputs(*inputs.cpu); !ok) return std::unexpected(ok.error());
-    cpu = cpu_shares(*inputs.cpu);
-    out.shares.cpu = inputs.cpu;
-    for (const auto& w : inputs.cpu->warnings) out.warnings.push_back(w);
-    for (const auto& w : cpu->warnings) out.warnings.push_back(w);
-  }
-
-  const std::vector<Row> rows = cover_rows(window, out.warnings);
-  GpuMatch gpus = match_gpus(rows, inputs);
-  for (auto& w : gpus.warnings) out.warnings.push_back(std::move(w));
-
-  // What the inputs say about sharing, in words, for the mode decision and its warnings.
+// What the inputs say about sharing, in words, for the mode decision and its warnings.
+std::vector<std::string> sharing_signs(const AttributionInputs& inputs,
+                                       const std::vector<GpuOwnership>& gpus) {
   std::vector<std::string> signs;
   if (inputs.cpu && inputs.cpu->allocated_cpus < inputs.cpu->online_cpus) {
     signs.push_back(fmt::format("the job may use {} of {} online CPUs", inputs.cpu->allocated_cpus,
                                 inputs.cpu->online_cpus));
   }
-  const auto owned = std::count_if(gpus.gpus.begin(), gpus.gpus.end(),
-                                   [](const GpuOwnership& g) { return g.share >= 1.0; });
-  if (static_cast<std::size_t>(owned) < gpus.gpus.size()) {
-    signs.push_back(fmt::format("CUDA_VISIBLE_DEVICES gives it {} of {} measured GPUs", owned,
-                                gpus.gpus.size()));
+  const auto owned =
+      std::count_if(gpus.begin(), gpus.end(), [](const GpuOwnership& g) { return g.share >= 1.0; });
+  if (static_cast<std::size_t>(owned) < gpus.size()) {
+    std::vector<std::string> set;
+    for (const auto& visibility : inputs.gpus) {
+      if (!visibility.all) set.push_back(visibility.variable);
+    }
+    signs.push_back(fmt::format("{} {} it {} of {} measured GPUs", fmt::join(set, " and "),
+                                set.size() == 1 ? "gives" : "give", owned, gpus.size()));
   }
-  const std::string evidence = fmt::format("{}", fmt::join(signs, " and "));
+  return signs;
+}
 
+void choose_mode(const AttributionInputs& inputs, const std::vector<std::string>& signs,
+                 Attribution& out) {
+  const std::string evidence = fmt::format("{}", fmt::join(signs, " and "));
   switch (inputs.mode) {
     case AttributionMode::kExclusive:
       out.mode = AttributionMode::kExclusive;
@@ -455,21 +407,22 @@ Result<Attribution> attribute_energy(const WindowResult& window, const Attributi
                                        "unknown";
         if (!inputs.cpu) {
           out.warnings.push_back("could not tell whether other jobs share the CPUs (" +
-                                 (inputs.cpu_unavailable_reason.empty()
-                                      ? std::string("no cgroup data")
-                                      : inputs.cpu_unavailable_reason) +
-                                 "); attributed as exclusive");
+                                 why_cpu_unknown(inputs) + "); attributed as exclusive");
         }
       }
       break;
   }
+}
 
+// The shares the split uses, once the mode is chosen, and the policy in words.
+void set_shares(const AttributionInputs& inputs, const std::optional<CpuShares>& cpu,
+                std::vector<GpuOwnership> gpus, Attribution& out) {
   const bool exclusive = out.mode == AttributionMode::kExclusive;
   out.policy = exclusive ? exclusive_policy() : shared_policy();
   if (exclusive) {
     out.shares.cpu_time_share = 1.0;
     out.shares.core_share = 1.0;
-    for (auto& gpu : gpus.gpus) {
+    for (auto& gpu : gpus) {
       gpu.share = 1.0;
       gpu.modelled = false;
     }
@@ -477,92 +430,115 @@ Result<Attribution> attribute_energy(const WindowResult& window, const Attributi
     out.shares.cpu_time_share = cpu->cpu_time;
     out.shares.core_share = cpu->core;
   } else {
-    out.warnings.push_back("the job's CPU time is unknown (" +
-                           (inputs.cpu_unavailable_reason.empty() ? std::string("no cgroup data")
-                                                                  : inputs.cpu_unavailable_reason) +
+    out.warnings.push_back("the job's CPU time is unknown (" + why_cpu_unknown(inputs) +
                            "): CPU, DRAM and rest-of-node energy is left unattributed");
   }
-  out.shares.gpus = gpus.gpus;
+  out.shares.gpus = std::move(gpus);
+}
 
-  const auto gpu_for = [&](const Row& row) -> const GpuOwnership* {
-    for (const auto& g : out.shares.gpus) {
-      if (g.id == row.id) return &g;
-    }
-    // GPU memory counted on its own follows the GPU with the same index.
-    for (const auto& g : out.shares.gpus) {
-      if (row.source != nullptr && g.index == row.source->index) return &g;
-    }
-    return nullptr;
-  };
-
-  for (const auto& row : rows) {
-    ComponentAttribution a;
-    a.id = row.id;
-    a.domain = row.domain;
-    a.device = row.device;
-    a.energy_j = row.energy_j;
-    a.uncertainty_j = row.uncertainty_j;
-    a.method = row.method;
-    const ComponentResult* c = row.source;
-    if (exclusive) {
-      a.attributed_j = row.energy_j;
-      a.rule = "exclusive: 100 %";
-    } else if (is_gpu_side(row.domain)) {
-      const GpuOwnership* gpu = gpu_for(row);
-      const double share = gpu != nullptr ? gpu->share : 0.0;
-      a.attributed_j = row.energy_j * share;
-      a.modelled = gpu != nullptr && gpu->modelled;
-      if (a.modelled) {
-        a.rule = fmt::format("MIG slices: {} of the parent GPU (model: slice size, not measured)",
-                             percent(share));
-      } else if (share >= 1.0) {
-        a.rule = "owned GPU: 100 %";
-      } else {
-        a.rule = "GPU not owned (another job's or unallocated): 0 %";
-      }
-    } else if (c != nullptr && c->method == Method::kModel && window.cpu_model &&
-               is_cpu_side(row.domain)) {
-      // The estimate was computed from the job's own CPU time: it is the job's already.
-      a.attributed_j = row.energy_j;
-      a.rule = "estimate from the job's own CPU time: 100 %";
-    } else if (!cpu) {
-      a.attributed_j = 0.0;
-      a.rule = "not attributed: the job's CPU time is unknown";
-    } else if (c != nullptr && is_cpu_side(row.domain)) {
-      if (c->idle_power_w) {
-        a.attributed_j = c->dynamic_energy_j * cpu->cpu_time + c->idle_energy_j * cpu->core;
-        a.rule = fmt::format("dynamic {:.3f} J x CPU-time share {} + idle {:.3f} J x CPU share {}",
-                             c->dynamic_energy_j, percent(cpu->cpu_time), c->idle_energy_j,
-                             percent(cpu->core));
-      } else {
-        a.attributed_j = row.energy_j * cpu->cpu_time;
-        a.rule = fmt::format("total x CPU-time share {} (no idle baseline to split off)",
-                             percent(cpu->cpu_time));
-      }
-      if (row.domain == Domain::kDram) a.rule += "; DRAM by CPU time is an approximation";
-    } else if (row.energy_j < 0.0) {
-      a.attributed_j = 0.0;
-      a.rule = "measured parts exceed the node meter: no allocated overhead";
-      out.warnings.push_back(fmt::format(
-          "the measured parts exceed the node meter by {:.3f} J; no overhead attributed",
-          -row.energy_j));
-    } else {
-      a.attributed_j = row.energy_j * cpu->core;
-      a.rule = c == nullptr
-                   ? fmt::format("allocated overhead: total x CPU share {}", percent(cpu->core))
-                   : fmt::format("whole-node part: total x CPU share {}", percent(cpu->core));
-    }
-    clamp_to_component(a, out.warnings);
-    a.share = a.energy_j != 0.0 ? a.attributed_j / a.energy_j : 0.0;
-    // The charged part is as uncertain as the whole, in proportion; a modelled split says so.
-    a.attributed_uncertainty_j = std::abs(a.share) * a.uncertainty_j;
-    a.attributed_method = a.modelled ? "model" : a.method;
-    out.measured_total_j += a.energy_j;
-    out.attributed_total_j += a.attributed_j;
-    out.components.push_back(std::move(a));
+const GpuOwnership* gpu_for(const Row& row, const std::vector<GpuOwnership>& gpus) {
+  for (const auto& g : gpus) {
+    if (g.id == row.id) return &g;
   }
-  out.unattributed_j = out.measured_total_j - out.attributed_total_j;
+  // GPU memory counted on its own follows its GPU: same vendor, same ordinal.
+  for (const auto& g : gpus) {
+    if (row.source != nullptr && g.vendor == row.source->identity.vendor &&
+        g.index == row.source->identity.index) {
+      return &g;
+    }
+  }
+  return nullptr;
+}
 
+// What every row's split follows: the chosen mode and the shares.
+struct SplitRules {
+  const WindowResult& window;
+  const std::optional<CpuShares>& cpu;  // empty when the job's CPU time is unknown
+  const std::vector<GpuOwnership>& gpus;
+  bool exclusive = false;
+};
+
+void split_gpu_row(const Row& row, const std::vector<GpuOwnership>& gpus, ComponentAttribution& a) {
+  const GpuOwnership* gpu = gpu_for(row, gpus);
+  const double share = gpu != nullptr ? gpu->share : 0.0;
+  a.attributed_j = row.energy_j * share;
+  a.modelled = gpu != nullptr && gpu->modelled;
+  if (a.modelled) {
+    a.rule = fmt::format("MIG slices: {} of the parent GPU (model: slice size, not measured)",
+                         percent(share));
+  } else if (share >= 1.0) {
+    a.rule = "owned GPU: 100 %";
+  } else {
+    a.rule = "GPU not owned (another job's or unallocated): 0 %";
+  }
+}
+
+void split_cpu_row(const Row& row, const ComponentResult& c, const CpuShares& cpu,
+                   ComponentAttribution& a) {
+  if (c.idle_power_w) {
+    a.attributed_j = c.dynamic_energy_j * cpu.cpu_time + c.idle_energy_j * cpu.core;
+    a.rule =
+        fmt::format("dynamic {:.3f} J x CPU-time share {} + idle {:.3f} J x CPU share {}",
+                    c.dynamic_energy_j, percent(cpu.cpu_time), c.idle_energy_j, percent(cpu.core));
+  } else {
+    a.attributed_j = row.energy_j * cpu.cpu_time;
+    a.rule = fmt::format("total x CPU-time share {} (no idle baseline to split off)",
+                         percent(cpu.cpu_time));
+  }
+  if (row.domain == Domain::kDram) a.rule += "; DRAM by CPU time is an approximation";
+}
+
+void split_row(const Row& row, const SplitRules& rules, ComponentAttribution& a,
+               std::vector<std::string>& warnings) {
+  const ComponentResult* c = row.source;
+  if (rules.exclusive) {
+    a.attributed_j = row.energy_j;
+    a.rule = "exclusive: 100 %";
+  } else if (is_gpu_side(row.domain)) {
+    split_gpu_row(row, rules.gpus, a);
+  } else if (c != nullptr && c->method == Method::kModel && rules.window.cpu_model &&
+             is_cpu_side(row.domain)) {
+    // The estimate was computed from the job's own CPU time: it is the job's already.
+    a.attributed_j = row.energy_j;
+    a.rule = "estimate from the job's own CPU time: 100 %";
+  } else if (!rules.cpu) {
+    a.attributed_j = 0.0;
+    a.rule = "not attributed: the job's CPU time is unknown";
+  } else if (c != nullptr && is_cpu_side(row.domain)) {
+    split_cpu_row(row, *c, *rules.cpu, a);
+  } else if (row.energy_j < 0.0) {
+    a.attributed_j = 0.0;
+    a.rule = "measured parts exceed the node meter: no allocated overhead";
+    warnings.push_back(
+        fmt::format("the measured parts exceed the node meter by {:.3f} J; no overhead attributed",
+                    -row.energy_j));
+  } else {
+    a.attributed_j = row.energy_j * rules.cpu->core;
+    a.rule = c == nullptr
+                 ? fmt::format("allocated overhead: total x CPU share {}", percent(rules.cpu->core))
+                 : fmt::format("whole-node part: total x CPU share {}", percent(rules.cpu->core));
+  }
+}
+
+ComponentAttribution attribute_row(const Row& row, const SplitRules& rules,
+                                   std::vector<std::string>& warnings) {
+  ComponentAttribution a;
+  a.id = row.id;
+  a.domain = row.domain;
+  a.device = row.device;
+  a.energy_j = row.energy_j;
+  a.uncertainty_j = row.uncertainty_j;
+  a.method = row.method;
+  split_row(row, rules, a, warnings);
+  clamp_to_component(a, warnings);
+  a.share = a.energy_j != 0.0 ? a.attributed_j / a.energy_j : 0.0;
+  // The charged part is as uncertain as the whole, in proportion; a modelled split says so.
+  a.attributed_uncertainty_j = std::abs(a.share) * a.uncertainty_j;
+  a.attributed_method = a.modelled ? "model" : a.method;
+  return a;
+}
+
+void check_totals(const WindowResult& window, Attribution& out) {
   const double run_total_j = window.total_energy_j.value_or(0.0);
   const double tolerance = 1e-6 * std::max(1.0, std::fabs(run_total_j));
   if (!out.components.empty() && std::fabs(out.measured_total_j - run_total_j) > tolerance) {
@@ -573,6 +549,37 @@ Result<Attribution> attribute_energy(const WindowResult& window, const Attributi
   if (out.components.empty()) {
     out.warnings.push_back("no measured component: nothing to attribute");
   }
+}
+
+}  // namespace
+
+Result<Attribution> attribute_energy(const WindowResult& window, const AttributionInputs& inputs) {
+  Attribution out;
+  out.requested = inputs.mode;
+  for (const auto& visibility : inputs.gpus) {
+    out.warnings.insert(out.warnings.end(), visibility.warnings.begin(), visibility.warnings.end());
+  }
+  auto cpu = job_cpu_shares(inputs, out);
+  if (!cpu) return std::unexpected(cpu.error());
+
+  const std::vector<Row> rows = cover_rows(window, out.warnings);
+  GpuMatch gpus = match_gpus(rows, inputs);
+  for (auto& w : gpus.warnings) out.warnings.push_back(std::move(w));
+  choose_mode(inputs, sharing_signs(inputs, gpus.gpus), out);
+  set_shares(inputs, *cpu, std::move(gpus.gpus), out);
+
+  const SplitRules rules{.window = window,
+                         .cpu = *cpu,
+                         .gpus = out.shares.gpus,
+                         .exclusive = out.mode == AttributionMode::kExclusive};
+  for (const auto& row : rows) {
+    ComponentAttribution a = attribute_row(row, rules, out.warnings);
+    out.measured_total_j += a.energy_j;
+    out.attributed_total_j += a.attributed_j;
+    out.components.push_back(std::move(a));
+  }
+  out.unattributed_j = out.measured_total_j - out.attributed_total_j;
+  check_totals(window, out);
   return out;
 }
 

@@ -7,12 +7,13 @@
 
 #include "core/result.hpp"
 #include "ledger/run_ledger.hpp"
+#include "ledger/visible_devices.hpp"
 #include "sensors/cgroup_usage.hpp"
 
 namespace jt {
 
 // How a run on a node shared with other jobs is charged for the node's energy
-// (docs/ATTRIBUTION.md, SENSORS §9.4).
+// (docs/ATTRIBUTION.md, docs/ACCURACY.md A5).
 enum class AttributionMode {
   kExclusive,  // the job owns the node: everything measured is its energy (Slurm's assumption)
   kShared,     // split by the stated policy
@@ -21,31 +22,10 @@ enum class AttributionMode {
 const char* to_string(AttributionMode mode);
 std::optional<AttributionMode> attribution_mode_from_string(std::string_view name);
 
-// One entry of CUDA_VISIBLE_DEVICES.
-struct GpuSelector {
-  enum class Kind { kIndex, kUuid, kMig };
-  Kind kind = Kind::kIndex;
-  int index = -1;      // kIndex: the ordinal as nvidia-smi numbers GPUs
-  std::string id;      // kUuid: "GPU-..." (possibly abbreviated); kMig: the whole "MIG-..." entry
-  std::string parent;  // kMig in the "MIG-GPU-<uuid>/<gi>/<ci>" form: the parent's UUID
-};
-
-// The GPUs a job may use, from CUDA_VISIBLE_DEVICES.
-struct GpuVisibility {
-  bool all = true;  // the variable is unset: every GPU is visible
-  std::vector<GpuSelector> selected;
-  std::vector<std::string> warnings;
-  std::string raw;  // the variable as given, for the report
-};
-
-// Reads CUDA_VISIBLE_DEVICES as CUDA does: unset (nullopt) means every GPU, empty means none,
-// and an entry that is not an index, a "GPU-" UUID (prefix) or a "MIG-" id hides itself and
-// every entry after it (with a warning naming it).
-GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value);
-
 // A MIG instance the job owns, with its size as a fraction of the parent GPU (compute slices
-// of the instance / slices of the GPU). NVML reports no energy per instance (SENSORS §4.4):
-// splitting the parent's energy by this fraction is a model, and the report says so.
+// of the instance / slices of the GPU). NVML reports no energy per instance
+// (docs/backends/nvml.md F7): splitting the parent's energy by this fraction is a model, and the
+// report says so.
 struct MigSlice {
   std::string mig_id;       // as written in CUDA_VISIBLE_DEVICES
   std::string parent_uuid;  // "GPU-..."
@@ -54,7 +34,9 @@ struct MigSlice {
 
 struct AttributionInputs {
   AttributionMode mode = AttributionMode::kAuto;
-  GpuVisibility gpus;
+  // One entry per vendor whose visibility variable was read (read_visible_devices); GPUs of a
+  // vendor without one are all the job's.
+  std::vector<GpuVisibility> gpus;
   std::vector<MigSlice> mig_slices;
   // The job's CPU time and CPUs against the node's (snapshots around the run); unset when the
   // cgroup could not be read, which leaves the CPU side unattributed on a shared node.
@@ -64,12 +46,13 @@ struct AttributionInputs {
 
 // Whether the job owns a measured GPU.
 struct GpuOwnership {
-  std::string id;      // component id, "nvml/GPU-..."
-  int index = 0;       // NVML index
-  std::string uuid;    // empty when the channel id carries none
+  std::string id;  // component id, "nvml/GPU-..."
+  Vendor vendor = Vendor::kUnknown;
+  int index = 0;       // the vendor's ordinal (NVML index)
+  std::string uuid;    // empty when the backend gave none
   double share = 0.0;  // 1 owned, 0 not, a fraction for MIG slices
   bool modelled = false;
-  std::string matched_by;  // the CUDA_VISIBLE_DEVICES entry that selected it
+  std::string matched_by;  // the visibility entry that selected it
 };
 
 // The shares the split used. In exclusive mode both are 1; the measured inputs stay in `cpu`.

@@ -24,7 +24,11 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kSchemaName = "jouletrace-node-profile";
+constexpr const char* kSchemaName = "jouletrace.node-profile";
+// The name profiles carried before every format was named "jouletrace.<format>" (same fields,
+// same version 1). Profiles written then sit in /var/lib/jouletrace and users' state
+// directories, so it is still read; it is never written.
+constexpr const char* kLegacySchemaName = "jouletrace-node-profile";
 
 template <typename T>
 json fact_to_json(const Fact<T>& fact) {
@@ -286,13 +290,14 @@ Result<NodeProfile> profile_from_json(const json& j) {
   FieldReader top(j, "profile", &error);
   NodeProfile p;
   const std::string schema = top.string("schema");
-  if (top.ok() && schema != kSchemaName) {
-    top.fail("profile.schema", "is '" + schema + "', not '" + kSchemaName + "'");
+  if (top.ok() && schema != kSchemaName && schema != kLegacySchemaName) {
+    top.fail("profile.schema", fmt::format("is '{}', not '{}' (version {})", schema, kSchemaName,
+                                           NodeProfile::kSchemaVersion));
   }
   const auto version = top.integer("version", 1, 1000);
   if (top.ok() && version != NodeProfile::kSchemaVersion) {
-    top.fail("profile.version", fmt::format("is {}; this jouletrace reads version {}", version,
-                                            NodeProfile::kSchemaVersion));
+    top.fail("profile.version", fmt::format("is {}; this jouletrace reads {} version {}", version,
+                                            kSchemaName, NodeProfile::kSchemaVersion));
   }
   p.created_at = top.string("created_at");
   if (const json* node = top.get("node"); node != nullptr) {
@@ -569,7 +574,7 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
       warn(fmt::format("{}: negative idle power {:.3f} W; no baseline kept", c.id, b.idle_power_w));
       continue;
     }
-    // Thermal stability (SENSORS §9.4, Zeus): the two halves of the window should agree.
+    // Thermal stability (docs/ACCURACY.md A5, Zeus): the two halves of the window should agree.
     if (s != nullptr && s->t_ns.size() >= 3) {
       const std::size_t mid = s->t_ns.size() / 2;
       const auto first = power_between(*s, 0, mid);

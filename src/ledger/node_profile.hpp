@@ -15,7 +15,7 @@
 namespace jt {
 
 // The idle power of one channel, measured by `jouletrace calibrate` with the node quiescent
-// (SENSORS §9.4).
+// (docs/ACCURACY.md A5).
 struct IdleBaseline {
   std::string channel_id;
   Domain domain = Domain::kOther;

@@ -358,7 +358,7 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
   ComponentResult c;
   c.id = info.id;
   c.domain = info.domain;
-  c.index = info.index;
+  c.identity = info.identity;
   c.device = info.device;
   c.provenance = info.provenance;
   c.note = info.note;
@@ -486,6 +486,7 @@ ComponentResult model_component(const CpuModel& model, double duration_s) {
   c.id = "model/cpu";
   c.domain = Domain::kPackage;
   c.device = "CPU (estimated from the process tree's CPU time)";
+  c.identity = identity_of(c.domain, 0);
   c.provenance = "getrusage(RUSAGE_CHILDREN)";
   c.note = model.assumption;
   c.method = Method::kModel;

@@ -34,8 +34,8 @@ Measurement sum_measurements(const std::vector<Measurement>& parts);
 struct ComponentResult {
   std::string id;
   Domain domain = Domain::kOther;
-  int index = 0;
   std::string device;
+  DeviceIdentity identity;
   std::string provenance;
   std::string note;
   Method method = Method::kCounter;
@@ -66,8 +66,8 @@ struct ComponentResult {
   // of every total, and its parts count instead; empty when it stands for them.
   std::string set_aside;
   UncertaintyBudget uncertainty;
-  // Idle/dynamic split from the node profile's calibrated baseline (SENSORS §9.4); unset when
-  // this channel has none. idle = baseline power x covered time; dynamic = energy - idle.
+  // Idle/dynamic split from the node profile's calibrated baseline (docs/ACCURACY.md A5); unset
+  // when this channel has none. idle = baseline power x covered time; dynamic = energy - idle.
   std::optional<double> idle_power_w;
   double idle_energy_j = 0.0;
   double dynamic_energy_j = 0.0;
@@ -76,7 +76,7 @@ struct ComponentResult {
   std::optional<double> activity_max_pct;
 };
 
-// The whole-node meter compared with the sum of the parts it contains (ARCHITECTURE §4.4).
+// The whole-node meter compared with the sum of the parts it contains (docs/ARCHITECTURE.md §4.4).
 struct NodeCoverage {
   std::string node_meter_id;
   double node_energy_j = 0.0;
@@ -148,7 +148,7 @@ void set_aside_containers(std::vector<ComponentResult>& components,
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels);
 
 // Picks the channels whose energies add up to the node without counting anything twice
-// (ARCHITECTURE §4.4): a node meter if there is one, else every channel that no other
+// (docs/ARCHITECTURE.md §4.4): a node meter if there is one, else every channel that no other
 // channel contains, leaving out devices whose overlap is unknown.
 std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& components);
 

@@ -21,7 +21,11 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kTdpSchema = "jouletrace-tdp/1";
+constexpr const char* kTdpSchema = "jouletrace.rated-power";
+constexpr int kTdpSchemaVersion = 1;
+// The form before every format carried "schema" and "version" (version 1, the same fields):
+// rated-power files users copied and extended for --tdp-file may still say it, so it is read.
+constexpr const char* kLegacyTdpSchema = "jouletrace-tdp/1";
 constexpr double kMaxRatedPowerW = 5000.0;  // far above any single CPU or GPU sold today
 
 bool is_digits(std::string_view s) {
@@ -111,8 +115,24 @@ Result<TdpTable> TdpTable::parse(std::string_view json_text, const std::string& 
   };
   if (j.is_discarded()) return fail("not valid JSON");
   if (!j.is_object()) return fail("the top level is not an object");
-  if (!j.contains("schema") || j["schema"] != kTdpSchema) {
-    return fail(std::string("schema is not \"") + kTdpSchema + "\"");
+  const auto schema = j.find("schema");
+  if (schema == j.end() || !schema->is_string()) {
+    return fail(fmt::format("\"schema\" is missing or not a string (expected \"{}\")", kTdpSchema));
+  }
+  if (*schema != kLegacyTdpSchema) {
+    if (*schema != kTdpSchema) {
+      return fail(fmt::format("schema is \"{}\", not \"{}\" (version {})",
+                              schema->get<std::string>(), kTdpSchema, kTdpSchemaVersion));
+    }
+    const auto version = j.find("version");
+    if (version == j.end() || !version->is_number_integer()) {
+      return fail(
+          fmt::format("\"version\" is missing or not an integer (expected {})", kTdpSchemaVersion));
+    }
+    if (*version != kTdpSchemaVersion) {
+      return fail(fmt::format("version is {}; this jouletrace reads {} version {}", version->dump(),
+                              kTdpSchema, kTdpSchemaVersion));
+    }
   }
   if (!j.contains("devices") || !j["devices"].is_array() || j["devices"].empty()) {
     return fail("devices is missing, empty or not an array");
@@ -239,7 +259,7 @@ std::vector<AllocatedDevice> all_devices(const NodeInventory& inventory) {
   for (const auto& g : inventory.gpus) {
     std::string label = "GPU " + std::to_string(g.index);
     if (!g.uuid.empty()) label += " (" + g.uuid + ")";
-    out.push_back({DeviceKind::kGpu, label, g.model, g.power_limit_w});
+    out.push_back({DeviceKind::kGpu, label, g.model, g.power_limit_w, g.channel_id});
   }
   return out;
 }

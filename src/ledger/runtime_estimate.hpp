@@ -57,6 +57,7 @@ struct AllocatedDevice {
   std::string model;  // as reported: cpuinfo model name, NVML name
   // The driver's enforced power limit, used for a GPU the data file does not know.
   std::optional<double> power_limit_w;
+  std::string channel_id;  // a GPU: the channel that measures it, its identity in the run
 };
 
 // Every CPU socket and GPU of the node: the allocation of an exclusive job.
@@ -75,8 +76,8 @@ struct MeasuredEnergy {
   std::string label;  // what was measured: "node meter hwmon/...", "sum of components"
 };
 
-// The common approach (CodeCarbon, carbontracker, Green Algorithms; PEERS.md): rated power of
-// the allocated devices x runtime x PUE, next to the measurement.
+// The common approach (CodeCarbon, carbontracker, Green Algorithms; docs/TDP.md T1): rated power
+// of the allocated devices x runtime x PUE, next to the measurement.
 struct RuntimeEstimate {
   double runtime_s = 0.0;
   double pue = 1.0;

@@ -36,8 +36,8 @@ struct WindowEnergy {
 };
 
 // Channels whose energies add up to the node without overlap, by index into `channels`: the
-// same rule as a run's total (ARCHITECTURE §4.4), over the channels with usable readings. A
-// window of a run uses the run's cover instead (cover_of), so that they add up.
+// same rule as a run's total (docs/ARCHITECTURE.md §4.4), over the channels with usable
+// readings. A window of a run uses the run's cover instead (cover_of), so that they add up.
 std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels,
                                         const std::vector<ChannelStats>& stats);
 
@@ -45,9 +45,9 @@ std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels
 // its node meter); ids not in the timeline (the CPU model) have none.
 std::vector<std::size_t> cover_of(const Timeline& timeline, const std::vector<std::string>& ids);
 
-// Interpolates each channel's cumulative energy at the window's ends (ARCHITECTURE §4.6), with
-// the same uncertainty model as a run (energy_uncertainty). A window shorter than 10 update
-// periods or sampling intervals is flagged.
+// Interpolates each channel's cumulative energy at the window's ends (docs/ARCHITECTURE.md
+// §4.6), with the same uncertainty model as a run (energy_uncertainty). A window shorter than 10
+// update periods or sampling intervals is flagged.
 WindowEnergy measure_window(const Timeline& timeline, const std::vector<std::size_t>& cover,
                             std::int64_t start_ns, std::int64_t end_ns);
 

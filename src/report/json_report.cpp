@@ -66,30 +66,19 @@ nlohmann::json to_json(const IdleWaste& w) {
 
 }  // namespace
 
-std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases) {
-  std::vector<PhaseTotal> totals;
-  std::vector<std::vector<Measurement>> parts;
-  for (const auto& p : phases) {
-    auto it = std::find_if(totals.begin(), totals.end(),
-                           [&](const PhaseTotal& t) { return t.name == p.phase.name; });
-    if (it == totals.end()) {
-      totals.push_back(PhaseTotal{p.phase.name, 0, {}, 0.0, 0});
-      parts.emplace_back();
-      it = totals.end() - 1;
-    }
-    ++it->count;
-    parts[static_cast<std::size_t>(it - totals.begin())].push_back(
-        Measurement{p.energy.energy_j, p.energy.uncertainty_j, p.energy.method});
-    it->duration_s += static_cast<double>(p.phase.end_ns - p.phase.start_ns) * 1e-9;
-    it->items += p.phase.items;
-  }
-  for (std::size_t i = 0; i < totals.size(); ++i) totals[i].energy = sum_measurements(parts[i]);
-  return totals;
-}
-
-std::optional<double> per_item(const std::optional<double>& energy_j, std::uint64_t items) {
-  if (!energy_j || items == 0) return std::nullopt;
-  return *energy_j / static_cast<double>(items);
+nlohmann::json to_json(const DeviceIdentity& identity) {
+  using nlohmann::json;
+  const auto text_or_null = [](const std::string& text) {
+    return text.empty() ? json(nullptr) : json(text);
+  };
+  return {{"vendor", to_string(identity.vendor)},
+          {"kind", to_string(identity.kind)},
+          {"index", identity.index},
+          {"uuid", text_or_null(identity.uuid)},
+          {"bus_id", text_or_null(identity.bus_id)},
+          {"rated_power_w", optional_number(identity.rated_power_w)},
+          {"rated_power_source",
+           identity.rated_power_w ? text_or_null(identity.rated_power_source) : json(nullptr)}};
 }
 
 nlohmann::json to_json(const RunReport& report) {
@@ -99,8 +88,9 @@ nlohmann::json to_json(const RunReport& report) {
     json item = {
         {"id", c.id},
         {"domain", to_string(c.domain)},
-        {"index", c.index},
+        {"index", c.identity.index},
         {"device", c.device},
+        {"identity", to_json(c.identity)},
         {"energy_j", optional_number(c.energy_j)},
         {"method", to_string(c.method)},
         {"samples", c.samples},
@@ -142,7 +132,8 @@ nlohmann::json to_json(const RunReport& report) {
     left_running.push_back({{"pid", p.pid}, {"name", p.name}});
   }
   json out = {
-      {"schema", "jouletrace.run/1"},
+      {"schema", kRunSchema},
+      {"version", kRunSchemaVersion},
       {"jouletrace_version", JOULETRACE_VERSION},
       {"complete", report.complete},
       {"hostname", report.hostname},
@@ -225,7 +216,7 @@ nlohmann::json to_json(const RunReport& report) {
         {"uncertainty_j", p.energy.energy_j ? finite(p.energy.uncertainty_j) : json(nullptr)},
         {"method", p.energy.method},
         {"items", p.phase.items},
-        {"energy_per_item_j", optional_number(per_item(p.energy.energy_j, p.phase.items))},
+        {"energy_per_item_j", optional_number(p.energy_per_item_j)},
         {"short_window", p.energy.short_window},
         {"closed_at_end", p.phase.closed_at_end},
         {"pid", p.phase.pid},
@@ -235,12 +226,12 @@ nlohmann::json to_json(const RunReport& report) {
   }
   out["phases"] = std::move(phases);
   json totals = json::array();
-  for (const auto& t : phase_totals(report.phases)) {
+  for (const auto& t : report.phase_totals) {
     json total = {{"name", t.name},
                   {"count", t.count},
                   {"duration_s", finite(t.duration_s)},
                   {"items", t.items},
-                  {"energy_per_item_j", optional_number(per_item(t.energy.energy_j, t.items))}};
+                  {"energy_per_item_j", optional_number(t.energy_per_item_j)}};
     put(total, "", t.energy);
     totals.push_back(std::move(total));
   }

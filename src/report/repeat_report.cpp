@@ -44,7 +44,8 @@ nlohmann::json to_json(const RepeatSummary& repeat) {
   json phases = json::array();
   for (const auto& p : repeat.phases) phases.push_back(to_json(p, "j"));
   const bool complete = repeat.runs.empty() || repeat.runs.back().complete;
-  return {{"schema", "jouletrace.repeat/1"},
+  return {{"schema", kRepeatSchema},
+          {"version", kRepeatSchemaVersion},
           {"jouletrace_version", JOULETRACE_VERSION},
           {"complete", complete},
           {"requested_runs", repeat.requested},

@@ -9,12 +9,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/result.hpp"
-#include "ledger/attribution.hpp"
-#include "ledger/idle_waste.hpp"
-#include "ledger/node_profile.hpp"
-#include "ledger/run_ledger.hpp"
-#include "ledger/runtime_estimate.hpp"
-#include "ledger/window_energy.hpp"
+#include "ledger/run_analysis.hpp"
 #include "markers/marker_protocol.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/process_tree.hpp"
@@ -22,25 +17,10 @@
 
 namespace jt {
 
-// A marked phase of the run with its energy.
-struct PhaseReport {
-  Phase phase;
-  WindowEnergy energy;
-};
-
-// All phases of one name added up: per-step or per-epoch markers become one line.
-struct PhaseTotal {
-  std::string name;
-  std::uint64_t count = 0;
-  Measurement energy;  // unknown when any phase's is; uncertainties in quadrature
-  double duration_s = 0.0;
-  std::uint64_t items = 0;
-};
-std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases);
-
-// Everything a reporter needs about one `jouletrace run`. Plain data: reporters never touch
-// hardware (ARCHITECTURE §1).
-struct RunReport {
+// Everything a reporter needs about one `jouletrace run`: how the command went, and the
+// ledger's analysis of it. Plain data: reporters never touch hardware and never compute
+// (docs/ARCHITECTURE.md §1).
+struct RunReport : RunAnalysis {
   std::vector<std::string> command;
   std::string hostname;
   std::string started_at;  // ISO 8601, UTC
@@ -60,30 +40,21 @@ struct RunReport {
   std::uint64_t late_rounds = 0;
   double self_cpu_s = 0.0;  // CPU time jouletrace itself used: its overhead, measured
   std::vector<ProbeReport> sensors;
-  WindowResult window;
   std::int64_t start_ns = 0;  // the run's origin on the monotonic clock
-  std::vector<PhaseReport> phases;
-  // The parts phases are cut from: the total's cover, or the parts inside the node meter when
-  // the total is one (a meter polled every second cannot resolve a phase). `phase_cover_run`
-  // is the whole run over that cover, so that the phases can be compared with it.
-  std::vector<std::string> phase_cover;
-  std::optional<WindowEnergy> phase_cover_run;
   std::uint64_t malformed_markers = 0;
   std::uint64_t unmatched_markers = 0;
   std::size_t slow_meters = 0;  // sensors polled in threads of their own (BMCs)
-  // Idle accelerators (and idle CPUs beside working GPUs): the run first, then each phase.
-  std::vector<IdleWaste> idle_waste;
-  // What the node is made of (and its idle baselines when calibrated), kept with the report.
-  std::optional<NodeProfile> node;
-  std::string profile_source;  // the profile file the baselines came from, if any
-  // The common runtime-based estimate (rated power x time x PUE) next to the measurement.
-  std::optional<RuntimeEstimate> runtime_estimate;
-  std::string runtime_estimate_error;
-  std::optional<Attribution> attribution;
-  std::string attribution_error;
+  std::string profile_source;   // the profile file the baselines came from, if any
 };
 
+// Every JSON document jouletrace writes names its format and the version of that format
+// (schemas/README.md); a reader checks both. "jouletrace.run" version 1 is what reports before
+// the `version` field called "jouletrace.run/1": the same fields.
+inline constexpr const char* kRunSchema = "jouletrace.run";
+inline constexpr int kRunSchemaVersion = 1;
 nlohmann::json to_json(const RunReport& report);
+// The typed identity of a channel's device; unknown fields are null.
+nlohmann::json to_json(const DeviceIdentity& identity);
 
 struct SummaryOptions {
   bool verbose = false;  // every absent backend with its fix, every warning in full
@@ -113,6 +84,9 @@ struct RepeatSummary {
   std::vector<RepeatedFigure> components;
   std::vector<RepeatedFigure> phases;  // per phase name, the phases of each run added up
 };
+// `--repeat`: "jouletrace.repeat" version 1, formerly spelled "jouletrace.repeat/1".
+inline constexpr const char* kRepeatSchema = "jouletrace.repeat";
+inline constexpr int kRepeatSchemaVersion = 1;
 nlohmann::json to_json(const RepeatSummary& repeat);
 std::string format_repeat_summary(const RepeatSummary& repeat, const SummaryOptions& options = {});
 

@@ -149,9 +149,8 @@ void coverage_lines(const RunReport& report, Text& text) {
                   energy_pm_text(cov->rest_energy_j, cov->rest_uncertainty_j)));
 }
 
-std::string per_item_text(const std::optional<double>& energy_j, std::uint64_t items) {
-  if (!energy_j || items == 0) return "-";
-  return fmt::format("{:.4g}", *energy_j / static_cast<double>(items));
+std::string per_item_text(const std::optional<double>& energy_per_item_j) {
+  return energy_per_item_j ? fmt::format("{:.4g}", *energy_per_item_j) : "-";
 }
 
 constexpr std::size_t kMaxPhaseRows = 20;
@@ -193,14 +192,14 @@ void phase_table(const RunReport& report, Text& text) {
                           ns_to_s(p.phase.end_ns - report.start_ns),
                           e.energy_j ? energy_text(*e.energy_j) : "unknown",
                           e.energy_j ? energy_text(e.uncertainty_j) : "-", p.phase.items,
-                          per_item_text(e.energy_j, p.phase.items), e.method));
+                          per_item_text(p.energy_per_item_j), e.method));
   }
   whole_run_row(report, text, true);
   if (flagged) text.prose("* short against a sensor's update period, or still open at the end");
 }
 
 void phase_totals_table(const RunReport& report, Text& text) {
-  const auto totals = phase_totals(report.phases);
+  const auto& totals = report.phase_totals;
   text.prose(
       fmt::format("{} phases, per name, from {}:", report.phases.size(), cover_note(report)));
   text.line(fmt::format("  {:<20}  {:>8}  {:>10}  {:>10}  {:>10}  {:>9}  {}", "phase", "count",
@@ -210,7 +209,7 @@ void phase_totals_table(const RunReport& report, Text& text) {
                           fit(terminal_safe(t.name), 20), t.count,
                           t.energy.energy_j ? energy_text(*t.energy.energy_j) : "unknown",
                           t.energy.energy_j ? energy_text(t.energy.uncertainty_j) : "-", t.items,
-                          per_item_text(t.energy.energy_j, t.items), t.energy.method));
+                          per_item_text(t.energy_per_item_j), t.energy.method));
   }
   whole_run_row(report, text, false);
 }

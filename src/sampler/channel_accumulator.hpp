@@ -32,7 +32,7 @@ struct ChannelStats {
   bool unresolved_at_end = false;
 };
 
-// Turns a channel's raw readings into energy, applying the rules of ARCHITECTURE §4.3:
+// Turns a channel's raw readings into energy, applying the rules of docs/ARCHITECTURE.md §4.3:
 // wraps add the modulus; a decrease that is no plausible wrap starts a new segment; a reading
 // that would imply an impossible power is held back until the next one shows whether the
 // counter really moved (a reset) or the reading was torn (skipped and counted).

@@ -49,7 +49,8 @@ class Sampler {
   Sampler& operator=(const Sampler&) = delete;
 
   // The poll interval actually used: the requested one, shortened so that no counter can
-  // wrap twice between two reads (ARCHITECTURE §4.3: at most half the worst-case wrap time).
+  // wrap twice between two reads (docs/ARCHITECTURE.md §4.3: at most half the worst-case wrap
+  // time).
   double interval_s() const { return timeline_.interval_s; }
   double requested_interval_s() const { return options_.interval_s; }
   // Why the interval was shortened; empty when it was not.

@@ -4,12 +4,11 @@
 
 namespace jt {
 
-// One probe per backend; each returns its sensors and one report per thing it looked for.
+// The probes of the backends on the node itself; each returns its sensors and one report per
+// thing it looked for. The BMC backends are in sensors/bmc_backends.hpp.
 ProbeOutcome probe_powercap(const ProbeContext& context);
 ProbeOutcome probe_msr(const ProbeContext& context);
 ProbeOutcome probe_hwmon(const ProbeContext& context);
 ProbeOutcome probe_nvml(const ProbeContext& context);
-ProbeOutcome probe_redfish(const ProbeContext& context);
-ProbeOutcome probe_dcmi(const ProbeContext& context);
 
 }  // namespace jt

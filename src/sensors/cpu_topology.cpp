@@ -20,6 +20,16 @@ const char* to_string(CpuVendor vendor) {
   return "unknown";
 }
 
+Vendor vendor_of(CpuVendor vendor) {
+  switch (vendor) {
+    case CpuVendor::kIntel: return Vendor::kIntel;
+    case CpuVendor::kAmd: return Vendor::kAmd;
+    case CpuVendor::kHygon: return Vendor::kHygon;
+    case CpuVendor::kUnknown: break;
+  }
+  return Vendor::kUnknown;
+}
+
 namespace {
 
 bool parse_hex_field(std::string_view text, std::string_view key, int& out) {

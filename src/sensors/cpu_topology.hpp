@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "sensors/device_identity.hpp"
 
 namespace jt {
 
@@ -41,5 +42,6 @@ bool has_joule_psys_unit(const CpuIdentity& id);
 Result<std::vector<LogicalCpu>> read_cpu_topology(const std::filesystem::path& sysfs_root);
 
 const char* to_string(CpuVendor vendor);
+Vendor vendor_of(CpuVendor vendor);
 
 }  // namespace jt

@@ -221,16 +221,12 @@ NodeInventory read_node_inventory(const ProbeContext& context,
     if (c.domain == Domain::kNode || c.domain == Domain::kPsu) inv.node_meters.push_back(entry);
     if (c.domain != Domain::kGpu) continue;
     GpuInventory gpu;
-    gpu.index = c.index;
+    gpu.index = c.identity.index;
     gpu.channel_id = c.id;
     gpu.model = c.device;
     gpu.provenance = c.provenance;
-    // The NVML backend names a channel after the UUID ("nvml/GPU-..."), the stable identity.
-    if (const auto slash = c.id.find('/');
-        slash != std::string::npos && c.id.compare(slash + 1, 4, "GPU-") == 0) {
-      gpu.uuid = c.id.substr(slash + 1);
-    }
-    if (c.max_power_w > 0.0) gpu.power_limit_w = c.max_power_w;
+    gpu.uuid = c.identity.uuid;
+    gpu.power_limit_w = c.identity.rated_power_w;
     inv.gpus.push_back(std::move(gpu));
   }
   std::sort(inv.gpus.begin(), inv.gpus.end(),

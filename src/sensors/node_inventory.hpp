@@ -12,7 +12,8 @@
 
 namespace jt {
 
-// One fact about the node, or why it could not be read. Never a silent 0 (ARCHITECTURE §4.5).
+// One fact about the node, or why it could not be read. Never a silent 0
+// (docs/ARCHITECTURE.md §4.5).
 template <typename T>
 struct Fact {
   std::optional<T> value;

@@ -1,12 +1,29 @@
 #include "sensors/registry.hpp"
 
 #include <algorithm>
+#include <array>
+#include <exception>
+#include <string>
 
 #include "sensors/backends.hpp"
 
 namespace jt {
 
 namespace {
+
+constexpr std::array<std::string_view, 1> kSysfsOptions{"--sysfs-root"};
+constexpr std::array<std::string_view, 2> kMsrOptions{"--dev-root", "--sysfs-root"};
+constexpr std::array<std::string_view, 1> kNvmlOptions{"--nvml-library"};
+constexpr std::array<std::string_view, 1> kSupersededByPowercap{"msr"};
+
+constexpr std::array kLocalBackends{
+    Backend{"powercap", "powercap RAPL", BackendGroup::kLocal, ReadLane::kFast, kSysfsOptions,
+            kSupersededByPowercap, &probe_powercap},
+    Backend{"msr", "RAPL MSRs", BackendGroup::kLocal, ReadLane::kFast, kMsrOptions, {}, &probe_msr},
+    Backend{"nvml", "NVML", BackendGroup::kLocal, ReadLane::kFast, kNvmlOptions, {}, &probe_nvml},
+    Backend{
+        "hwmon", "hwmon", BackendGroup::kLocal, ReadLane::kFast, kSysfsOptions, {}, &probe_hwmon},
+};
 
 void append(ProbeOutcome& into, ProbeOutcome&& from) {
   for (auto& s : from.sensors) into.sensors.push_back(std::move(s));
@@ -30,35 +47,79 @@ std::vector<ChannelInfo> channels_of(const ProbeOutcome& outcome) {
   return channels;
 }
 
+// A probe must not throw (probes report), but one that does must not take the others with it.
+ProbeOutcome probe_guarded(const Backend& backend, const ProbeContext& context) {
+  try {
+    return backend.probe(context);
+  } catch (const std::exception& e) {
+    ProbeOutcome failed;
+    failed.reports.push_back({std::string(backend.name),
+                              ProbeReport::Status::kError,
+                              std::string("the probe failed: ") + e.what(),
+                              {}});
+    return failed;
+  } catch (...) {
+    ProbeOutcome failed;
+    failed.reports.push_back({std::string(backend.name),
+                              ProbeReport::Status::kError,
+                              "the probe failed with an unknown exception",
+                              {}});
+    return failed;
+  }
+}
+
+// The one report for every BMC backend skipped by --no-bmc: "Redfish and IPMI DCMI".
+ProbeReport bmc_not_probed(std::span<const Backend> backends) {
+  std::vector<std::string_view> titles;
+  for (const auto& backend : backends) {
+    if (backend.group == BackendGroup::kBmc) titles.push_back(backend.title);
+  }
+  std::string names;
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    if (i > 0) names += i + 1 == titles.size() ? " and " : ", ";
+    names += titles[i];
+  }
+  return {"bmc", ProbeReport::Status::kNotUsed, names + " not probed (--no-bmc)", {}};
+}
+
+std::string superseder_of(std::string_view name, std::span<const Backend> backends,
+                          const std::vector<std::string_view>& found_cpu_energy) {
+  for (const auto& backend : backends) {
+    const bool supersedes = std::ranges::find(backend.supersedes, name) != backend.supersedes.end();
+    if (supersedes && std::ranges::find(found_cpu_energy, backend.name) != found_cpu_energy.end()) {
+      return std::string(backend.title);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
-ProbeOutcome probe_all(const ProbeContext& context) {
+std::span<const Backend> local_backends() { return kLocalBackends; }
+
+ProbeOutcome probe_all(const ProbeContext& context, std::span<const Backend> backends) {
   ProbeContext ctx = context;
   ProbeOutcome outcome;
-
-  // The order is the preference: powercap is the kernel's own interface; the MSRs are read
-  // only when it gave nothing, since both would count the same packages.
-  append(outcome, probe_powercap(ctx));
-  if (has_cpu_energy(outcome)) {
-    outcome.reports.push_back({"msr",
-                               ProbeReport::Status::kNotUsed,
-                               "powercap RAPL is readable; the MSRs hold the same counters",
-                               {}});
-  } else {
-    append(outcome, probe_msr(ctx));
-  }
-  ctx.rapl_found = has_cpu_energy(outcome);
-  // NVML before hwmon: a Grace Hopper module meter or an APU in hwmon names what it contains of
-  // what came before (ProbeContext::earlier_channels).
-  append(outcome, probe_nvml(ctx));
-  ctx.earlier_channels = channels_of(outcome);
-  append(outcome, probe_hwmon(ctx));
-  if (ctx.probe_bmc) {
-    append(outcome, probe_redfish(ctx));
-    append(outcome, probe_dcmi(ctx));
-  } else {
-    outcome.reports.push_back(
-        {"bmc", ProbeReport::Status::kNotUsed, "Redfish and IPMI DCMI not probed (--no-bmc)", {}});
+  std::vector<std::string_view> found_cpu_energy;
+  bool bmc_reported = false;
+  for (const auto& backend : backends) {
+    if (backend.group == BackendGroup::kBmc && !ctx.probe_bmc) {
+      if (!bmc_reported) outcome.reports.push_back(bmc_not_probed(backends));
+      bmc_reported = true;
+      continue;
+    }
+    if (const auto by = superseder_of(backend.name, backends, found_cpu_energy); !by.empty()) {
+      outcome.reports.push_back({std::string(backend.name),
+                                 ProbeReport::Status::kNotUsed,
+                                 by + " is readable and holds the same counters",
+                                 {}});
+      continue;
+    }
+    ctx.rapl_found = has_cpu_energy(outcome);
+    ctx.earlier_channels = channels_of(outcome);
+    ProbeOutcome found = probe_guarded(backend, ctx);
+    if (has_cpu_energy(found)) found_cpu_energy.push_back(backend.name);
+    append(outcome, std::move(found));
   }
   return outcome;
 }

@@ -44,6 +44,49 @@ const char* to_string(Quantity quantity) {
   return "unknown";
 }
 
+const char* to_string(Vendor vendor) {
+  switch (vendor) {
+    case Vendor::kUnknown: return "unknown";
+    case Vendor::kIntel: return "intel";
+    case Vendor::kAmd: return "amd";
+    case Vendor::kNvidia: return "nvidia";
+    case Vendor::kHygon: return "hygon";
+  }
+  return "unknown";
+}
+
+const char* to_string(HardwareKind kind) {
+  switch (kind) {
+    case HardwareKind::kUnknown: return "unknown";
+    case HardwareKind::kCpu: return "cpu";
+    case HardwareKind::kMemory: return "memory";
+    case HardwareKind::kGpu: return "gpu";
+    case HardwareKind::kModule: return "module";
+    case HardwareKind::kNode: return "node";
+  }
+  return "unknown";
+}
+
+DeviceIdentity identity_of(Domain domain, int index, Vendor vendor) {
+  DeviceIdentity identity;
+  identity.vendor = vendor;
+  identity.index = index;
+  switch (domain) {
+    case Domain::kPackage:
+    case Domain::kCore:
+    case Domain::kUncore:
+    case Domain::kPsys: identity.kind = HardwareKind::kCpu; break;
+    case Domain::kDram: identity.kind = HardwareKind::kMemory; break;
+    case Domain::kGpu:
+    case Domain::kGpuMemory: identity.kind = HardwareKind::kGpu; break;
+    case Domain::kModule: identity.kind = HardwareKind::kModule; break;
+    case Domain::kNode:
+    case Domain::kPsu: identity.kind = HardwareKind::kNode; break;
+    case Domain::kOther: identity.kind = HardwareKind::kUnknown; break;
+  }
+  return identity;
+}
+
 const char* to_string(ProbeReport::Status status) {
   switch (status) {
     case ProbeReport::Status::kPresent: return "present";

@@ -9,11 +9,13 @@
 #include <string_view>
 #include <vector>
 
+#include "sensors/device_identity.hpp"
+
 namespace jt {
 
-// Which part of the node a channel measures. The report vocabulary (ARCHITECTURE §3). A module
-// is a board that holds a CPU socket, its memory and the GPU beside it (an NVIDIA Grace Hopper
-// superchip): inside the node, around a psys and a GPU.
+// Which part of the node a channel measures. The report vocabulary (docs/ARCHITECTURE.md §3). A
+// module is a board that holds a CPU socket, its memory and the GPU beside it (an NVIDIA Grace
+// Hopper superchip): inside the node, around a psys and a GPU.
 enum class Domain {
   kPackage,
   kCore,
@@ -35,14 +37,17 @@ enum class Quantity {
 };
 
 const char* to_string(Domain domain);
+// The identity of the device a channel of this domain measures, with the kind the domain
+// implies (a package is part of a CPU, dram is memory); uuid, bus id and rating left empty.
+DeviceIdentity identity_of(Domain domain, int index, Vendor vendor = Vendor::kUnknown);
 const char* to_string(Quantity quantity);
 std::optional<Domain> domain_from_string(std::string_view name);
 
 struct ChannelInfo {
   std::string id;  // stable, e.g. "powercap/intel-rapl:0", "nvml/GPU-<uuid>"
   Domain domain = Domain::kOther;
-  int index = 0;       // socket number, GPU index, ...
-  std::string device;  // human name: "package-0", "NVIDIA H100 80GB HBM3", ...
+  std::string device;       // human name: "package-0", "NVIDIA H100 80GB HBM3", ...
+  DeviceIdentity identity;  // vendor, kind, socket or ordinal, UUID, bus id, rated power
   Quantity quantity = Quantity::kEnergyCounter;
   // Multiply a raw value by this to get joules (counters) or watts (power).
   double scale = 1.0;
@@ -63,9 +68,6 @@ struct ChannelInfo {
   // channel with this id (the same device's power, read every round). The ledger joins the two
   // (ledger/anchored_energy.hpp); this channel is never a part of a total by itself.
   std::string anchors;
-  // Devices on PCI (GPUs): the address as sysfs names it ("0009:01:00.0"), so that a container
-  // found by another backend (a Grace Hopper module meter) can tell which of them it holds.
-  std::string pci_address;
   std::string note;  // a caveat that belongs next to the number
   // The sensor also reports how busy the device was (Reading::activity_pct), so that idle
   // accelerators can be told from used ones.
@@ -75,7 +77,7 @@ struct ChannelInfo {
   double calibration_error = 0.0;
 };
 
-// One read of one channel. Timestamps bracket the read itself (ARCHITECTURE §3).
+// One read of one channel. Timestamps bracket the read itself (docs/ARCHITECTURE.md §3).
 struct Reading {
   enum class Status : std::uint8_t {
     kOk,
@@ -122,7 +124,8 @@ struct ProbeContext {
   std::filesystem::path redfish_config;
   // Whole-node meters behind a BMC (Redfish, IPMI DCMI); off with --no-bmc.
   bool probe_bmc = true;
-  // Set by the registry once RAPL was found, so later backends can drop their duplicates.
+  // Set by the registry once an earlier backend found CPU package energy (RAPL), so later
+  // backends can drop their duplicates.
   bool rapl_found = false;
   // The channels of the backends probed before this one, so that a container can name parts
   // another backend reads (a Grace Hopper module meter holds the GPU NVML reads).

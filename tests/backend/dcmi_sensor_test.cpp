@@ -19,8 +19,8 @@
 
 #include "sampler/channel_accumulator.hpp"
 #include "sampler/sampler.hpp"
-#include "sensors/backends.hpp"
-#include "sensors/ipmi/replay_transport.hpp"
+#include "sensors/bmc_backends.hpp"
+#include "support/ipmi_replay_transport.hpp"
 #include "support/test_support.hpp"
 
 namespace jt {

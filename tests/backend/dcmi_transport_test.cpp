@@ -14,7 +14,7 @@
 
 #include "sensors/ipmi/dcmi_response.hpp"
 #include "sensors/ipmi/open_ipmi_transport.hpp"
-#include "sensors/ipmi/replay_transport.hpp"
+#include "support/ipmi_replay_transport.hpp"
 #include "support/test_support.hpp"
 
 namespace jt {

@@ -110,7 +110,7 @@ TEST(Hwmon, AmdEnergyAndZenergySocketsHaveTheirIndex) {
     ASSERT_EQ(channels.size(), 2u);
     for (int s = 0; s < 2; ++s) {
       EXPECT_EQ(channels[static_cast<std::size_t>(s)].domain, Domain::kPackage);
-      EXPECT_EQ(channels[static_cast<std::size_t>(s)].index, s);
+      EXPECT_EQ(channels[static_cast<std::size_t>(s)].identity.index, s);
       EXPECT_NE(channels[static_cast<std::size_t>(s)].device.find("Esocket" + std::to_string(s)),
                 std::string::npos);
     }
@@ -124,9 +124,9 @@ ChannelInfo nvml_gpu(const std::string& uuid, int index, const std::string& pci)
   ChannelInfo gpu;
   gpu.id = "nvml/" + uuid;
   gpu.domain = Domain::kGpu;
-  gpu.index = index;
   gpu.device = "NVIDIA GH200 480GB";
-  gpu.pci_address = pci;
+  gpu.identity = identity_of(Domain::kGpu, index, Vendor::kNvidia);
+  gpu.identity.bus_id = pci;
   return gpu;
 }
 
@@ -155,7 +155,7 @@ TEST(HwmonLayout, GraceHopperRailsAreModelledPerSocket) {
     const auto* sysio = find_id(channels, fmt::format(fmt::runtime(base), "sysio"));
     ASSERT_TRUE(module && grace && cpu && sysio) << s;
     EXPECT_EQ(module->domain, Domain::kModule);
-    EXPECT_EQ(module->index, s);
+    EXPECT_EQ(module->identity.index, s);
     EXPECT_EQ(grace->domain, Domain::kPsys);
     EXPECT_EQ(cpu->domain, Domain::kCore);
     EXPECT_EQ(sysio->domain, Domain::kUncore);
@@ -192,7 +192,7 @@ TEST(HwmonLayout, GraceSuperchipHasNoModuleAndEachSocketHoldsItsRails) {
   const auto* grace1 = find_id(channels, "hwmon/grace1/grace");
   ASSERT_NE(grace1, nullptr);
   EXPECT_EQ(grace1->domain, Domain::kPsys);
-  EXPECT_EQ(grace1->index, 1);
+  EXPECT_EQ(grace1->identity.index, 1);
   EXPECT_EQ(grace1->contains, (std::vector<std::string>{"hwmon/grace1/cpu", "hwmon/grace1/sysio"}));
 }
 
@@ -242,7 +242,7 @@ TEST(HwmonLayout, XeCardContainsItsPackage) {
   EXPECT_EQ(card->domain, Domain::kGpu);
   EXPECT_EQ(card->contains, (std::vector<std::string>{pkg->id}));
   EXPECT_EQ(pkg->device, "xe pkg");
-  EXPECT_EQ(pkg->index, card->index);
+  EXPECT_EQ(pkg->identity.index, card->identity.index);
 }
 
 }  // namespace

@@ -3,4 +3,5 @@ jt_add_gtest(ipmi_tests
   ${CMAKE_CURRENT_LIST_DIR}/dcmi_response_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dcmi_transport_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dcmi_sensor_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../support/ipmi_replay_transport.cpp
   LABELS backend)

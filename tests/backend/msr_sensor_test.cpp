@@ -145,7 +145,7 @@ TEST(MsrSensor, CascadeLakeTwoSocketsPackageCoreDram) {
   const ChannelInfo* package = find(sensor, "msr/package-1");
   ASSERT_NE(package, nullptr);
   EXPECT_EQ(package->domain, Domain::kPackage);
-  EXPECT_EQ(package->index, 1);
+  EXPECT_EQ(package->identity.index, 1);
   EXPECT_EQ(package->device, "package-1");
   EXPECT_EQ(package->quantity, Quantity::kEnergyCounter);
   EXPECT_DOUBLE_EQ(package->scale, std::ldexp(1.0, -14));
@@ -290,7 +290,7 @@ TEST(MsrSensor, SapphireRapidsPsysInJoulesAndStandardDramUnit) {
   ASSERT_NE(psys, nullptr);
   EXPECT_DOUBLE_EQ(psys->scale, 1.0);
   EXPECT_EQ(psys->raw_unit, "1 J");
-  EXPECT_EQ(psys->index, 1);
+  EXPECT_EQ(psys->identity.index, 1);
   EXPECT_EQ(psys->provenance, node.msr_path(2).string() + " @0x64d");
   EXPECT_EQ(psys->contains, (std::vector<std::string>{"msr/package-0", "msr/package-0/dram",
                                                       "msr/package-1", "msr/package-1/dram"}));
@@ -339,7 +339,7 @@ TEST(MsrSensor, AmdMilanTwoPackagesWithPerCoreChannels) {
   const ChannelInfo* core = find(sensor, "msr/package-1/core-1");
   ASSERT_NE(core, nullptr);
   EXPECT_EQ(core->domain, Domain::kCore);
-  EXPECT_EQ(core->index, 1);
+  EXPECT_EQ(core->identity.index, 1);
   EXPECT_EQ(core->device, "package-1 core-1");
   EXPECT_EQ(core->provenance, node.msr_path(5).string() + " @0xc001029a");
   for (const ChannelInfo& channel : sensor.channels()) {

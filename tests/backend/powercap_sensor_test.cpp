@@ -32,7 +32,8 @@ TEST(Powercap, IntelTwoSocketServer) {
   const auto* pkg0 = find(channels, "powercap/intel-rapl:0");
   ASSERT_NE(pkg0, nullptr);
   EXPECT_EQ(pkg0->domain, Domain::kPackage);
-  EXPECT_EQ(pkg0->index, 0);
+  EXPECT_EQ(pkg0->identity.index, 0);
+  EXPECT_EQ(pkg0->identity.kind, HardwareKind::kCpu);
   EXPECT_EQ(pkg0->device, "package-0");
   EXPECT_EQ(pkg0->quantity, Quantity::kEnergyCounter);
   EXPECT_EQ(pkg0->wrap_modulus, 262143328850ull + 1);
@@ -42,7 +43,8 @@ TEST(Powercap, IntelTwoSocketServer) {
   const auto* dram1 = find(channels, "powercap/intel-rapl:1:1");
   ASSERT_NE(dram1, nullptr);
   EXPECT_EQ(dram1->domain, Domain::kDram);
-  EXPECT_EQ(dram1->index, 1);
+  EXPECT_EQ(dram1->identity.index, 1);
+  EXPECT_EQ(dram1->identity.kind, HardwareKind::kMemory);
   EXPECT_EQ(dram1->device, "package-1 dram");
 
   const auto* core1 = find(channels, "powercap/intel-rapl:1:0");
@@ -64,7 +66,7 @@ TEST(Powercap, AmdEpycHasNoDramAndFlagsTheLeadCoreZone) {
   const auto* core = find(channels, "powercap/intel-rapl:0:0");
   ASSERT_NE(core, nullptr);
   EXPECT_NE(core->note.find("lead core"), std::string::npos);
-  EXPECT_EQ(find(channels, "powercap/intel-rapl:1")->index, 1);
+  EXPECT_EQ(find(channels, "powercap/intel-rapl:1")->identity.index, 1);
 }
 
 TEST(Powercap, LaptopPsysContainsPackageAndDram) {

@@ -47,6 +47,30 @@ TEST(RedfishConfig, EveryFieldIsRead) {
   EXPECT_EQ(config->interval_s, 10.0);
 }
 
+TEST(RedfishConfig, SchemaAndVersionAreOptionalButChecked) {
+  // Configs written before the format had a name have neither (kMinimal); both are accepted.
+  auto config = parse_config(R"({"schema": "jouletrace.redfish-config", "version": 1,
+      "url": "https://bmc.example", "username": "admin", "password": "pw"})");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->url, "https://bmc.example");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"schema": "jouletrace.run", "url": "https://x", "username": "a", "password": "b"})",
+       R"("schema" is "jouletrace.run", not "jouletrace.redfish-config" (version 1))"},
+      {R"({"schema": 1, "url": "https://x", "username": "a", "password": "b"})",
+       R"("schema" must be a string)"},
+      {R"({"version": 2, "url": "https://x", "username": "a", "password": "b"})",
+       R"("version" is 2; this jouletrace reads jouletrace.redfish-config version 1)"},
+      {R"({"version": "1", "url": "https://x", "username": "a", "password": "b"})",
+       R"("version" must be an integer)"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto bad = parse_config(text);
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.error().message.find(expected), std::string::npos)
+        << text << " -> " << bad.error().message;
+  }
+}
+
 TEST(RedfishConfig, BadConfigsSayWhatIsWrong) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"username": "a", "password": "b"})", "\"url\" is missing"},

@@ -90,15 +90,16 @@ class FaultInjection : public ::testing::Test {
   }
   std::string go_file() const { return (tree_ / "go").string(); }
 
-  // `jouletrace run` of a command that first tells the vanishing counter the run has begun.
-  test::ProcessResult run_for(double seconds, const std::string& out) const {
+  // `jouletrace run` of a command that first tells the vanishing counter the run has begun, with
+  // the test's stopwatch around it.
+  test::TimedRun run_for(double seconds, const std::string& out) const {
     auto args = test::jouletrace_args(tree_, "run");
     for (const auto& a : {std::string("--interval"), std::string("10ms"), std::string("--output"),
                           out, std::string("--"), std::string("sh"), std::string("-c"),
                           "touch '" + go_file() + "'; sleep " + std::to_string(seconds)}) {
       args.push_back(a);
     }
-    return test::run_process(args);
+    return test::run_timed(args);
   }
 
   void TearDown() override {
@@ -119,26 +120,33 @@ TEST_F(FaultInjection, ZoneThatVanishesKeepsItsEnergyUpToThenAndSaysWhy) {
     return;
   }
   const auto out = (tree_ / "vanish.json").string();
-  const auto result = run_for(1.2, out);
+  const auto run = run_for(1.2, out);
+  const auto& result = run.result;
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto report = read_json(out);
-  const double duration = report["duration_s"];
+  const test::RunClock clock = run.clock(1.2);  // `sleep 1.2` after the go file
+  const std::string log = test::read_file(tree_ / "vanishing.log");
+  const double killed_s = logged_s(log, "killed_after_go_s");
+  ASSERT_GT(killed_s, 0.39) << log;
+  // The zone is read from before the go file (at most the time `jouletrace` spent outside the
+  // command's 1.2 s) until it vanished, less at most one 10 ms interval before that.
+  const test::RunClock read_while_alive{killed_s - 0.01, killed_s + clock.max_s - clock.min_s};
 
   const auto* gone = component(report, "powercap/intel-rapl:1");
   ASSERT_NE(gone, nullptr);
   EXPECT_GT(gone->at("failed_reads").get<int>(), 10);
   EXPECT_EQ(gone->at("last_read_error"), std::strerror(ESRCH));
   EXPECT_FALSE(gone->at("lost").get<bool>());  // a file may come back; a lost GPU never does
-  const double covered = gone->at("covered_s");
-  EXPECT_GT(covered, 0.35);
-  EXPECT_LT(covered, duration - 0.5) << test::read_file(tree_ / "vanishing.log");
+  EXPECT_TRUE(test::duration_within(gone->at("covered_s"),
+                                    {read_while_alive.min_s - kStaleS, read_while_alive.max_s}))
+      << log;
   // What was read before it vanished is all there, and nothing is made up for the rest.
-  EXPECT_NEAR(gone->at("energy_j").get<double>(), 30 * covered, bound_j(30));
+  EXPECT_TRUE(test::energy_within(gone->at("energy_j"), 30, read_while_alive, bound_j(30))) << log;
 
   const auto* healthy = component(report, "powercap/intel-rapl:0");
   ASSERT_NE(healthy, nullptr);
   EXPECT_EQ(healthy->at("failed_reads"), 0);
-  EXPECT_NEAR(healthy->at("energy_j").get<double>(), 50 * duration, bound_j(50));
+  EXPECT_TRUE(test::energy_within(healthy->at("energy_j"), 50, clock, bound_j(50)));
 
   EXPECT_TRUE(contains(result.err, std::string("powercap/intel-rapl:1: ")));
   EXPECT_TRUE(contains(result.err, std::string("read(s) failed (last: ") + std::strerror(ESRCH)))
@@ -154,10 +162,11 @@ TEST_F(FaultInjection, ZoneThatComesBackIsANewSegmentAndTheOutageIsReported) {
     return;
   }
   const auto out = (tree_ / "back.json").string();
-  const auto result = run_for(1.3, out);
+  const auto run = run_for(1.3, out);
+  const auto& result = run.result;
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto report = read_json(out);
-  const double duration = report["duration_s"];
+  const test::RunClock clock = run.clock(1.3);  // `sleep 1.3` after the go file
 
   const auto* zone = component(report, "powercap/intel-rapl:1");
   ASSERT_NE(zone, nullptr);
@@ -170,11 +179,14 @@ TEST_F(FaultInjection, ZoneThatComesBackIsANewSegmentAndTheOutageIsReported) {
   ASSERT_GT(outage, 0.29) << log;
   const double gap = zone->at("gap_s");
   EXPECT_NEAR(gap, outage, 0.01 + 2 * kStaleS) << log;
+  // The readings cover the run, the gap included (less a read at either end).
+  EXPECT_TRUE(test::duration_within(zone->at("covered_s"), {clock.min_s - 0.1, clock.max_s}));
   // The new counter started from a lower value: a reset, not a wrap of invented energy. Both
-  // generations ran at 30 W; the energy is that of the time read, not of the gap.
-  const double covered = zone->at("covered_s");
-  EXPECT_GT(covered, duration - 0.1);
-  EXPECT_NEAR(zone->at("energy_j").get<double>(), 30 * (covered - gap), 2 * bound_j(30)) << log;
+  // generations ran at 30 W; the energy is that of the time read, not of the outage: the run's
+  // span less the outage the helper logged, give or take a 10 ms read interval at each of its
+  // ends (and the stale values in bound_j).
+  const test::RunClock read{clock.min_s - outage - 2 * 0.01, clock.max_s - outage + 2 * 0.01};
+  EXPECT_TRUE(test::energy_within(zone->at("energy_j"), 30, read, 2 * bound_j(30))) << log;
   EXPECT_TRUE(contains(result.err, "powercap/intel-rapl:1: counter reset or outage 1 time(s)"))
       << result.err;
 }
@@ -199,7 +211,8 @@ TEST_F(FaultInjection, ReportThatCannotBeWrittenAnywhereGoesToStderrWhole) {
   std::vector<std::string> argv = {"/bin/sh", "-c",
                                    "trap '' XFSZ; exec /usr/bin/prlimit --fsize=512 \"$@\"", "sh"};
   argv.insert(argv.end(), args.begin(), args.end());
-  const auto result = test::run_process(argv);
+  const auto run = test::run_timed(argv);
+  const auto& result = run.result;
 
   EXPECT_EQ(result.exit_code, 3) << result.err;
   EXPECT_TRUE(contains(result.err, "could not write the JSON report")) << result.err;
@@ -221,8 +234,7 @@ TEST_F(FaultInjection, ReportThatCannotBeWrittenAnywhereGoesToStderrWhole) {
   EXPECT_EQ(report["exit_code"], 3);
   const auto* c = component(report, "powercap/intel-rapl:0");
   ASSERT_NE(c, nullptr);
-  EXPECT_NEAR(c->at("energy_j").get<double>(), 50 * report["duration_s"].get<double>(),
-              bound_j(50));
+  EXPECT_TRUE(test::energy_within(c->at("energy_j"), 50, run.clock(0.5), bound_j(50)));
   EXPECT_TRUE(contains(result.err, "jouletrace: ---- begin CSV time series ----\ntime_s,"))
       << result.err;
 }

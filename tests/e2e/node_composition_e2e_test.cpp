@@ -1,7 +1,8 @@
 // `jouletrace run` on fixture nodes made of known parts: idle and busy GPUs (fake NVML), a node
 // meter (loopback Redfish BMC), a calibrated profile, a rated-power file and a GPU allocation.
 // Checks the waste report, coverage and rest of node, the idle/dynamic split, the runtime-based
-// estimate and shared-node attribution against the energies the fakes were told to draw.
+// estimate and shared-node attribution against the energies the fakes were told to draw, over the
+// span the test's own clock allows (never the report's duration).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -32,13 +33,18 @@ class NodeComposition : public ::testing::Test {
     argv.insert(argv.end(), command.begin(), command.end());
     env["JT_FAKE_NVML_CONFIG"] = (tree_ / "nvml.conf").string();
     env["JOULETRACE_PROFILE"] = (tree_ / "no-profile.json").string();
-    const auto result = test::run_process(argv, {.env = env});
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    if (out != nullptr) *out = result;
-    return read_json(tree_ / "r.json");
+    const auto run = test::run_timed(argv, {.env = env});
+    EXPECT_EQ(run.result.exit_code, 0) << run.result.err;
+    if (out != nullptr) *out = run.result;
+    // `sleep S` lasts at least S; a script, at least nothing.
+    clock_ = run.clock(command.size() == 2 && command[0] == "sleep" ? std::stod(command[1]) : 0.0);
+    auto report = read_json(tree_ / "r.json");
+    EXPECT_TRUE(test::duration_within(report["duration_s"], clock_));
+    return report;
   }
 
   test::TempTree tree_{"sysfs/no-sensors"};
+  test::RunClock clock_;  // the last run's span, as the test's clock bounds it
 };
 
 // The fake's energy follows the time of each call; reads bracket the run within a few ms.
@@ -53,17 +59,16 @@ constexpr const char* kFourGpusOneBusy =
 TEST_F(NodeComposition, IdleGpusAreReportedWithTheirEnergyAndShare) {
   test::ProcessResult result;
   const auto report = run(kFourGpusOneBusy, {}, {"sleep", "1"}, &result);
-  const double t = report["duration_s"];
   ASSERT_EQ(report["idle_waste"].size(), 1u) << report.dump(2);
   const auto& waste = report["idle_waste"][0];
   EXPECT_EQ(waste["window"], "run");
   EXPECT_EQ(waste["gpus"], 4);
   EXPECT_EQ(waste["gpus_used"], 1);
   ASSERT_EQ(waste["idle_gpus"].size(), 3u);
-  EXPECT_NEAR(waste["idle_gpu_energy_j"].get<double>(), 180.0 * t, bound_j(180.0));
-  const double total = report["total_energy_j"];
-  EXPECT_NEAR(waste["idle_gpu_share"].get<double>(),
-              waste["idle_gpu_energy_j"].get<double>() / total, 1e-9);
+  EXPECT_TRUE(test::energy_within(waste["idle_gpu_energy_j"], 180.0, clock_, bound_j(180.0)));
+  // Of the 480 W the GPUs draw, 180 W idle; the only other part is the CPU estimate of `sleep`
+  // (< 0.05 s of CPU x 7 W, under 0.1 % of the ~500 J): the share is 180 / 480.
+  EXPECT_NEAR(waste["idle_gpu_share"].get<double>(), 180.0 / 480.0, 0.002);
   const auto* busy = component(report, "nvml/GPU-aaaa");
   ASSERT_NE(busy, nullptr);
   EXPECT_DOUBLE_EQ(busy->at("activity_max_pct").get<double>(), 90.0);
@@ -101,10 +106,10 @@ TEST_F(NodeComposition, NodeMeterGivesCoverageAndTheRestOfTheNode) {
   EXPECT_EQ(report["total_cover"], nlohmann::json::array({"redfish/1"}));
   // GPU 200 W (+ a CPU estimate near 0 W for `sleep`) of a 500 W node.
   EXPECT_NEAR(coverage["coverage"].get<double>(), 0.4, 0.06);
-  // The rest is what the mock BMC drew beyond the GPU: 300 W. Its reads bracket the run loosely.
-  const double t = report["duration_s"];
-  EXPECT_NEAR(coverage["rest_energy_j"].get<double>(), 300.0 * t, 500.0 * 0.25);
-  EXPECT_NEAR(coverage["parts_energy_j"].get<double>(), 200.0 * t, bound_j(200.0));
+  // The rest is what the mock BMC drew beyond the GPU: 300 W. Its reads bracket the run loosely
+  // (a quarter of a second of the node's 500 W).
+  EXPECT_TRUE(test::energy_within(coverage["rest_energy_j"], 300.0, clock_, 500.0 * 0.25));
+  EXPECT_TRUE(test::energy_within(coverage["parts_energy_j"], 200.0, clock_, bound_j(200.0)));
   EXPECT_GT(coverage["rest_uncertainty_j"].get<double>(), 0.0);
   EXPECT_EQ(report["slow_meters"], 1);
 }
@@ -122,19 +127,19 @@ TEST_F(NodeComposition, RuntimeEstimateOnKnownRatedPowers) {
                           {"sleep", "1"}, &result);
   const auto& estimate = report["runtime_estimate"];
   ASSERT_TRUE(estimate.contains("devices")) << estimate.dump(2);
-  const double t = report["duration_s"];
-  double rated_w = 0.0;
-  for (const auto& d : estimate["devices"]) {
-    if (!d["rated_power_w"].is_null()) rated_w += d["rated_power_w"].get<double>();
-  }
-  // One GPU at 700 W and the fixture's CPU socket(s) at 100 W each.
-  EXPECT_GE(rated_w, 800.0);
-  EXPECT_EQ(std::fmod(rated_w - 700.0, 100.0), 0.0);
-  EXPECT_NEAR(estimate["estimate_j"].get<double>(), rated_w * t * 1.2, 1e-6 * rated_w);
+  // The ratings are the test's own copy of the file above: one GPU at 700 W and the fixture's
+  // one CPU socket (sysfs/no-sensors: physical_package_id 0 only) at 100 W.
+  constexpr double kRatedW = 700.0 + 100.0;
+  std::vector<std::pair<std::string, double>> rated;
+  for (const auto& d : estimate["devices"]) rated.emplace_back(d["kind"], d["rated_power_w"]);
+  EXPECT_EQ(rated, (std::vector<std::pair<std::string, double>>{{"cpu", 100.0}, {"gpu", 700.0}}))
+      << estimate.dump(2);
+  // Rated power x runtime x PUE, the runtime bounded by the test's clock.
+  EXPECT_TRUE(test::energy_within(estimate["estimate_j"], kRatedW * 1.2, clock_, 1e-6));
   ASSERT_TRUE(estimate["complete"].get<bool>()) << estimate.dump(2);
   // The GPU drew 350 W (the `sleep` command's CPU estimate is ~0): PUE scales both sides alike,
-  // so the estimate is off by rated / 350 - 1, whatever the runtime.
-  EXPECT_NEAR(estimate["relative_error"].get<double>(), rated_w / 350.0 - 1.0, 0.03);
+  // so the estimate is off by 800 / 350 - 1, whatever the runtime.
+  EXPECT_NEAR(estimate["relative_error"].get<double>(), kRatedW / 350.0 - 1.0, 0.03);
   EXPECT_TRUE(contains(result.err, "the estimate is off by +")) << result.err;
   EXPECT_TRUE(contains(result.err, "runtime-based estimate")) << result.err;
 }
@@ -159,9 +164,12 @@ TEST_F(NodeComposition, CalibratedProfileSplitsIdleFromDynamicEnergy) {
   ASSERT_NE(gpu, nullptr);
   ASSERT_FALSE(gpu->at("idle_power_w").is_null()) << report.dump(2);
   EXPECT_NEAR(gpu->at("idle_power_w").get<double>(), 60.0, 0.5);
-  const double t = report["duration_s"];
-  EXPECT_NEAR(gpu->at("idle_energy_j").get<double>(), 60.0 * t, bound_j(60.0));
-  EXPECT_NEAR(gpu->at("dynamic_energy_j").get<double>(), 200.0 * t, bound_j(260.0));
+  // The idle baseline may be 0.5 W off (above), over at most the whole span.
+  const double baseline_j = 0.5 * clock_.max_s;
+  EXPECT_TRUE(
+      test::energy_within(gpu->at("idle_energy_j"), 60.0, clock_, bound_j(60.0) + baseline_j));
+  EXPECT_TRUE(
+      test::energy_within(gpu->at("dynamic_energy_j"), 200.0, clock_, bound_j(260.0) + baseline_j));
   EXPECT_EQ(report["profile_source"], (tree_ / "profile.json").string());
   EXPECT_TRUE(contains(result.err, "GPU-aaaa: idle ")) << result.err;
 }
@@ -181,11 +189,10 @@ TEST_F(NodeComposition, SharedNodeChargesOnlyTheJobsGpus) {
     if (c["id"] == "nvml/GPU-aaaa") job_gpu = c["attributed_j"];
     if (c["id"] == "nvml/GPU-bbbb") other_gpu = c["attributed_j"];
   }
-  const double t = report["duration_s"];
-  EXPECT_NEAR(job_gpu, 300.0 * t, bound_j(300.0));
+  EXPECT_TRUE(test::energy_within(job_gpu, 300.0, clock_, bound_j(300.0)));
   EXPECT_DOUBLE_EQ(other_gpu, 0.0);
   // The other job's GPU (100 W) is what stays unattributed, with the CPU side's remainder.
-  EXPECT_GE(attribution["unattributed_j"].get<double>(), 100.0 * t - bound_j(100.0));
+  EXPECT_GE(attribution["unattributed_j"].get<double>(), 100.0 * clock_.min_s - bound_j(100.0));
   EXPECT_EQ(report["runtime_estimate"]["measured"]["label"],
             "the energy attributed to the job on this shared node");
   // The estimate charges the job's GPU only.

@@ -17,6 +17,7 @@ using test::read_json;
 struct LayoutRun {
   nlohmann::json report;
   test::ProcessResult result;
+  test::RunClock clock;  // `sleep 1` to the whole process, on the test's clock
 };
 
 LayoutRun run_sleep(const test::TempTree& tree, const std::string& nvml_config) {
@@ -33,9 +34,12 @@ LayoutRun run_sleep(const test::TempTree& tree, const std::string& nvml_config) 
   argv.push_back((tree / "r.json").string());
   for (const char* a : {"--", "sleep", "1"}) argv.push_back(a);
   LayoutRun run;
-  run.result = test::run_process(argv, {.env = env});
+  const auto timed = test::run_timed(argv, {.env = env});
+  run.result = timed.result;
+  run.clock = timed.clock(1.0);
   EXPECT_EQ(run.result.exit_code, 0) << run.result.err;
   run.report = read_json(tree / "r.json");
+  EXPECT_TRUE(test::duration_within(run.report["duration_s"], run.clock));
   return run;
 }
 
@@ -50,10 +54,9 @@ TEST(NodeLayouts, QuadGraceHopperIsTheSumOfItsModulesWithEachGpuInside) {
             std::to_string(s) + "9:01:00.0\n";
   }
   const LayoutRun run = run_sleep(tree, gpus);
-  const double t = run.report["duration_s"];
   // Modules of 600, 605, 610 and 615 W (README): 2430 W. Not socket 0's CPU rail (110 W),
   // and not the modules plus their GPUs.
-  EXPECT_NEAR(run.report["total_energy_j"].get<double>(), 2430.0 * t, bound_j(2430.0))
+  EXPECT_TRUE(test::energy_within(run.report["total_energy_j"], 2430.0, run.clock, bound_j(2430.0)))
       << run.report.dump(2);
   for (int s = 0; s < 4; ++s) {
     const auto* gpu = component(run.report, "nvml/GPU-" + std::to_string(s));
@@ -70,8 +73,8 @@ TEST(NodeLayouts, QuadGraceHopperIsTheSumOfItsModulesWithEachGpuInside) {
 TEST(NodeLayouts, GraceSuperchipIsItsTwoSockets) {
   test::TempTree tree("sysfs/grace-superchip");
   const LayoutRun run = run_sleep(tree, "");
-  const double t = run.report["duration_s"];
-  EXPECT_NEAR(run.report["total_energy_j"].get<double>(), 510.0 * t, bound_j(510.0))
+  // The two sockets' Grace rails, 250 and 260 W (README): 510 W.
+  EXPECT_TRUE(test::energy_within(run.report["total_energy_j"], 510.0, run.clock, bound_j(510.0)))
       << run.report.dump(2);
   EXPECT_EQ(run.report["total_cover"],
             (nlohmann::json{"hwmon/grace0/grace", "hwmon/grace1/grace"}));
@@ -83,14 +86,13 @@ TEST(NodeLayouts, ApuCountsTheCpuOnce) {
       tree, {"--channel", (tree / "class/powercap/intel-rapl:0/energy_uj").string() + ":40",
              "--channel", (tree / "class/powercap/intel-rapl:0:0/energy_uj").string() + ":25"});
   const LayoutRun run = run_sleep(tree, "");
-  const double t = run.report["duration_s"];
   // The APU's 75 W holds the package's 40 W; the discrete GPU's 120 W is beside it.
-  EXPECT_NEAR(run.report["total_energy_j"].get<double>(), 195.0 * t, bound_j(195.0))
+  EXPECT_TRUE(test::energy_within(run.report["total_energy_j"], 195.0, run.clock, bound_j(195.0)))
       << run.report.dump(2);
   const auto* package = component(run.report, "powercap/intel-rapl:0");
   ASSERT_NE(package, nullptr);
   EXPECT_EQ(package->at("contained_in"), "hwmon/amdgpu/power1");
-  EXPECT_NEAR(package->at("energy_j").get<double>(), 40.0 * t, bound_j(40.0));
+  EXPECT_TRUE(test::energy_within(package->at("energy_j"), 40.0, run.clock, bound_j(40.0)));
 }
 
 TEST(NodeLayouts, XeCardCountsItsPackageOnceAndIsOneGpu) {
@@ -100,8 +102,8 @@ TEST(NodeLayouts, XeCardCountsItsPackageOnceAndIsOneGpu) {
       test::start_live_writer(tree, {"--channel", (dir / "energy1_input").string() + ":150",
                                      "--channel", (dir / "energy2_input").string() + ":100"});
   const LayoutRun run = run_sleep(tree, "");
-  const double t = run.report["duration_s"];
-  EXPECT_NEAR(run.report["total_energy_j"].get<double>(), 150.0 * t, bound_j(150.0))
+  // The card's 150 W holds its package's 100 W.
+  EXPECT_TRUE(test::energy_within(run.report["total_energy_j"], 150.0, run.clock, bound_j(150.0)))
       << run.report.dump(2);
   const auto* pkg = component(run.report, "hwmon/xe/energy2");
   ASSERT_NE(pkg, nullptr);

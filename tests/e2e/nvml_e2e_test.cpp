@@ -1,5 +1,6 @@
 // `jouletrace run` with GPUs: the production NVML loader on the fake libnvidia-ml.so.1, whose GPUs
-// draw a configured power, so each GPU's energy is known.
+// draw a configured power, so each GPU's energy is known: that power times the span the test's
+// own clock allows (the command's sleep to the whole `jouletrace` process), never the report's.
 #include <gtest/gtest.h>
 
 #include "e2e/e2e_support.hpp"
@@ -19,17 +20,22 @@ class FakeGpus : public ::testing::Test {
                           std::string("sleep"), seconds}) {
       args.push_back(a);
     }
-    const auto result =
-        test::run_process(args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()}}});
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    if (result_out != nullptr) *result_out = result;
-    return test::read_json(tree_ / "gpu.json");
+    const auto run =
+        test::run_timed(args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()}}});
+    EXPECT_EQ(run.result.exit_code, 0) << run.result.err;
+    if (result_out != nullptr) *result_out = run.result;
+    clock_ = run.clock(std::stod(seconds));
+    auto report = test::read_json(tree_ / "gpu.json");
+    EXPECT_TRUE(test::duration_within(report["duration_s"], clock_));
+    return report;
   }
   test::TempTree tree_{"sysfs/no-sensors"};
+  test::RunClock clock_;  // the last run's span, as the test's clock bounds it
 };
 
-// The fake computes energy from the time of each call; the reads bracketing the run are a few
-// ms from its ends on a loaded machine.
+// The fake computes energy from the time of each call, and the reads bracketing the run lie
+// inside the test's bounds; what is left is its 1 mJ unit and a read's own time (12 ms at most
+// on a loaded machine).
 double bound_j(double watts) { return watts * 0.012; }
 
 TEST_F(FakeGpus, CounterAndPowerOnlyGpusAreMeasuredAndLabelled) {
@@ -38,16 +44,19 @@ TEST_F(FakeGpus, CounterAndPowerOnlyGpusAreMeasuredAndLabelled) {
       run("gpu uuid=GPU-aaaa name=FakeH100 power_w=200 energy=1 limit_w=700 initial_mj=9000000\n"
           "gpu uuid=GPU-bbbb name=FakeP100 power_w=150 energy=0 power=1\n",
           "1", &result);
-  const double t = report["duration_s"];
   const auto* a = component(report, "nvml/GPU-aaaa");
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->at("domain"), "gpu");
   EXPECT_EQ(a->at("method"), "counter");
-  EXPECT_NEAR(a->at("energy_j").get<double>(), 200 * t, bound_j(200));
+  EXPECT_TRUE(test::energy_within(a->at("energy_j"), 200, clock_, bound_j(200)));
+  EXPECT_TRUE(test::power_within(a->at("avg_power_w"), 200, clock_, bound_j(200)));
   const auto* b = component(report, "nvml/GPU-bbbb");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->at("method"), "power-integrated");
-  EXPECT_NEAR(b->at("energy_j").get<double>(), 150 * t, bound_j(150));
+  EXPECT_TRUE(test::energy_within(b->at("energy_j"), 150, clock_, bound_j(150)));
+  EXPECT_TRUE(test::power_within(b->at("avg_power_w"), 150, clock_, bound_j(150)));
+  // Both over the same readings' span: in the ratio of their powers, whatever that span.
+  EXPECT_NEAR(a->at("energy_j").get<double>() / 200, b->at("energy_j").get<double>() / 150, 0.012);
   EXPECT_EQ(b->at("index"), 1);
   // No CPU sensor on this fixture: the CPU is a labelled estimate next to the measured GPUs.
   EXPECT_EQ(report["total_method"], "mixed");
@@ -61,11 +70,10 @@ TEST_F(FakeGpus, AnExpensiveCounterAnchorsThePowerAndTheGpuCountsOnce) {
   test::ProcessResult result;
   const auto report =
       run("gpu uuid=GPU-aaaa name=FakeH100 power_w=300 energy_cost_ms=3 util=50\n", "2", &result);
-  const double t = report["duration_s"];
   const auto* gpu = component(report, "nvml/GPU-aaaa");
   ASSERT_NE(gpu, nullptr) << report.dump(2);
   EXPECT_EQ(gpu->at("method"), "counter");
-  EXPECT_NEAR(gpu->at("energy_j").get<double>(), 300 * t, bound_j(300)) << gpu->dump(2);
+  EXPECT_TRUE(test::energy_within(gpu->at("energy_j"), 300, clock_, bound_j(300))) << gpu->dump(2);
   EXPECT_EQ(component(report, "nvml/GPU-aaaa/energy"), nullptr);  // inside the GPU's figure
   EXPECT_DOUBLE_EQ(gpu->at("activity_max_pct").get<double>(), 50.0);
   EXPECT_EQ(report["total_cover"].size(), 2u);  // the GPU and the CPU model
@@ -90,23 +98,32 @@ TEST_F(FakeGpus, LostGpuKeepsItsEnergyUpToTheLossAndTheRunGoesOn) {
   EXPECT_LE(e, 300 * lost_at + bound_j(300));
   EXPECT_GE(e, 300 * (lost_at - 0.1) - bound_j(300));
   const auto* fine = component(report, "nvml/GPU-fine");
-  EXPECT_NEAR(fine->at("energy_j").get<double>(), 100 * report["duration_s"].get<double>(),
-              bound_j(100));
+  ASSERT_NE(fine, nullptr);
+  EXPECT_TRUE(test::energy_within(fine->at("energy_j"), 100, clock_, bound_j(100)));
   EXPECT_NE(result.err.find("device lost"), std::string::npos);
 }
 
 TEST_F(FakeGpus, CounterResetStartsASegmentAndTheGapIsReported) {
-  const auto report = run("gpu uuid=GPU-reset power_w=250 reset_after_reads=5\n", "1");
+  // A twin at the same power that never resets is read in the same rounds: what the reset one
+  // lacks is the energy of the gap between the read before the reset and the read after it.
+  const auto report =
+      run("gpu uuid=GPU-reset power_w=250 reset_after_reads=5\n"
+          "gpu uuid=GPU-twin power_w=250\n",
+          "1");
   const auto* c = component(report, "nvml/GPU-reset");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->at("segments"), 2);
   const double gap = c->at("gap_s");
   EXPECT_GT(gap, 0.0);
   EXPECT_LT(gap, 0.25);
-  // Energy is measured everywhere but in the gap; nothing is invented for it.
-  const double t = report["duration_s"];
-  EXPECT_LE(c->at("energy_j").get<double>(), 250 * (t - gap) + bound_j(250));
-  EXPECT_GE(c->at("energy_j").get<double>(), 250 * (t - gap - 0.1) - bound_j(250));
+  const auto* twin = component(report, "nvml/GPU-twin");
+  ASSERT_NE(twin, nullptr);
+  EXPECT_TRUE(test::energy_within(twin->at("energy_j"), 250, clock_, bound_j(250)));
+  // Energy is measured everywhere but in the gap, and nothing is invented for it: the twin's
+  // figure less at least half a 100 ms read interval and at most the 0.25 s gap bound, at 250 W.
+  const double missing_j = twin->at("energy_j").get<double>() - c->at("energy_j").get<double>();
+  EXPECT_GE(missing_j, 250 * 0.05) << c->dump(2);
+  EXPECT_LE(missing_j, 250 * 0.25 + bound_j(250)) << c->dump(2);
   bool warned = false;
   for (const auto& w : report["warnings"])
     warned = warned || w.get<std::string>().find("reset") != std::string::npos;

@@ -25,9 +25,17 @@ TEST(SensorsVerb, JsonNamesEveryProbe) {
   const auto result = test::run_process(args);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["schema"], "jouletrace.sensors");
+  EXPECT_EQ(json["version"], 1);
   EXPECT_EQ(json["channels"].size(), 5u);
   bool psys = false;
-  for (const auto& c : json["channels"]) psys = psys || c["domain"] == "psys";
+  for (const auto& c : json["channels"]) {
+    psys = psys || c["domain"] == "psys";
+    // Unknown is null, never 0.
+    for (const char* key : {"update_period_s", "max_power_w"}) {
+      EXPECT_TRUE(c[key].is_null() || c[key].get<double>() > 0.0) << c.dump();
+    }
+  }
   EXPECT_TRUE(psys);
   EXPECT_GE(json["probes"].size(), 4u);
 }

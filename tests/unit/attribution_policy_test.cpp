@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -83,7 +84,7 @@ CgroupUsage usage(double job_s, double node_s, int allocated, int online) {
 AttributionInputs shared_job(AttributionMode mode = AttributionMode::kAuto) {
   AttributionInputs in;
   in.mode = mode;
-  in.gpus = parse_cuda_visible_devices("0,1");
+  in.gpus = {parse_cuda_visible_devices("0,1")};
   in.cpu = usage(120.0, 480.0, 8, 32);
   return in;
 }
@@ -257,7 +258,7 @@ TEST(Attribution, ReconcilesAcrossConfigurations) {
           WindowResult w = meter == 0 ? four_gpu_node() : four_gpu_node_with_meter(meter == 1);
           if (baseline) add_baselines(w, 350.0, 95.0);
           AttributionInputs in = shared_job(mode);
-          in.gpus = parse_cuda_visible_devices(visible);
+          in.gpus = {parse_cuda_visible_devices(visible)};
           auto a = attribute_energy(w, in);
           ASSERT_TRUE(a) << a.error().message;
           SCOPED_TRACE(std::string(visible) + " meter " + std::to_string(meter));
@@ -293,7 +294,7 @@ TEST(Attribution, ExclusiveAttributesEverythingAndSaysSo) {
 
 TEST(Attribution, AutoIsExclusiveWhenTheJobHoldsTheWholeNode) {
   AttributionInputs in;
-  in.gpus = parse_cuda_visible_devices(std::nullopt);
+  in.gpus = {parse_cuda_visible_devices(std::nullopt)};
   in.cpu = usage(120.0, 480.0, 32, 32);
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a) << a.error().message;
@@ -302,7 +303,7 @@ TEST(Attribution, AutoIsExclusiveWhenTheJobHoldsTheWholeNode) {
   EXPECT_DOUBLE_EQ(a->attributed_total_j, 5000.0);
   EXPECT_TRUE(a->warnings.empty());
 
-  in.gpus = parse_cuda_visible_devices("3,2,1,0");  // every GPU, in another order
+  in.gpus = {parse_cuda_visible_devices("3,2,1,0")};  // every GPU, in another order
   a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->mode, AttributionMode::kExclusive);
@@ -310,7 +311,7 @@ TEST(Attribution, AutoIsExclusiveWhenTheJobHoldsTheWholeNode) {
 
 TEST(Attribution, AutoIsSharedOnCpusAlone) {
   AttributionInputs in;
-  in.gpus = parse_cuda_visible_devices(std::nullopt);
+  in.gpus = {parse_cuda_visible_devices(std::nullopt)};
   in.cpu = usage(120.0, 480.0, 8, 32);
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
@@ -321,7 +322,7 @@ TEST(Attribution, AutoIsSharedOnCpusAlone) {
 
 TEST(Attribution, AutoIsSharedOnHiddenGpusAlone) {
   AttributionInputs in;
-  in.gpus = parse_cuda_visible_devices("2");
+  in.gpus = {parse_cuda_visible_devices("2")};
   in.cpu = usage(480.0, 480.0, 32, 32);
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
@@ -332,7 +333,7 @@ TEST(Attribution, AutoIsSharedOnHiddenGpusAlone) {
 
 TEST(Attribution, AutoWithoutCpuDataDecidesOnGpusAndWarns) {
   AttributionInputs in;
-  in.gpus = parse_cuda_visible_devices(std::nullopt);
+  in.gpus = {parse_cuda_visible_devices(std::nullopt)};
   in.cpu_unavailable_reason = "cgroup v1 only";
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
@@ -396,7 +397,7 @@ TEST(Attribution, ImpossibleInputsAreErrors) {
 
 TEST(Attribution, GpusByUuidPrefix) {
   AttributionInputs in = shared_job();
-  in.gpus = parse_cuda_visible_devices("GPU-c0ffee00,GPU-DEADBEEF-1234-5678-9abc-def012345678");
+  in.gpus = {parse_cuda_visible_devices("GPU-c0ffee00,GPU-DEADBEEF-1234-5678-9abc-def012345678")};
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->shares.gpus[2].share, 1.0);
@@ -408,7 +409,7 @@ TEST(Attribution, GpusByUuidPrefix) {
 
 TEST(Attribution, AmbiguousOrUnknownGpusAreWarnedAndNotCharged) {
   AttributionInputs in = shared_job();
-  in.gpus = parse_cuda_visible_devices("GPU-8932,7,GPU-ffff");
+  in.gpus = {parse_cuda_visible_devices("GPU-8932,7,GPU-ffff")};
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   for (const auto& g : a->shares.gpus) EXPECT_EQ(g.share, 0.0) << g.id;
@@ -420,10 +421,12 @@ TEST(Attribution, AmbiguousOrUnknownGpusAreWarnedAndNotCharged) {
 TEST(Attribution, GpusWithoutUuidsMatchByIndex) {
   WindowResult w = four_gpu_node();
   for (int i = 0; i < 4; ++i) {
-    w.components[static_cast<std::size_t>(i)].id = "nvml/index-" + std::to_string(i);
+    auto& gpu = w.components[static_cast<std::size_t>(i)];
+    gpu.id = "nvml/index-" + std::to_string(i);
+    gpu.identity.uuid.clear();  // a driver without nvmlDeviceGetUUID
   }
   AttributionInputs in = shared_job();
-  in.gpus = parse_cuda_visible_devices("1,GPU-8932f937");
+  in.gpus = {parse_cuda_visible_devices("1,GPU-8932f937")};
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->shares.gpus[1].share, 1.0);
@@ -432,7 +435,7 @@ TEST(Attribution, GpusWithoutUuidsMatchByIndex) {
 
 TEST(Attribution, MigSlicesAreALabelledModel) {
   AttributionInputs in = shared_job();
-  in.gpus = parse_cuda_visible_devices("MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0");
+  in.gpus = {parse_cuda_visible_devices("MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0")};
   in.mig_slices.push_back(
       MigSlice{"MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0", "", 3.0 / 7.0});
   auto a = attribute_energy(four_gpu_node(), in);
@@ -444,7 +447,7 @@ TEST(Attribution, MigSlicesAreALabelledModel) {
   EXPECT_TRUE(a->shares.gpus[2].modelled);
 
   // The newer MIG-<uuid> form names no parent: the caller must supply it.
-  in.gpus = parse_cuda_visible_devices("MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69");
+  in.gpus = {parse_cuda_visible_devices("MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69")};
   in.mig_slices = {MigSlice{"MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69", kUuids[3], 1.0 / 7.0}};
   a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
@@ -453,8 +456,8 @@ TEST(Attribution, MigSlicesAreALabelledModel) {
 
 TEST(Attribution, MigWithoutSizeOrParentIsNotChargedAndSaysWhy) {
   AttributionInputs in = shared_job();
-  in.gpus = parse_cuda_visible_devices(
-      "MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0,MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69");
+  in.gpus = {parse_cuda_visible_devices(
+      "MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0,MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69")};
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed_j, 0.0);
@@ -497,6 +500,56 @@ TEST(Attribution, NothingMeasuredIsSaid) {
   ASSERT_TRUE(a);
   EXPECT_TRUE(a->components.empty());
   EXPECT_TRUE(has_warning(*a, "nothing to attribute"));
+}
+
+// GPUs are told apart by their typed identity: a CUDA mask says nothing about a GPU of another
+// vendor, and a UUID is matched against the backend's UUID, whatever the channel is called.
+TEST(Attribution, CudaVisibleDevicesNeverHidesAnotherVendorsGpu) {
+  WindowResult w = four_gpu_node();
+  ComponentResult amd = component("amdgpu/card0", Domain::kGpu, 0, 800.0);
+  amd.identity.vendor = Vendor::kAmd;
+  w.components.push_back(amd);
+  w.total_energy_j = *w.total_energy_j + 800.0;
+  AttributionInputs in = shared_job();
+  in.gpus = {parse_cuda_visible_devices("0")};
+  auto a = attribute_energy(w, in);
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[0]).attributed_j, 1000.0);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[1]).attributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "amdgpu/card0").attributed_j, 800.0);
+  const auto owned =
+      std::ranges::find(a->shares.gpus, std::string("amdgpu/card0"), &GpuOwnership::id);
+  ASSERT_NE(owned, a->shares.gpus.end());
+  EXPECT_EQ(owned->matched_by, "no visibility variable is read for amd GPUs");
+}
+
+TEST(Attribution, UuidsMatchTheBackendsIdentityNotTheChannelName) {
+  WindowResult w = four_gpu_node();
+  for (int i = 0; i < 4; ++i) {
+    w.components[static_cast<std::size_t>(i)].id = "gpu-" + std::to_string(i);
+  }
+  AttributionInputs in = shared_job();
+  in.gpus = {parse_cuda_visible_devices(kUuids[3])};
+  auto a = attribute_energy(w, in);
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(row(*a, "gpu-3").attributed_j, 1000.0);
+  EXPECT_DOUBLE_EQ(row(*a, "gpu-0").attributed_j, 0.0);
+}
+
+TEST(VisibleDevices, EachVendorsVariableIsReadFromTheEnvironment) {
+  const auto set = read_visible_devices([](const char* name) -> const char* {
+    return std::string_view(name) == "CUDA_VISIBLE_DEVICES" ? "2,GPU-abc" : nullptr;
+  });
+  ASSERT_EQ(set.size(), visibility_variables().size());
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(set[0].vendor, Vendor::kNvidia);
+  EXPECT_FALSE(set[0].all);
+  ASSERT_EQ(set[0].selected.size(), 2u);
+  EXPECT_EQ(set[0].selected[0].index, 2);
+  EXPECT_EQ(set[0].selected[1].id, "GPU-abc");
+  const auto unset = read_visible_devices([](const char*) -> const char* { return nullptr; });
+  ASSERT_EQ(unset.size(), 1u);
+  EXPECT_TRUE(unset[0].all);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ Attribution shared_attribution() {
   w.components.push_back(component("powercap/intel-rapl:0", Domain::kPackage, 0, 400.0));
   w.total_energy_j = 2400.0;
   AttributionInputs in;
-  in.gpus = parse_cuda_visible_devices("GPU-aaaa");
+  in.gpus = {parse_cuda_visible_devices("GPU-aaaa")};
   CgroupUsage u;
   u.cgroup_path = "/slurm/job_42";
   u.job_cpu_s = 120.0;
@@ -51,9 +51,11 @@ TEST(AttributionReport, JsonStatesPolicySharesAndReconcilingTotals) {
   EXPECT_DOUBLE_EQ(j.at("components")[2].at("attributed_j").get<double>(), 100.0);
   EXPECT_DOUBLE_EQ(j.at("components")[2].at("unattributed_j").get<double>(), 300.0);
   EXPECT_FALSE(j.at("components")[2].at("rule").get<std::string>().empty());
-  EXPECT_DOUBLE_EQ(j.at("attributed_total_j").get<double>() + j.at("unattributed_j").get<double>(),
-                   j.at("measured_total_j").get<double>());
+  // The input's 2400 J: 1000 J of the owned GPU and 25 % of the package's 400 J are the job's,
+  // the rest (the other GPU's 1000 J and 300 J of the package) is not.
+  EXPECT_DOUBLE_EQ(j.at("measured_total_j").get<double>(), 2400.0);
   EXPECT_DOUBLE_EQ(j.at("attributed_total_j").get<double>(), 1100.0);
+  EXPECT_DOUBLE_EQ(j.at("unattributed_j").get<double>(), 1300.0);
   EXPECT_TRUE(j.at("warnings").empty());
 }
 
@@ -63,7 +65,7 @@ TEST(AttributionReport, JsonWithoutCpuDataHasNulls) {
   w.total_energy_j = 10.0;
   AttributionInputs in;
   in.mode = AttributionMode::kShared;
-  in.gpus = parse_cuda_visible_devices(std::nullopt);
+  in.gpus = {parse_cuda_visible_devices(std::nullopt)};
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a);
   const auto j = to_json(*a);
@@ -72,21 +74,29 @@ TEST(AttributionReport, JsonWithoutCpuDataHasNulls) {
   EXPECT_FALSE(j.at("warnings").empty());
 }
 
+// The whole text: 120 of 480 busy CPU-s and 8 of 32 CPUs are 25 %; the owned GPU's 1000 J, 25 %
+// of the package's 400 J (100 J) are charged, 1100 J of 2400 J; no warning.
 TEST(AttributionReport, TextSummaryNamesModeSharesRulesAndTotals) {
-  const std::string text = format_attribution(shared_attribution());
-  EXPECT_NE(text.find("attribution: shared (auto: the job may use 8 of 32 online CPUs"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("policy: shared node"), std::string::npos) << text;
-  EXPECT_NE(text.find("CPU time 25.0 %"), std::string::npos) << text;
-  EXPECT_NE(text.find("cgroup /slurm/job_42"), std::string::npos) << text;
-  EXPECT_NE(text.find("nvml/GPU-aaaa owned, nvml/GPU-bbbb not owned"), std::string::npos) << text;
-  EXPECT_NE(text.find("owned GPU: 100 %"), std::string::npos) << text;
-  EXPECT_NE(text.find("charged to the job: 1100.000 J of 2400.000 J measured; unattributed "
-                      "1300.000 J"),
-            std::string::npos)
-      << text;
-  EXPECT_EQ(text.find("warning"), std::string::npos) << text;
+  EXPECT_EQ(
+      format_attribution(shared_attribution()),
+      "attribution: shared (auto: the job may use 8 of 32 online CPUs and CUDA_VISIBLE_DEVICES "
+      "gives it 1 of 2 measured GPUs)\n"
+      "  policy: shared node: each GPU by ownership (CUDA_VISIBLE_DEVICES, by UUID or nvidia-smi "
+      "index); CPU package and DRAM: dynamic energy by the job's share of the node's busy CPU "
+      "time (cgroup v2 cpu.stat against /proc/stat) and idle energy by its share of the online "
+      "CPUs (cpuset), or the whole energy by the CPU-time share where no idle baseline exists; "
+      "rest of node (node meter minus measured parts) by the CPU share, as allocated overhead. "
+      "Other jobs' energy and unallocated idle stay unattributed.\n"
+      "  shares: measured CPU time 25.0 % (120.000 of 480.000 busy CPU-s, cgroup /slurm/job_42), "
+      "CPUs 25.0 % (8 of 32 online); used: CPU time 25.0 %, CPUs 25.0 %\n"
+      "  GPUs: nvml/GPU-aaaa owned, nvml/GPU-bbbb not owned\n"
+      "    nvml/GPU-aaaa            1000.000 J ->   1000.000 J  owned GPU: 100 %\n"
+      "    nvml/GPU-bbbb            1000.000 J ->      0.000 J  GPU not owned (another job's or "
+      "unallocated): 0 %\n"
+      "    powercap/intel-rapl:0     400.000 J ->    100.000 J  total x CPU-time share 25.0 % (no "
+      "idle baseline to split off)\n"
+      "  charged to the job: 1100.000 J of 2400.000 J measured; unattributed 1300.000 J (other "
+      "jobs, unallocated idle)\n");
 }
 
 TEST(AttributionReport, TextShowsWarnings) {
@@ -94,11 +104,24 @@ TEST(AttributionReport, TextShowsWarnings) {
   w.components.push_back(component("nvml/GPU-aaaa", Domain::kGpu, 0, 10.0));
   w.total_energy_j = 10.0;
   AttributionInputs in;
-  in.gpus = parse_cuda_visible_devices("0,x");
+  in.gpus = {parse_cuda_visible_devices("0,x")};
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a);
-  const std::string text = format_attribution(*a);
-  EXPECT_NE(text.find("warning: CUDA_VISIBLE_DEVICES entry 'x'"), std::string::npos) << text;
+  // The whole text: GPU 0 selected, 'x' and all after it select nothing; no CPU data.
+  EXPECT_EQ(format_attribution(*a),
+            "attribution: exclusive (auto: the job may use every measured GPU; its CPUs are "
+            "unknown)\n"
+            "  policy: exclusive node: everything measured on the node is the job's energy "
+            "(Slurm's assumption, right only when no other job ran on the node).\n"
+            "  shares: job CPU time unknown; used: CPU time 100.0 %, CPUs 100.0 %\n"
+            "  GPUs: nvml/GPU-aaaa owned\n"
+            "    nvml/GPU-aaaa      10.000 J ->     10.000 J  exclusive: 100 %\n"
+            "  charged to the job: 10.000 J of 10.000 J measured; unattributed 0.000 J (other "
+            "jobs, unallocated idle)\n"
+            "  warning: CUDA_VISIBLE_DEVICES entry 'x' is not a GPU index, UUID or MIG id; as in "
+            "CUDA, it and every entry after it select no GPU\n"
+            "  warning: could not tell whether other jobs share the CPUs (no cgroup data); "
+            "attributed as exclusive\n");
 }
 
 }  // namespace

@@ -12,8 +12,11 @@ inline ComponentResult measured_component(const std::string& id, Domain domain, 
   ComponentResult c;
   c.id = id;
   c.domain = domain;
-  c.index = index;
   c.device = id;
+  // As the NVML backend fills it for its channels ("nvml/GPU-<uuid>").
+  const bool nvml = id.starts_with("nvml/");
+  c.identity = identity_of(domain, index, nvml ? Vendor::kNvidia : Vendor::kUnknown);
+  if (id.starts_with("nvml/GPU-")) c.identity.uuid = id.substr(5);
   c.energy_j = energy_j;
   c.samples = 100;
   c.in_total = true;

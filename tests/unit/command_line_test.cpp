@@ -8,6 +8,7 @@
 #include <random>
 
 #include "arguments.hpp"
+#include "sensors/bmc_backends.hpp"
 
 namespace jt::cli {
 namespace {
@@ -145,6 +146,29 @@ TEST(CommandLine, EveryByteOfTheCommandReachesIt) {
     EXPECT_EQ(command_of(with_dash), command);
     EXPECT_EQ(command_of(without), command);
   }
+}
+
+// The backend table names the options that steer each backend; every verb that probes takes
+// them, as a flag or with a value.
+TEST(CommandLine, EveryOptionTheBackendTableNamesIsAccepted) {
+  for (const char* verb : {"sensors", "node", "run"}) {
+    for (const auto& backend : node_backends()) {
+      for (std::string_view option : backend.options) {
+        std::vector<std::string> with_value{verb, std::string(option), "/nonexistent"};
+        std::vector<std::string> as_flag{verb, std::string(option)};
+        if (std::string_view(verb) == "run") {
+          with_value.push_back("true");
+          as_flag.push_back("true");
+        }
+        testing::internal::CaptureStderr();
+        const bool accepted = std::holds_alternative<Invocation>(parse(with_value)) ||
+                              std::holds_alternative<Invocation>(parse(as_flag));
+        testing::internal::GetCapturedStderr();
+        EXPECT_TRUE(accepted) << verb << " " << option << " (" << backend.name << ")";
+      }
+    }
+  }
+  EXPECT_NE(exit_code_of({"sensors", "--no-such-backend-option"}), -1);
 }
 
 }  // namespace

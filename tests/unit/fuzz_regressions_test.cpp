@@ -171,7 +171,7 @@ TEST(FuzzRegression, NvmlGpusAnsweringOneUuidGiveOneChannel) {
   const auto channels = test::all_channels(outcome);
   ASSERT_EQ(channels.size(), 2u);
   EXPECT_EQ(channels[0].id, "nvml/GPU-same");
-  EXPECT_EQ(channels[0].index, 0);
+  EXPECT_EQ(channels[0].identity.index, 0);
   EXPECT_EQ(channels[1].id, "nvml/GPU-other");
   ASSERT_EQ(outcome.reports.size(), 3u);
   EXPECT_EQ(outcome.reports[1].status, ProbeReport::Status::kError);

@@ -20,8 +20,11 @@ ChannelInfo gpu_channel(int index, const std::string& uuid, const std::string& n
   ChannelInfo c;
   c.id = "nvml/" + uuid;
   c.domain = Domain::kGpu;
-  c.index = index;
   c.device = name;
+  // As the NVML backend fills it: the UUID where the driver gave one, the limit where it did.
+  c.identity = identity_of(Domain::kGpu, index, Vendor::kNvidia);
+  if (uuid.starts_with("GPU-")) c.identity.uuid = uuid;
+  if (limit_w > 0.0) c.identity.rated_power_w = limit_w;
   c.max_power_w = limit_w;
   c.provenance = "NVML fake, index " + std::to_string(index);
   return c;

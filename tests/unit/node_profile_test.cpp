@@ -80,20 +80,127 @@ NodeProfile sample_profile() {
   return p;
 }
 
-TEST(NodeProfile, JsonRoundTripKeepsEverything) {
-  const NodeProfile p = sample_profile();
-  const json j = to_json(p);
+// sample_profile() as docs/NODE-PROFILE.md lays a profile out, written out by hand: the writer
+// must produce it and the reader must take it back (each against this text, not one through
+// the other, which would agree however both were wrong).
+const char* const kSampleProfileJson = R"json({
+  "schema": "jouletrace.node-profile", "version": 1, "created_at": "2025-03-01T10:00:00Z",
+  "node": {
+    "hostname": {"value": "node17"},
+    "cpu_model": {"value": "AMD EPYC 7763 64-Core Processor"},
+    "sockets": {"value": 2}, "cores": {"value": 128},
+    "threads": {"value": null, "unknown_reason": "no CPU topology under /sys/devices/system/cpu"},
+    "memory_bytes": {"value": 549755813888},
+    "gpus": [{"index": 0, "channel_id": "nvml/GPU-aaaa", "uuid": "GPU-aaaa",
+              "model": "NVIDIA A100-SXM4-80GB", "power_limit_w": 400.0, "provenance": "NVML"},
+             {"index": 1, "channel_id": "nvml/index-1", "uuid": "",
+              "model": "NVIDIA GPU 1", "power_limit_w": null, "provenance": "NVML"}],
+    "node_meters": [{"id": "hwmon/hwmon0/power1", "domain": "node", "device": "power_meter",
+                     "provenance": "/sys/x"}],
+    "channels": [{"id": "powercap/intel-rapl:0", "domain": "package", "device": "package-0",
+                  "provenance": "/sys/y"},
+                 {"id": "nvml/GPU-aaaa", "domain": "gpu", "device": "NVIDIA A100-SXM4-80GB",
+                  "provenance": "NVML"}],
+    "notes": ["a note"]
+  },
+  "calibration": {
+    "calibrated_at": "2025-03-01T10:05:00Z", "calibrated_on": "node17",
+    "warnings": ["something to know"],
+    "baselines": [{"channel_id": "powercap/intel-rapl:0", "domain": "package", "device": "package-0",
+                   "idle_power_w": 95.5, "uncertainty_w": 0.25, "drift_w": -0.1,
+                   "duration_s": 30.0, "settle_s": 10.0, "measured_at": "2025-03-01T10:05:00Z",
+                   "method": "counter", "samples": 301},
+                  {"channel_id": "nvml/GPU-aaaa", "domain": "gpu", "device": "NVIDIA A100-SXM4-80GB",
+                   "idle_power_w": 55.0, "uncertainty_w": 2.0, "drift_w": 0.3,
+                   "duration_s": 30.0, "settle_s": 10.0, "measured_at": "2025-03-01T10:05:00Z",
+                   "method": "counter", "samples": 301}]
+  }
+})json";
+
+TEST(NodeProfile, WritesTheDocumentedJson) {
+  EXPECT_EQ(to_json(sample_profile()), json::parse(kSampleProfileJson));
+}
+
+TEST(NodeProfile, ReadsTheDocumentedJson) {
+  auto back = profile_from_json(json::parse(kSampleProfileJson));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->created_at, "2025-03-01T10:00:00Z");
+  const NodeInventory& inv = back->inventory;
+  EXPECT_EQ(inv.hostname.value, "node17");
+  EXPECT_EQ(inv.cpu_model.value, "AMD EPYC 7763 64-Core Processor");
+  EXPECT_EQ(inv.sockets.value, 2);
+  EXPECT_EQ(inv.cores.value, 128);
+  EXPECT_FALSE(inv.threads.value);
+  EXPECT_EQ(inv.threads.unknown_reason, "no CPU topology under /sys/devices/system/cpu");
+  EXPECT_EQ(inv.memory_bytes.value, std::uint64_t{549755813888});
+  ASSERT_EQ(inv.gpus.size(), 2u);
+  EXPECT_EQ(inv.gpus[0].index, 0);
+  EXPECT_EQ(inv.gpus[0].channel_id, "nvml/GPU-aaaa");
+  EXPECT_EQ(inv.gpus[0].uuid, "GPU-aaaa");
+  EXPECT_EQ(inv.gpus[0].model, "NVIDIA A100-SXM4-80GB");
+  EXPECT_EQ(inv.gpus[0].power_limit_w, 400.0);
+  EXPECT_EQ(inv.gpus[0].provenance, "NVML");
+  EXPECT_EQ(inv.gpus[1].index, 1);
+  EXPECT_EQ(inv.gpus[1].uuid, "");
+  EXPECT_FALSE(inv.gpus[1].power_limit_w);
+  ASSERT_EQ(inv.node_meters.size(), 1u);
+  EXPECT_EQ(inv.node_meters[0].id, "hwmon/hwmon0/power1");
+  EXPECT_EQ(inv.node_meters[0].domain, Domain::kNode);
+  EXPECT_EQ(inv.node_meters[0].device, "power_meter");
+  EXPECT_EQ(inv.node_meters[0].provenance, "/sys/x");
+  ASSERT_EQ(inv.channels.size(), 2u);
+  EXPECT_EQ(inv.channels[1].id, "nvml/GPU-aaaa");
+  EXPECT_EQ(inv.channels[1].domain, Domain::kGpu);
+  EXPECT_EQ(inv.notes, std::vector<std::string>{"a note"});
+  EXPECT_EQ(back->calibrated_at, "2025-03-01T10:05:00Z");
+  EXPECT_EQ(back->calibrated_on, "node17");
+  EXPECT_EQ(back->calibration_warnings, std::vector<std::string>{"something to know"});
+  ASSERT_EQ(back->baselines.size(), 2u);
+  const IdleBaseline& pkg = back->baselines[0];
+  EXPECT_EQ(pkg.channel_id, "powercap/intel-rapl:0");
+  EXPECT_EQ(pkg.domain, Domain::kPackage);
+  EXPECT_EQ(pkg.device, "package-0");
+  EXPECT_DOUBLE_EQ(pkg.idle_power_w, 95.5);
+  EXPECT_DOUBLE_EQ(pkg.uncertainty_w, 0.25);
+  EXPECT_DOUBLE_EQ(pkg.drift_w, -0.1);
+  EXPECT_DOUBLE_EQ(pkg.duration_s, 30.0);
+  EXPECT_DOUBLE_EQ(pkg.settle_s, 10.0);
+  EXPECT_EQ(pkg.measured_at, "2025-03-01T10:05:00Z");
+  EXPECT_EQ(pkg.method, "counter");
+  EXPECT_EQ(pkg.samples, 301);
+  EXPECT_EQ(back->baselines[1].domain, Domain::kGpu);
+  EXPECT_DOUBLE_EQ(back->baselines[1].idle_power_w, 55.0);
+  EXPECT_DOUBLE_EQ(back->baselines[1].drift_w, 0.3);
+}
+
+TEST(NodeProfile, WritesTheSchemaAndVersionAndReadsTheOldName) {
+  json j = to_json(sample_profile());
+  EXPECT_EQ(j["schema"], "jouletrace.node-profile");
+  EXPECT_EQ(j["version"], 1);
+  // Profiles written before the rename sit on users' disks: still read, never written.
+  j["schema"] = "jouletrace-node-profile";
   auto back = profile_from_json(j);
   ASSERT_TRUE(back) << back.error().message;
-  EXPECT_EQ(to_json(*back), j);
-  EXPECT_EQ(back->inventory.threads.unknown_reason, p.inventory.threads.unknown_reason);
-  EXPECT_FALSE(back->inventory.threads.value);
-  EXPECT_EQ(back->inventory.gpus[0].power_limit_w, 400.0);
-  EXPECT_FALSE(back->inventory.gpus[1].power_limit_w);
-  ASSERT_EQ(back->baselines.size(), 2u);
-  EXPECT_DOUBLE_EQ(back->baselines[0].idle_power_w, 95.5);
-  EXPECT_EQ(back->baselines[1].domain, Domain::kGpu);
-  EXPECT_EQ(j["node"]["threads"]["value"], nullptr);
+  EXPECT_EQ(to_json(*back)["schema"], "jouletrace.node-profile");
+}
+
+TEST(NodeProfile, SchemaErrorsNameWhatIsExpectedAndWhatWasFound) {
+  json j = to_json(sample_profile());
+  j["schema"] = "jouletrace.run";
+  auto p = profile_from_json(j);
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("profile.schema is 'jouletrace.run', not "
+                                   "'jouletrace.node-profile' (version 1)"),
+            std::string::npos)
+      << p.error().message;
+  j = to_json(sample_profile());
+  j["version"] = 2;
+  p = profile_from_json(j);
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("profile.version is 2; this jouletrace reads "
+                                   "jouletrace.node-profile version 1"),
+            std::string::npos)
+      << p.error().message;
 }
 
 TEST(NodeProfile, UncalibratedProfileHasNullCalibration) {
@@ -222,10 +329,14 @@ TEST(NodeProfile, FindProfileTakesTheFirstThatExists) {
   EXPECT_FALSE(find_profile(loc));
 }
 
-TEST(NodeProfile, Iso8601RoundTrip) {
+// Against a known instant, not one function through the other: 2025-03-01T10:05:07Z is
+// 1740823507 s after the epoch (20148 days to 2025-03-01, x 86400, + 10:05:07).
+TEST(NodeProfile, Iso8601OfAKnownInstant) {
+  const auto known = std::chrono::system_clock::from_time_t(1740823507);
   const auto t = parse_iso8601("2025-03-01T10:05:07Z");
   ASSERT_TRUE(t);
-  EXPECT_EQ(to_iso8601(*t), "2025-03-01T10:05:07Z");
+  EXPECT_EQ(*t, known);
+  EXPECT_EQ(to_iso8601(known), "2025-03-01T10:05:07Z");
   EXPECT_FALSE(parse_iso8601("2025-03-01 10:05:07"));
   EXPECT_FALSE(parse_iso8601("2025-03-01T10:05:07Zjunk"));
   EXPECT_FALSE(parse_iso8601(""));

@@ -17,6 +17,19 @@ TdpTable project_table() {
   return table.value_or(TdpTable{});
 }
 
+// The texts are checked whole against a table of the test's own, so that they do not change
+// with the project file's wording.
+TdpTable own_table() {
+  auto table = TdpTable::parse(R"({"schema": "jouletrace.rated-power", "version": 1, "devices": [
+      {"kind": "gpu", "model": "H100 SXM5 80GB", "aliases": ["NVIDIA H100 80GB HBM3"],
+       "rated_power_w": 700, "rating": "max board power", "source": "https://example.invalid/h100"},
+      {"kind": "gpu", "model": "L40S", "aliases": ["NVIDIA L40S"], "rated_power_w": 350,
+       "rating": "max power", "source": "https://example.invalid/l40s"}]})",
+                               "own.json");
+  if (!table) ADD_FAILURE() << table.error().message;
+  return table.value_or(TdpTable{});
+}
+
 TEST(ModelNames, NormalisationDropsMarketingAndClock) {
   EXPECT_EQ(normalise_model_name("Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz"),
             "xeon platinum 8380");
@@ -65,6 +78,31 @@ TEST(TdpData, AmbiguousOrUnknownNamesDoNotMatch) {
   EXPECT_EQ(table.find(DeviceKind::kCpu, "Intel Xeon Processor (Cascadelake)"), nullptr);
   EXPECT_EQ(table.find(DeviceKind::kCpu, "NVIDIA H100 PCIe"), nullptr);  // wrong kind
   EXPECT_EQ(table.find(DeviceKind::kGpu, ""), nullptr);
+}
+
+TEST(TdpData, CurrentAndOldSchemaFormsAreReadOthersNamed) {
+  const std::string devices = R"("devices": [{"kind": "gpu", "model": "X1", "rated_power_w": 100,
+      "rating": "TDP", "source": "https://x"}]})";
+  EXPECT_TRUE(TdpTable::parse(R"({"schema": "jouletrace.rated-power", "version": 1, )" + devices,
+                              "new.json"));
+  // The form before schema + version: files copied for --tdp-file may still have it.
+  EXPECT_TRUE(TdpTable::parse(R"({"schema": "jouletrace-tdp/1", )" + devices, "old.json"));
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"schema": "jouletrace.rated-power", )",
+       "f.json: \"version\" is missing or not an integer (expected 1)"},
+      {R"({"schema": "jouletrace.rated-power", "version": "1", )",
+       "f.json: \"version\" is missing or not an integer (expected 1)"},
+      {R"({"schema": "jouletrace.rated-power", "version": 2, )",
+       "f.json: version is 2; this jouletrace reads jouletrace.rated-power version 1"},
+      {R"({"schema": "jouletrace-tdp/2", )",
+       "f.json: schema is \"jouletrace-tdp/2\", not \"jouletrace.rated-power\" (version 1)"},
+      {R"({"schema": 1, )", "f.json: \"schema\" is missing or not a string"},
+  };
+  for (const auto& [head, message] : bad) {
+    auto t = TdpTable::parse(head + devices, "f.json");
+    ASSERT_FALSE(t) << head;
+    EXPECT_NE(t.error().message.find(message), std::string::npos) << t.error().message;
+  }
 }
 
 TEST(TdpData, StrictLoaderNamesTheProblem) {
@@ -157,9 +195,16 @@ TEST(RuntimeEstimate, UnknownDevicesAreListedNotZeroAndBlockTheComparison) {
   EXPECT_NE(est.devices[0].unknown_reason.find("not in the data file"), std::string::npos);
   EXPECT_FALSE(est.relative_error);
   EXPECT_NE(est.relative_error_note.find("2 of 3 devices"), std::string::npos);
-  const std::string text = format_runtime_estimate(est);
-  EXPECT_NE(text.find("(partial)"), std::string::npos);
-  EXPECT_NE(text.find("rated power unknown"), std::string::npos);
+  // The text, whole: 350 W x 10 s x PUE 1 = 3500 J from the one rated device.
+  const TdpTable own = own_table();
+  EXPECT_EQ(format_runtime_estimate(estimate_from_runtime(devices, &own, 10.0, 1.0,
+                                                          MeasuredEnergy{1000.0, "node meter"})),
+            "runtime-based estimate (rated power x 10.000 s x PUE 1): 3500.0 J (partial); no "
+            "comparison: 2 of 3 devices have no rated power, so the estimate is partial\n"
+            "  CPU socket 0: rated power unknown ('Intel Xeon Processor (Cascadelake)' is not in "
+            "the data file), not counted\n"
+            "  GPU 0: rated power unknown ('FakeGPU' is not in the data file), not counted\n"
+            "  GPU 1 'NVIDIA L40S': 350 W (data file (L40S max power, own.json))\n");
   const auto j = to_json(est);
   EXPECT_TRUE(j["devices"][0]["rated_power_w"].is_null());
   EXPECT_TRUE(j["devices"][0]["energy_j"].is_null());
@@ -186,18 +231,19 @@ TEST(RuntimeEstimate, InvalidInputsGiveNoNumbersAndAWarning) {
 }
 
 TEST(RuntimeEstimate, TextAndJsonCarryTheComparison) {
-  const TdpTable table = project_table();
+  const TdpTable table = own_table();
   const std::vector<AllocatedDevice> devices = {
       {DeviceKind::kGpu, "GPU 0 (GPU-a)", "NVIDIA H100 80GB HBM3", 700.0}};
   const auto est = estimate_from_runtime(devices, &table, 2.0, 1.0,
                                          MeasuredEnergy{1000.0, "node meter hwmon/x"});
   ASSERT_TRUE(est.relative_error);
   EXPECT_DOUBLE_EQ(*est.relative_error, 0.4);
-  const std::string text = format_runtime_estimate(est);
-  EXPECT_NE(text.find("1400.0 J"), std::string::npos) << text;
-  EXPECT_NE(text.find("+40.0 %"), std::string::npos) << text;
-  EXPECT_NE(text.find("node meter hwmon/x"), std::string::npos) << text;
-  EXPECT_EQ(text.back(), '\n');
+  // The text, whole: 700 W x 2 s x PUE 1 = 1400 J against 1000 J measured, +40 %.
+  EXPECT_EQ(format_runtime_estimate(est),
+            "runtime-based estimate (rated power x 2.000 s x PUE 1): 1400.0 J; measured 1000.0 J "
+            "(node meter hwmon/x): the estimate is off by +40.0 %\n"
+            "  GPU 0 (GPU-a) 'NVIDIA H100 80GB HBM3': 700 W (data file (H100 SXM5 80GB max board "
+            "power, own.json))\n");
   const auto j = to_json(est);
   EXPECT_DOUBLE_EQ(j["relative_error"].get<double>(), 0.4);
   EXPECT_DOUBLE_EQ(j["devices"][0]["rated_power_w"].get<double>(), 700.0);

@@ -1,8 +1,9 @@
 // The reporters against golden files: the exact summary, JSON and CSV of a few runs built the
 // way `run` builds them (summarise_run, find_idle_waste, estimate_from_runtime over hand-made
 // timelines). Regenerate after an intended change with
-//   JOULETRACE_UPDATE_GOLDEN=1 ctest --test-dir build -R Golden
-// and review the diff of tests/golden/ before committing it.
+//   JOULETRACE_UPDATE_GOLDEN=1 build/tests/unit_tests --gtest_filter='Golden*'
+// and review the diff of tests/golden/ before committing it (tests/golden/README.md). The JSON
+// goldens are also validated against schemas/ by tests/schema/validate.py.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -56,6 +57,18 @@ ChannelInfo channel(const std::string& id, Domain domain, const std::string& dev
   info.quantity = quantity;
   info.scale = quantity == Quantity::kEnergyCounter ? 1e-6 : 1.0;
   info.update_period_s = quantity == Quantity::kEnergyCounter ? 0.001 : 1.0;
+  // As the backends fill it: powercap knows the CPU vendor, NVML the UUID and the power limit.
+  const bool nvml = id.starts_with("nvml/");
+  const bool powercap = id.starts_with("powercap/");
+  info.identity = identity_of(domain, 0,
+                              nvml       ? Vendor::kNvidia
+                              : powercap ? Vendor::kIntel
+                                         : Vendor::kUnknown);
+  if (nvml) {
+    info.identity.uuid = id.substr(5);
+    info.identity.rated_power_w = 700.0;
+    info.identity.rated_power_source = "NVML enforced power limit";
+  }
   return info;
 }
 
@@ -74,7 +87,7 @@ ChannelSeries constant(double watts, double seconds, double step_s, float activi
 }
 
 TdpTable rated_powers() {
-  auto table = TdpTable::parse(R"({"schema": "jouletrace-tdp/1", "devices": [
+  auto table = TdpTable::parse(R"({"schema": "jouletrace.rated-power", "version": 1, "devices": [
       {"kind": "cpu", "model": "Xeon Gold 6248", "aliases": [], "rated_power_w": 150,
        "rating": "TDP", "source": "https://example.invalid/6248"},
       {"kind": "gpu", "model": "H100 SXM5 80GB", "aliases": ["NVIDIA H100 80GB HBM3"],
@@ -98,6 +111,8 @@ RunReport gpu_node_run() {
   busy.calibration_error = 0.05;
   ChannelInfo idle = busy;
   idle.id = "nvml/GPU-bbbb1111-2222-3333-4444-555566667777";
+  idle.identity.uuid = idle.id.substr(5);
+  idle.identity.index = 1;
   ChannelInfo node =
       channel("redfish/Chassis/1/Power", Domain::kNode, "BMC node meter", Quantity::kAveragePower);
   Timeline timeline =
@@ -129,8 +144,9 @@ RunReport gpu_node_run() {
                           {"eval", 6 * kS, 6 * kS + 5'000'000, 0, 1234, false},
                           {"infer", 7 * kS, 10 * kS, 1000, 1234, true}};
   for (const auto& p : phases) {
-    r.phases.push_back({p, measure_window(timeline, cover, p.start_ns, p.end_ns)});
+    r.phases.push_back(phase_report(p, measure_window(timeline, cover, p.start_ns, p.end_ns)));
   }
+  r.phase_totals = phase_totals(r.phases);
   r.idle_waste.push_back(find_idle_waste(
       "run", waste_inputs(r.window),
       Measurement{r.window.total_energy_j, r.window.total_uncertainty_j, r.window.total_method}, t,
@@ -226,6 +242,8 @@ TEST(Golden, ManyPhasesBecomeTotalsPerNameWithUncertainty) {
   for (int i = 0; i < 30; ++i) r.phases.push_back(base[static_cast<std::size_t>(i % 2)]);
   r.phases[5].energy.energy_j.reset();  // one step without a known energy makes its total unknown
   r.phases[5].energy.method = "none";
+  r.phases[5].energy_per_item_j.reset();
+  r.phase_totals = phase_totals(r.phases);
   const std::string text = format_summary(r);
   expect_golden("many_phases.txt", text);
   expect_fits(text);
@@ -237,6 +255,7 @@ TEST(Golden, NamesFromOutsideAreMadeSafeForTheTerminal) {
   r.phases[0].phase.name = "trai\x1b]0;pwned\x07n";
   r.phases[1].phase.name = "\xc3\xa9valuation-\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac-very-long-name";
   r.phases[2].phase.name = "bad\xff\xfeutf8";
+  r.phase_totals = phase_totals(r.phases);
   const std::string text = format_summary(r);
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
   EXPECT_EQ(text.find('\x07'), std::string::npos);
@@ -253,8 +272,9 @@ TEST(Golden, RepeatedRunsShowEachHeadlineAndTheStatistics) {
     r.command = {"./bench"};
     r.started_at = "2026-12-06T12:00:00Z";
     r.window = summarise_run(timeline, 0, 2 * kS, std::nullopt);
-    r.phases.push_back(
-        {Phase{"step", kS / 2, kS, 10, 1, false}, measure_window(timeline, {0}, kS / 2, kS)});
+    r.phases.push_back(phase_report(Phase{"step", kS / 2, kS, 10, 1, false},
+                                    measure_window(timeline, {0}, kS / 2, kS)));
+    r.phase_totals = phase_totals(r.phases);
     runs.push_back(std::move(r));
   }
   RepeatSummary repeat;
@@ -267,6 +287,7 @@ TEST(Golden, RepeatedRunsShowEachHeadlineAndTheStatistics) {
   const std::string text = format_repeat_summary(repeat);
   expect_golden("repeat.txt", text);
   expect_fits(text);
+  expect_golden("repeat.json", to_json(repeat).dump(2) + "\n");
 }
 
 TEST(Golden, TimelineCsv) {

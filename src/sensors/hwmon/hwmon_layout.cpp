@@ -42,7 +42,7 @@ void link_grace_sockets(std::vector<ChannelInfo>& channels, const std::vector<Hw
   std::map<int, std::map<Domain, std::size_t>> sockets;
   for (std::size_t i = 0; i < channels.size(); ++i) {
     if (roles[i].kind == HwmonRole::Kind::kGraceRail) {
-      sockets[channels[i].index].emplace(channels[i].domain, i);
+      sockets[channels[i].identity.index].emplace(channels[i].domain, i);
     }
   }
   for (const auto& [socket, rails] : sockets) {
@@ -72,8 +72,9 @@ std::vector<std::string> link_module_gpus(std::vector<ChannelInfo>& channels,
   }
   std::vector<std::string> notes;
   if (modules.empty()) return notes;
-  std::sort(modules.begin(), modules.end(),
-            [](const ChannelInfo* a, const ChannelInfo* b) { return a->index < b->index; });
+  std::sort(modules.begin(), modules.end(), [](const ChannelInfo* a, const ChannelInfo* b) {
+    return a->identity.index < b->identity.index;
+  });
   std::vector<const ChannelInfo*> gpus;
   for (const auto& c : context.earlier_channels) {
     // A GPU's counter read apart from its power (NVML) is the same GPU, not another one.
@@ -83,9 +84,10 @@ std::vector<std::string> link_module_gpus(std::vector<ChannelInfo>& channels,
     const ChannelInfo& gpu = *gpus[k];
     ChannelInfo* module = modules.size() == 1 ? modules.front() : nullptr;
     if (module == nullptr) {
-      if (const auto socket = socket_of_pci_device(context.sysfs_root, gpu.pci_address)) {
-        const auto it = std::find_if(modules.begin(), modules.end(),
-                                     [&](const ChannelInfo* m) { return m->index == *socket; });
+      if (const auto socket = socket_of_pci_device(context.sysfs_root, gpu.identity.bus_id)) {
+        const auto it = std::find_if(modules.begin(), modules.end(), [&](const ChannelInfo* m) {
+          return m->identity.index == *socket;
+        });
         if (it != modules.end()) module = *it;
       }
     }
@@ -93,7 +95,7 @@ std::vector<std::string> link_module_gpus(std::vector<ChannelInfo>& channels,
       module = modules[k / (gpus.size() / modules.size())];
       notes.push_back(
           fmt::format("{}: its socket is not known from PCI; taken to be on socket {} by its order",
-                      gpu.id, module->index));
+                      gpu.id, module->identity.index));
     }
     if (module == nullptr) {
       notes.push_back(fmt::format(

@@ -1,4 +1,4 @@
-// hwmon energy and power attributes (SENSORS.md §7.4): <sysfs-root>/class/hwmon/hwmonN.
+// hwmon energy and power attributes (docs/backends/hwmon.md F1): <sysfs-root>/class/hwmon/hwmonN.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,7 +32,8 @@ struct DeviceKind {
   std::optional<GraceRail> rail;
   bool skip = false;
   std::string why_skipped;
-  bool first_power_only = false;  // amdgpu: power2 (fastPPT) is power1 averaged faster
+  bool first_power_only = false;     // amdgpu: power2 (fastPPT) is power1 averaged faster
+  Vendor vendor = Vendor::kUnknown;  // known from the driver; an ACPI meter's maker is not
 };
 
 // amd_energy and its maintained fork zenergy read the RAPL MSRs through hwmon, labelling their
@@ -47,18 +48,22 @@ DeviceKind classify(const std::string& name, const fs::path& device_dir, bool ra
     if (kind.rail) {
       kind.domain = kind.rail->domain;
       kind.role = HwmonRole::Kind::kGraceRail;
+      kind.vendor = Vendor::kNvidia;
     }
   } else if (is_amd_energy(name)) {
     kind.domain = Domain::kPackage;
+    kind.vendor = Vendor::kAmd;
     kind.skip = rapl_found;
     kind.why_skipped = "repeats the RAPL counters already read";
   } else if (name == "amdgpu") {
     kind.first_power_only = true;
+    kind.vendor = Vendor::kAmd;
     const bool apu = is_amd_apu(device_dir);
     kind.domain = apu ? Domain::kModule : Domain::kGpu;
     kind.role = apu ? HwmonRole::Kind::kApu : HwmonRole::Kind::kPlain;
   } else if (name == "i915" || name == "xe") {
     kind.domain = Domain::kGpu;
+    kind.vendor = Vendor::kIntel;
   } else if (name.rfind("i915_", 0) == 0 || name.rfind("xe_", 0) == 0) {
     kind.domain = Domain::kGpu;
     kind.skip = true;
@@ -109,9 +114,9 @@ std::vector<std::string> hwmon_dirs(const fs::path& class_dir) {
   return dirs;
 }
 
-// The energy and power attributes of a device, counters first (ARCHITECTURE §4.1): a device
-// with an energy counter is not also integrated from its power readings; an averaged power
-// beats an instantaneous one of the same number.
+// The energy and power attributes of a device, counters first (docs/ARCHITECTURE.md §4.1): a
+// device with an energy counter is not also integrated from its power readings; an averaged
+// power beats an instantaneous one of the same number.
 std::vector<Attribute> measuring_attributes(const fs::path& device_dir) {
   static const std::regex kAttributePattern(R"(^(energy|power)(\d+)_(input|average)$)");
   std::vector<Attribute> found;
@@ -215,10 +220,11 @@ ChannelInfo channel_of(const DeviceContext& device, const Attribute& attr,
   // A Grace rail has one attribute, power1; its id names the rail instead.
   info.id = kind.rail ? device.id_base : fmt::format("{}/{}", device.id_base, attr.prefix);
   info.domain = kind.domain;
-  info.index = kind.rail                             ? kind.rail->socket
-               : kind.domain == Domain::kGpu         ? device.gpu_index
-               : is_amd_energy(device.name) && label ? socket_index(*label)
-                                                     : 0;
+  const int index = kind.rail                             ? kind.rail->socket
+                    : kind.domain == Domain::kGpu         ? device.gpu_index
+                    : is_amd_energy(device.name) && label ? socket_index(*label)
+                                                          : 0;
+  info.identity = identity_of(kind.domain, index, kind.vendor);
   info.device = kind.rail ? grace_rail_device(*kind.rail)
                 : label   ? fmt::format("{} {}", device.name, *label)
                           : device.name;

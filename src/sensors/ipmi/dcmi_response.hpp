@@ -10,7 +10,7 @@
 
 namespace jt {
 
-// DCMI "Get Power Reading" (SENSORS.md §7.1, after ipmitool's ipmi_dcmi_pwr_rd).
+// DCMI "Get Power Reading" (docs/backends/ipmi.md F1, F2; after ipmitool's ipmi_dcmi_pwr_rd).
 inline constexpr std::uint8_t kIpmiNetFnDcmiGroup = 0x2C;
 inline constexpr std::uint8_t kDcmiCmdGetPowerReading = 0x02;
 inline constexpr std::uint8_t kDcmiGroupExtensionId = 0xDC;

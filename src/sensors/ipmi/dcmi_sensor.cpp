@@ -51,7 +51,7 @@ ChannelInfo make_channel(const std::string& device_name, const IpmiTransport& tr
   ChannelInfo channel;
   channel.id = std::string(kDcmiBackend) + "/" + device_name;
   channel.domain = Domain::kNode;
-  channel.index = 0;
+  channel.identity = identity_of(Domain::kNode, 0);
   channel.device = "BMC node meter (" + device_name + ")";
   channel.quantity = Quantity::kInstantPower;
   channel.scale = 1.0;

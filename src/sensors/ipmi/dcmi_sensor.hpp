@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "sensors/backends.hpp"
+#include "sensors/bmc_backends.hpp"
 #include "sensors/ipmi/dcmi_response.hpp"
 #include "sensors/ipmi/ipmi_transport.hpp"
 #include "sensors/sensor.hpp"
@@ -15,20 +15,21 @@
 namespace jt {
 
 inline constexpr std::string_view kDcmiBackend = "ipmi-dcmi";
-// BMCs refresh the value about once a second or slower, vendor-defined (SENSORS.md §7.1,
-// unverified): the update period assumed until a platform is measured.
+// BMCs refresh the value about once a second or slower, vendor-defined (docs/backends/ipmi.md
+// F4, unverified): the update period assumed until a platform is measured.
 inline constexpr double kDcmiUpdatePeriodS = 1.0;
 // Twice per assumed refresh: every refresh is seen, and the BMC, whose system interface other
 // management traffic shares, gets at most two requests a second.
 inline constexpr double kDcmiPollIntervalS = 0.5;
-// Round trips take about 10-100 ms (SENSORS.md §7.1). The probe's single request gets five
+// Round trips take about 10-100 ms (docs/backends/ipmi.md F5). The probe's single request gets five
 // times the slow end, so that a dead BMC cannot hang `jouletrace sensors`; a read during a
 // run, which has its own thread, gets ten times.
 inline constexpr std::chrono::milliseconds kDcmiProbeTimeout{500};
 inline constexpr std::chrono::milliseconds kDcmiReadTimeout{1000};
 
 // The node's power as the BMC reports it through DCMI Get Power Reading: one channel,
-// `ipmi-dcmi/<device name>`, instantaneous watts that the sampler integrates (SENSORS.md §9.1).
+// `ipmi-dcmi/<device name>`, instantaneous watts that the sampler integrates (docs/ACCURACY.md
+// A1).
 class DcmiSensor final : public Sensor {
  public:
   DcmiSensor(std::unique_ptr<IpmiTransport> transport, ChannelInfo channel,

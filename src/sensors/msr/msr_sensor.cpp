@@ -29,17 +29,17 @@ namespace {
 
 constexpr std::string_view kBackend = "msr";
 
-// Energy status registers are 32 bits wide; bits 63:32 are reserved (SENSORS.md §2.2).
+// Energy status registers are 32 bits wide; bits 63:32 are reserved (docs/backends/msr.md F4).
 constexpr std::uint64_t kCounterMask = 0xFFFFFFFFull;
 constexpr std::uint64_t kWrapModulus = 1ull << 32;
-// RAPL refreshes its counters about every millisecond (SENSORS.md §1.7).
+// RAPL refreshes its counters about every millisecond (docs/backends/powercap.md F9).
 constexpr double kUpdatePeriodS = 0.001;
 // Upper bounds that only size the poll interval before a wrap: generous on purpose.
 constexpr double kDefaultPackageMaxPowerW = 500.0;
 constexpr double kDramMaxPowerW = 200.0;
 constexpr double kPsysMaxPowerW = 1000.0;
 // The kernel's fixed DRAM unit on HSX-class servers (rapl_defaults_hsw_server, 15300 nJ). perf uses
-// 2^-16 J instead; we follow powercap so that both backends agree (SENSORS.md §1.4).
+// 2^-16 J instead; we follow powercap so that both backends agree (docs/backends/powercap.md F6).
 constexpr double kHswDramJoulesPerLsb = 15.3e-6;
 constexpr std::uint64_t kThermalSpecPowerMask = 0x7FFF;  // MSR_PKG_POWER_INFO bits 14:0
 
@@ -151,7 +151,7 @@ ChannelInfo make_channel(std::string id, Domain domain, int index, std::string d
   ChannelInfo info;
   info.id = std::move(id);
   info.domain = domain;
-  info.index = index;
+  info.identity = identity_of(domain, index);
   info.device = std::move(device);
   info.scale = unit.joules_per_lsb;
   info.raw_unit = unit.raw_unit;
@@ -162,6 +162,311 @@ ChannelInfo make_channel(std::string id, Domain domain, int index, std::string d
 std::string package_id(int package) { return "msr/package-" + std::to_string(package); }
 
 std::string package_name(int package) { return "package-" + std::to_string(package); }
+
+// The CPU as RAPL sees it: its identity, its name in reports, and which register map it uses.
+struct RaplCpu {
+  CpuIdentity id;
+  std::string name;
+  bool amd_style = false;
+};
+
+std::expected<RaplCpu, ProbeReport> identify_rapl_cpu(const ProbeContext& context) {
+  using Status = ProbeReport::Status;
+  auto identity = read_cpu_identity(context.sysfs_root);
+  if (!identity) {
+    // A modalias without an x86 vendor field is another architecture, which has no RAPL MSRs.
+    if (identity.error().kind == ErrorKind::kInvalidData) {
+      return std::unexpected(
+          report(Status::kAbsent, "no RAPL MSRs on this CPU: " + identity.error().message));
+    }
+    return std::unexpected(
+        report(Status::kError, "cannot identify the CPU: " + identity.error().message));
+  }
+  RaplCpu cpu;
+  cpu.id = *identity;
+  cpu.name = std::string(to_string(cpu.id.vendor)) + " family " + family_text(cpu.id.family) +
+             " model " + hex(static_cast<std::uint64_t>(cpu.id.model));
+  switch (cpu.id.vendor) {
+    case CpuVendor::kIntel: break;
+    case CpuVendor::kAmd:
+      cpu.amd_style = cpu.id.family == 0x17 || cpu.id.family == 0x19 || cpu.id.family == 0x1A;
+      if (!cpu.amd_style) {
+        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu.name));
+      }
+      break;
+    case CpuVendor::kHygon:
+      cpu.amd_style = cpu.id.family == 0x18;
+      if (!cpu.amd_style) {
+        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu.name));
+      }
+      break;
+    case CpuVendor::kUnknown:
+      return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on this CPU vendor"));
+  }
+  return cpu;
+}
+
+// Package, DRAM and PSys counters are package-scoped: one lead CPU (the lowest-numbered) per
+// package reads them (docs/backends/msr.md F1). AMD core counters are per physical core
+// (docs/backends/msr.md F3).
+struct LeadCpus {
+  std::map<int, Package> packages;
+  std::map<std::tuple<int, int, int>, int> core_leads;  // (package, die, core) -> lead CPU
+};
+
+std::expected<LeadCpus, ProbeReport> find_lead_cpus(const ProbeContext& context) {
+  auto topology = read_cpu_topology(context.sysfs_root);
+  if (!topology) {
+    return std::unexpected(report(ProbeReport::Status::kError,
+                                  "cannot read the CPU topology: " + topology.error().message));
+  }
+  LeadCpus leads;
+  // The topology is sorted by CPU number, so the first CPU seen of a package or core is its lead.
+  for (const LogicalCpu& cpu : *topology) {
+    auto [it, inserted] = leads.packages.try_emplace(cpu.package);
+    if (inserted) it->second.lead_cpu = cpu.cpu;
+    it->second.dies.insert(cpu.die);
+    leads.core_leads.try_emplace(std::make_tuple(cpu.package, cpu.die, cpu.core), cpu.cpu);
+  }
+  return leads;
+}
+
+struct PackageFile {
+  int package;
+  std::size_t file;
+  Unit unit;
+};
+
+// What building the package channels leaves for the PSys channel and the summary.
+struct Findings {
+  std::set<unsigned> esus;
+  bool multi_die = false;
+  std::size_t amd_cores = 0;
+  std::vector<std::string> contained_by_psys;
+  std::vector<PackageFile> package_files;  // for PSys, which any package may hold
+  bool has_psys = false;
+};
+
+// The lead CPU's msr file of a package and what its RAPL unit register says.
+struct PackageUnits {
+  std::size_t file = 0;
+  unsigned esu = 0;
+  unsigned power_unit = 0;
+};
+
+std::expected<PackageUnits, ProbeReport> read_package_units(Builder& builder, const RaplCpu& cpu,
+                                                            int lead_cpu, bool first) {
+  const std::uint32_t unit_address = cpu.amd_style ? msr::kAmdRaplPowerUnit : msr::kRaplPowerUnit;
+  auto file_index = builder.file_for(lead_cpu);
+  if (!file_index) return std::unexpected(file_index.error());
+  const MsrFile& file = builder.file(*file_index);
+  const auto unit_raw = file.read(unit_address);
+  if (!unit_raw.ok) {
+    std::string why = unit_raw.err != 0 ? std::string(": ") + std::strerror(unit_raw.err) : "";
+    std::string detail =
+        "RAPL unit register " + hex(unit_address) + " unreadable on " + file.path().string() + why;
+    // No unit register on the first package: this CPU has no RAPL. On a later one: the node is
+    // inconsistent, and counting only some packages would undercount silently.
+    return std::unexpected(report(
+        first ? ProbeReport::Status::kAbsent : ProbeReport::Status::kError, std::move(detail)));
+  }
+  return PackageUnits{*file_index, static_cast<unsigned>((unit_raw.value >> 8) & 0x1F),
+                      static_cast<unsigned>(unit_raw.value & 0xF)};
+}
+
+double package_max_power_w(const MsrFile& file, bool amd_style, unsigned power_unit) {
+  if (amd_style) return kDefaultPackageMaxPowerW;
+  // Twice the thermal design power leaves room for turbo bursts above TDP.
+  const auto power_info = file.read(msr::kPkgPowerInfo);
+  if (power_info.ok && (power_info.value & kThermalSpecPowerMask) != 0) {
+    return 2.0 * static_cast<double>(power_info.value & kThermalSpecPowerMask) *
+           std::ldexp(1.0, -static_cast<int>(power_unit));
+  }
+  return kDefaultPackageMaxPowerW;
+}
+
+// What every channel of one package shares: the lead's file, the unit, the bound and the names.
+struct PackageScope {
+  int package = 0;
+  std::size_t file = 0;
+  Unit unit;
+  double max_power_w = 0.0;
+  std::string id;
+  std::string name;
+};
+
+// The ids of the package's AMD core channels that read non-zero.
+std::expected<std::vector<std::string>, ProbeReport> add_amd_cores(
+    Builder& builder, const PackageScope& scope,
+    const std::map<std::tuple<int, int, int>, int>& core_leads) {
+  // Key on the die too in case a kernel numbers cores per die; name the die only then.
+  std::map<int, int> dies_of_core;
+  for (const auto& [key, cpu] : core_leads) {
+    if (std::get<0>(key) == scope.package) ++dies_of_core[std::get<2>(key)];
+  }
+  std::vector<std::string> inside;
+  for (const auto& [key, cpu] : core_leads) {
+    const auto [core_package, die, core] = key;
+    if (core_package != scope.package) continue;
+    auto core_file = builder.file_for(cpu);
+    if (!core_file) return std::unexpected(core_file.error());
+    const std::string core_name =
+        dies_of_core[core] > 1 ? "die-" + std::to_string(die) + "-core-" + std::to_string(core)
+                               : "core-" + std::to_string(core);
+    ChannelInfo channel =
+        make_channel(fmt::format("{}/{}", scope.id, core_name), Domain::kCore, scope.package,
+                     fmt::format("{} {}", scope.name, core_name), scope.unit, scope.max_power_w);
+    if (builder.add(*core_file, msr::kAmdCoreEnergyStatus, std::move(channel))) {
+      inside.push_back(builder.channels().back().id);
+    }
+  }
+  return inside;
+}
+
+// The ids of the package's Intel core (PP0) and uncore (PP1) channels that read non-zero.
+std::vector<std::string> add_intel_core_and_uncore(Builder& builder, const PackageScope& scope) {
+  struct Sub {
+    std::uint32_t address;
+    Domain domain;
+    const char* name;
+  };
+  std::vector<std::string> inside;
+  for (const Sub sub : {Sub{msr::kPp0EnergyStatus, Domain::kCore, "core"},
+                        Sub{msr::kPp1EnergyStatus, Domain::kUncore, "uncore"}}) {
+    if (builder.add(scope.file, sub.address,
+                    make_channel(scope.id + "/" + sub.name, sub.domain, scope.package,
+                                 scope.name + " " + sub.name, scope.unit, scope.max_power_w))) {
+      inside.push_back(builder.channels().back().id);
+    }
+  }
+  return inside;
+}
+
+bool add_intel_dram(Builder& builder, const PackageScope& scope, bool fixed_dram_unit) {
+  const Unit dram_unit = fixed_dram_unit ? Unit{kHswDramJoulesPerLsb, "15.3 uJ"} : scope.unit;
+  ChannelInfo dram = make_channel(scope.id + "/dram", Domain::kDram, scope.package,
+                                  scope.name + " dram", dram_unit, kDramMaxPowerW);
+  if (fixed_dram_unit) dram.note = "DRAM unit fixed at 15.3 uJ (HSX-class quirk)";
+  return builder.add(scope.file, msr::kDramEnergyStatus, std::move(dram));
+}
+
+// Whether the package has several dies of which only the lead's is read.
+bool complete_package_channel(ChannelInfo& channel, std::vector<std::string> inside,
+                              const Package& info, bool amd_style) {
+  channel.contains = std::move(inside);
+  if (amd_style || info.dies.size() <= 1) return false;
+  // Cascade Lake-AP counts package energy per die (docs/backends/powercap.md F7); reading
+  // one CPU per package then covers the lead's die only, which the numbers must not hide.
+  channel.note = "package has " + std::to_string(info.dies.size()) +
+                 " dies; where RAPL counts per die (Cascade Lake-AP) only the die of cpu " +
+                 std::to_string(info.lead_cpu) + " is read";
+  return true;
+}
+
+std::expected<void, ProbeReport> add_package(Builder& builder, const RaplCpu& cpu,
+                                             const LeadCpus& leads, int package,
+                                             const Package& info, Findings& found) {
+  // Each earlier package either added its file or ended the probe.
+  const bool first = found.package_files.empty();
+  auto units = read_package_units(builder, cpu, info.lead_cpu, first);
+  if (!units) return std::unexpected(units.error());
+  found.esus.insert(units->esu);
+  const Unit unit = decoded_unit(units->esu);
+  found.package_files.push_back({package, units->file, unit});
+  const PackageScope scope{.package = package,
+                           .file = units->file,
+                           .unit = unit,
+                           .max_power_w = package_max_power_w(builder.file(units->file),
+                                                              cpu.amd_style, units->power_unit),
+                           .id = package_id(package),
+                           .name = package_name(package)};
+  const std::uint32_t pkg_address =
+      cpu.amd_style ? msr::kAmdPkgEnergyStatus : msr::kPkgEnergyStatus;
+  const std::size_t package_slot = builder.channels().size();
+  const bool has_package = builder.add(
+      scope.file, pkg_address,
+      make_channel(scope.id, Domain::kPackage, package, scope.name, unit, scope.max_power_w));
+  if (has_package) found.contained_by_psys.push_back(scope.id);
+  std::vector<std::string> inside;
+  if (cpu.amd_style) {
+    auto cores = add_amd_cores(builder, scope, leads.core_leads);
+    if (!cores) return std::unexpected(cores.error());
+    found.amd_cores += cores->size();
+    inside = std::move(*cores);
+  } else {
+    inside = add_intel_core_and_uncore(builder, scope);
+    if (add_intel_dram(builder, scope, has_fixed_dram_unit(cpu.id))) {
+      found.contained_by_psys.push_back(scope.id + "/dram");
+    }
+  }
+  if (has_package && complete_package_channel(builder.channels()[package_slot], std::move(inside),
+                                              info, cpu.amd_style)) {
+    found.multi_die = true;
+  }
+  return {};
+}
+
+std::expected<Findings, ProbeReport> add_package_channels(Builder& builder, const RaplCpu& cpu,
+                                                          const LeadCpus& leads) {
+  Findings found;
+  for (const auto& [package, info] : leads.packages) {
+    auto added = add_package(builder, cpu, leads, package, info, found);
+    if (!added) return std::unexpected(added.error());
+  }
+  return found;
+}
+
+// PSys is one counter for the node; on multi-socket servers only the master package reads
+// non-zero (docs/backends/powercap.md F7), hence the first non-zero one.
+bool add_psys(Builder& builder, const CpuIdentity& id, const Findings& found) {
+  for (const auto& [package, file_index, unit] : found.package_files) {
+    const Unit psys_unit = has_joule_psys_unit(id) ? Unit{1.0, "1 J"} : unit;
+    ChannelInfo psys =
+        make_channel("msr/psys", Domain::kPsys, package, "psys", psys_unit, kPsysMaxPowerW);
+    if (has_joule_psys_unit(id)) psys.note = "PSys unit fixed at 1 J (SPR/EMR)";
+    psys.contains = found.contained_by_psys;
+    if (builder.add(file_index, msr::kPlatformEnergyStatus, std::move(psys))) return true;
+  }
+  return false;
+}
+
+bool has_domain(const std::vector<ChannelInfo>& channels, Domain domain) {
+  return std::any_of(channels.begin(), channels.end(),
+                     [&](const ChannelInfo& c) { return c.domain == domain; });
+}
+
+// Which domains exist at all, in the report's order.
+std::string domain_list(const std::vector<ChannelInfo>& channels, bool amd_style,
+                        std::size_t amd_cores) {
+  std::string domains;
+  for (const Domain domain :
+       {Domain::kPackage, Domain::kCore, Domain::kUncore, Domain::kDram, Domain::kPsys}) {
+    if (!has_domain(channels, domain)) continue;
+    if (!domains.empty()) domains += ", ";
+    domains += to_string(domain);
+    if (domain == Domain::kCore && amd_style) {
+      domains += " (" + std::to_string(amd_cores) + " cores)";
+    }
+  }
+  return domains;
+}
+
+std::string summarise(const RaplCpu& cpu, std::size_t packages,
+                      const std::vector<ChannelInfo>& channels, const Findings& found) {
+  std::string esu_text;
+  for (const unsigned esu : found.esus) {
+    esu_text += (esu_text.empty() ? "" : "/") + std::to_string(esu);
+  }
+  std::string summary = cpu.name + ", " + std::to_string(packages) +
+                        (packages == 1 ? " package: " : " packages: ") +
+                        domain_list(channels, cpu.amd_style, found.amd_cores) + "; ESU=" + esu_text;
+  if (has_fixed_dram_unit(cpu.id) && has_domain(channels, Domain::kDram)) {
+    summary += "; DRAM unit 15.3 uJ (HSX-class)";
+  }
+  if (found.has_psys && has_joule_psys_unit(cpu.id)) summary += "; PSys unit 1 J";
+  if (found.multi_die) summary += "; multi-die packages read on one die only";
+  return summary;
+}
 
 }  // namespace
 
@@ -213,221 +518,23 @@ void MsrSensor::read(std::span<Reading> out) {
 }
 
 std::expected<MsrSensor::Created, ProbeReport> MsrSensor::create(const ProbeContext& context) {
-  using Status = ProbeReport::Status;
-
-  auto identity = read_cpu_identity(context.sysfs_root);
-  if (!identity) {
-    // A modalias without an x86 vendor field is another architecture, which has no RAPL MSRs.
-    if (identity.error().kind == ErrorKind::kInvalidData) {
-      return std::unexpected(
-          report(Status::kAbsent, "no RAPL MSRs on this CPU: " + identity.error().message));
-    }
-    return std::unexpected(
-        report(Status::kError, "cannot identify the CPU: " + identity.error().message));
-  }
-  const CpuIdentity id = *identity;
-  const std::string cpu_name = std::string(to_string(id.vendor)) + " family " +
-                               family_text(id.family) + " model " +
-                               hex(static_cast<std::uint64_t>(id.model));
-  bool amd_style = false;
-  switch (id.vendor) {
-    case CpuVendor::kIntel: break;
-    case CpuVendor::kAmd:
-      amd_style = id.family == 0x17 || id.family == 0x19 || id.family == 0x1A;
-      if (!amd_style) {
-        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu_name));
-      }
-      break;
-    case CpuVendor::kHygon:
-      amd_style = id.family == 0x18;
-      if (!amd_style) {
-        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu_name));
-      }
-      break;
-    case CpuVendor::kUnknown:
-      return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on this CPU vendor"));
-  }
-
-  auto topology = read_cpu_topology(context.sysfs_root);
-  if (!topology) {
-    return std::unexpected(
-        report(Status::kError, "cannot read the CPU topology: " + topology.error().message));
-  }
-
-  // Package, DRAM and PSys counters are package-scoped: one lead CPU (the lowest-numbered) per
-  // package reads them (SENSORS.md §2.1). AMD core counters are per physical core (§1.5).
-  std::map<int, Package> packages;
-  std::map<std::tuple<int, int, int>, int> core_leads;  // (package, die, core) -> lead CPU
-  // The topology is sorted by CPU number, so the first CPU seen of a package or core is its lead.
-  for (const LogicalCpu& cpu : *topology) {
-    auto [it, inserted] = packages.try_emplace(cpu.package);
-    if (inserted) it->second.lead_cpu = cpu.cpu;
-    it->second.dies.insert(cpu.die);
-    core_leads.try_emplace(std::make_tuple(cpu.package, cpu.die, cpu.core), cpu.cpu);
-  }
+  auto cpu = identify_rapl_cpu(context);
+  if (!cpu) return std::unexpected(cpu.error());
+  auto leads = find_lead_cpus(context);
+  if (!leads) return std::unexpected(leads.error());
 
   Builder builder(context);
-  const std::uint32_t unit_address = amd_style ? msr::kAmdRaplPowerUnit : msr::kRaplPowerUnit;
-  const bool fixed_dram_unit = has_fixed_dram_unit(id);
-  std::set<unsigned> esus;
-  bool multi_die = false;
-  std::size_t amd_cores = 0;
-  std::vector<std::string> contained_by_psys;
-  struct PackageFile {
-    int package;
-    std::size_t file;
-    Unit unit;
-  };
-  std::vector<PackageFile> package_files;  // for PSys, which any package may hold
-
-  bool first = true;
-  for (const auto& [package, info] : packages) {
-    auto file_index = builder.file_for(info.lead_cpu);
-    if (!file_index) return std::unexpected(file_index.error());
-    const MsrFile& file = builder.file(*file_index);
-    const auto unit_raw = file.read(unit_address);
-    if (!unit_raw.ok) {
-      std::string why = unit_raw.err != 0 ? std::string(": ") + std::strerror(unit_raw.err) : "";
-      std::string detail = "RAPL unit register " + hex(unit_address) + " unreadable on " +
-                           file.path().string() + why;
-      // No unit register on the first package: this CPU has no RAPL. On a later one: the node is
-      // inconsistent, and counting only some packages would undercount silently.
-      return std::unexpected(report(first ? Status::kAbsent : Status::kError, std::move(detail)));
-    }
-    first = false;
-    const unsigned esu = static_cast<unsigned>((unit_raw.value >> 8) & 0x1F);
-    const unsigned power_unit = static_cast<unsigned>(unit_raw.value & 0xF);
-    esus.insert(esu);
-    const Unit unit = decoded_unit(esu);
-    package_files.push_back({package, *file_index, unit});
-
-    double package_max_w = kDefaultPackageMaxPowerW;
-    if (!amd_style) {
-      // Twice the thermal design power leaves room for turbo bursts above TDP.
-      const auto power_info = file.read(msr::kPkgPowerInfo);
-      if (power_info.ok && (power_info.value & kThermalSpecPowerMask) != 0) {
-        package_max_w = 2.0 * static_cast<double>(power_info.value & kThermalSpecPowerMask) *
-                        std::ldexp(1.0, -static_cast<int>(power_unit));
-      }
-    }
-
-    const std::string pkg_id = package_id(package);
-    const std::string pkg_name = package_name(package);
-    const std::uint32_t pkg_address = amd_style ? msr::kAmdPkgEnergyStatus : msr::kPkgEnergyStatus;
-    const std::size_t package_slot = builder.channels().size();
-    const bool has_package =
-        builder.add(*file_index, pkg_address,
-                    make_channel(pkg_id, Domain::kPackage, package, pkg_name, unit, package_max_w));
-    if (has_package) contained_by_psys.push_back(pkg_id);
-    std::vector<std::string> inside;
-
-    if (amd_style) {
-      // Key on the die too in case a kernel numbers cores per die; name the die only then.
-      std::map<int, int> dies_of_core;
-      for (const auto& [key, cpu] : core_leads) {
-        if (std::get<0>(key) == package) ++dies_of_core[std::get<2>(key)];
-      }
-      for (const auto& [key, cpu] : core_leads) {
-        const auto [core_package, die, core] = key;
-        if (core_package != package) continue;
-        auto core_file = builder.file_for(cpu);
-        if (!core_file) return std::unexpected(core_file.error());
-        const std::string core_name =
-            dies_of_core[core] > 1 ? "die-" + std::to_string(die) + "-core-" + std::to_string(core)
-                                   : "core-" + std::to_string(core);
-        ChannelInfo channel =
-            make_channel(fmt::format("{}/{}", pkg_id, core_name), Domain::kCore, package,
-                         fmt::format("{} {}", pkg_name, core_name), unit, package_max_w);
-        if (builder.add(*core_file, msr::kAmdCoreEnergyStatus, std::move(channel))) {
-          inside.push_back(builder.channels().back().id);
-          ++amd_cores;
-        }
-      }
-    } else {
-      struct Sub {
-        std::uint32_t address;
-        Domain domain;
-        const char* name;
-      };
-      for (const Sub sub : {Sub{msr::kPp0EnergyStatus, Domain::kCore, "core"},
-                            Sub{msr::kPp1EnergyStatus, Domain::kUncore, "uncore"}}) {
-        if (builder.add(*file_index, sub.address,
-                        make_channel(pkg_id + "/" + sub.name, sub.domain, package,
-                                     pkg_name + " " + sub.name, unit, package_max_w))) {
-          inside.push_back(builder.channels().back().id);
-        }
-      }
-      const Unit dram_unit = fixed_dram_unit ? Unit{kHswDramJoulesPerLsb, "15.3 uJ"} : unit;
-      ChannelInfo dram = make_channel(pkg_id + "/dram", Domain::kDram, package, pkg_name + " dram",
-                                      dram_unit, kDramMaxPowerW);
-      if (fixed_dram_unit) dram.note = "DRAM unit fixed at 15.3 uJ (HSX-class quirk)";
-      if (builder.add(*file_index, msr::kDramEnergyStatus, std::move(dram))) {
-        contained_by_psys.push_back(pkg_id + "/dram");
-      }
-    }
-
-    if (has_package) {
-      ChannelInfo& channel = builder.channels()[package_slot];
-      channel.contains = std::move(inside);
-      if (!amd_style && info.dies.size() > 1) {
-        // Cascade Lake-AP counts package energy per die (SENSORS.md §1.5); reading one CPU per
-        // package then covers the lead's die only, which the numbers must not hide.
-        channel.note = "package has " + std::to_string(info.dies.size()) +
-                       " dies; where RAPL counts per die (Cascade Lake-AP) only the die of cpu " +
-                       std::to_string(info.lead_cpu) + " is read";
-        multi_die = true;
-      }
-    }
-  }
-
-  // PSys is one counter for the node; on multi-socket servers only the master package reads
-  // non-zero (SENSORS.md §1.5), hence the first non-zero one.
-  bool has_psys = false;
-  if (!amd_style) {
-    for (const auto& [package, file_index, unit] : package_files) {
-      const Unit psys_unit = has_joule_psys_unit(id) ? Unit{1.0, "1 J"} : unit;
-      ChannelInfo psys =
-          make_channel("msr/psys", Domain::kPsys, package, "psys", psys_unit, kPsysMaxPowerW);
-      if (has_joule_psys_unit(id)) psys.note = "PSys unit fixed at 1 J (SPR/EMR)";
-      psys.contains = contained_by_psys;
-      if (builder.add(file_index, msr::kPlatformEnergyStatus, std::move(psys))) {
-        has_psys = true;
-        break;
-      }
-    }
-  }
+  auto found = add_package_channels(builder, *cpu, *leads);
+  if (!found) return std::unexpected(found.error());
+  found->has_psys = !cpu->amd_style && add_psys(builder, cpu->id, *found);
 
   std::vector<ChannelInfo> channels = builder.take_channels();
+  for (auto& channel : channels) channel.identity.vendor = vendor_of(cpu->id.vendor);
   if (channels.empty()) {
-    return std::unexpected(report(Status::kAbsent, cpu_name + ": every RAPL energy counter is "
-                                                              "unreadable or zero"));
+    return std::unexpected(report(ProbeReport::Status::kAbsent,
+                                  cpu->name + ": every RAPL energy counter is unreadable or zero"));
   }
-
-  // Summary: which domains exist at all, in the report's order.
-  std::string domains;
-  for (const Domain domain :
-       {Domain::kPackage, Domain::kCore, Domain::kUncore, Domain::kDram, Domain::kPsys}) {
-    const bool found = std::any_of(channels.begin(), channels.end(),
-                                   [&](const ChannelInfo& c) { return c.domain == domain; });
-    if (!found) continue;
-    if (!domains.empty()) domains += ", ";
-    domains += to_string(domain);
-    if (domain == Domain::kCore && amd_style) {
-      domains += " (" + std::to_string(amd_cores) + " cores)";
-    }
-  }
-  std::string esu_text;
-  for (const unsigned esu : esus) {
-    esu_text += (esu_text.empty() ? "" : "/") + std::to_string(esu);
-  }
-  std::string summary = cpu_name + ", " + std::to_string(packages.size()) +
-                        (packages.size() == 1 ? " package: " : " packages: ") + domains +
-                        "; ESU=" + esu_text;
-  const bool has_dram = std::any_of(channels.begin(), channels.end(),
-                                    [](const ChannelInfo& c) { return c.domain == Domain::kDram; });
-  if (fixed_dram_unit && has_dram) summary += "; DRAM unit 15.3 uJ (HSX-class)";
-  if (has_psys && has_joule_psys_unit(id)) summary += "; PSys unit 1 J";
-  if (multi_die) summary += "; multi-die packages read on one die only";
+  std::string summary = summarise(*cpu, leads->packages.size(), channels, *found);
 
   std::vector<Source> sources;
   sources.reserve(builder.sources().size());

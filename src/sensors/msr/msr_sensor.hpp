@@ -2,8 +2,8 @@
 
 // RAPL energy counters read straight from the model-specific registers through the msr driver
 // (/dev/cpu/<N>/msr). Used when powercap is missing or unreadable; the register map, units and
-// quirks are in SENSORS.md §1.4, §1.5 and §2, and this backend's choices in
-// docs/backends/msr.md.
+// quirks are facts F1-F4 of docs/backends/msr.md and F6-F7 of docs/backends/powercap.md, and
+// this backend's choices are in the rest of docs/backends/msr.md.
 
 #include <cstdint>
 #include <expected>
@@ -20,7 +20,7 @@
 
 namespace jt {
 
-// Register addresses (SENSORS.md §2.2 for Intel, §2.3 for AMD and Hygon).
+// Register addresses (docs/backends/msr.md F2 for Intel, F3 for AMD and Hygon).
 namespace msr {
 inline constexpr std::uint32_t kRaplPowerUnit = 0x606;
 inline constexpr std::uint32_t kPkgEnergyStatus = 0x611;

@@ -25,7 +25,7 @@ struct SymbolEntry {
 };
 
 // Every entry point goes through this one list, so adding a call cannot bypass the
-// missing-symbol bookkeeping. Versioned names only (SENSORS.md §4.1).
+// missing-symbol bookkeeping. Versioned names only (docs/backends/nvml.md F1).
 constexpr SymbolEntry kSymbols[] = {
     {"nvmlInit_v2", true, &assign<&NvmlApi::init_v2>},
     {"nvmlShutdown", true, &assign<&NvmlApi::shutdown>},

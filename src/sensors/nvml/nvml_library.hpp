@@ -9,7 +9,7 @@
 
 namespace jt {
 
-// Our own minimal NVML declarations: no NVIDIA header at build time (SENSORS.md §4.1).
+// Our own minimal NVML declarations: no NVIDIA header at build time (docs/backends/nvml.md F1).
 // The handle is opaque; only the driver knows what it points to.
 typedef struct nvmlDevice_st* nvmlDevice_t;
 
@@ -52,7 +52,7 @@ inline constexpr unsigned int kNvmlFieldPowerInstant = 186;  // NVML_FI_DEV_POWE
 // nvmlReturn_t is a C enum passed as an int.
 using NvmlReturn = int;
 
-// The documented nvmlReturn_t values (SENSORS.md §4.2). They are ABI: never renumber.
+// The documented nvmlReturn_t values (docs/backends/nvml.md F3). They are ABI: never renumber.
 inline constexpr NvmlReturn kNvmlSuccess = 0;
 inline constexpr NvmlReturn kNvmlErrorUninitialized = 1;
 inline constexpr NvmlReturn kNvmlErrorInvalidArgument = 2;

@@ -16,14 +16,15 @@ namespace jt {
 namespace {
 
 constexpr const char* kBackend = "nvml";
-// The energy counter refreshes every ~20-100 ms (SENSORS.md §4.5); take the coarse end.
+// The energy counter refreshes every ~20-100 ms (docs/backends/nvml.md F8); take the coarse end.
 constexpr double kEnergyUpdatePeriodS = 0.1;
-// nvmlDeviceGetPowerUsage is a 1-s average on Ampere (except GA100) and newer (SENSORS.md §4.2).
+// nvmlDeviceGetPowerUsage is a 1-s average on Ampere (except GA100) and newer
+// (docs/backends/nvml.md F5).
 constexpr double kPowerUpdatePeriodS = 1.0;
 constexpr double kMilli = 1e-3;
 constexpr double kNvmlCalibrationError = 0.05;
 // Without the energy counter the GPU is most likely older than Volta, where NVML's power is
-// instantaneous (SENSORS.md §4.2); on Ampere and newer it would be a 1-s average.
+// instantaneous (docs/backends/nvml.md F5); on Ampere and newer it would be a 1-s average.
 constexpr const char* kPowerNote =
     "no energy counter: NVML power (instantaneous before Ampere, a 1-s average after) integrated "
     "over time";
@@ -179,7 +180,9 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
   probed.gpu.device = device;
   ChannelInfo& channel = probed.channel;
   channel.domain = Domain::kGpu;
-  channel.index = static_cast<int>(index);
+  channel.identity.vendor = Vendor::kNvidia;
+  channel.identity.kind = HardwareKind::kGpu;
+  channel.identity.index = static_cast<int>(index);
 
   // The UUID is the identity that survives reboots and renumbering; an index-based id is only
   // acceptable when the driver cannot tell us the UUID at all.
@@ -193,6 +196,7 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
     }
     uuid = std::move(*got);
     channel.id = std::string(kBackend) + "/" + uuid;
+    channel.identity.uuid = uuid;
   } else {
     channel.id = std::string(kBackend) + "/index-" + std::to_string(index);
   }
@@ -204,13 +208,13 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
   }
   if (channel.device.empty()) channel.device = "NVIDIA GPU " + std::to_string(index);
 
-  channel.pci_address = pci_address(api, device);
+  channel.identity.bus_id = pci_address(api, device);
   channel.provenance = "NVML " + library.loaded_path() + ", index " + std::to_string(index);
   if (!uuid.empty()) channel.provenance += ", " + uuid;
 
   const std::string label = where + " " + channel.device + (uuid.empty() ? "" : " (" + uuid + ")");
 
-  // Counters first (ARCHITECTURE rule 4.1): the driver integrates between our samples.
+  // Counters first (docs/ARCHITECTURE.md §4.1): the driver integrates between our samples.
   std::string energy_problem;
   bool counter_found = false;
   double first_read_s = 0.0;
@@ -274,13 +278,16 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
     }
   }
   // NVIDIA's only published figure is +/- 5 % of the power drawn, stated for Fermi and Kepler
-  // (nvmlDeviceGetPowerUsage, SENSORS.md §9.3); no newer one exists, so it stands for all.
+  // (nvmlDeviceGetPowerUsage, docs/backends/nvml.md F5); no newer one exists, so it stands for
+  // all.
   channel.calibration_error = kNvmlCalibrationError;
 
   if (api.device_get_enforced_power_limit != nullptr) {
     unsigned int limit_mw = 0;
     if (api.device_get_enforced_power_limit(device, &limit_mw) == kNvmlSuccess) {
       channel.max_power_w = static_cast<double>(limit_mw) * kMilli;
+      channel.identity.rated_power_w = channel.max_power_w;
+      channel.identity.rated_power_source = "NVML enforced power limit";
     }
   }
   if (counter_found) {
@@ -424,9 +431,10 @@ ProbeOutcome probe_nvml(const ProbeContext& context) {
     });
     if (same != channels.end()) {
       outcome.reports.push_back(make_report(
-          ProbeReport::Status::kError,
-          "GPU " + std::to_string(i) + ": same UUID as GPU " + std::to_string(same->index) +
-              " (channel " + same->id + "); measured once, as GPU " + std::to_string(same->index)));
+          ProbeReport::Status::kError, "GPU " + std::to_string(i) + ": same UUID as GPU " +
+                                           std::to_string(same->identity.index) + " (channel " +
+                                           same->id + "); measured once, as GPU " +
+                                           std::to_string(same->identity.index)));
       continue;
     }
     outcome.reports.push_back(make_report(ProbeReport::Status::kPresent, probed->summary));

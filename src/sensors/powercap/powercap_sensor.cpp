@@ -1,4 +1,5 @@
-// Linux powercap RAPL zones (SENSORS.md §1): <sysfs-root>/class/powercap/intel-rapl:N[:M].
+// Linux powercap RAPL zones (docs/backends/powercap.md F1-F10):
+// <sysfs-root>/class/powercap/intel-rapl:N[:M].
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,7 +23,7 @@ namespace {
 
 constexpr std::string_view kBackend = "powercap";
 // intel-rapl-tpmi is what some kernels name the TPMI control type; the MMIO one repeats a
-// package that intel-rapl already has (SENSORS.md §1.1), so it is never read.
+// package that intel-rapl already has (docs/backends/powercap.md F2), so it is never read.
 constexpr std::string_view kControlTypes[] = {"intel-rapl", "intel-rapl-tpmi"};
 constexpr std::string_view kDuplicateControlType = "intel-rapl-mmio";
 
@@ -102,30 +103,30 @@ double zone_max_power_w(const fs::path& zone, Domain domain) {
   return default_max_power_w(domain);
 }
 
-}  // namespace
+ProbeReport report(ProbeReport::Status status, std::string detail, std::string hint = {}) {
+  return ProbeReport{std::string(kBackend), status, std::move(detail), std::move(hint)};
+}
 
-ProbeOutcome probe_powercap(const ProbeContext& context) {
-  ProbeOutcome outcome;
-  const fs::path class_dir = context.sysfs_root / "class/powercap";
-  std::error_code ec;
-  if (!fs::is_directory(class_dir, ec)) {
-    outcome.reports.push_back({std::string(kBackend),
-                               ProbeReport::Status::kAbsent,
-                               fmt::format("{} does not exist (no RAPL driver, or a virtual "
-                                           "machine without RAPL)",
-                                           class_dir.string()),
-                               {}});
-    return outcome;
-  }
+std::string comma_list(const std::vector<std::string>& items) {
+  std::string list;
+  for (const auto& item : items) list += (list.empty() ? "" : ", ") + item;
+  return list;
+}
 
+struct FoundZones {
   std::map<std::string, Zone> zones;  // ordered by directory name for stable output
   std::vector<std::string> duplicates;
+};
+
+FoundZones find_zones(const fs::path& class_dir, std::vector<ProbeReport>& reports) {
+  FoundZones found;
+  std::error_code ec;
   for (const auto& entry : fs::directory_iterator(class_dir, ec)) {
     const std::string dir = entry.path().filename().string();
     auto parsed = parse_zone_dir(dir);
     if (!parsed) continue;
     if (parsed->first == kDuplicateControlType) {
-      duplicates.push_back(dir);
+      found.duplicates.push_back(dir);
       continue;
     }
     if (std::find(std::begin(kControlTypes), std::end(kControlTypes), parsed->first) ==
@@ -138,22 +139,20 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
     if (zone.path.size() > 1) zone.parent_dir = dir.substr(0, dir.rfind(':'));
     auto name = read_text_file(entry.path() / "name");
     if (!name) {
-      outcome.reports.push_back(
-          {std::string(kBackend),
-           ProbeReport::Status::kError,
-           fmt::format("zone {} has no readable name ({}); skipped", dir, name.error().message),
-           {}});
+      reports.push_back(report(
+          ProbeReport::Status::kError,
+          fmt::format("zone {} has no readable name ({}); skipped", dir, name.error().message)));
       continue;
     }
     zone.name = *name;
     zone.domain = domain_from_zone_name(zone.name);
-    zones.emplace(dir, std::move(zone));
+    found.zones.emplace(dir, std::move(zone));
   }
+  return found;
+}
 
-  const auto cpu = read_cpu_identity(context.sysfs_root);
-  const bool amd = cpu && (cpu->vendor == CpuVendor::kAmd || cpu->vendor == CpuVendor::kHygon);
-
-  // Socket index and a readable device label come from the package zone above a subzone.
+// Socket index and a readable device label come from the package zone above a subzone.
+void number_zones(std::map<std::string, Zone>& zones) {
   for (auto& [dir, zone] : zones) {
     if (zone.domain == Domain::kPackage) zone.index = trailing_number(zone.name, "package-", 0);
     if (zone.domain == Domain::kPsys) zone.index = trailing_number(zone.name, "psys-", 0);
@@ -164,77 +163,106 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
       zone.index = parent->second.index;
     }
   }
+}
 
+// What the CPU's identity changes in the channels; all false or unknown when it is unreadable.
+struct CpuTraits {
+  bool amd = false;
+  Vendor vendor = Vendor::kUnknown;
+  bool joule_psys_unit = false;
+};
+
+CpuTraits cpu_traits(const ProbeContext& context) {
+  const auto cpu = read_cpu_identity(context.sysfs_root);
+  CpuTraits traits;
+  if (!cpu) return traits;
+  traits.amd = cpu->vendor == CpuVendor::kAmd || cpu->vendor == CpuVendor::kHygon;
+  traits.vendor = vendor_of(cpu->vendor);
+  traits.joule_psys_unit = has_joule_psys_unit(*cpu);
+  return traits;
+}
+
+ChannelInfo zone_channel(const fs::path& class_dir, const Zone& zone,
+                         const std::map<std::string, Zone>& zones, const CpuTraits& cpu) {
+  const fs::path zone_path = class_dir / zone.dir;
+  const auto range = read_text_file(zone_path / "max_energy_range_uj");
+  // 0 stands for unknown: a zero range is no range either.
+  const std::uint64_t range_uj = range ? parse_u64(*range).value_or(0) : 0;
+
+  ChannelInfo info;
+  info.id = fmt::format("{}/{}", kBackend, zone.dir);
+  info.domain = zone.domain;
+  info.identity = identity_of(zone.domain, zone.index, cpu.vendor);
+  info.device = zone.name;
+  if (!zone.parent_dir.empty()) {
+    if (auto parent = zones.find(zone.parent_dir); parent != zones.end()) {
+      info.device = parent->second.name + " " + zone.name;
+    }
+  }
+  info.quantity = Quantity::kEnergyCounter;
+  info.scale = 1e-6;
+  info.raw_unit = "uJ";
+  // energy_uj runs from 0 to max_energy_range_uj inclusive, then starts again at 0.
+  info.wrap_modulus = range_uj > 0 ? range_uj + 1 : 0;
+  info.update_period_s = 0.001;  // docs/backends/powercap.md F9: about 1 ms
+  info.max_power_w = zone_max_power_w(zone_path, zone.domain);
+  info.provenance = (zone_path / "energy_uj").string();
+  if (cpu.amd && zone.domain == Domain::kCore) {
+    info.note =
+        "AMD: the powercap core zone reads the lead core only (docs/backends/powercap.md F7)";
+  }
+  if (zone.domain == Domain::kPsys && cpu.joule_psys_unit) {
+    info.resolution = 1.0;
+    info.note = "psys counts whole joules on Sapphire/Emerald Rapids (docs/backends/powercap.md)";
+  }
+  if (range_uj == 0) {
+    info.note += std::string(info.note.empty() ? "" : "; ") +
+                 "max_energy_range_uj unreadable: wraps cannot be corrected";
+  }
+  return info;
+}
+
+struct OpenedZones {
   std::vector<ChannelInfo> channels;
-  std::vector<OpenAttribute> attributes;
+  std::vector<OpenAttribute> attributes;  // parallel to channels
   std::vector<std::string> denied;
+};
+
+OpenedZones open_zones(const fs::path& class_dir, const std::map<std::string, Zone>& zones,
+                       const CpuTraits& cpu, std::vector<ProbeReport>& reports) {
+  OpenedZones opened;
   for (const auto& [dir, zone] : zones) {
-    const fs::path zone_path = class_dir / dir;
-    auto attr = OpenAttribute::open_kept(zone_path / "energy_uj");
+    auto attr = OpenAttribute::open_kept(class_dir / dir / "energy_uj");
     if (!attr) {
       if (attr.error().kind == ErrorKind::kPermissionDenied) {
-        denied.push_back(dir);
+        opened.denied.push_back(dir);
       } else {
-        outcome.reports.push_back(
-            {std::string(kBackend),
-             ProbeReport::Status::kError,
-             fmt::format("zone {} ({}): {}", dir, zone.name, attr.error().message),
-             {}});
+        reports.push_back(
+            report(ProbeReport::Status::kError,
+                   fmt::format("zone {} ({}): {}", dir, zone.name, attr.error().message)));
       }
       continue;
     }
     // Kept though unreadable now: dropping it would count a package's core subzone in its place
     // for the whole run.
     if (!attr->readable_now()) {
-      outcome.reports.push_back(
-          {std::string(kBackend),
-           ProbeReport::Status::kError,
-           fmt::format("zone {} ({}): {} when the zones were found; kept and read again every "
-                       "round",
-                       dir, zone.name,
-                       attr->not_a_number ? "energy_uj is not a number" : attr->open_error),
-           {}});
+      reports.push_back(report(
+          ProbeReport::Status::kError,
+          fmt::format("zone {} ({}): {} when the zones were found; kept and read again every "
+                      "round",
+                      dir, zone.name,
+                      attr->not_a_number ? "energy_uj is not a number" : attr->open_error)));
     }
-    const auto range = read_text_file(zone_path / "max_energy_range_uj");
-    // 0 stands for unknown: a zero range is no range either.
-    const std::uint64_t range_uj = range ? parse_u64(*range).value_or(0) : 0;
-
-    ChannelInfo info;
-    info.id = fmt::format("{}/{}", kBackend, dir);
-    info.domain = zone.domain;
-    info.index = zone.index;
-    info.device = zone.name;
-    if (!zone.parent_dir.empty()) {
-      if (auto parent = zones.find(zone.parent_dir); parent != zones.end()) {
-        info.device = parent->second.name + " " + zone.name;
-      }
-    }
-    info.quantity = Quantity::kEnergyCounter;
-    info.scale = 1e-6;
-    info.raw_unit = "uJ";
-    // energy_uj runs from 0 to max_energy_range_uj inclusive, then starts again at 0.
-    info.wrap_modulus = range_uj > 0 ? range_uj + 1 : 0;
-    info.update_period_s = 0.001;  // SENSORS.md §1.7: about 1 ms
-    info.max_power_w = zone_max_power_w(zone_path, zone.domain);
-    info.provenance = (zone_path / "energy_uj").string();
-    if (amd && zone.domain == Domain::kCore) {
-      info.note = "AMD: the powercap core zone reads the lead core only (SENSORS.md §1.5)";
-    }
-    if (zone.domain == Domain::kPsys && cpu && has_joule_psys_unit(*cpu)) {
-      info.resolution = 1.0;
-      info.note = "psys counts whole joules on Sapphire/Emerald Rapids (docs/backends/powercap.md)";
-    }
-    if (range_uj == 0) {
-      info.note += std::string(info.note.empty() ? "" : "; ") +
-                   "max_energy_range_uj unreadable: wraps cannot be corrected";
-    }
-    channels.push_back(std::move(info));
-    attributes.push_back(std::move(attr->attribute));
+    opened.channels.push_back(zone_channel(class_dir, zone, zones, cpu));
+    opened.attributes.push_back(std::move(attr->attribute));
   }
+  return opened;
+}
 
-  // Containment (SENSORS.md §1.5): core and uncore are inside their package; dram is a
-  // separate rail even though it sits below the package in sysfs; psys contains the packages
-  // and their DRAM.
+// Containment (docs/backends/powercap.md F7): core and uncore are inside their package; dram
+// is a separate rail even though it sits below the package in sysfs; psys contains the
+// packages and their DRAM.
+void link_containers(std::vector<ChannelInfo>& channels, const std::map<std::string, Zone>& zones) {
   for (auto& info : channels) {
     const std::string dir = info.id.substr(kBackend.size() + 1);
     const Zone& zone = zones.at(dir);
@@ -256,44 +284,61 @@ ProbeOutcome probe_powercap(const ProbeContext& context) {
       }
     }
   }
+}
 
+void report_skipped_zones(const std::vector<std::string>& denied,
+                          const std::vector<std::string>& duplicates,
+                          std::vector<ProbeReport>& reports) {
   if (!denied.empty()) {
-    std::string list;
-    for (const auto& d : denied) list += (list.empty() ? "" : ", ") + d;
-    outcome.reports.push_back({std::string(kBackend), ProbeReport::Status::kPermissionDenied,
-                               fmt::format("cannot read energy_uj of {}", list),
-                               std::string(kPermissionHint)});
+    reports.push_back(report(ProbeReport::Status::kPermissionDenied,
+                             fmt::format("cannot read energy_uj of {}", comma_list(denied)),
+                             std::string(kPermissionHint)));
   }
   if (!duplicates.empty()) {
-    std::string list;
-    for (const auto& d : duplicates) list += (list.empty() ? "" : ", ") + d;
-    outcome.reports.push_back(
-        {std::string(kBackend),
-         ProbeReport::Status::kNotUsed,
-         fmt::format("{} skipped: the MMIO interface repeats a package already read through "
-                     "intel-rapl",
-                     list),
-         {}});
+    reports.push_back(
+        report(ProbeReport::Status::kNotUsed,
+               fmt::format("{} skipped: the MMIO interface repeats a package already read through "
+                           "intel-rapl",
+                           comma_list(duplicates))));
   }
-  if (channels.empty()) {
-    if (denied.empty() && zones.empty()) {
-      outcome.reports.push_back({std::string(kBackend),
-                                 ProbeReport::Status::kAbsent,
-                                 fmt::format("no RAPL zones under {}", class_dir.string()),
-                                 {}});
+}
+
+}  // namespace
+
+ProbeOutcome probe_powercap(const ProbeContext& context) {
+  ProbeOutcome outcome;
+  const fs::path class_dir = context.sysfs_root / "class/powercap";
+  std::error_code ec;
+  if (!fs::is_directory(class_dir, ec)) {
+    outcome.reports.push_back(report(ProbeReport::Status::kAbsent,
+                                     fmt::format("{} does not exist (no RAPL driver, or a virtual "
+                                                 "machine without RAPL)",
+                                                 class_dir.string())));
+    return outcome;
+  }
+
+  FoundZones found = find_zones(class_dir, outcome.reports);
+  const CpuTraits cpu = cpu_traits(context);
+  number_zones(found.zones);
+  OpenedZones opened = open_zones(class_dir, found.zones, cpu, outcome.reports);
+  link_containers(opened.channels, found.zones);
+  report_skipped_zones(opened.denied, found.duplicates, outcome.reports);
+
+  if (opened.channels.empty()) {
+    if (opened.denied.empty() && found.zones.empty()) {
+      outcome.reports.push_back(report(ProbeReport::Status::kAbsent,
+                                       fmt::format("no RAPL zones under {}", class_dir.string())));
     }
     return outcome;
   }
   std::string summary;
-  for (const auto& info : channels) {
+  for (const auto& info : opened.channels) {
     summary += (summary.empty() ? "" : ", ") + info.device;
   }
-  outcome.reports.push_back({std::string(kBackend),
-                             ProbeReport::Status::kPresent,
-                             fmt::format("{} zone(s): {}", channels.size(), summary),
-                             {}});
-  outcome.sensors.push_back(
-      std::make_unique<SysfsSensor>(kBackend, std::move(channels), std::move(attributes)));
+  outcome.reports.push_back(report(ProbeReport::Status::kPresent,
+                                   fmt::format("{} zone(s): {}", opened.channels.size(), summary)));
+  outcome.sensors.push_back(std::make_unique<SysfsSensor>(kBackend, std::move(opened.channels),
+                                                          std::move(opened.attributes)));
   return outcome;
 }
 

@@ -21,13 +21,19 @@ using nlohmann::json;
 // A config file is a few hundred bytes; anything far larger is not one.
 constexpr std::size_t kMaxConfigBytes = std::size_t{64} * 1024;
 constexpr double kMaxTimeoutS = 300.0;
-// Faster than this, one request would still be running when the next is due (SENSORS.md §7.2).
+// Faster than this, one request would still be running when the next is due
+// (docs/backends/redfish.md F5).
 constexpr double kMinIntervalS = 0.1;
 constexpr double kMaxIntervalS = 3600.0;
 
-constexpr std::array<std::string_view, 9> kKnownKeys = {"url",       "username",   "password",
-                                                        "auth",      "verify_tls", "ca_file",
-                                                        "timeout_s", "chassis",    "interval_s"};
+constexpr std::array<std::string_view, 11> kKnownKeys = {
+    "schema",     "version", "url",       "username", "password",  "auth",
+    "verify_tls", "ca_file", "timeout_s", "chassis",  "interval_s"};
+
+// The format's name and version (schemas/redfish-config.schema.json). Both are optional: configs
+// written before they existed have neither and are read as version 1.
+constexpr const char* kConfigSchema = "jouletrace.redfish-config";
+constexpr int kConfigSchemaVersion = 1;
 
 Result<std::string> string_field(const json& root, const char* key, bool required) {
   const auto it = root.find(key);
@@ -110,6 +116,24 @@ Result<Config> parse_config(std::string_view text) {
     for (const auto k : kKnownKeys) known = known || key == k;
     if (!known) {
       return make_error(ErrorKind::kInvalidData, fmt::format("unknown key \"{}\"", key));
+    }
+  }
+
+  auto schema = string_field(root, "schema", false);
+  if (!schema) return std::unexpected(schema.error());
+  if (root.contains("schema") && *schema != kConfigSchema) {
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("\"schema\" is \"{}\", not \"{}\" (version {})", *schema,
+                                  kConfigSchema, kConfigSchemaVersion));
+  }
+  if (const auto it = root.find("version"); it != root.end()) {
+    if (!it->is_number_integer()) {
+      return make_error(ErrorKind::kInvalidData, "\"version\" must be an integer");
+    }
+    if (*it != kConfigSchemaVersion) {
+      return make_error(ErrorKind::kInvalidData,
+                        fmt::format("\"version\" is {}; this jouletrace reads {} version {}",
+                                    it->dump(), kConfigSchema, kConfigSchemaVersion));
     }
   }
 

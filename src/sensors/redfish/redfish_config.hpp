@@ -26,12 +26,12 @@ struct Config {
   double interval_s = kDefaultIntervalS;
   std::filesystem::path source;  // the file it came from, for messages
 
-  // A BMC answers in 0.1-1 s per request (SENSORS.md §7.2); a few times that leaves room for a
-  // loaded BMC without letting a dead one hold a probe for long.
+  // A BMC answers in 0.1-1 s per request (docs/backends/redfish.md F5); a few times that leaves
+  // room for a loaded BMC without letting a dead one hold a probe for long.
   static constexpr double kDefaultTimeoutS = 5.0;
-  // One HTTPS round trip plus a JSON parse takes up to about 1 s (SENSORS.md §7.2), and BMCs
-  // refresh their power value about once a second or slower (§7.1, §7.3), so polling faster
-  // only loads the BMC.
+  // One HTTPS round trip plus a JSON parse takes up to about 1 s (docs/backends/redfish.md F5),
+  // and BMCs refresh their power value about once a second or slower (docs/backends/ipmi.md F4,
+  // docs/backends/redfish.md F6), so polling faster only loads the BMC.
   static constexpr double kDefaultIntervalS = 1.0;
 };
 

@@ -15,7 +15,8 @@
 namespace jt::redfish {
 
 // Where a node meter's number lives, in the discovery's order of preference: energy counters
-// before power (ARCHITECTURE rule 4.1), joules before kWh (resolution, SENSORS.md §7.2).
+// before power (docs/ARCHITECTURE.md §4.1), joules before kWh (resolution,
+// docs/backends/redfish.md F4).
 enum class SourceKind {
   kEnvironmentEnergyJoules,   // Chassis/{id}/EnvironmentMetrics EnergyJoules.Reading
   kSensorEnergyJoules,        // Chassis/{id}/Sensors/{sid}, ReadingType EnergyJoules
@@ -34,7 +35,8 @@ bool is_energy(SourceKind kind);
 // Which number of a resource a poll reads.
 struct ValueLocator {
   SourceKind kind = SourceKind::kEnvironmentEnergyJoules;
-  // Read LifetimeReading instead of Reading: it survives ResetMetrics (SENSORS.md §7.2).
+  // Read LifetimeReading instead of Reading: it survives ResetMetrics (docs/backends/redfish.md
+  // F3).
   bool lifetime = false;
   std::size_t power_control_index = 0;  // the legacy kinds only
   // The legacy kinds: the entry's MemberId when it has one. A poll finds the entry by it, so that

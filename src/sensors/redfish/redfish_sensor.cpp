@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "core/clock.hpp"
-#include "sensors/backends.hpp"
+#include "sensors/bmc_backends.hpp"
 
 namespace jt::redfish {
 
@@ -208,8 +208,8 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
       if (!*sensor_body) continue;
       auto sensor = parsed_or_note(parse_sensor(**sensor_body), client, path, problems);
       if (!sensor || !(sensor->reading || sensor->lifetime_reading)) continue;
-      // EnergyJoules is also "device-level consumption" (SENSORS.md §7.2): a GPU's or a power
-      // supply's sensor in the chassis collection is not the node.
+      // EnergyJoules is also meant for device-level consumption (docs/backends/redfish.md F3):
+      // a GPU's or a power supply's sensor in the chassis collection is not the node.
       if (!is_whole_chassis_context(sensor->physical_context)) {
         if (sensor->reading_type == "EnergyJoules" || sensor->reading_type == "EnergykWh") {
           problems.push_back(fmt::format("{}: {} sensor of a {} (PhysicalContext), not the node",
@@ -318,7 +318,7 @@ ChannelInfo make_channel(const Candidate& chosen, const Client& client,
   ChannelInfo channel;
   channel.id = std::string(kBackend) + "/" + chosen.chassis_id;
   channel.domain = Domain::kNode;
-  channel.index = 0;
+  channel.identity = identity_of(channel.domain, 0);
   channel.device =
       chosen.chassis_name.empty() ? "Redfish chassis " + chosen.chassis_id : chosen.chassis_name;
   const SourceKind kind = chosen.locator.kind;
@@ -330,9 +330,10 @@ ChannelInfo make_channel(const Candidate& chosen, const Client& client,
     // sampler turns into a new segment.
     channel.wrap_modulus = 0;
   } else {
-    // Redfish power is a mean over a whole number of line cycles (tens of ms, SENSORS.md
-    // §7.2): instantaneous at any poll interval we use, so it is integrated by the trapezoid
-    // rule. Not "averaged": no window of the BMC's own is known to align samples with.
+    // Redfish power is a mean over a whole number of line cycles (tens of ms,
+    // docs/backends/redfish.md F3): instantaneous at any poll interval we use, so it is
+    // integrated by the trapezoid rule. Not "averaged": no window of the BMC's own is known to
+    // align samples with.
     channel.quantity = Quantity::kInstantPower;
     channel.raw_unit = "mW";
     notes.push_back("no energy reading on this BMC: its power is polled and integrated");
@@ -354,8 +355,8 @@ ChannelInfo make_channel(const Candidate& chosen, const Client& client,
     notes.push_back(fmt::format("the BMC gives only its average over {:g} s", chosen.averaging_s));
   } else {
     // Redfish publishes no refresh period and vendors differ (HPE iLO collects every 10 s,
-    // SENSORS.md §7.3). Assume it is no faster than we poll, and say so: an unknown period taken
-    // as 0 would claim a window error of nothing.
+    // docs/backends/redfish.md F6). Assume it is no faster than we poll, and say so: an unknown
+    // period taken as 0 would claim a window error of nothing.
     channel.update_period_s = std::max(client.config().interval_s, 1.0);
     notes.push_back(
         fmt::format("BMC refresh period vendor-defined; assumed {:g} s for the uncertainty",

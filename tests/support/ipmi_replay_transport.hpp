@@ -14,6 +14,9 @@
 
 namespace jt {
 
+// A test aid, never shipped: an IpmiTransport that answers from a script (recorded BMC answers,
+// timeouts, failures), so tests and the fuzzer run the DCMI sensor without a BMC.
+
 // One scripted answer of a ReplayTransport.
 struct ReplayStep {
   enum class Kind { kResponse, kTimeout, kFail, kLost };

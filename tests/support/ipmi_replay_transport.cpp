@@ -1,4 +1,4 @@
-#include "sensors/ipmi/replay_transport.hpp"
+#include "support/ipmi_replay_transport.hpp"
 
 #include <fmt/format.h>
 

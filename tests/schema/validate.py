@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""Validates jouletrace's JSON documents against the schemas in schemas/.
+
+By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;
+`--as NAME` (run, repeat, node-profile, rated-power, sensors, redfish-config) forces one, which a
+Redfish config without a "schema" field needs. Exit status 0 when every file is valid.
+
+As a test (`--self-test`, registered in CTest by tests/schema/CMakeLists.txt): checks that every
+schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, the fuzz
+seeds that are such files and the Redfish config example of the docs; validates documents the
+built binary writes on fixture trees (sensors --json, calibrate, node, run with a profile and a
+rated-power file, a checkpoint, --repeat, a command that cannot start, shared attribution); and
+shows that validation can fail: a run report with a field removed, a wrong type, an extra field
+or a wrong schema name, and the like for the other formats, must each be rejected.
+
+Needs python3-jsonschema (Debian 12: 4.10.3); uses only what 4.10 has. Without it the test exits
+77 (skipped) unless JOULETRACE_REQUIRE_JSONSCHEMA=1, which CI sets.
+"""
+
+import argparse
+import copy
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+STEMS = ["run", "repeat", "node-profile", "rated-power", "sensors", "redfish-config"]
+# The "schema" field of a document -> the schema file that describes it. Old names are the
+# forms readers still accept (see each schema's description).
+BY_NAME = {
+    "jouletrace.run": "run",
+    "jouletrace.repeat": "repeat",
+    "jouletrace.node-profile": "node-profile",
+    "jouletrace-node-profile": "node-profile",
+    "jouletrace.rated-power": "rated-power",
+    "jouletrace-tdp/1": "rated-power",
+    "jouletrace.sensors": "sensors",
+    "jouletrace.redfish-config": "redfish-config",
+}
+SKIP = 77
+
+
+def import_jsonschema():
+    try:
+        import jsonschema  # noqa: PLC0415
+    except ImportError:
+        required = os.environ.get("JOULETRACE_REQUIRE_JSONSCHEMA") == "1"
+        print("python3-jsonschema is not installed (apt-get install python3-jsonschema)"
+              + ("" if required else ": skipped"), file=sys.stderr)
+        sys.exit(1 if required else SKIP)
+    return jsonschema
+
+
+def load_validators(schema_dir):
+    """One validator per schema; the schemas refer to each other by file name."""
+    jsonschema = import_jsonschema()
+    schemas = {}
+    for stem in STEMS:
+        path = schema_dir / f"{stem}.schema.json"
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        if schema.get("$schema") != "https://json-schema.org/draft/2020-12/schema":
+            raise ValueError(f"{path}: $schema is not draft 2020-12")
+        # The base URI a file-based tool would use, so that "run.schema.json" resolves.
+        schema.setdefault("$id", path.resolve().as_uri())
+        schemas[stem] = schema
+    try:
+        import referencing  # noqa: PLC0415  (jsonschema >= 4.18)
+        import referencing.jsonschema  # noqa: PLC0415
+
+        registry = referencing.Registry().with_resources(
+            (s["$id"], referencing.Resource.from_contents(
+                s, default_specification=referencing.jsonschema.DRAFT202012))
+            for s in schemas.values())
+
+        def make(schema):
+            return jsonschema.Draft202012Validator(schema, registry=registry)
+    except ImportError:  # jsonschema 4.10 (Debian 12): a RefResolver with every schema stored
+        store = {s["$id"]: s for s in schemas.values()}
+
+        def make(schema):
+            resolver = jsonschema.RefResolver.from_schema(schema, store=store)
+            return jsonschema.Draft202012Validator(schema, resolver=resolver)
+    return {stem: make(schema) for stem, schema in schemas.items()}
+
+
+def errors_of(validator, document):
+    def deepest(error):
+        # "not valid under any of the given schemas" hides the reason in its context: the
+        # error that got furthest into the document is the telling one ("x" was unexpected,
+        # rather than "is not of type null").
+        while error.context:
+            error = max(error.context, key=lambda e: len(e.absolute_path))
+        return error
+
+    out = []
+    for error in validator.iter_errors(document):
+        e = deepest(error)
+        message = e.message if len(e.message) <= 200 else e.message[:200] + "..."
+        out.append(f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {message}")
+    return sorted(out)
+
+
+def stem_of(document, forced=None):
+    if forced:
+        return forced
+    name = document.get("schema") if isinstance(document, dict) else None
+    if name not in BY_NAME:
+        raise ValueError(f"unknown \"schema\": {name!r} (pass --as NAME)")
+    return BY_NAME[name]
+
+
+def validate_files(validators, files, forced):
+    bad = 0
+    for f in files:
+        try:
+            document = json.loads(pathlib.Path(f).read_text(encoding="utf-8"))
+            stem = stem_of(document, forced)
+        except (OSError, ValueError) as e:
+            print(f"{f}: {e}")
+            bad += 1
+            continue
+        errors = errors_of(validators[stem], document)
+        print(f"{f}: {'valid' if not errors else 'INVALID'} ({stem}.schema.json)")
+        for e in errors[:20]:
+            print(f"  {e}")
+        bad += bool(errors)
+    return 1 if bad else 0
+
+
+class SelfTest:
+    def __init__(self, validators, args):
+        self.validators = validators
+        self.args = args
+        self.failures = []
+        self.checks = 0
+
+    def valid(self, label, document, stem=None):
+        self.checks += 1
+        try:
+            stem = stem_of(document, stem)
+        except ValueError as e:
+            self.failures.append(f"{label}: {e}")
+            return
+        errors = errors_of(self.validators[stem], document)
+        if errors:
+            self.failures.append(f"{label} is not a valid {stem} document:\n    "
+                                 + "\n    ".join(errors[:20]))
+
+    def invalid(self, label, document, stem):
+        self.checks += 1
+        if not errors_of(self.validators[stem], document):
+            self.failures.append(f"{label}: accepted by {stem}.schema.json, must be rejected")
+
+    def mutants(self, label, document, stem, mutations):
+        for name, mutate in mutations:
+            doc = copy.deepcopy(document)
+            mutate(doc)
+            self.invalid(f"{label} with {name}", doc, stem)
+
+    # (b) files in the source tree
+    def checked_in_files(self):
+        golden = sorted((ROOT / "tests" / "golden").glob("*.json"))
+        if len(golden) < 4:
+            self.failures.append(f"only {len(golden)} golden JSON files in tests/golden")
+        for path in golden:
+            self.valid(str(path.relative_to(ROOT)), json.loads(path.read_text(encoding="utf-8")))
+        tdp = json.loads((ROOT / "data" / "tdp.json").read_text(encoding="utf-8"))
+        self.valid("data/tdp.json", tdp, "rated-power")
+        if tdp.get("schema") != "jouletrace.rated-power":
+            self.failures.append("data/tdp.json does not use the current schema name")
+        # Fuzz seeds of the node-file readers: the first byte picks the reader. They keep the
+        # old forms (profile and rated-power names) that the readers still accept.
+        for path in sorted((ROOT / "fuzz" / "corpus").glob("*/*")):
+            try:
+                document = json.loads(path.read_bytes()[1:].decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(document, dict) and document.get("schema") in BY_NAME:
+                self.valid(str(path.relative_to(ROOT)), document)
+        # JSON fixtures of these formats, wherever they are.
+        for path in sorted((ROOT / "tests" / "fixtures").rglob("*.json")):
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                continue
+            if isinstance(document, dict) and document.get("schema") in BY_NAME:
+                self.valid(str(path.relative_to(ROOT)), document)
+        # The Redfish config example of docs/backends/redfish.md.
+        doc = (ROOT / "docs" / "backends" / "redfish.md").read_text(encoding="utf-8")
+        match = re.search(r"## Config file.*?```json\n(.*?)```", doc, re.S)
+        if match is None:
+            self.failures.append("docs/backends/redfish.md: no ```json config example found")
+        else:
+            self.valid("the config example of docs/backends/redfish.md", json.loads(match[1]),
+                       "redfish-config")
+
+    # (b) documents the binary writes on fixture trees
+    def written_files(self, work):
+        a = self.args
+        fixtures = pathlib.Path(a.fixtures)
+        tree = fixtures / "sysfs" / "intel-2s"
+        proc = fixtures / "proc" / "intel-2s"
+        nvml_conf = work / "nvml.conf"
+        nvml_conf.write_text("gpu uuid=GPU-1234 name=NVIDIA-A100-SXM4-80GB power_w=60 util=90 "
+                             "limit_w=400\n"
+                             "gpu uuid=GPU-5678 name=NVIDIA-A100-SXM4-80GB power_w=50 util=0\n")
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("JOULETRACE_") and k != "CUDA_VISIBLE_DEVICES"}
+        env.update({"JT_FAKE_NVML_CONFIG": str(nvml_conf), "HOME": str(work),
+                    "XDG_STATE_HOME": str(work / "state"),
+                    "JOULETRACE_PROFILE": str(work / "default-profile.json")})
+
+        def jouletrace(verb, *extra, sysfs=tree, expect=0, extra_env=None):
+            argv = [a.jouletrace, verb, "--sysfs-root", str(sysfs), "--dev-root",
+                    str(work / "dev"), "--nvml-library", a.fake_nvml, "--proc-root", str(proc),
+                    "--no-bmc", *extra]
+            result = subprocess.run(argv, env={**env, **(extra_env or {})}, capture_output=True,
+                                    text=True, timeout=60, check=False)
+            if result.returncode != expect:
+                self.failures.append(f"{' '.join(argv[1:2])} exited {result.returncode}, "
+                                     f"not {expect}:\n{result.stderr}")
+                return None
+            return result
+
+        def load(label, path):
+            try:
+                return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                self.failures.append(f"{label}: {e}")
+                return None
+
+        written = {}
+        for sysfs in sorted(p for p in (fixtures / "sysfs").iterdir() if p.is_dir()):
+            result = jouletrace("sensors", "--json", sysfs=sysfs)
+            if result is not None:
+                listing = json.loads(result.stdout)
+                self.valid(f"sensors --json on fixtures/sysfs/{sysfs.name}", listing, "sensors")
+                written.setdefault("sensors", listing)
+
+        profile = work / "profile.json"
+        if jouletrace("calibrate", "--settle", "0s", "--duration", "300ms", "-i", "50ms",
+                      "--profile", str(profile)) is not None:
+            written["node-profile"] = load("calibrate's profile", profile)
+            self.valid("the profile written by calibrate", written["node-profile"],
+                       "node-profile")
+        result = jouletrace("node", "--json", "-o", str(work / "node.json"), "--profile",
+                            str(profile))
+        if result is not None:
+            self.valid("node --json", json.loads(result.stdout), "node-profile")
+            self.valid("node -o", load("node -o", work / "node.json"), "node-profile")
+
+        report = work / "run.json"
+        csv = work / "run.csv"
+        if jouletrace("run", "-q", "-i", "50ms", "-o", str(report), "--csv", str(csv),
+                      "--profile", str(profile), "--tdp-file", str(ROOT / "data" / "tdp.json"),
+                      "--", "sleep", "0.3") is not None:
+            written["run"] = load("run -o", report)
+            self.valid("run -o with a profile and data/tdp.json", written["run"], "run")
+            header = csv.read_text(encoding="utf-8").splitlines()[0]
+            if header != "time_s,component,domain,method,energy_j,power_w":
+                self.failures.append(f"run --csv: unexpected header {header!r}")
+        # The command copies the first checkpoint while it still runs (within 10 s).
+        checkpoint = work / "checkpoint.json"
+        for stale in (checkpoint, work / "final.json"):  # from an earlier --keep run
+            stale.unlink(missing_ok=True)
+        copy_first = (f"for i in $(seq 200); do if [ -f '{work / 'final.json'}' ]; then "
+                      f"cp '{work / 'final.json'}' '{checkpoint}'; exit; fi; sleep 0.05; done; "
+                      "exit 3")
+        if jouletrace("run", "-q", "-i", "50ms", "--checkpoint", "1s", "-o",
+                      str(work / "final.json"), "--", "sh", "-c", copy_first) is not None:
+            document = load("a checkpoint", checkpoint)
+            if document is not None and document.get("complete") is not False:
+                self.failures.append("the checkpoint copied while the command ran is complete")
+            self.valid("a checkpoint written while the command ran", document, "run")
+            self.valid("the report after that checkpoint", load("run -o", work / "final.json"),
+                       "run")
+        if jouletrace("run", "-q", "--repeat", "2", "-o", str(work / "repeat.json"), "--",
+                      "true") is not None:
+            written["repeat"] = load("run --repeat", work / "repeat.json")
+            self.valid("run --repeat 2 -o", written["repeat"], "repeat")
+        if jouletrace("run", "-q", "-o", str(work / "not-started.json"), "--",
+                      str(work / "no-such-command"), expect=127) is not None:
+            self.valid("run -o of a command that cannot start",
+                       load("run -o", work / "not-started.json"), "run")
+        if jouletrace("run", "-q", "-i", "50ms", "--attribution", "shared", "-o",
+                      str(work / "shared.json"), "--", "sleep", "0.2",
+                      extra_env={"CUDA_VISIBLE_DEVICES": "GPU-1234"}) is not None:
+            self.valid("run --attribution shared -o", load("run -o", work / "shared.json"),
+                       "run")
+        return written
+
+    # (c) validation must be able to fail
+    def negative_checks(self, written):
+        run = json.loads((ROOT / "tests" / "golden" / "gpu_node.json").read_text("utf-8"))
+        self.valid("tests/golden/gpu_node.json", run)
+
+        def set_(path, value):
+            def mutate(doc):
+                *parents, last = path
+                for p in parents:
+                    doc = doc[p]
+                doc[last] = value
+            return mutate
+
+        def drop(path):
+            def mutate(doc):
+                *parents, last = path
+                for p in parents:
+                    doc = doc[p]
+                del doc[last]
+            return mutate
+
+        self.mutants("a run report", run, "run", [
+            ("total_method removed", drop(["total_method"])),
+            ("components[0].energy_j removed", drop(["components", 0, "energy_j"])),
+            ("phases[0].items removed", drop(["phases", 0, "items"])),
+            ("duration_s a string", set_(["duration_s"], "10 s")),
+            ("components[0].samples a number with a fraction",
+             set_(["components", 0, "samples"], 1.5)),
+            ("complete a string", set_(["complete"], "yes")),
+            ("an extra top-level field", set_(["surprise"], 1)),
+            ("an extra field in components[0]", set_(["components", 0, "surprise"], 1)),
+            ("an extra field in runtime_estimate", set_(["runtime_estimate", "surprise"], 1)),
+            ("the schema name of a repeat report", set_(["schema"], "jouletrace.repeat")),
+            ("the old schema spelling", set_(["schema"], "jouletrace.run/1")),
+            ("version 2", set_(["version"], 2)),
+            ("version \"1\"", set_(["version"], "1")),
+            ("an unknown method", set_(["components", 0, "method"], "guess")),
+            ("an unknown domain", set_(["components", 0, "domain"], "toaster")),
+            ("an unknown sensor status", set_(["sensors", 0, "status"], "fine")),
+            ("a device without a rated power that still has an energy",
+             set_(["runtime_estimate", "devices", 0, "rated_power_w"], None)),
+        ])
+
+        # Unknown is null: a report where every figure that can be unknown is null is valid.
+        unknown = copy.deepcopy(run)
+        for key in ("total_energy_j", "total_uncertainty_j", "duration_s", "exit_code"):
+            unknown[key] = None
+        for c in unknown["components"]:
+            for key in ("energy_j", "uncertainty_j", "uncertainty", "avg_power_w",
+                        "peak_power_w", "activity_mean_pct", "activity_max_pct"):
+                c[key] = None
+            c["method"] = "none"
+        for t in unknown["phase_totals"]:
+            t.update(energy_j=None, uncertainty_j=None, energy_per_item_j=None, method="none")
+        unknown["runtime_estimate"]["relative_error"] = None
+        unknown["runtime_estimate"]["measured"] = None
+        self.valid("a run report with its unknown figures null", unknown)
+        self.invalid("a run report with an unknown phase total written as the string unknown",
+                     dict(unknown, phase_totals=[dict(unknown["phase_totals"][0],
+                                                      energy_j="unknown")]), "run")
+
+        profile = written.get("node-profile")
+        if profile is not None:
+            self.valid("a run report holding a node profile", dict(run, node=profile))
+            bad = copy.deepcopy(profile)
+            bad["node"]["surprise"] = 1
+            self.invalid("a run report holding a node profile with an extra field",
+                         dict(run, node=bad), "run")
+            self.mutants("a node profile", profile, "node-profile", [
+                ("a wrong schema name", set_(["schema"], "jouletrace.node")),
+                ("version 2", set_(["version"], 2)),
+                ("created_at removed", drop(["created_at"])),
+                ("sockets 0", set_(["node", "sockets", "value"], 0)),
+                ("an unknown fact without a reason", set_(["node", "cores"], {"value": None})),
+                ("an extra field in a baseline",
+                 set_(["calibration", "baselines", 0, "surprise"], 1)),
+                ("a negative idle power", set_(["calibration", "baselines", 0, "idle_power_w"],
+                                               -1.0)),
+                ("calibrated_at not a UTC time",
+                 set_(["calibration", "calibrated_at"], "yesterday")),
+            ])
+        repeat = written.get("repeat")
+        if repeat is not None:
+            self.mutants("a repeat report", repeat, "repeat", [
+                ("runs[0].schema removed", drop(["runs", 0, "schema"])),
+                ("an extra field in runs[0]", set_(["runs", 0, "surprise"], 1)),
+                ("statistics.total.mean_j a string", set_(["statistics", "total", "mean_j"], "x")),
+                ("the old schema spelling", set_(["schema"], "jouletrace.repeat/1")),
+            ])
+        sensors = written.get("sensors")
+        if sensors is not None and sensors["channels"]:
+            self.mutants("a sensors listing", sensors, "sensors", [
+                ("an unknown update period written as 0",
+                 set_(["channels", 0, "update_period_s"], 0)),
+                ("an unknown quantity", set_(["channels", 0, "quantity"], "joules")),
+                ("an extra field in a channel", set_(["channels", 0, "surprise"], 1)),
+                ("no schema", drop(["schema"])),
+            ])
+        tdp = json.loads((ROOT / "data" / "tdp.json").read_text(encoding="utf-8"))
+        self.valid("the old rated-power form", {"schema": "jouletrace-tdp/1",
+                                                 "devices": tdp["devices"]}, "rated-power")
+        self.mutants("data/tdp.json", tdp, "rated-power", [
+            ("no version", drop(["version"])),
+            ("the old name with a version", set_(["schema"], "jouletrace-tdp/1")),
+            ("a device kind tpu", set_(["devices", 0, "kind"], "tpu")),
+            ("a rating of 0 W", set_(["devices", 0, "rated_power_w"], 0)),
+            ("an http source", set_(["devices", 0, "source"], "http://example.invalid")),
+            ("an extra field in a device", set_(["devices", 0, "tdp"], 1)),
+        ])
+        config = {"url": "https://bmc.example", "username": "monitor", "password": "secret"}
+        self.valid("a Redfish config without schema and version", config, "redfish-config")
+        self.valid("a Redfish config with schema and version",
+                   dict(config, schema="jouletrace.redfish-config", version=1), "redfish-config")
+        self.mutants("a Redfish config", config, "redfish-config", [
+            ("a misspelt key", set_(["pasword"], "x")),
+            ("no username", drop(["username"])),
+            ("a wrong schema name", set_(["schema"], "jouletrace.redfish")),
+            ("version 2", set_(["version"], 2)),
+            ("a path in the url", set_(["url"], "https://bmc.example/api")),
+            ("an auth method digest", set_(["auth"], "digest")),
+            ("an interval of 0.01 s", set_(["interval_s"], 0.01)),
+        ])
+
+    def run(self):
+        started = time.monotonic()
+        self.checked_in_files()
+        if self.args.keep:
+            work = pathlib.Path(self.args.keep)
+            work.mkdir(parents=True, exist_ok=True)
+            self.negative_checks(self.written_files(work))
+        else:
+            with tempfile.TemporaryDirectory(prefix="jouletrace-schema-") as work:
+                self.negative_checks(self.written_files(pathlib.Path(work)))
+        for f in self.failures:
+            print(f"FAIL {f}")
+        print(f"{self.checks - len(self.failures)} of {self.checks} schema checks passed "
+              f"({time.monotonic() - started:.1f} s)")
+        return 1 if self.failures else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", help="JSON documents to validate")
+    parser.add_argument("--as", dest="forced", choices=STEMS, help="the schema to use")
+    parser.add_argument("--schemas", default=str(ROOT / "schemas"), help="schema directory")
+    parser.add_argument("--self-test", action="store_true", help="the CTest check")
+    parser.add_argument("--jouletrace", help="the built binary (--self-test)")
+    parser.add_argument("--fake-nvml", help="the fake libnvidia-ml.so.1 (--self-test)")
+    parser.add_argument("--fixtures", default=str(ROOT / "tests" / "fixtures"))
+    parser.add_argument("--keep", metavar="DIR",
+                        help="write the documents of --self-test here and keep them")
+    args = parser.parse_args()
+    validators = load_validators(pathlib.Path(args.schemas))
+    if args.self_test:
+        if not args.jouletrace or not args.fake_nvml:
+            parser.error("--self-test needs --jouletrace and --fake-nvml")
+        return SelfTest(validators, args).run()
+    if not args.files:
+        parser.error("no files given")
+    return validate_files(validators, args.files, args.forced)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
