@@ -255,7 +255,7 @@ void read_rounds(jt::Sensor& sensor, const Variant& v, int rounds, std::int64_t 
 
   for (int round = 0; round < rounds; ++round) {
     for (std::size_t i = 0; i < n; ++i) {
-      before[i] = device_of(v, channels[i].index);
+      before[i] = device_of(v, channels[i].identity.index);
       readings[i].status = static_cast<jt::Reading::Status>(0xEE);  // not filled
     }
     sensor.read(readings);

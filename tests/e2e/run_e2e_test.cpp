@@ -345,8 +345,9 @@ TEST_F(RunProcess, WithoutSensorsTheCpuIsEstimatedAndLabelledModel) {
   // The busy shell ends by exec'ing `cat` on its own /proc/PID/schedstat, whose first field is
   // the CPU time the process has run so far in ns (the kernel's sum_exec_runtime, which is also
   // what getrusage adds up for a reaped child). The command's CPU time is at least that, and
-  // more only by the rest of `cat` (one write and its exit: well under 5 ms). It is also at most
-  // what the test's own RUSAGE_CHILDREN grew by: `jouletrace` and everything it reaped.
+  // more only by the rest of `cat` (loading, one write and its exit: a few ms of CPU; 5.1 ms was
+  // seen on a loaded 2-core machine, hence 20 ms). It is also at most what the test's own
+  // RUSAGE_CHILDREN grew by: `jouletrace` and everything it reaped.
   const auto run = test::run_timed(
       args({"/bin/sh", "-c",
             "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exec cat /proc/$$/schedstat"}));
@@ -354,7 +355,7 @@ TEST_F(RunProcess, WithoutSensorsTheCpuIsEstimatedAndLabelledModel) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const double ran_s = std::stod(result.out) * 1e-9;
   ASSERT_GT(ran_s, 0.05) << result.out;
-  constexpr double kCatTailS = 0.005;
+  constexpr double kCatTailS = 0.02;
   const double min_cpu_s = ran_s;
   const double max_cpu_s = std::min(ran_s + kCatTailS, run.children_cpu_s);
   const auto report = read_json(tree_ / "r.json");
