@@ -4,13 +4,14 @@
 # docs/ (docs/backends/*.md "Facts and sources", docs/ACCURACY.md, docs/ARCHITECTURE.md).
 #
 # Usage: scripts/check_self_contained.sh [REPO_ROOT]   (default: the repository holding this script)
-# Exit status: 0 when clean, 1 when an offending line was found (each is listed), 2 on misuse.
+# Exit status: 0 when clean, 1 when an offending line was found (each is listed), 2 on misuse,
+# 77 (CTest's skip) outside a git work tree, e.g. an unpacked release tarball.
 set -euo pipefail
 
 root="${1:-$(dirname "${BASH_SOURCE[0]}")}"
 if ! root="$(git -C "$root" rev-parse --show-toplevel 2>/dev/null)"; then
   echo "check_self_contained: ${1:-$(dirname "${BASH_SOURCE[0]}")} is not inside a git work tree" >&2
-  exit 2
+  exit 77
 fi
 self="scripts/check_self_contained.sh"
 

@@ -4,7 +4,8 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 add_test(NAME layering_includes
   COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/layering/check_includes.py
     ${PROJECT_SOURCE_DIR}/src)
-set(JT_NETWORK_LIBRARIES "libcurl" "libssl" "libcrypto" "libgssapi" "libkrb5" "libldap" "libnghttp2")
+set(JT_NETWORK_LIBRARIES "libcurl" "libssl" "libcrypto" "libgnutls" "libnettle" "libgssapi"
+  "libkrb5" "libldap" "libnghttp2" "libssh2" "librtmp" "libpsl")
 add_test(NAME layering_api_loads_no_network_stack
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/layering/check_needed.sh $<TARGET_FILE:jouletrace_api>
     forbid ${JT_NETWORK_LIBRARIES})
@@ -21,4 +22,4 @@ endif()
 add_test(NAME repository_self_contained
   COMMAND ${PROJECT_SOURCE_DIR}/scripts/check_self_contained.sh
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
-set_tests_properties(repository_self_contained PROPERTIES LABELS unit)
+set_tests_properties(repository_self_contained PROPERTIES LABELS unit SKIP_RETURN_CODE 77)

@@ -69,7 +69,9 @@ Result<std::filesystem::path> profile_target(const CalibrateOptions& options,
 }  // namespace
 
 int calibrate_verb(const CalibrateOptions& options) {
-  ProbeOutcome probe = probe_all(options.probe, node_backends());
+  auto probed = probe_node(options.probe, "calibrate");
+  if (!probed) return kExitOwnFailure;
+  ProbeOutcome probe = std::move(*probed);
   std::vector<ChannelInfo> channels;
   for (const auto& sensor : probe.sensors) {
     for (const auto& info : sensor->channels()) channels.push_back(info);

@@ -68,7 +68,9 @@ void print_profile(const NodeProfile& profile, const std::string& baselines_from
 }  // namespace
 
 int node_verb(const NodeOptions& options) {
-  ProbeOutcome probe = probe_all(options.probe, node_backends());
+  auto probed = probe_node(options.probe, "node");
+  if (!probed) return kExitOwnFailure;
+  ProbeOutcome probe = std::move(*probed);
   std::vector<ChannelInfo> channels;
   for (const auto& sensor : probe.sensors) {
     for (const auto& info : sensor->channels()) channels.push_back(info);

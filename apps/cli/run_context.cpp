@@ -19,9 +19,6 @@ namespace jt::cli {
 
 namespace {
 
-// A typical server CPU's thermal design power over its core count (e.g. 270 W / 40 cores for
-// a Xeon Platinum 8380, 280 W / 64 for an EPYC 7763): order-of-magnitude only, hence "model".
-
 std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";

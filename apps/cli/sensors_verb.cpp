@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "arguments.hpp"
 #include "report/run_report.hpp"
 #include "sensors/bmc_backends.hpp"
 #include "verbs.hpp"
@@ -21,8 +22,19 @@ nlohmann::json known(double positive) {
 
 }  // namespace
 
+std::optional<ProbeOutcome> probe_node(const ProbeContext& context, const char* verb) {
+  if (auto ok = check_backend_options(context); !ok) {
+    fmt::print(stderr, "jouletrace {}: {}\n", verb, ok.error().message);
+    if (!ok.error().hint.empty()) fmt::print(stderr, "  fix: {}\n", ok.error().hint);
+    return std::nullopt;
+  }
+  return probe_all(context, node_backends());
+}
+
 int sensors_verb(const SensorsOptions& options) {
-  const ProbeOutcome probe = probe_all(options.probe, node_backends());
+  auto probed = probe_node(options.probe, "sensors");
+  if (!probed) return kExitOwnFailure;
+  const ProbeOutcome& probe = *probed;
   if (options.json) {
     nlohmann::json channels = nlohmann::json::array();
     for (const auto& sensor : probe.sensors) {

@@ -63,6 +63,11 @@ int calibrate_verb(const CalibrateOptions& options);
 int mark_verb(const MarkOptions& options);
 int sensors_verb(const SensorsOptions& options);
 
+// Checks what the options name for each backend (a Redfish config, a backend this build lacks),
+// then probes every backend. A bad option is printed as "jouletrace VERB: ..." with its fix and
+// gives nullopt: nothing is probed.
+std::optional<ProbeOutcome> probe_node(const ProbeContext& context, const char* verb);
+
 // The command as one line for messages, made safe for a terminal.
 std::string format_command(const std::vector<std::string>& command);
 

@@ -366,15 +366,20 @@ std::vector<std::string> sharing_signs(const AttributionInputs& inputs,
     signs.push_back(fmt::format("the job may use {} of {} online CPUs", inputs.cpu->allocated_cpus,
                                 inputs.cpu->online_cpus));
   }
-  const auto owned =
-      std::count_if(gpus.begin(), gpus.end(), [](const GpuOwnership& g) { return g.share >= 1.0; });
-  if (static_cast<std::size_t>(owned) < gpus.size()) {
-    std::vector<std::string> set;
-    for (const auto& visibility : inputs.gpus) {
-      if (!visibility.all) set.push_back(visibility.variable);
+  // Each variable is evidence only about its own vendor's GPUs.
+  for (const auto& visibility : inputs.gpus) {
+    if (visibility.all) continue;
+    std::size_t measured = 0;
+    std::size_t owned = 0;
+    for (const auto& gpu : gpus) {
+      if (gpu.vendor != visibility.vendor) continue;
+      ++measured;
+      if (gpu.share >= 1.0) ++owned;
     }
-    signs.push_back(fmt::format("{} {} it {} of {} measured GPUs", fmt::join(set, " and "),
-                                set.size() == 1 ? "gives" : "give", owned, gpus.size()));
+    if (owned < measured) {
+      signs.push_back(
+          fmt::format("{} gives it {} of {} measured GPUs", visibility.variable, owned, measured));
+    }
   }
   return signs;
 }

@@ -40,6 +40,8 @@ std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases);
 
 // The CPU estimate for a run without a CPU energy sensor: `watts_per_busy_core` (0: the
 // default, kDefaultWattsPerBusyCore) times the process tree's CPU time.
+// A typical server CPU's thermal design power over its core count (e.g. 270 W / 40 cores for
+// a Xeon Platinum 8380, 280 W / 64 for an EPYC 7763): order-of-magnitude only, hence "model".
 inline constexpr double kDefaultWattsPerBusyCore = 7.0;
 CpuModel cpu_model_of(double cpu_time_s, double watts_per_busy_core);
 

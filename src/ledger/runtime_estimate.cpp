@@ -119,6 +119,10 @@ Result<TdpTable> TdpTable::parse(std::string_view json_text, const std::string& 
   if (schema == j.end() || !schema->is_string()) {
     return fail(fmt::format("\"schema\" is missing or not a string (expected \"{}\")", kTdpSchema));
   }
+  if (*schema == kLegacyTdpSchema && j.contains("version")) {
+    return fail(fmt::format("the old schema name \"{}\" carries no \"version\"; name it \"{}\"",
+                            kLegacyTdpSchema, kTdpSchema));
+  }
   if (*schema != kLegacyTdpSchema) {
     if (*schema != kTdpSchema) {
       return fail(fmt::format("schema is \"{}\", not \"{}\" (version {})",

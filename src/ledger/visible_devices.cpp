@@ -54,6 +54,8 @@ constexpr std::array kVariables{
 
 GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) {
   GpuVisibility visibility;
+  visibility.vendor = Vendor::kNvidia;
+  visibility.variable = "CUDA_VISIBLE_DEVICES";
   if (!value) return visibility;
   visibility.all = false;
   visibility.raw = std::string(*value);
@@ -85,8 +87,12 @@ std::vector<GpuVisibility> read_visible_devices(const Environment& getenv) {
   for (const auto& variable : kVariables) {
     const std::string name(variable.name);
     const char* value = getenv(name.c_str());
-    out.push_back(
-        variable.parse(value != nullptr ? std::optional<std::string_view>(value) : std::nullopt));
+    GpuVisibility visibility =
+        variable.parse(value != nullptr ? std::optional<std::string_view>(value) : std::nullopt);
+    // The table line decides whose GPUs the variable narrows, whatever its reader filled in.
+    visibility.vendor = variable.vendor;
+    visibility.variable = name;
+    out.push_back(std::move(visibility));
   }
   return out;
 }

@@ -22,8 +22,8 @@ struct GpuSelector {
 
 // The GPUs of one vendor that a job may use, from that vendor's variable.
 struct GpuVisibility {
-  Vendor vendor = Vendor::kNvidia;
-  std::string variable = "CUDA_VISIBLE_DEVICES";
+  Vendor vendor = Vendor::kUnknown;  // set by the reader from its table line
+  std::string variable;
   bool all = true;  // the variable is unset: every GPU of the vendor is visible
   std::vector<GpuSelector> selected;
   std::vector<std::string> warnings;

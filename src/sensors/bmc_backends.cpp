@@ -13,9 +13,10 @@ namespace jt {
 
 namespace {
 
-#ifdef JOULETRACE_HAVE_REDFISH
 constexpr std::array<std::string_view, 2> kRedfishOptions{"--redfish-config", "--no-bmc"};
+constexpr std::array<std::string_view, 2> kDcmiOptions{"--dev-root", "--no-bmc"};
 
+#ifdef JOULETRACE_HAVE_REDFISH
 Result<void> check_redfish_options(const ProbeContext& context) {
   if (context.redfish_config.empty()) return {};
   if (auto config = redfish::load_config(context.redfish_config); !config) {
@@ -26,40 +27,69 @@ Result<void> check_redfish_options(const ProbeContext& context) {
   }
   return {};
 }
+#else
+// A build without Redfish still answers for it: in every probe listing, and as an error when a
+// config names a BMC it cannot read.
+ProbeOutcome redfish_not_built(const ProbeContext& /*context*/) {
+  ProbeOutcome outcome;
+  outcome.reports.push_back({"redfish", ProbeReport::Status::kNotUsed,
+                             "not in this build (configured with -DJOULETRACE_WITH_REDFISH=OFF)",
+                             "rebuild with libcurl and -DJOULETRACE_WITH_REDFISH=ON"});
+  return outcome;
+}
+
+Result<void> check_redfish_options(const ProbeContext& context) {
+  if (context.redfish_config.empty()) return {};
+  return make_error(ErrorKind::kInvalidData,
+                    "--redfish-config: this jouletrace was built without Redfish "
+                    "(-DJOULETRACE_WITH_REDFISH=OFF)",
+                    "rebuild with libcurl and -DJOULETRACE_WITH_REDFISH=ON");
+}
+#endif
+
+#ifndef JOULETRACE_HAVE_IPMI
+ProbeOutcome dcmi_not_built(const ProbeContext& /*context*/) {
+  ProbeOutcome outcome;
+  outcome.reports.push_back({"ipmi-dcmi", ProbeReport::Status::kNotUsed,
+                             "not in this build (configured with -DJOULETRACE_WITH_IPMI=OFF)",
+                             "rebuild with -DJOULETRACE_WITH_IPMI=ON"});
+  return outcome;
+}
+#endif
+
+#ifdef JOULETRACE_HAVE_REDFISH
+constexpr auto kRedfishProbe = &probe_redfish;
+#else
+constexpr auto kRedfishProbe = &redfish_not_built;
 #endif
 #ifdef JOULETRACE_HAVE_IPMI
-constexpr std::array<std::string_view, 2> kDcmiOptions{"--dev-root", "--no-bmc"};
+constexpr auto kDcmiProbe = &probe_dcmi;
+#else
+constexpr auto kDcmiProbe = &dcmi_not_built;
 #endif
 
 // Each BMC meter is polled in a thread of its own: one slow answer must not delay the others.
 constexpr std::array kBmcBackends{
-#ifdef JOULETRACE_HAVE_REDFISH
     Backend{"redfish",
             "Redfish",
             BackendGroup::kBmc,
             ReadLane::kOwnThread,
             kRedfishOptions,
             {},
-            &probe_redfish,
+            kRedfishProbe,
             &check_redfish_options},
-#endif
-#ifdef JOULETRACE_HAVE_IPMI
     Backend{"ipmi-dcmi",
             "IPMI DCMI",
             BackendGroup::kBmc,
             ReadLane::kOwnThread,
             kDcmiOptions,
             {},
-            &probe_dcmi},
-#endif
-    Backend{},  // keeps the array valid when the build has neither; never probed
+            kDcmiProbe},
 };
 
 std::vector<Backend> concatenated() {
   std::vector<Backend> all(local_backends().begin(), local_backends().end());
-  for (const auto& backend : kBmcBackends) {
-    if (backend.probe != nullptr) all.push_back(backend);
-  }
+  all.insert(all.end(), kBmcBackends.begin(), kBmcBackends.end());
   return all;
 }
 
@@ -71,14 +101,6 @@ std::span<const Backend> node_backends() {
 }
 
 Result<void> check_backend_options(const ProbeContext& context) {
-#ifndef JOULETRACE_HAVE_REDFISH
-  if (!context.redfish_config.empty()) {
-    return make_error(ErrorKind::kInvalidData,
-                      "--redfish-config: this jouletrace was built without Redfish "
-                      "(JOULETRACE_WITH_REDFISH=OFF)",
-                      "rebuild with libcurl and -DJOULETRACE_WITH_REDFISH=ON");
-  }
-#endif
   for (const auto& backend : node_backends()) {
     if (backend.check_options == nullptr) continue;
     if (auto ok = backend.check_options(context); !ok) return ok;

@@ -18,7 +18,7 @@ const char* to_string(Vendor vendor);
 const char* to_string(HardwareKind kind);
 
 // The typed identity of the device behind a channel, so that the ledger matches devices by
-// field (a job's visible GPUs, a node profile's GPUs) and never by the text of a channel id.
+// field (a job's visible GPUs) or by channel id, never by parsing the text of an id or a label.
 struct DeviceIdentity {
   Vendor vendor = Vendor::kUnknown;
   HardwareKind kind = HardwareKind::kUnknown;

@@ -8,8 +8,10 @@
 
 namespace jt {
 
-// Where a backend's sensors are read (docs/ARCHITECTURE.md, sampler lanes): with the other fast
-// sensors every round, or in a thread of their own no faster than Sensor::min_interval_s.
+// Where a backend's sensors are read (docs/ARCHITECTURE.md §7): with the other fast sensors
+// every round, or in a thread of their own no faster than Sensor::min_interval_s. The sampler
+// goes by each sensor's min_interval_s: a fast-lane backend may still give one sensor a thread of
+// its own, as NVML does for an energy counter too expensive to read every round.
 enum class ReadLane { kFast, kOwnThread };
 
 // kBmc: a whole-node meter behind a BMC, skipped with --no-bmc (ProbeContext::probe_bmc).

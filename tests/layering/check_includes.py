@@ -18,7 +18,9 @@ ALLOWED = {
     "report": ["report/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "api": ["api/", "jouletrace/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
 }
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]')
+LAYER_PREFIXES = tuple(f"{layer}/" for layer in ("core", "markers", "sensors", "sampler", "ledger",
+                                                 "report", "api"))
 
 
 def layer_of(relative):
@@ -28,10 +30,16 @@ def layer_of(relative):
     return text.split("/", 1)[0]
 
 
+def sources(src):
+    found = [p for p in sorted(src.rglob("*")) if p.suffix in (".cpp", ".hpp", ".h")]
+    # A moved or mistyped folder would otherwise pass with nothing checked.
+    if len(found) < 50:
+        sys.exit(f"only {len(found)} sources under {src}: is that the src folder?")
+    return found
+
+
 def violations(src):
-    for path in sorted(src.rglob("*")):
-        if path.suffix not in (".cpp", ".hpp", ".h"):
-            continue
+    for path in sources(src):
         layer = layer_of(path.relative_to(src))
         allowed = ALLOWED.get(layer)
         if allowed is None:
@@ -42,8 +50,9 @@ def violations(src):
             if not match:
                 continue
             target = match.group(1)
-            if "/" not in target:
-                continue  # a header beside this one
+            if "/" not in target or (line.lstrip("# \t").startswith("include <")
+                                     and not target.startswith(LAYER_PREFIXES)):
+                continue  # a header beside this one, or a system header
             upward = not target.startswith(tuple(allowed))
             bmc_from_below = layer != "bmc" and target.startswith(BMC)
             if upward or bmc_from_below:

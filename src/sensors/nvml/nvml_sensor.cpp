@@ -286,8 +286,10 @@ Result<ProbedGpu> probe_gpu(const NvmlLibrary& library, unsigned int index) {
     unsigned int limit_mw = 0;
     if (api.device_get_enforced_power_limit(device, &limit_mw) == kNvmlSuccess) {
       channel.max_power_w = static_cast<double>(limit_mw) * kMilli;
-      channel.identity.rated_power_w = channel.max_power_w;
-      channel.identity.rated_power_source = "NVML enforced power limit";
+      if (limit_mw > 0) {  // a limit of 0 is no limit known, never a rating of 0 W
+        channel.identity.rated_power_w = channel.max_power_w;
+        channel.identity.rated_power_source = "NVML enforced power limit";
+      }
     }
   }
   if (counter_found) {
