@@ -27,33 +27,37 @@ Result<void> check_redfish_options(const ProbeContext& context) {
   }
   return {};
 }
-#else
-// A build without Redfish still answers for it: in every probe listing, and as an error when a
-// config names a BMC it cannot read.
-ProbeOutcome redfish_not_built(const ProbeContext& /*context*/) {
+#endif
+
+// A build without a BMC backend still answers for it, in every probe listing.
+[[maybe_unused]] ProbeOutcome not_built(const char* backend, const char* option, const char* fix) {
   ProbeOutcome outcome;
-  outcome.reports.push_back({"redfish", ProbeReport::Status::kNotUsed,
-                             "not in this build (configured with -DJOULETRACE_WITH_REDFISH=OFF)",
-                             "rebuild with libcurl and -DJOULETRACE_WITH_REDFISH=ON"});
+  outcome.reports.push_back({backend, ProbeReport::Status::kNotUsed,
+                             fmt::format("not in this build (configured with -D{}=OFF)", option),
+                             fix});
   return outcome;
 }
 
+#ifndef JOULETRACE_HAVE_REDFISH
+constexpr const char* kRedfishFix = "rebuild with libcurl and -DJOULETRACE_WITH_REDFISH=ON";
+
+ProbeOutcome redfish_not_built(const ProbeContext& /*context*/) {
+  return not_built("redfish", "JOULETRACE_WITH_REDFISH", kRedfishFix);
+}
+
+// A config that names a BMC this build cannot read is an error, not a silent skip.
 Result<void> check_redfish_options(const ProbeContext& context) {
   if (context.redfish_config.empty()) return {};
   return make_error(ErrorKind::kInvalidData,
                     "--redfish-config: this jouletrace was built without Redfish "
                     "(-DJOULETRACE_WITH_REDFISH=OFF)",
-                    "rebuild with libcurl and -DJOULETRACE_WITH_REDFISH=ON");
+                    kRedfishFix);
 }
 #endif
 
 #ifndef JOULETRACE_HAVE_IPMI
 ProbeOutcome dcmi_not_built(const ProbeContext& /*context*/) {
-  ProbeOutcome outcome;
-  outcome.reports.push_back({"ipmi-dcmi", ProbeReport::Status::kNotUsed,
-                             "not in this build (configured with -DJOULETRACE_WITH_IPMI=OFF)",
-                             "rebuild with -DJOULETRACE_WITH_IPMI=ON"});
-  return outcome;
+  return not_built("ipmi-dcmi", "JOULETRACE_WITH_IPMI", "rebuild with -DJOULETRACE_WITH_IPMI=ON");
 }
 #endif
 
