@@ -58,6 +58,7 @@ typedef uint64_t jt_window;
 
 #define JT_MAX_COMPONENTS 32
 #define JT_ID_LENGTH 96
+#define JT_PROVENANCE_LENGTH 128
 
 /* Unknown is never 0: an energy that is not known is NaN (test with isnan()) and its
  * energy_known is 0. */
@@ -69,6 +70,9 @@ typedef struct jt_component_energy {
   double uncertainty_j;  /* NaN when the energy is unknown */
   int32_t in_total;      /* 1 when part of the non-overlapping cover that makes energy_j */
   int32_t energy_known;  /* 1 when energy_j is measured or estimated */
+  uint64_t samples;      /* readings inside the window */
+  double covered_s;      /* the part of the window the readings cover */
+  char provenance[JT_PROVENANCE_LENGTH]; /* the sensor's file or API */
 } jt_component_energy;
 
 typedef struct jt_measurement {
@@ -85,6 +89,8 @@ typedef struct jt_measurement {
   char note[160];           /* why the energy is unknown; empty when it is known */
   uint32_t component_count;
   jt_component_energy components[JT_MAX_COMPONENTS];
+  uint64_t samples; /* readings of the total's components inside the window */
+  double covered_s; /* the part of the window every component of the total covers */
 } jt_measurement;
 
 /* Starts the library. options may be NULL. Calling it again is harmless (JT_OK). */

@@ -64,7 +64,10 @@ struct ComponentEnergy {
   std::string method;  // counter, power-integrated, model, none
   std::optional<double> energy_j;
   std::optional<double> uncertainty_j;
-  bool in_total = false;  // part of the non-overlapping cover that makes Measurement::energy_j
+  bool in_total = false;      // part of the non-overlapping cover that makes Measurement::energy_j
+  std::uint64_t samples = 0;  // readings inside the window
+  double covered_s = 0.0;     // the part of the window the readings cover
+  std::string provenance;     // the sensor's file or API
 };
 
 struct Measurement {
@@ -77,6 +80,8 @@ struct Measurement {
   std::optional<double> energy_per_item_j;  // empty without items or energy
   bool short_window = false;  // shorter than 10 sensor update periods: see uncertainty_j
   std::string note;           // why the energy is unknown
+  std::uint64_t samples = 0;  // readings of the total's components inside the window
+  double covered_s = 0.0;     // the part of the window every component of the total covers
   std::vector<ComponentEnergy> components;
 
   static Measurement from_c(const jt_measurement& m) {
@@ -92,10 +97,13 @@ struct Measurement {
     out.items = m.items;
     out.short_window = m.short_window != 0;
     out.note = m.note;
+    out.samples = m.samples;
+    out.covered_s = m.covered_s;
     for (std::uint32_t i = 0; i < m.component_count && i < JT_MAX_COMPONENTS; ++i) {
       const jt_component_energy& c = m.components[i];
       ComponentEnergy component{c.id,         c.domain,     c.method,
-                                std::nullopt, std::nullopt, c.in_total != 0};
+                                std::nullopt, std::nullopt, c.in_total != 0,
+                                c.samples,    c.covered_s,  c.provenance};
       if (c.energy_known != 0) {
         component.energy_j = c.energy_j;
         component.uncertainty_j = c.uncertainty_j;

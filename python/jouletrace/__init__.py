@@ -88,6 +88,9 @@ class ComponentEnergy:
     energy_j: Optional[float]       #: None when unknown (never 0)
     uncertainty_j: Optional[float]
     in_total: bool        #: part of the non-overlapping cover that makes Measurement.energy_j
+    samples: int          #: readings inside the window
+    covered_s: float      #: the part of the window the readings cover
+    provenance: str       #: the sensor's file or API
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class Measurement:
     short_window: bool    #: shorter than 10 update periods of a sensor (see uncertainty_j)
     components: Tuple[ComponentEnergy, ...]
     note: str = ""        #: why the energy is unknown; empty when it is known
+    samples: int = 0      #: readings of the total's components inside the window
+    covered_s: float = 0.0  #: the part of the window every component of the total covers
 
     @property
     def average_power_w(self) -> Optional[float]:

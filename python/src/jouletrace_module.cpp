@@ -96,6 +96,8 @@ py::dict to_dict(const jt_measurement& m) {
   result["energy_per_item_j"] = known(energy_known && m.items > 0, m.energy_per_item_j);
   result["short_window"] = m.short_window != 0;
   result["note"] = py::str(fixed_string(m.note, sizeof m.note));
+  result["samples"] = m.samples;
+  result["covered_s"] = m.covered_s;
   py::list components;
   const uint32_t count =
       m.component_count < JT_MAX_COMPONENTS ? m.component_count : JT_MAX_COMPONENTS;
@@ -108,6 +110,9 @@ py::dict to_dict(const jt_measurement& m) {
     component["energy_j"] = known(c.energy_known != 0, c.energy_j);
     component["uncertainty_j"] = known(c.energy_known != 0, c.uncertainty_j);
     component["in_total"] = c.in_total != 0;
+    component["samples"] = c.samples;
+    component["covered_s"] = c.covered_s;
+    component["provenance"] = py::str(fixed_string(c.provenance, sizeof c.provenance));
     components.append(std::move(component));
   }
   result["components"] = std::move(components);

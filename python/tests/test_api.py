@@ -36,7 +36,8 @@ class Surface(unittest.TestCase):
             self.assertIs(jouletrace.set_default_sync(None), print)
 
     def test_measurement_helpers(self) -> None:
-        c = jouletrace.ComponentEnergy("powercap/intel-rapl:0", "package", "counter", 2.0, 0.01, True)
+        c = jouletrace.ComponentEnergy("powercap/intel-rapl:0", "package", "counter", 2.0, 0.01, True,
+                                     5, 0.5, "/sys/class/powercap/intel-rapl:0/energy_uj")
         m = jouletrace.Measurement("train", 1.0, 0.5, 2.0, 0.01, "counter", 4, 0.5, False, (c,))
         self.assertEqual(m.average_power_w, 4.0)
         self.assertIs(m.component("powercap/intel-rapl:0"), c)

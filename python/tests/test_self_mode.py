@@ -60,6 +60,13 @@ class SelfModeOnLiveNode(unittest.TestCase):
         self.assertEqual(pkg.method, "counter")
         self.assertEqual(pkg.domain, "package")
         self.assertTrue(pkg.in_total)
+        # The readings behind the figure: the live writer's file, read at least at both ends.
+        self.assertIn("intel-rapl:0", pkg.provenance)
+        self.assertGreaterEqual(pkg.samples, 2)
+        self.assertGreater(pkg.covered_s, 0.0)
+        self.assertLessEqual(pkg.covered_s, m.duration_s + 1e-9)
+        self.assertGreaterEqual(m.samples, pkg.samples)
+        self.assertLessEqual(m.covered_s, pkg.covered_s + 1e-9)
 
     # -- the three ways to mark a phase ------------------------------------------------------
 

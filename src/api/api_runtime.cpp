@@ -77,27 +77,33 @@ constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
 // A measured window into the C struct: the components of the total first, so that truncation
 // to JT_MAX_COMPONENTS keeps them.
 void copy_window(WindowEnergy energy, std::uint64_t items, jt_measurement* out) {
-  out->energy_known = energy.energy_j ? 1 : 0;
-  out->energy_j = energy.energy_j.value_or(kUnknown);
-  out->uncertainty_j = energy.energy_j ? energy.uncertainty_j : kUnknown;
-  copy_text(out->method, energy.method);
-  if (!energy.energy_j) copy_text(out->note, "a sensor of the total had too few readings");
-  out->energy_per_item_j =
-      energy.energy_j && items > 0 ? *energy.energy_j / static_cast<double>(items) : kUnknown;
+  const Measurement& total = energy.total;
+  out->energy_known = total.energy_j ? 1 : 0;
+  out->energy_j = total.energy_j.value_or(kUnknown);
+  out->uncertainty_j = total.energy_j ? total.uncertainty_j() : kUnknown;
+  copy_text(out->method, to_string(total.method));
+  if (!total.energy_j) copy_text(out->note, "a sensor of the total had too few readings");
+  out->energy_per_item_j = energy_per_item(total.energy_j, items).value_or(kUnknown);
   out->short_window = energy.short_window ? 1 : 0;
+  out->samples = total.samples;
+  out->covered_s = total.covered_s;
   std::stable_partition(energy.components.begin(), energy.components.end(),
                         [](const WindowComponent& c) { return c.in_total; });
   std::uint32_t n = 0;
   for (const auto& component : energy.components) {
     if (n == JT_MAX_COMPONENTS) break;
+    const Measurement& m = component.measured;
     jt_component_energy& to = out->components[n++];
     copy_text(to.id, component.id);
     copy_text(to.domain, to_string(component.domain));
-    copy_text(to.method, to_string(component.method));
-    to.energy_known = component.energy_j ? 1 : 0;
-    to.energy_j = component.energy_j.value_or(kUnknown);
-    to.uncertainty_j = component.energy_j ? component.uncertainty_j : kUnknown;
+    copy_text(to.method, to_string(m.method));
+    to.energy_known = m.energy_j ? 1 : 0;
+    to.energy_j = m.energy_j.value_or(kUnknown);
+    to.uncertainty_j = m.energy_j ? m.uncertainty_j() : kUnknown;
     to.in_total = component.in_total ? 1 : 0;
+    to.samples = m.samples;
+    to.covered_s = m.covered_s;
+    copy_text(to.provenance, m.provenance);
   }
   out->component_count = n;
 }

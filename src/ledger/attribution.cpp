@@ -44,26 +44,18 @@ struct Row {
   std::string id;
   Domain domain = Domain::kOther;
   std::string device;
-  double energy_j = 0.0;
-  double uncertainty_j = 0.0;
-  std::string method;
+  Measurement measured;
   const ComponentResult* source = nullptr;
 };
 
 constexpr const char* kRestId = "rest-of-node";
 constexpr const char* kRestDevice = "rest of node (node meter minus measured parts)";
 
-constexpr const char* kRestMethod = "node meter minus parts";
-
 // Only measured components (cover members, a meter's parts) become rows.
-Row row_of(const ComponentResult& c) {
-  return Row{c.id,
-             c.domain,
-             c.device,
-             c.energy_j.value_or(0.0),
-             c.uncertainty.total_j,
-             to_string(c.method),
-             &c};
+Row row_of(const ComponentResult& c) { return Row{c.id, c.domain, c.device, c.measured, &c}; }
+
+Row rest_row(Measurement rest) {
+  return Row{kRestId, Domain::kNode, kRestDevice, std::move(rest), nullptr};
 }
 
 const ComponentResult* find_component(const WindowResult& window, const std::string& id) {
@@ -77,15 +69,14 @@ const ComponentResult* find_component(const WindowResult& window, const std::str
 std::vector<Row> cover_rows(const WindowResult& window, std::vector<std::string>& warnings) {
   std::vector<Row> rows;
   if (window.coverage) {
-    for (const auto& id : window.coverage->parts) {
+    for (const auto& id : window.coverage->part_ids) {
       if (const auto* c = find_component(window, id)) {
         rows.push_back(row_of(*c));
       } else {
         warnings.push_back(fmt::format("node coverage names {}, which the run does not have", id));
       }
     }
-    rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, window.coverage->rest_energy_j,
-                       window.coverage->rest_uncertainty_j, kRestMethod});
+    rows.push_back(rest_row(window.coverage->rest));
     return rows;
   }
   const ComponentResult* node = nullptr;
@@ -97,18 +88,17 @@ std::vector<Row> cover_rows(const WindowResult& window, std::vector<std::string>
   if (node == nullptr) return rows;
   // A node meter without the ledger's breakdown: its direct parts still carry GPU ownership.
   rows.clear();
-  double parts_j = 0.0;
-  std::vector<const UncertaintyBudget*> budgets = {&node->uncertainty};
+  std::vector<const Measurement*> parts;
   for (const auto& c : window.components) {
-    if (&c == node || c.contained_in != node->id || c.domain == Domain::kOther || !c.energy_j) {
+    if (&c == node || c.contained_in != node->id || c.domain == Domain::kOther ||
+        !c.measured.energy_j) {
       continue;
     }
     rows.push_back(row_of(c));
-    parts_j += *c.energy_j;
-    budgets.push_back(&c.uncertainty);
+    parts.push_back(&c.measured);
   }
-  rows.push_back(Row{kRestId, Domain::kNode, kRestDevice, node->energy_j.value_or(0.0) - parts_j,
-                     combine_uncertainties(budgets), kRestMethod});
+  rows.push_back(rest_row(
+      difference(node->measured, sum_of(parts), node->id + " minus the measured parts inside it")));
   return rows;
 }
 
@@ -330,15 +320,23 @@ std::string exclusive_policy() {
          "assumption, right only when no other job ran on the node).";
 }
 
-void clamp_to_component(ComponentAttribution& row, std::vector<std::string>& warnings) {
-  const double low = std::min(0.0, row.energy_j);
-  const double high = std::max(0.0, row.energy_j);
-  if (row.attributed_j < low || row.attributed_j > high) {
+// How much of a row the job is charged, by which rule.
+struct Split {
+  double charged_j = 0.0;
+  std::string rule;
+  bool modelled = false;  // the split itself is a model (MIG slice size)
+};
+
+void clamp_to_component(const Row& row, double energy_j, Split& split,
+                        std::vector<std::string>& warnings) {
+  const double low = std::min(0.0, energy_j);
+  const double high = std::max(0.0, energy_j);
+  if (split.charged_j < low || split.charged_j > high) {
     warnings.push_back(fmt::format(
         "{}: the split gave {:.3f} J of {:.3f} J (idle baseline above the measured energy?); "
         "clamped",
-        row.id, row.attributed_j, row.energy_j));
-    row.attributed_j = std::clamp(row.attributed_j, low, high);
+        row.id, split.charged_j, energy_j));
+    split.charged_j = std::clamp(split.charged_j, low, high);
   }
 }
 
@@ -463,66 +461,60 @@ struct SplitRules {
   bool exclusive = false;
 };
 
-void split_gpu_row(const Row& row, const std::vector<GpuOwnership>& gpus, ComponentAttribution& a) {
+Split split_gpu_row(const Row& row, double energy_j, const std::vector<GpuOwnership>& gpus) {
   const GpuOwnership* gpu = gpu_for(row, gpus);
   const double share = gpu != nullptr ? gpu->share : 0.0;
-  a.attributed_j = row.energy_j * share;
-  a.modelled = gpu != nullptr && gpu->modelled;
-  if (a.modelled) {
-    a.rule = fmt::format("MIG slices: {} of the parent GPU (model: slice size, not measured)",
-                         percent(share));
+  Split split{.charged_j = energy_j * share, .modelled = gpu != nullptr && gpu->modelled};
+  if (split.modelled) {
+    split.rule = fmt::format("MIG slices: {} of the parent GPU (model: slice size, not measured)",
+                             percent(share));
   } else if (share >= 1.0) {
-    a.rule = "owned GPU: 100 %";
+    split.rule = "owned GPU: 100 %";
   } else {
-    a.rule = "GPU not owned (another job's or unallocated): 0 %";
+    split.rule = "GPU not owned (another job's or unallocated): 0 %";
   }
+  return split;
 }
 
-void split_cpu_row(const Row& row, const ComponentResult& c, const CpuShares& cpu,
-                   ComponentAttribution& a) {
+Split split_cpu_row(const Row& row, double energy_j, const ComponentResult& c,
+                    const CpuShares& cpu) {
+  Split split;
   if (c.idle_power_w) {
-    a.attributed_j = c.dynamic_energy_j * cpu.cpu_time + c.idle_energy_j * cpu.core;
-    a.rule =
+    split.charged_j = c.dynamic_energy_j * cpu.cpu_time + c.idle_energy_j * cpu.core;
+    split.rule =
         fmt::format("dynamic {:.3f} J x CPU-time share {} + idle {:.3f} J x CPU share {}",
                     c.dynamic_energy_j, percent(cpu.cpu_time), c.idle_energy_j, percent(cpu.core));
   } else {
-    a.attributed_j = row.energy_j * cpu.cpu_time;
-    a.rule = fmt::format("total x CPU-time share {} (no idle baseline to split off)",
-                         percent(cpu.cpu_time));
+    split.charged_j = energy_j * cpu.cpu_time;
+    split.rule = fmt::format("total x CPU-time share {} (no idle baseline to split off)",
+                             percent(cpu.cpu_time));
   }
-  if (row.domain == Domain::kDram) a.rule += "; DRAM by CPU time is an approximation";
+  if (row.domain == Domain::kDram) split.rule += "; DRAM by CPU time is an approximation";
+  return split;
 }
 
-void split_row(const Row& row, const SplitRules& rules, ComponentAttribution& a,
-               std::vector<std::string>& warnings) {
+Split split_row(const Row& row, double energy_j, const SplitRules& rules,
+                std::vector<std::string>& warnings) {
   const ComponentResult* c = row.source;
-  if (rules.exclusive) {
-    a.attributed_j = row.energy_j;
-    a.rule = "exclusive: 100 %";
-  } else if (is_gpu_side(row.domain)) {
-    split_gpu_row(row, rules.gpus, a);
-  } else if (c != nullptr && c->method == Method::kModel && rules.window.cpu_model &&
-             is_cpu_side(row.domain)) {
+  if (rules.exclusive) return Split{energy_j, "exclusive: 100 %"};
+  if (is_gpu_side(row.domain)) return split_gpu_row(row, energy_j, rules.gpus);
+  if (c != nullptr && c->measured.method == Method::kModel && rules.window.cpu_model &&
+      is_cpu_side(row.domain)) {
     // The estimate was computed from the job's own CPU time: it is the job's already.
-    a.attributed_j = row.energy_j;
-    a.rule = "estimate from the job's own CPU time: 100 %";
-  } else if (!rules.cpu) {
-    a.attributed_j = 0.0;
-    a.rule = "not attributed: the job's CPU time is unknown";
-  } else if (c != nullptr && is_cpu_side(row.domain)) {
-    split_cpu_row(row, *c, *rules.cpu, a);
-  } else if (row.energy_j < 0.0) {
-    a.attributed_j = 0.0;
-    a.rule = "measured parts exceed the node meter: no allocated overhead";
-    warnings.push_back(
-        fmt::format("the measured parts exceed the node meter by {:.3f} J; no overhead attributed",
-                    -row.energy_j));
-  } else {
-    a.attributed_j = row.energy_j * rules.cpu->core;
-    a.rule = c == nullptr
-                 ? fmt::format("allocated overhead: total x CPU share {}", percent(rules.cpu->core))
-                 : fmt::format("whole-node part: total x CPU share {}", percent(rules.cpu->core));
+    return Split{energy_j, "estimate from the job's own CPU time: 100 %"};
   }
+  if (!rules.cpu) return Split{0.0, "not attributed: the job's CPU time is unknown"};
+  if (c != nullptr && is_cpu_side(row.domain)) return split_cpu_row(row, energy_j, *c, *rules.cpu);
+  if (energy_j < 0.0) {
+    warnings.push_back(fmt::format(
+        "the measured parts exceed the node meter by {:.3f} J; no overhead attributed", -energy_j));
+    return Split{0.0, "measured parts exceed the node meter: no allocated overhead"};
+  }
+  const double share = rules.cpu->core;
+  return Split{energy_j * share,
+               c == nullptr
+                   ? fmt::format("allocated overhead: total x CPU share {}", percent(share))
+                   : fmt::format("whole-node part: total x CPU share {}", percent(share))};
 }
 
 ComponentAttribution attribute_row(const Row& row, const SplitRules& rules,
@@ -531,29 +523,57 @@ ComponentAttribution attribute_row(const Row& row, const SplitRules& rules,
   a.id = row.id;
   a.domain = row.domain;
   a.device = row.device;
-  a.energy_j = row.energy_j;
-  a.uncertainty_j = row.uncertainty_j;
-  a.method = row.method;
-  split_row(row, rules, a, warnings);
-  clamp_to_component(a, warnings);
-  a.share = a.energy_j != 0.0 ? a.attributed_j / a.energy_j : 0.0;
+  a.measured = row.measured;
+  if (!row.measured.energy_j) {
+    a.attributed = row.measured;
+    a.unattributed = row.measured;
+    a.rule = "not attributed: the component's energy is unknown";
+    return a;
+  }
+  const double energy_j = *row.measured.energy_j;
+  Split split = split_row(row, energy_j, rules, warnings);
+  clamp_to_component(row, energy_j, split, warnings);
+  a.rule = split.rule;
+  a.modelled = split.modelled;
+  a.share = energy_j != 0.0 ? split.charged_j / energy_j : 0.0;
   // The charged part is as uncertain as the whole, in proportion; a modelled split says so.
-  a.attributed_uncertainty_j = std::abs(a.share) * a.uncertainty_j;
-  a.attributed_method = a.modelled ? "model" : a.method;
+  a.attributed = scaled(row.measured, a.share, a.modelled, a.rule);
+  a.attributed.energy_j = split.charged_j;
+  a.unattributed = scaled(row.measured, 1.0 - a.share, a.modelled, "not charged to the job");
+  a.unattributed.energy_j = energy_j - split.charged_j;
   return a;
 }
 
 void check_totals(const WindowResult& window, Attribution& out) {
-  const double run_total_j = window.total_energy_j.value_or(0.0);
-  const double tolerance = 1e-6 * std::max(1.0, std::fabs(run_total_j));
-  if (!out.components.empty() && std::fabs(out.measured_total_j - run_total_j) > tolerance) {
-    out.warnings.push_back(
-        fmt::format("the attributed components add up to {:.3f} J but the run's total is {:.3f} J",
-                    out.measured_total_j, run_total_j));
-  }
   if (out.components.empty()) {
     out.warnings.push_back("no measured component: nothing to attribute");
+    return;
   }
+  const auto& run_total = window.total.energy_j;
+  const auto& measured = out.measured_total.energy_j;
+  if (!run_total || !measured) return;
+  const double tolerance = 1e-6 * std::max(1.0, std::fabs(*run_total));
+  if (std::fabs(*measured - *run_total) > tolerance) {
+    out.warnings.push_back(
+        fmt::format("the attributed components add up to {:.3f} J but the run's total is {:.3f} J",
+                    *measured, *run_total));
+  }
+}
+
+// The totals over the rows: what was measured, what the job is charged, and the rest, each
+// with the rows' uncertainty budgets in proportion.
+void add_totals(Attribution& out) {
+  std::vector<Measurement> measured;
+  std::vector<Measurement> attributed;
+  std::vector<Measurement> unattributed;
+  for (const auto& a : out.components) {
+    measured.push_back(a.measured);
+    attributed.push_back(a.attributed);
+    unattributed.push_back(a.unattributed);
+  }
+  out.measured_total = sum_of(measured, "the attributed components added up");
+  out.attributed_total = sum_of(attributed, "charged to the job");
+  out.unattributed = sum_of(unattributed, "other jobs and unallocated idle");
 }
 
 }  // namespace
@@ -577,13 +597,8 @@ Result<Attribution> attribute_energy(const WindowResult& window, const Attributi
                          .cpu = *cpu,
                          .gpus = out.shares.gpus,
                          .exclusive = out.mode == AttributionMode::kExclusive};
-  for (const auto& row : rows) {
-    ComponentAttribution a = attribute_row(row, rules, out.warnings);
-    out.measured_total_j += a.energy_j;
-    out.attributed_total_j += a.attributed_j;
-    out.components.push_back(std::move(a));
-  }
-  out.unattributed_j = out.measured_total_j - out.attributed_total_j;
+  for (const auto& row : rows) out.components.push_back(attribute_row(row, rules, out.warnings));
+  add_totals(out);
   check_totals(window, out);
   return out;
 }

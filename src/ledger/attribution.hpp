@@ -67,15 +67,13 @@ struct ComponentAttribution {
   std::string id;
   Domain domain = Domain::kOther;
   std::string device;
-  double energy_j = 0.0;  // measured (or estimated) energy of the component
-  double uncertainty_j = 0.0;
-  std::string method;         // how energy_j was obtained
-  double attributed_j = 0.0;  // charged to the job
-  double attributed_uncertainty_j = 0.0;
-  std::string attributed_method;  // the component's method, or "model" for a modelled split
-  double share = 0.0;             // attributed / energy, 0 when the energy is 0
-  std::string rule;               // the rule applied, with its numbers
-  bool modelled = false;          // the split itself is a model, not a measurement (MIG)
+  Measurement measured;  // the component's energy (measured or estimated)
+  Measurement
+      attributed;  // charged to the job: the component's method, "model" for a modelled split
+  Measurement unattributed;  // measured - attributed: other jobs, unallocated idle
+  double share = 0.0;        // attributed / measured, 0 when the energy is 0
+  std::string rule;          // the rule applied, with its numbers
+  bool modelled = false;     // the split itself is a model, not a measurement (MIG)
 };
 
 struct Attribution {
@@ -85,10 +83,10 @@ struct Attribution {
   std::string policy;  // the rules in words
   AttributionShares shares;
   std::vector<ComponentAttribution> components;  // a non-overlapping cover of the node
-  double measured_total_j = 0.0;                 // the sum of the components' energies
-  double attributed_total_j = 0.0;               // charged to the job
+  Measurement measured_total;                    // the components' energies added up
+  Measurement attributed_total;                  // charged to the job
   // measured - attributed: other jobs, unallocated idle. The two always add up to the total.
-  double unattributed_j = 0.0;
+  Measurement unattributed;
   std::vector<std::string> warnings;
 };
 

@@ -100,7 +100,7 @@ UncertaintyBudget energy_uncertainty(const ChannelInfo& info, const ChannelSerie
   u.timing_j = avg_power_w * 2.0 * ns_to_s(stats.max_half_width_ns);
   u.calibration_j = info.calibration_error * energy_j;
   u.calibration_known = info.calibration_error > 0.0;
-  u.total_j = std::hypot(u.quantisation_j, u.update_period_j, u.timing_j) + u.calibration_j;
+  u.total_j = budget_total(u);
   return u;
 }
 
@@ -138,21 +138,8 @@ SpanEnergy span_energy(const ChannelInfo& info, const ChannelSeries& series,
   // Nothing says what the device drew while unread: the guess is as uncertain as it is large.
   u.extrapolation_j = extrapolated_j;
   u.calibration_j = info.calibration_error * out.energy_j;
-  u.total_j =
-      std::hypot(std::hypot(u.quantisation_j, u.update_period_j, u.timing_j), u.extrapolation_j) +
-      u.calibration_j;
+  u.total_j = budget_total(u);
   return out;
-}
-
-double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts) {
-  double independent = 0.0;
-  double systematic = 0.0;
-  for (const UncertaintyBudget* u : parts) {
-    independent += u->quantisation_j * u->quantisation_j + u->update_period_j * u->update_period_j +
-                   u->timing_j * u->timing_j + u->extrapolation_j * u->extrapolation_j;
-    systematic += u->calibration_j;
-  }
-  return std::sqrt(independent) + systematic;
 }
 
 }  // namespace jt

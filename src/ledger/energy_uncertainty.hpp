@@ -3,24 +3,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "ledger/measurement.hpp"
 #include "sampler/channel_accumulator.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
 namespace jt {
-
-// The parts of an energy's uncertainty (docs/ACCURACY.md), in joules. Independent terms add in
-// quadrature, the calibration term (systematic) linearly: total = sqrt(q^2 + u^2 + t^2) + c.
-struct UncertaintyBudget {
-  double quantisation_j = 0.0;     // one least significant bit per endpoint (x duration for power)
-  double update_period_j = 0.0;    // each endpoint may be stale or interpolated
-  double timing_j = 0.0;           // average power x the time the endpoint reads took
-  double calibration_j = 0.0;      // the sensor type's calibration error x the energy
-  bool calibration_known = false;  // false: no published figure for this sensor type
-  // Energy extrapolated over an end of a run that the readings missed: as large as itself.
-  double extrapolation_j = 0.0;
-  double total_j = 0.0;
-};
 
 // A channel's cumulative energy at an instant of its timeline.
 struct TimelinePoint {
@@ -65,8 +53,5 @@ struct EdgeExtension {
 SpanEnergy span_energy(const ChannelInfo& info, const ChannelSeries& series,
                        const ChannelStats& stats, double interval_s, std::int64_t start_ns,
                        std::int64_t end_ns, EdgeExtension extend);
-
-// Independent parts in quadrature across components, calibration terms linearly.
-double combine_uncertainties(const std::vector<const UncertaintyBudget*>& parts);
 
 }  // namespace jt

@@ -29,9 +29,7 @@ std::vector<WasteInput> waste_inputs(const WindowResult& run) {
     in.id = c.id;
     in.device = c.device;
     in.domain = c.domain;
-    in.energy_j = c.energy_j;
-    in.uncertainty_j = c.uncertainty.total_j;
-    in.method = c.method;
+    in.energy = c.measured;
     in.activity_mean_pct = c.activity_mean_pct;
     in.activity_max_pct = c.activity_max_pct;
     inputs.push_back(std::move(in));
@@ -55,9 +53,8 @@ std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
     in.id = c.id;
     in.device = i < channels.size() ? channels[i].device : c.id;
     in.domain = c.domain;
-    if (c.covered) in.energy_j = c.energy_j;
-    in.uncertainty_j = c.uncertainty_j;
-    in.method = c.method;
+    in.energy = c.measured;
+    if (!c.covered) in.energy.energy_j.reset();
     in.activity_mean_pct = c.activity_mean_pct;
     in.activity_max_pct = c.activity_max_pct;
     inputs.push_back(std::move(in));
@@ -109,12 +106,12 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
   std::vector<Measurement> idle_parts;
   std::vector<Measurement> cpu_parts;
   for (const auto& c : components) {
-    const Measurement m{c.energy_j, c.uncertainty_j, to_string(c.method)};
+    const Measurement& m = c.energy;
     if (c.domain == Domain::kPackage || c.domain == Domain::kDram) {
-      if (c.energy_j && c.method != Method::kModel) cpu_parts.push_back(m);
+      if (m.energy_j && m.method != Method::kModel) cpu_parts.push_back(m);
       continue;
     }
-    if (c.domain != Domain::kGpu || !c.energy_j || c.part_of_a_gpu) continue;
+    if (c.domain != Domain::kGpu || !m.energy_j || c.part_of_a_gpu) continue;
     ++waste.gpus;
     if (!c.activity_max_pct) {
       ++waste.gpus_unknown;
@@ -127,12 +124,12 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
     waste.idle_gpus.push_back({c.id, c.device, m, *c.activity_max_pct});
     idle_parts.push_back(m);
   }
-  waste.idle_gpu_energy = sum_measurements(idle_parts);
+  waste.idle_gpu_energy = sum_of(idle_parts, "the idle GPUs added up");
   // No GPU idle is a known 0 only when every GPU's utilisation was read.
   if (idle_parts.empty() && waste.gpus_unknown == 0) {
-    waste.idle_gpu_energy = Measurement{0.0, 0.0, "none"};
+    waste.idle_gpu_energy = exact_zero("no GPU stayed idle");
   }
-  waste.cpu_energy = sum_measurements(cpu_parts);
+  waste.cpu_energy = sum_of(cpu_parts, "CPU packages and DRAM added up");
   waste.idle_gpu_share = share_of(waste.idle_gpu_energy, window_energy);
   waste.cpu_share = share_of(waste.cpu_energy, window_energy);
   add_gpu_summary(waste);

@@ -15,9 +15,7 @@ struct WasteInput {
   std::string id;
   std::string device;
   Domain domain = Domain::kOther;
-  std::optional<double> energy_j;  // empty: unknown (too few readings)
-  double uncertainty_j = 0.0;
-  Method method = Method::kCounter;
+  Measurement energy;  // unknown when too few readings, or outside them
   std::optional<double> activity_mean_pct;
   std::optional<double> activity_max_pct;
   // A GPU channel inside another GPU channel (an Intel xe card's package): not a GPU of its own.

@@ -487,7 +487,7 @@ void apply_baselines(WindowResult& window, const NodeProfile& profile,
   std::set<std::string> measured_ids;
   std::vector<std::string> without_baseline;
   for (auto& c : window.components) {
-    if (c.method == Method::kModel || !c.energy_j) continue;
+    if (c.measured.method == Method::kModel || !c.measured.energy_j) continue;
     measured_ids.insert(c.id);
     const auto it = by_id.find(c.id);
     if (it == by_id.end()) {
@@ -497,14 +497,15 @@ void apply_baselines(WindowResult& window, const NodeProfile& profile,
     const IdleBaseline& base = *it->second;
     // The energy leaves out gaps the sampler could not bridge; the idle part must span the
     // same time, or dynamic energy would absorb the idle power of the gaps.
-    const double measured_s = std::max(0.0, c.covered_s - c.gap_s);
+    const double measured_s = std::max(0.0, c.measured.covered_s - c.gap_s);
     c.idle_power_w = base.idle_power_w;
     c.idle_energy_j = base.idle_power_w * measured_s;
-    c.dynamic_energy_j = *c.energy_j - c.idle_energy_j;
+    c.dynamic_energy_j = *c.measured.energy_j - c.idle_energy_j;
     if (c.dynamic_energy_j < 0.0) {
       // The measurement and the baseline are independent: their uncertainties add in
       // quadrature.
-      const double tolerance_j = std::hypot(c.uncertainty.total_j, base.uncertainty_w * measured_s);
+      const double tolerance_j =
+          std::hypot(c.measured.uncertainty.total_j, base.uncertainty_w * measured_s);
       if (-c.dynamic_energy_j <= tolerance_j) {
         warn(
             fmt::format("{}: dynamic energy {:.3f} J is below zero but within the uncertainty "
@@ -545,7 +546,7 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
   };
   std::vector<IdleBaseline> out;
   for (const auto& c : window.components) {
-    if (c.method == Method::kModel) continue;
+    if (c.measured.method == Method::kModel) continue;
     const ChannelInfo* info = nullptr;
     const ChannelSeries* s = nullptr;
     for (std::size_t i = 0; i < channels.size(); ++i) {
@@ -553,8 +554,8 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
       info = &channels[i];
       if (i < series.size()) s = &series[i];
     }
-    const double measured_s = c.covered_s - c.gap_s;
-    if (c.lost || !c.energy_j || measured_s <= 0.0) {
+    const double measured_s = c.measured.covered_s - c.gap_s;
+    if (c.lost || !c.measured.energy_j || measured_s <= 0.0) {
       warn(fmt::format("{}: no idle baseline (the channel {})", c.id,
                        c.lost ? "was lost during calibration" : "gave too few readings"));
       continue;
@@ -563,13 +564,13 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
     b.channel_id = c.id;
     b.domain = c.domain;
     b.device = c.device;
-    b.idle_power_w = *c.energy_j / measured_s;
-    b.uncertainty_w = c.uncertainty.total_j / measured_s;
+    b.idle_power_w = *c.measured.energy_j / measured_s;
+    b.uncertainty_w = c.measured.uncertainty.total_j / measured_s;
     b.duration_s = measured_s;
     b.settle_s = settings.settle_s;
     b.measured_at = settings.measured_at;
     b.method = method_of(info);
-    b.samples = c.samples;
+    b.samples = c.measured.samples;
     if (b.idle_power_w < 0.0) {
       warn(fmt::format("{}: negative idle power {:.3f} W; no baseline kept", c.id, b.idle_power_w));
       continue;

@@ -11,15 +11,11 @@ namespace jt {
 
 namespace {
 
-Measurement run_total(const WindowResult& window) {
-  return Measurement{window.total_energy_j, window.total_uncertainty_j, window.total_method};
-}
-
 // Phases and the run over one cover, so that they can be compared: the run's total, or the
 // parts inside its node meter (a meter polled every second would give every phase of a few
 // seconds an uncertainty as large as its energy).
 std::vector<std::size_t> phase_cover(const Timeline& timeline, const WindowResult& run) {
-  return cover_of(timeline, run.coverage ? run.coverage->parts : run.total_cover);
+  return cover_of(timeline, run.coverage ? run.coverage->part_ids : run.total_cover);
 }
 
 void add_phases(const Timeline& timeline, const RunAnalysisInputs& inputs, RunAnalysis& run) {
@@ -35,10 +31,9 @@ void add_phases(const Timeline& timeline, const RunAnalysisInputs& inputs, RunAn
           "no CPU sensor: the phase's energy leaves the CPU out (the run's CPU estimate is "
           "not split by phase)");
     }
-    IdleWaste waste = find_idle_waste(
-        phase.name, waste_inputs(p.energy, timeline.channels),
-        Measurement{p.energy.energy_j, p.energy.uncertainty_j, p.energy.method},
-        ns_to_s(phase.end_ns - phase.start_ns), inputs.idle_activity_pct, std::nullopt);
+    IdleWaste waste = find_idle_waste(phase.name, waste_inputs(p.energy, timeline.channels),
+                                      p.energy.total, ns_to_s(phase.end_ns - phase.start_ns),
+                                      inputs.idle_activity_pct, std::nullopt);
     if (!waste.idle_gpus.empty()) run.idle_waste.push_back(std::move(waste));
     run.phases.push_back(std::move(p));
   }
@@ -74,7 +69,7 @@ RunAnalysis analyse_joined(const Timeline& timeline, const RunAnalysisInputs& in
     run.attribution_error = attribution.error().message;
   }
   add_runtime_estimate(inputs, run);
-  run.idle_waste.push_back(find_idle_waste("run", waste_inputs(run.window), run_total(run.window),
+  run.idle_waste.push_back(find_idle_waste("run", waste_inputs(run.window), run.window.total,
                                            run.window.duration_s, inputs.idle_activity_pct,
                                            inputs.cpu_activity));
   add_phases(timeline, inputs, run);
@@ -95,26 +90,20 @@ std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases) {
       it = totals.end() - 1;
     }
     ++it->count;
-    parts[static_cast<std::size_t>(it - totals.begin())].push_back(
-        Measurement{p.energy.energy_j, p.energy.uncertainty_j, p.energy.method});
+    parts[static_cast<std::size_t>(it - totals.begin())].push_back(p.energy.total);
     it->duration_s += ns_to_s(p.phase.end_ns - p.phase.start_ns);
     it->items += p.phase.items;
   }
   for (std::size_t i = 0; i < totals.size(); ++i) {
-    totals[i].energy = sum_measurements(parts[i]);
+    totals[i].energy = sum_of(parts[i], fmt::format("{} phases added up", totals[i].count));
     totals[i].energy_per_item_j = energy_per_item(totals[i].energy.energy_j, totals[i].items);
   }
   return totals;
 }
 
-std::optional<double> energy_per_item(const std::optional<double>& energy_j, std::uint64_t items) {
-  if (!energy_j || items == 0) return std::nullopt;
-  return *energy_j / static_cast<double>(items);
-}
-
 PhaseReport phase_report(const Phase& phase, WindowEnergy energy) {
   PhaseReport p{phase, std::move(energy), std::nullopt};
-  p.energy_per_item_j = energy_per_item(p.energy.energy_j, phase.items);
+  p.energy_per_item_j = energy_per_item(p.energy.total.energy_j, phase.items);
   return p;
 }
 
@@ -155,21 +144,19 @@ std::vector<AllocatedDevice> allocated_devices(const NodeInventory& inventory,
 std::optional<MeasuredEnergy> estimate_scope(const WindowResult& window,
                                              const std::optional<Attribution>& attribution) {
   if (attribution && attribution->mode == AttributionMode::kShared) {
-    return MeasuredEnergy{attribution->attributed_total_j,
+    return MeasuredEnergy{attribution->attributed_total,
                           "the energy attributed to the job on this shared node"};
   }
-  if (!window.total_energy_j) return std::nullopt;
+  if (!window.total.energy_j) return std::nullopt;
   const bool one_meter =
       window.total_cover.size() == 1 &&
       std::any_of(window.components.begin(), window.components.end(), [&](const auto& c) {
         return c.id == window.total_cover[0] && c.domain == Domain::kNode;
       });
-  if (one_meter) {
-    return MeasuredEnergy{*window.total_energy_j, "node meter " + window.total_cover[0]};
-  }
-  return MeasuredEnergy{
-      *window.total_energy_j,
-      fmt::format("the sum of the measured components ({}; no node meter)", window.total_method)};
+  if (one_meter) return MeasuredEnergy{window.total, "node meter " + window.total_cover[0]};
+  return MeasuredEnergy{window.total,
+                        fmt::format("the sum of the measured components ({}; no node meter)",
+                                    to_string(window.total.method))};
 }
 
 }  // namespace jt

@@ -24,9 +24,6 @@ struct PhaseReport {
 };
 PhaseReport phase_report(const Phase& phase, WindowEnergy energy);
 
-// Energy per item of work (a sample, a batch): unknown when the energy is or no item was counted.
-std::optional<double> energy_per_item(const std::optional<double>& energy_j, std::uint64_t items);
-
 // All phases of one name added up: per-step or per-epoch markers become one line.
 struct PhaseTotal {
   std::string name;

@@ -12,14 +12,8 @@
 
 namespace jt {
 
-const char* to_string(Method method) {
-  switch (method) {
-    case Method::kCounter: return "counter";
-    case Method::kPowerIntegrated: return "power-integrated";
-    case Method::kModel: return "model";
-    case Method::kNone: return "none";
-  }
-  return "unknown";
+Method method_of(const ChannelInfo& channel) {
+  return channel.quantity == Quantity::kEnergyCounter ? Method::kCounter : Method::kPowerIntegrated;
 }
 
 namespace {
@@ -48,24 +42,20 @@ std::optional<NodeCoverage> node_coverage(const std::vector<ComponentResult>& co
   }
   NodeCoverage coverage;
   coverage.node_meter_id = meter.id;
-  coverage.node_energy_j = meter.energy_j.value_or(0.0);
-  coverage.node_method = to_string(meter.method);
-  std::set<Method> part_methods;
-  std::vector<const UncertaintyBudget*> part_uncertainties;
+  coverage.node = meter.measured;
+  std::vector<const Measurement*> parts;
   for (std::size_t i : total_cover(parts_only)) {
-    part_methods.insert(parts_only[i].method);
-    coverage.parts_energy_j += parts_only[i].energy_j.value_or(0.0);
-    coverage.parts.push_back(parts_only[i].id);
-    part_uncertainties.push_back(&parts_only[i].uncertainty);
+    parts.push_back(&parts_only[i].measured);
+    coverage.part_ids.push_back(parts_only[i].id);
   }
-  if (coverage.parts.empty()) return std::nullopt;
-  coverage.parts_method = method_label(part_methods);
-  coverage.coverage =
-      coverage.node_energy_j > 0.0 ? coverage.parts_energy_j / coverage.node_energy_j : 0.0;
-  coverage.rest_energy_j = coverage.node_energy_j - coverage.parts_energy_j;
+  if (parts.empty()) return std::nullopt;
+  coverage.parts = sum_of(parts, "the components inside " + meter.id);
+  if (coverage.node.energy_j && *coverage.node.energy_j > 0.0 && coverage.parts.energy_j) {
+    coverage.coverage = *coverage.parts.energy_j / *coverage.node.energy_j;
+  }
   // Both sides' systematic terms add linearly, like every other combination.
-  part_uncertainties.push_back(&meter.uncertainty);
-  coverage.rest_uncertainty_j = combine_uncertainties(part_uncertainties);
+  coverage.rest =
+      difference(coverage.node, coverage.parts, meter.id + " minus the components inside it");
   return coverage;
 }
 
@@ -95,29 +85,6 @@ std::map<std::string, std::string> smallest_containers(const std::vector<Channel
   return container_of;
 }
 
-std::string method_label(const std::set<Method>& methods) {
-  if (methods.empty()) return "none";
-  if (methods.size() == 1) return to_string(*methods.begin());
-  return "mixed";
-}
-
-Measurement sum_measurements(const std::vector<Measurement>& parts) {
-  Measurement sum;
-  if (parts.empty()) return sum;
-  double total = 0.0;
-  double variance = 0.0;
-  for (const auto& part : parts) {
-    if (!part.energy_j) return Measurement{};
-    total += *part.energy_j;
-    variance += part.uncertainty_j * part.uncertainty_j;
-    if (sum.method == "none") sum.method = part.method;
-    if (sum.method != part.method) sum.method = "mixed";
-  }
-  sum.energy_j = total;
-  sum.uncertainty_j = std::sqrt(variance);
-  return sum;
-}
-
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels) {
   return std::any_of(channels.begin(), channels.end(), [](const ChannelInfo& c) {
     return c.domain == Domain::kPackage || c.domain == Domain::kPsys || c.domain == Domain::kCore ||
@@ -129,14 +96,14 @@ namespace {
 // A meter that read no energy, was lost mid-run or failed its cross-check cannot stand for the
 // whole node.
 bool can_be_the_node(const ComponentResult& c) {
-  return c.domain == Domain::kNode && c.energy_j && !c.lost && *c.energy_j > 0.0 &&
-         c.set_aside.empty();
+  return c.domain == Domain::kNode && c.measured.energy_j && !c.lost &&
+         *c.measured.energy_j > 0.0 && c.set_aside.empty();
 }
 }  // namespace
 
 std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& components) {
   // A channel with no usable reading has no energy to add; counting it would be a silent zero.
-  auto measured = [](const ComponentResult& c) { return c.energy_j.has_value(); };
+  auto measured = [](const ComponentResult& c) { return c.measured.energy_j.has_value(); };
   std::vector<std::size_t> cover;
   // One whole-node meter covers everything; a second would double it. An energy counter
   // (Redfish EnergyJoules) beats integrated power (ACPI meter, DCMI), as everywhere else.
@@ -144,7 +111,8 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
   for (std::size_t i = 0; i < components.size(); ++i) {
     const auto& c = components[i];
     if (!can_be_the_node(c)) continue;
-    if (!meter || (c.method == Method::kCounter && components[*meter].method != Method::kCounter)) {
+    if (!meter || (c.measured.method == Method::kCounter &&
+                   components[*meter].measured.method != Method::kCounter)) {
       meter = i;
     }
   }
@@ -154,7 +122,8 @@ std::vector<std::size_t> total_cover(const std::vector<ComponentResult>& compone
     for (std::size_t i = 0; i < components.size(); ++i) {
       const auto& c = components[i];
       if (!can_be_the_node(c) || !same_meter(c, components[*meter])) continue;
-      if (c.uncertainty.total_j < components[*meter].uncertainty.total_j) meter = i;
+      if (c.measured.uncertainty.total_j < components[*meter].measured.uncertainty.total_j)
+        meter = i;
     }
     cover.push_back(*meter);
     return cover;
@@ -192,11 +161,11 @@ bool clearly_less(const ComponentResult& container, const PartsSum& parts, bool 
   // A container lost mid-run measured less of the run than its parts: that is its loss, said
   // by its own warning, not a sign it is wrong.
   if (parts.ids.empty() || container.lost) return false;
-  if (!known_uncertainty) return *container.energy_j <= 0.0 && parts.energy_j > 0.0;
+  if (!known_uncertainty) return *container.measured.energy_j <= 0.0 && parts.energy_j > 0.0;
   std::vector<const UncertaintyBudget*> all = parts.uncertainties;
-  all.push_back(&container.uncertainty);
-  return parts.energy_j - *container.energy_j >
-         combine_uncertainties(all) + kContainerTolerance * parts.energy_j;
+  all.push_back(&container.measured.uncertainty);
+  return parts.energy_j - *container.measured.energy_j >
+         combined_budget(all).total_j + kContainerTolerance * parts.energy_j;
 }
 
 // The container no longer stands for its parts: they count for themselves (in its own
@@ -216,12 +185,12 @@ void reject(ComponentResult& container, const PartsSum& parts, const std::string
   for (const auto& id : parts.ids) ids += (ids.empty() ? "" : ", ") + id;
   set_aside(
       container,
-      fmt::format("{:.1f} J, less than the {:.1f} J of {}", *container.energy_j, parts.energy_j,
-                  what),
+      fmt::format("{:.1f} J, less than the {:.1f} J of {}", *container.measured.energy_j,
+                  parts.energy_j, what),
       fmt::format("{} read {:.1f} J, less than the {:.1f} J of {} ({}): it cannot be right (a "
                   "counter that stopped, a meter too coarse for the run, or not what it is "
                   "named); the total uses the parts",
-                  container.id, *container.energy_j, parts.energy_j, what, ids),
+                  container.id, *container.measured.energy_j, parts.energy_j, what, ids),
       components, warnings);
 }
 
@@ -250,17 +219,17 @@ void check_named_containers(std::vector<ComponentResult>& components,
                             std::vector<std::string>* warnings, bool known_uncertainty) {
   for (int tier = 0; tier <= 2; ++tier) {
     for (auto& container : components) {
-      if (!container.energy_j || container_tier(container.domain) != tier) continue;
+      if (!container.measured.energy_j || container_tier(container.domain) != tier) continue;
       const bool module = container.domain == Domain::kModule;
       PartsSum parts;
       bool a_part_lasted = false;
       for (const auto& c : components) {
-        if (c.contained_in != container.id || !c.energy_j || !c.set_aside.empty() ||
+        if (c.contained_in != container.id || !c.measured.energy_j || !c.set_aside.empty() ||
             (module && !is_cpu_or_memory(c.domain))) {
           continue;
         }
-        parts.energy_j += *c.energy_j;
-        parts.uncertainties.push_back(&c.uncertainty);
+        parts.energy_j += *c.measured.energy_j;
+        parts.uncertainties.push_back(&c.measured.uncertainty);
         parts.ids.push_back(c.id);
         a_part_lasted = a_part_lasted || !c.lost;
       }
@@ -277,7 +246,7 @@ void check_named_containers(std::vector<ComponentResult>& components,
 bool has_reading_beside(const std::vector<ComponentResult>& components,
                         const ComponentResult& meter) {
   return std::any_of(components.begin(), components.end(), [&](const ComponentResult& c) {
-    return same_meter(c, meter) && c.energy_j && *c.energy_j > 0.0;
+    return same_meter(c, meter) && c.measured.energy_j && *c.measured.energy_j > 0.0;
   });
 }
 
@@ -288,19 +257,19 @@ void check_node_meters(std::vector<ComponentResult>& components, std::vector<std
   PartsSum cpu;
   for (const auto& c : components) {
     if (!(is_cpu_or_memory(c.domain) || c.domain == Domain::kModule) ||
-        c.method == Method::kModel || !c.energy_j || !c.contained_in.empty() ||
+        c.measured.method == Method::kModel || !c.measured.energy_j || !c.contained_in.empty() ||
         !c.set_aside.empty()) {
       continue;
     }
-    cpu.energy_j += *c.energy_j;
-    cpu.uncertainties.push_back(&c.uncertainty);
+    cpu.energy_j += *c.measured.energy_j;
+    cpu.uncertainties.push_back(&c.measured.uncertainty);
     cpu.ids.push_back(c.id);
   }
   for (auto& meter : components) {
-    if (meter.domain != Domain::kNode || !meter.energy_j) continue;
+    if (meter.domain != Domain::kNode || !meter.measured.energy_j) continue;
     if (clearly_less(meter, cpu, known_uncertainty)) {
       reject(meter, cpu, "the CPUs and memory inside it", components, warnings);
-    } else if (*meter.energy_j <= 0.0 && warnings != nullptr &&
+    } else if (*meter.measured.energy_j <= 0.0 && warnings != nullptr &&
                !has_reading_beside(components, meter)) {
       warnings->push_back(fmt::format(
           "{} read 0 J over the run: too coarse for it, or stuck; it is left out of the total",
@@ -360,11 +329,11 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
   c.domain = info.domain;
   c.identity = info.identity;
   c.device = info.device;
-  c.provenance = info.provenance;
+  c.measured.provenance = info.provenance;
   c.note = info.note;
   c.same_meter_as = info.same_meter_as;
   c.anchors = info.anchors;
-  c.samples = stats.samples;
+  c.measured.samples = stats.samples;
   c.skipped_reads = stats.skipped;
   c.failed_reads = stats.unavailable;
   if (stats.last_error_number != 0) c.last_read_error = std::strerror(stats.last_error_number);
@@ -381,27 +350,26 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
     }
   }
   if (!usable(stats) || timeline.series[i].t_ns.size() < 2) {
-    c.method = Method::kNone;  // fewer than two readings: nothing was measured
-    c.covered_s = stats.samples > 0 ? ns_to_s(stats.last_t_ns - stats.first_t_ns) : 0.0;
+    c.measured.method = Method::kNone;  // fewer than two readings: nothing was measured
+    c.measured.covered_s = stats.samples > 0 ? ns_to_s(stats.last_t_ns - stats.first_t_ns) : 0.0;
     return c;
   }
-  c.method =
-      info.quantity == Quantity::kEnergyCounter ? Method::kCounter : Method::kPowerIntegrated;
+  c.measured.method = method_of(info);
   // Exactly the run's interval: readings before its start or after its end are clipped by
   // interpolation (docs/ACCURACY.md).
   const SpanEnergy span =
       span_energy(info, timeline.series[i], stats, timeline.channel_interval_s[i], start_ns, end_ns,
                   edges_to_extend(info, stats, timeline.channel_interval_s[i], start_ns, end_ns));
-  c.energy_j = span.energy_j;
+  c.measured.energy_j = span.energy_j;
   c.extrapolated_start_s = span.extrapolated_start_s;
   c.extrapolated_end_s = span.extrapolated_end_s;
   // The time the energy stands for: what the readings covered and what was extrapolated.
   const double inside_s = ns_to_s(span.to_ns - span.from_ns);
-  c.covered_s = inside_s + c.extrapolated_start_s + c.extrapolated_end_s;
+  c.measured.covered_s = inside_s + c.extrapolated_start_s + c.extrapolated_end_s;
   const double span_s = inside_s - c.gap_s;
   c.avg_power_w = span_s > 0.0 ? span.measured_j / span_s : 0.0;
   c.peak_power_w = std::max(stats.peak_power_w, c.avg_power_w);
-  c.uncertainty = span.uncertainty;
+  c.measured.uncertainty = span.uncertainty;
   return c;
 }
 
@@ -449,7 +417,7 @@ void add_read_warnings(const ChannelInfo& info, const ChannelStats& stats, const
 void add_coverage_warning(const ChannelInfo& info, const ChannelStats& stats, double interval_s,
                           const ComponentResult& c, std::int64_t start_ns, std::int64_t end_ns,
                           bool ended, std::vector<std::string>* warnings) {
-  if (!c.energy_j) return;
+  if (!c.measured.energy_j) return;
   const double jitter_s = 0.01 + info.update_period_s;
   const double end_slack_s = ended ? jitter_s : extrapolation_limit_s(info, interval_s);
   const bool late_start = c.extrapolated_start_s > jitter_s;
@@ -466,11 +434,11 @@ void add_coverage_warning(const ChannelInfo& info, const ChannelStats& stats, do
         "adjacent readings (+/- {:.3f} J)",
         info.id, missed,
         stats.skipped + stats.unavailable > 0 ? " (reads failed or were torn)" : "",
-        c.uncertainty.extrapolation_j));
+        c.measured.uncertainty.extrapolation_j));
   }
   const double uncounted_start_s =
       c.extrapolated_start_s > 0.0 ? 0.0 : ns_to_s(stats.first_t_ns - start_ns);
-  const double read_s = c.covered_s - c.extrapolated_start_s - c.extrapolated_end_s;
+  const double read_s = c.measured.covered_s - c.extrapolated_start_s - c.extrapolated_end_s;
   const double uncounted_end_s =
       c.extrapolated_end_s > 0.0 || stats.lost ? 0.0 : ns_to_s(end_ns - stats.last_t_ns);
   if (uncounted_start_s <= jitter_s && uncounted_end_s <= end_slack_s) return;
@@ -487,19 +455,17 @@ ComponentResult model_component(const CpuModel& model, double duration_s) {
   c.domain = Domain::kPackage;
   c.device = "CPU (estimated from the process tree's CPU time)";
   c.identity = identity_of(c.domain, 0);
-  c.provenance = "getrusage(RUSAGE_CHILDREN)";
+  c.measured.provenance = "getrusage(RUSAGE_CHILDREN)";
   c.note = model.assumption;
-  c.method = Method::kModel;
+  c.measured.method = Method::kModel;
   const double energy_j = model.cpu_time_s * model.watts_per_busy_core;
-  c.energy_j = energy_j;
-  c.covered_s = duration_s;
+  c.measured.energy_j = energy_j;
+  c.measured.covered_s = duration_s;
   c.avg_power_w = duration_s > 0.0 ? energy_j / duration_s : 0.0;
   c.peak_power_w = c.avg_power_w;
   // The per-core figure is an order of magnitude (TDP over cores of typical server parts), so
   // the estimate is stated as +/- 50 %: an assumption, not a calibration.
-  c.uncertainty.calibration_j = kCpuModelRelativeError * energy_j;
-  c.uncertainty.calibration_known = true;
-  c.uncertainty.total_j = c.uncertainty.calibration_j;
+  c.measured.uncertainty = assumed_budget(kCpuModelRelativeError * energy_j);
   return c;
 }
 
@@ -512,20 +478,22 @@ void place_inside_node_meter(WindowResult& result, const ComponentResult& chosen
       c.contained_in = chosen.id;
       continue;
     }
-    if (!c.energy_j) continue;
+    if (!c.measured.energy_j) continue;
     if (!same_meter(c, chosen)) {
       result.warnings.push_back(fmt::format(
           "two node meters: {} measured {:.1f} J and {} {:.1f} J; the total uses {} ({})",
-          chosen.id, *chosen.energy_j, c.id, *c.energy_j, chosen.id, to_string(chosen.method)));
+          chosen.id, *chosen.measured.energy_j, c.id, *c.measured.energy_j, chosen.id,
+          to_string(chosen.measured.method)));
       continue;
     }
     // Another reading of the same meter: worth a word only when the two disagree.
-    if (std::abs(*c.energy_j - *chosen.energy_j) >
-        combine_uncertainties({&c.uncertainty, &chosen.uncertainty})) {
+    if (std::abs(*c.measured.energy_j - *chosen.measured.energy_j) >
+        combined_budget({&c.measured.uncertainty, &chosen.measured.uncertainty}).total_j) {
       result.warnings.push_back(fmt::format(
           "{} and {}, two readings of {}, disagree beyond their uncertainty: {:.1f} J and "
           "{:.1f} J; the total uses {}, the more precise over this run",
-          chosen.id, c.id, chosen.device, *chosen.energy_j, *c.energy_j, chosen.id));
+          chosen.id, c.id, chosen.device, *chosen.measured.energy_j, *c.measured.energy_j,
+          chosen.id));
     }
   }
 }
@@ -536,38 +504,32 @@ void add_total(WindowResult& result) {
     const ComponentResult chosen = result.components[cover[0]];
     place_inside_node_meter(result, chosen);
   }
-  std::set<Method> methods;
-  std::vector<const UncertaintyBudget*> total_parts;
-  double total = 0.0;
+  std::vector<const Measurement*> parts;
   for (std::size_t i : cover) {
     auto& c = result.components[i];
     c.in_total = true;
-    total += *c.energy_j;
     result.total_cover.push_back(c.id);
-    methods.insert(c.method);
-    total_parts.push_back(&c.uncertainty);
+    parts.push_back(&c.measured);
   }
-  result.total_method = method_label(methods);
   if (cover.empty()) {
     result.warnings.push_back("no component could be measured or estimated: there is no total");
     return;
   }
-  result.total_energy_j = total;
-  result.total_uncertainty_j = combine_uncertainties(total_parts);
-  if (methods.size() == 1 && *methods.begin() == Method::kModel) {
+  result.total = sum_of(parts, "the non-overlapping cover of the node");
+  if (result.total.method == Method::kModel) {
     result.warnings.push_back(
         "no energy sensor could be read: the total is a model estimate of the CPU only (GPUs, "
         "DRAM and the rest of the node are not in it)");
   }
   result.coverage = node_coverage(result.components, cover);
-  if (result.coverage && result.coverage->parts_energy_j - result.coverage->node_energy_j >
-                             result.coverage->rest_uncertainty_j) {
+  const auto& coverage = result.coverage;
+  if (coverage && coverage->rest.energy_j &&
+      -*coverage->rest.energy_j > coverage->rest.uncertainty_j()) {
     result.warnings.push_back(fmt::format(
         "the measured parts ({:.1f} J) exceed the node meter {} ({:.1f} J) by more than their "
         "uncertainty: the meter may not see every part (DCMI often leaves GPUs out), or parts "
         "overlap",
-        result.coverage->parts_energy_j, result.coverage->node_meter_id,
-        result.coverage->node_energy_j));
+        *coverage->parts.energy_j, coverage->node_meter_id, *coverage->node.energy_j));
   }
 }
 

@@ -7,28 +7,14 @@
 #include <vector>
 
 #include "ledger/energy_uncertainty.hpp"
+#include "ledger/measurement.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
 namespace jt {
 
-// How a figure was obtained. kNone: it was not, and its energy is unknown (never 0).
-enum class Method { kCounter, kPowerIntegrated, kModel, kNone };
-const char* to_string(Method method);
-
-// One figure of a report: an energy (empty: unknown, never 0), its uncertainty, and how it was
-// obtained (counter, power-integrated, model, mixed, none). Figures derived from components (a
-// phase total, an attributed share, an idle GPU's energy) carry the methods they came from.
-struct Measurement {
-  std::optional<double> energy_j;
-  double uncertainty_j = 0.0;
-  std::string method = "none";
-};
-
-// "counter", "power-integrated" or "model" when all agree, "mixed" when not, "none" when empty.
-std::string method_label(const std::set<Method>& methods);
-// Several figures added up: unknown when any part is unknown, uncertainties in quadrature.
-Measurement sum_measurements(const std::vector<Measurement>& parts);
+// How a channel's readings become energy: a counter's differences, or integrated power.
+Method method_of(const ChannelInfo& channel);
 
 // One component of the node over a window, with how its number was produced.
 struct ComponentResult {
@@ -36,19 +22,17 @@ struct ComponentResult {
   Domain domain = Domain::kOther;
   std::string device;
   DeviceIdentity identity;
-  std::string provenance;
   std::string note;
-  Method method = Method::kCounter;
-  // Empty when the channel gave fewer than two usable readings: unknown, left out of totals.
-  std::optional<double> energy_j;
-  std::uint64_t samples = 0;
+  // Its energy over the window. Unknown (method none) when the channel gave fewer than two
+  // usable readings, and then left out of totals. `covered_s` is the part of the window between
+  // the first and the last reading used, plus what was extrapolated at its ends.
+  Measurement measured;
   std::uint64_t skipped_reads = 0;
   std::uint64_t failed_reads = 0;
   std::string last_read_error;  // why the last failed read failed, when the backend said
   std::uint64_t wraps = 0;
   int segments = 0;
   double gap_s = 0.0;
-  double covered_s = 0.0;  // the part of the window between the first and the last reading used
   // Time at the window's start or end that no reading covered, extrapolated at the adjacent
   // span's power (docs/ACCURACY.md).
   double extrapolated_start_s = 0.0;
@@ -65,7 +49,6 @@ struct ComponentResult {
   // it contains), or it was lost while they went on. Such a component stays in the report and out
   // of every total, and its parts count instead; empty when it stands for them.
   std::string set_aside;
-  UncertaintyBudget uncertainty;
   // Idle/dynamic split from the node profile's calibrated baseline (docs/ACCURACY.md A5); unset
   // when this channel has none. idle = baseline power x covered time; dynamic = energy - idle.
   std::optional<double> idle_power_w;
@@ -79,14 +62,11 @@ struct ComponentResult {
 // The whole-node meter compared with the sum of the parts it contains (docs/ARCHITECTURE.md §4.4).
 struct NodeCoverage {
   std::string node_meter_id;
-  double node_energy_j = 0.0;
-  double parts_energy_j = 0.0;  // the non-overlapping cover of the node without the meter
-  std::vector<std::string> parts;
-  double coverage = 0.0;       // parts / node
-  double rest_energy_j = 0.0;  // node - parts: fans, PSU losses, NICs, disks, ...
-  double rest_uncertainty_j = 0.0;
-  std::string node_method;   // how the meter measured: counter or power-integrated
-  std::string parts_method;  // counter, power-integrated, model or mixed
+  Measurement node;   // what the meter measured
+  Measurement parts;  // the non-overlapping cover of the node without the meter, added up
+  std::vector<std::string> part_ids;
+  std::optional<double> coverage;  // parts / node; unknown when the node read nothing
+  Measurement rest;                // node - parts: fans, PSU losses, NICs, disks, ...
 };
 
 // The CPU estimate used when no CPU energy sensor could be read.
@@ -99,9 +79,7 @@ struct CpuModel {
 struct WindowResult {
   double duration_s = 0.0;
   std::vector<ComponentResult> components;
-  std::optional<double> total_energy_j;  // empty when nothing could be measured or estimated
-  double total_uncertainty_j = 0.0;
-  std::string total_method;  // counter, power-integrated, model, or mixed
+  Measurement total;  // over the cover; unknown when nothing could be measured or estimated
   std::vector<std::string> total_cover;
   std::vector<std::string> warnings;
   std::optional<CpuModel> cpu_model;

@@ -306,16 +306,17 @@ RuntimeEstimate estimate_from_runtime(const std::vector<AllocatedDevice>& device
     }
     if (d.rated_power_w && inputs_ok) {
       d.energy_j = *d.rated_power_w * runtime_s * pue;
-      est.estimate_j += d.energy_j;
+      est.estimate_j += *d.energy_j;
     }
     est.devices.push_back(std::move(d));
   }
   est.complete = inputs_ok && unknown == 0 && !devices.empty();
-  if (!measured) {
+  const std::optional<double> measured_j = measured ? measured->energy.energy_j : std::nullopt;
+  if (!measured_j) {
     est.relative_error_note = "nothing measured to compare with";
-  } else if (!(measured->energy_j > 0.0) || !std::isfinite(measured->energy_j)) {
+  } else if (!(*measured_j > 0.0) || !std::isfinite(*measured_j)) {
     est.relative_error_note =
-        fmt::format("the measured energy ({} J) cannot be compared with", measured->energy_j);
+        fmt::format("the measured energy ({} J) cannot be compared with", *measured_j);
   } else if (devices.empty()) {
     est.relative_error_note = "no device was allocated";
   } else if (!est.complete) {
@@ -325,7 +326,7 @@ RuntimeEstimate estimate_from_runtime(const std::vector<AllocatedDevice>& device
   } else {
     // The estimate includes PUE, the measurement is what the IT equipment drew: scale both the
     // same way so that the error is the estimate's, not the facility's.
-    const double facility_j = measured->energy_j * pue;
+    const double facility_j = *measured_j * pue;
     est.relative_error = (est.estimate_j - facility_j) / facility_j;
     est.relative_error_note =
         pue == 1.0 ? "estimate compared with " + measured->label

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "ledger/measurement.hpp"
 #include "sensors/node_inventory.hpp"
 
 namespace jt {
@@ -66,13 +67,14 @@ std::vector<AllocatedDevice> all_devices(const NodeInventory& inventory);
 struct DeviceEstimate {
   AllocatedDevice device;
   std::optional<double> rated_power_w;  // empty: unknown, listed as such, never counted as 0
-  std::string rated_from;      // "data file (<model>): <url>" or "NVML enforced power limit"
-  std::string unknown_reason;  // set when rated_power_w is empty
-  double energy_j = 0.0;       // rated power x runtime x PUE; 0 only when unknown
+  std::string rated_from;          // "data file (<model>): <url>" or "NVML enforced power limit"
+  std::string unknown_reason;      // set when rated_power_w is empty
+  std::optional<double> energy_j;  // rated power x runtime x PUE; empty when unknown
 };
 
+// What the estimate is compared with.
 struct MeasuredEnergy {
-  double energy_j = 0.0;
+  Measurement energy;
   std::string label;  // what was measured: "node meter hwmon/...", "sum of components"
 };
 

@@ -19,11 +19,10 @@ std::vector<std::size_t> cover_channels(const std::vector<ChannelInfo>& channels
     ComponentResult c;
     c.id = channels[i].id;
     c.domain = channels[i].domain;
-    c.samples = stats[i].samples;
+    c.measured.samples = stats[i].samples;
     if (stats[i].samples >= 2) {
-      c.energy_j = stats[i].energy_j;
-      c.method = channels[i].quantity == Quantity::kEnergyCounter ? Method::kCounter
-                                                                  : Method::kPowerIntegrated;
+      c.measured.energy_j = stats[i].energy_j;
+      c.measured.method = method_of(channels[i]);
     }
     c.lost = stats[i].lost;
     c.anchors = channels[i].anchors;
@@ -44,6 +43,14 @@ std::vector<std::size_t> cover_of(const Timeline& timeline, const std::vector<st
 
 namespace {
 
+// Readings of a series inside [start_ns, end_ns], the ends included.
+std::uint64_t readings_between(const ChannelSeries& series, std::int64_t start_ns,
+                               std::int64_t end_ns) {
+  const auto first = std::lower_bound(series.t_ns.begin(), series.t_ns.end(), start_ns);
+  const auto last = std::upper_bound(first, series.t_ns.end(), end_ns);
+  return static_cast<std::uint64_t>(last - first);
+}
+
 WindowComponent window_component(const Timeline& timeline, std::size_t c, std::int64_t start_ns,
                                  std::int64_t end_ns) {
   const ChannelInfo& info = timeline.channels[c];
@@ -51,6 +58,7 @@ WindowComponent window_component(const Timeline& timeline, std::size_t c, std::i
   WindowComponent wc;
   wc.id = info.id;
   wc.domain = info.domain;
+  wc.measured.provenance = info.provenance;
   if (info.reports_activity) {
     if (auto activity = activity_between(series, start_ns, end_ns)) {
       wc.activity_mean_pct = activity->mean_pct;
@@ -58,20 +66,22 @@ WindowComponent window_component(const Timeline& timeline, std::size_t c, std::i
     }
   }
   if (series.t_ns.size() < 2) {
-    wc.method = Method::kNone;
     wc.covered = false;
     return wc;
   }
   const TimelinePoint a = energy_at(series, start_ns);
   const TimelinePoint b = energy_at(series, end_ns);
-  wc.method =
-      info.quantity == Quantity::kEnergyCounter ? Method::kCounter : Method::kPowerIntegrated;
   const double energy_j = std::max(0.0, b.energy_j - a.energy_j);
-  wc.energy_j = energy_j;
+  Measurement& m = wc.measured;
+  m.method = method_of(info);
+  m.energy_j = energy_j;
+  m.samples = readings_between(series, start_ns, end_ns);
+  m.covered_s =
+      ns_to_s(std::min(end_ns, series.t_ns.back()) - std::max(start_ns, series.t_ns.front()));
+  m.covered_s = std::max(0.0, m.covered_s);
   wc.covered = a.covered && b.covered;
-  wc.uncertainty = energy_uncertainty(info, series, timeline.stats[c],
-                                      timeline.channel_interval_s[c], start_ns, end_ns, energy_j);
-  wc.uncertainty_j = wc.uncertainty.total_j;
+  m.uncertainty = energy_uncertainty(info, series, timeline.stats[c],
+                                     timeline.channel_interval_s[c], start_ns, end_ns, energy_j);
   return wc;
 }
 
@@ -92,17 +102,18 @@ void add_window_warnings(const Timeline& timeline, const std::vector<std::size_t
           info.id));
     }
   }
-  if (!out.energy_j) return;
+  const Measurement& total = out.total;
+  if (!total.energy_j) return;
   if (duration_s < 10.0 * coarsest_s) {
     out.short_window = true;
     out.warnings.push_back(fmt::format(
         "{:.4f} s is shorter than 10 update periods of {} ({:g} s): {:.3f} J +/- {:.3f} J",
-        duration_s, coarsest_id, coarsest_s, *out.energy_j, out.uncertainty_j));
-  } else if (out.uncertainty_j > 0.1 * *out.energy_j && *out.energy_j > 0.0) {
+        duration_s, coarsest_id, coarsest_s, *total.energy_j, total.uncertainty_j()));
+  } else if (total.uncertainty_j() > 0.1 * *total.energy_j && *total.energy_j > 0.0) {
     out.warnings.push_back(fmt::format(
         "uncertain: +/- {:.3f} J ({:.0f} %) because the {:g} s sampling interval is coarse for "
         "a {:.4f} s window; a shorter --interval narrows it",
-        out.uncertainty_j, 100.0 * out.uncertainty_j / *out.energy_j, timeline.interval_s,
+        total.uncertainty_j(), 100.0 * total.uncertainty_j() / *total.energy_j, timeline.interval_s,
         duration_s));
   }
 }
@@ -120,27 +131,9 @@ WindowEnergy measure_window(const Timeline& timeline, const std::vector<std::siz
     wc.in_total = in_cover.count(c) > 0;
     out.components.push_back(std::move(wc));
   }
-  std::set<Method> methods;
-  std::vector<const UncertaintyBudget*> parts;
-  double total = 0.0;
-  bool known = !cover.empty();
-  for (std::size_t c : cover) {
-    const WindowComponent& wc = out.components[c];
-    if (!wc.energy_j) {
-      known = false;
-      continue;
-    }
-    total += *wc.energy_j;
-    parts.push_back(&wc.uncertainty);
-    methods.insert(wc.method);
-  }
-  if (known) {
-    out.energy_j = total;
-    out.uncertainty_j = combine_uncertainties(parts);
-    out.method = method_label(methods);
-  } else {
-    out.method = "none";
-  }
+  std::vector<const Measurement*> parts;
+  for (std::size_t c : cover) parts.push_back(&out.components[c].measured);
+  out.total = sum_of(parts, "the non-overlapping cover of the node");
   add_window_warnings(timeline, cover, out);
   return out;
 }

@@ -13,10 +13,7 @@ namespace jt {
 struct WindowComponent {
   std::string id;
   Domain domain = Domain::kOther;
-  Method method = Method::kCounter;  // kNone when the channel has no two readings
-  std::optional<double> energy_j;    // empty: unknown
-  double uncertainty_j = 0.0;
-  UncertaintyBudget uncertainty;
+  Measurement measured;  // unknown (method none) when the channel has no two readings
   bool in_total = false;
   bool covered = true;  // false when the window reaches outside the channel's readings
   std::optional<double> activity_mean_pct;  // channels that report how busy they were
@@ -28,9 +25,7 @@ struct WindowEnergy {
   std::int64_t start_ns = 0;
   std::int64_t end_ns = 0;
   std::vector<WindowComponent> components;
-  std::optional<double> energy_j;  // over the cover; empty when a part of it is unknown
-  double uncertainty_j = 0.0;
-  std::string method;         // counter, power-integrated, model, mixed, none
+  Measurement total;          // over the cover; unknown when a part of it is
   bool short_window = false;  // shorter than 10 update periods (or sampling intervals)
   std::vector<std::string> warnings;
 };

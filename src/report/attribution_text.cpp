@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "report/json_figures.hpp"
 #include "report/text_format.hpp"
 
 namespace jt {
@@ -12,10 +13,6 @@ namespace jt {
 namespace {
 
 std::string percent(double share) { return fmt::format("{:.1f} %", share * 100.0); }
-
-nlohmann::json optional_number(const std::optional<double>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
 
 }  // namespace
 
@@ -47,30 +44,25 @@ nlohmann::json to_json(const Attribution& attribution) {
 
   json components = json::array();
   for (const auto& c : attribution.components) {
-    components.push_back({{"id", c.id},
-                          {"domain", to_string(c.domain)},
-                          {"device", c.device},
-                          {"energy_j", c.energy_j},
-                          {"uncertainty_j", c.uncertainty_j},
-                          {"method", c.method},
-                          {"attributed_j", c.attributed_j},
-                          {"attributed_uncertainty_j", c.attributed_uncertainty_j},
-                          {"attributed_method", c.attributed_method},
-                          {"unattributed_j", c.energy_j - c.attributed_j},
-                          {"share", c.share},
-                          {"rule", c.rule},
-                          {"modelled", c.modelled}});
+    json row = {{"id", c.id},         {"domain", to_string(c.domain)},
+                {"device", c.device}, {"share", c.share},
+                {"rule", c.rule},     {"modelled", c.modelled}};
+    put(row, "", c.measured);
+    put_named(row, "attributed", c.attributed);
+    put_named(row, "unattributed", c.unattributed);
+    components.push_back(std::move(row));
   }
-  return json{{"requested", to_string(attribution.requested)},
-              {"mode", to_string(attribution.mode)},
-              {"mode_reason", attribution.mode_reason},
-              {"policy", attribution.policy},
-              {"shares", std::move(shares)},
-              {"components", std::move(components)},
-              {"measured_total_j", attribution.measured_total_j},
-              {"attributed_total_j", attribution.attributed_total_j},
-              {"unattributed_j", attribution.unattributed_j},
-              {"warnings", attribution.warnings}};
+  json out{{"requested", to_string(attribution.requested)},
+           {"mode", to_string(attribution.mode)},
+           {"mode_reason", attribution.mode_reason},
+           {"policy", attribution.policy},
+           {"shares", std::move(shares)},
+           {"components", std::move(components)},
+           {"warnings", attribution.warnings}};
+  put_named(out, "measured_total", attribution.measured_total);
+  put_named(out, "attributed_total", attribution.attributed_total);
+  put_named(out, "unattributed", attribution.unattributed);
+  return out;
 }
 
 std::string format_attribution(const Attribution& attribution) {
@@ -111,14 +103,15 @@ std::string format_attribution(const Attribution& attribution) {
   std::size_t id_width = 9;
   for (const auto& c : attribution.components) id_width = std::max(id_width, c.id.size());
   for (const auto& c : attribution.components) {
-    line(fmt::format("    {:<{}}  {:>12} -> {:>12}  {}", c.id, id_width, energy_text(c.energy_j),
-                     energy_text(c.attributed_j), c.rule));
+    line(fmt::format("    {:<{}}  {:>12} -> {:>12}  {}", c.id, id_width,
+                     energy_text(c.measured.energy_j), energy_text(c.attributed.energy_j), c.rule));
   }
-  line(fmt::format(
-      "  charged to the job: {} of {} measured; unattributed {} (other jobs, "
-      "unallocated idle)",
-      energy_text(attribution.attributed_total_j), energy_text(attribution.measured_total_j),
-      energy_text(attribution.unattributed_j)));
+  line(
+      fmt::format("  charged to the job: {} of {} measured; unattributed {} (other jobs, "
+                  "unallocated idle)",
+                  energy_text(attribution.attributed_total.energy_j),
+                  energy_text(attribution.measured_total.energy_j),
+                  energy_text(attribution.unattributed.energy_j)));
   for (const auto& w : attribution.warnings) line("  warning: " + w);
   return out;
 }

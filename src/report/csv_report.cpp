@@ -7,7 +7,7 @@ namespace jt {
 std::string format_timeline_rows(const ChannelInfo& info, const ChannelSeries& s, std::size_t from,
                                  std::size_t to, std::int64_t origin_ns) {
   std::string out;
-  const char* method = info.quantity == Quantity::kEnergyCounter ? "counter" : "power-integrated";
+  const char* method = to_string(method_of(info));
   to = std::min(to, s.t_ns.size());
   for (std::size_t i = from; i < to; ++i) {
     const double t = static_cast<double>(s.t_ns[i] - origin_ns) * 1e-9;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "report/json_figures.hpp"
+
 namespace jt {
 
 using nlohmann::json;
@@ -17,7 +19,7 @@ json to_json(const RuntimeEstimate& estimate) {
     if (d.rated_power_w) {
       entry["rated_power_w"] = *d.rated_power_w;
       entry["rated_from"] = d.rated_from;
-      entry["energy_j"] = d.energy_j;
+      entry["energy_j"] = optional_number(d.energy_j);
     } else {
       entry["rated_power_w"] = nullptr;
       entry["unknown_reason"] = d.unknown_reason;
@@ -35,8 +37,9 @@ json to_json(const RuntimeEstimate& estimate) {
               {"relative_error_note", estimate.relative_error_note},
               {"warnings", estimate.warnings}};
   if (estimate.measured) {
-    out["measured"] = {{"energy_j", estimate.measured->energy_j},
-                       {"label", estimate.measured->label}};
+    json measured = {{"label", estimate.measured->label}};
+    put(measured, "", estimate.measured->energy);
+    out["measured"] = std::move(measured);
   } else {
     out["measured"] = nullptr;
   }
@@ -56,7 +59,7 @@ std::string format_runtime_estimate(const RuntimeEstimate& estimate) {
           : std::string("runtime-based estimate: none, no device has a known rated power");
   if (estimate.relative_error) {
     text += fmt::format("; measured {:.1f} J ({}): the estimate is off by {:+.1f} %",
-                        estimate.measured->energy_j, estimate.measured->label,
+                        *estimate.measured->energy.energy_j, estimate.measured->label,
                         *estimate.relative_error * 100.0);
   } else if (any_rated && !estimate.relative_error_note.empty()) {
     text += "; " + estimate.relative_error_note;

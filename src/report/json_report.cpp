@@ -3,39 +3,12 @@
 
 #include "report/attribution_text.hpp"
 #include "report/estimate_text.hpp"
+#include "report/json_figures.hpp"
 #include "report/run_report.hpp"
 
 namespace jt {
 
 namespace {
-
-// Keeps JSON free of numbers no parser can read back (a division by a zero-length window): such
-// a number is unknown, written as null, never as a zero that looks measured.
-nlohmann::json finite(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-}
-
-nlohmann::json optional_number(const std::optional<double>& v) {
-  return v ? nlohmann::json(finite(*v)) : nlohmann::json(nullptr);
-}
-
-nlohmann::json to_json(const UncertaintyBudget& u) {
-  return {{"quantisation_j", finite(u.quantisation_j)},
-          {"update_period_j", finite(u.update_period_j)},
-          {"timing_j", finite(u.timing_j)},
-          {"extrapolation_j", finite(u.extrapolation_j)},
-          {"calibration_j",
-           u.calibration_known ? nlohmann::json(finite(u.calibration_j)) : nlohmann::json(nullptr)},
-          {"total_j", finite(u.total_j)}};
-}
-
-// A figure as three fields, `<prefix>energy_j`, `<prefix>uncertainty_j` and `<prefix>method`;
-// an unknown energy is null and so is its uncertainty.
-void put(nlohmann::json& out, const std::string& prefix, const Measurement& m) {
-  out[prefix + "energy_j"] = optional_number(m.energy_j);
-  out[prefix + "uncertainty_j"] = m.energy_j ? finite(m.uncertainty_j) : nlohmann::json(nullptr);
-  out[prefix + "method"] = m.method;
-}
 
 nlohmann::json to_json(const IdleWaste& w) {
   using nlohmann::json;
@@ -91,26 +64,24 @@ nlohmann::json to_json(const RunReport& report) {
         {"index", c.identity.index},
         {"device", c.device},
         {"identity", to_json(c.identity)},
-        {"energy_j", optional_number(c.energy_j)},
-        {"method", to_string(c.method)},
-        {"samples", c.samples},
-        {"avg_power_w", c.energy_j ? finite(c.avg_power_w) : nullptr},
-        {"peak_power_w", c.energy_j ? finite(c.peak_power_w) : nullptr},
+        {"samples", c.measured.samples},
+        {"avg_power_w", c.measured.energy_j ? finite(c.avg_power_w) : nullptr},
+        {"peak_power_w", c.measured.energy_j ? finite(c.peak_power_w) : nullptr},
         {"skipped_reads", c.skipped_reads},
         {"failed_reads", c.failed_reads},
         {"wraps", c.wraps},
         {"segments", c.segments},
         {"gap_s", finite(c.gap_s)},
-        {"covered_s", finite(c.covered_s)},
+        {"covered_s", finite(c.measured.covered_s)},
         {"extrapolated_s", finite(c.extrapolated_start_s + c.extrapolated_end_s)},
         {"lost", c.lost},
         {"in_total", c.in_total},
-        {"provenance", c.provenance},
+        {"provenance", c.measured.provenance},
     };
+    put(item, "", c.measured);
     item["lost_at_s"] = c.lost ? json(finite(c.lost_at_s)) : json(nullptr);
     item["last_read_error"] = c.last_read_error.empty() ? json(nullptr) : json(c.last_read_error);
-    item["uncertainty_j"] = c.energy_j ? finite(c.uncertainty.total_j) : nullptr;
-    item["uncertainty"] = c.energy_j ? to_json(c.uncertainty) : nullptr;
+    item["uncertainty"] = c.measured.energy_j ? to_json(c.measured.uncertainty) : nullptr;
     item["idle_power_w"] = optional_number(c.idle_power_w);
     item["idle_energy_j"] = c.idle_power_w ? json(finite(c.idle_energy_j)) : json(nullptr);
     item["dynamic_energy_j"] = c.idle_power_w ? json(finite(c.dynamic_energy_j)) : json(nullptr);
@@ -152,28 +123,22 @@ nlohmann::json to_json(const RunReport& report) {
       {"sampling_rounds", report.rounds},
       {"late_rounds", report.late_rounds},
       {"jouletrace_cpu_s", report.self_cpu_s},
-      {"total_energy_j", optional_number(report.window.total_energy_j)},
-      {"total_uncertainty_j",
-       report.window.total_energy_j ? finite(report.window.total_uncertainty_j) : json(nullptr)},
-      {"total_method", report.window.total_method},
       {"total_cover", report.window.total_cover},
       {"components", std::move(components)},
       {"sensors", std::move(sensors)},
       {"warnings", report.window.warnings},
   };
+  put(out, "total_", report.window.total);
   if (!report.interval_note.empty()) out["interval_note"] = report.interval_note;
   out["slow_meters"] = report.slow_meters;
   if (const auto& cov = report.window.coverage) {
-    out["coverage"] = {{"node_meter", cov->node_meter_id},
-                       {"node_energy_j", finite(cov->node_energy_j)},
-                       {"parts_energy_j", finite(cov->parts_energy_j)},
-                       {"parts", cov->parts},
-                       {"coverage", finite(cov->coverage)},
-                       {"rest_energy_j", finite(cov->rest_energy_j)},
-                       {"rest_uncertainty_j", finite(cov->rest_uncertainty_j)},
-                       {"node_method", cov->node_method},
-                       {"parts_method", cov->parts_method},
-                       {"rest_method", "node meter minus parts"}};
+    json coverage = {{"node_meter", cov->node_meter_id},
+                     {"parts", cov->part_ids},
+                     {"coverage", optional_number(cov->coverage)}};
+    put(coverage, "node_", cov->node);
+    put(coverage, "parts_", cov->parts);
+    put(coverage, "rest_", cov->rest);
+    out["coverage"] = std::move(coverage);
   } else {
     out["coverage"] = nullptr;
   }
@@ -197,24 +162,20 @@ nlohmann::json to_json(const RunReport& report) {
   for (const auto& p : report.phases) {
     json parts = json::array();
     for (const auto& c : p.energy.components) {
-      parts.push_back({{"id", c.id},
-                       {"domain", to_string(c.domain)},
-                       {"method", to_string(c.method)},
-                       {"energy_j", optional_number(c.energy_j)},
-                       {"uncertainty_j", c.energy_j ? finite(c.uncertainty_j) : json(nullptr)},
-                       {"in_total", c.in_total},
-                       {"activity_mean_pct", optional_number(c.activity_mean_pct)},
-                       {"activity_max_pct", optional_number(c.activity_max_pct)}});
+      json part = {{"id", c.id},
+                   {"domain", to_string(c.domain)},
+                   {"in_total", c.in_total},
+                   {"activity_mean_pct", optional_number(c.activity_mean_pct)},
+                   {"activity_max_pct", optional_number(c.activity_max_pct)}};
+      put(part, "", c.measured);
+      parts.push_back(std::move(part));
     }
     const double duration_s = static_cast<double>(p.phase.end_ns - p.phase.start_ns) * 1e-9;
-    phases.push_back({
+    json phase = {
         {"name", p.phase.name},
         {"start_s", static_cast<double>(p.phase.start_ns - report.start_ns) * 1e-9},
         {"end_s", static_cast<double>(p.phase.end_ns - report.start_ns) * 1e-9},
         {"duration_s", duration_s},
-        {"energy_j", optional_number(p.energy.energy_j)},
-        {"uncertainty_j", p.energy.energy_j ? finite(p.energy.uncertainty_j) : json(nullptr)},
-        {"method", p.energy.method},
         {"items", p.phase.items},
         {"energy_per_item_j", optional_number(p.energy_per_item_j)},
         {"short_window", p.energy.short_window},
@@ -222,7 +183,9 @@ nlohmann::json to_json(const RunReport& report) {
         {"pid", p.phase.pid},
         {"components", std::move(parts)},
         {"warnings", p.energy.warnings},
-    });
+    };
+    put(phase, "", p.energy.total);
+    phases.push_back(std::move(phase));
   }
   out["phases"] = std::move(phases);
   json totals = json::array();
@@ -239,7 +202,7 @@ nlohmann::json to_json(const RunReport& report) {
   out["phase_cover"] = report.phase_cover;
   if (const auto& run = report.phase_cover_run) {
     json whole = json::object();
-    put(whole, "", Measurement{run->energy_j, run->uncertainty_j, run->method});
+    put(whole, "", run->total);
     out["phase_cover_run"] = std::move(whole);
   } else {
     out["phase_cover_run"] = nullptr;

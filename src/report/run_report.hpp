@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/result.hpp"
+#include "ledger/repeat_statistics.hpp"
 #include "ledger/run_analysis.hpp"
 #include "markers/marker_protocol.hpp"
 #include "sampler/sampler.hpp"
@@ -68,21 +69,9 @@ struct SummaryOptions {
 std::string format_summary(const RunReport& report, const SummaryOptions& options = {});
 
 // `--repeat`: the runs, and per figure the mean and standard deviation over them.
-struct RepeatedFigure {
-  std::string name;      // a component id, a phase name, or "total"
-  std::size_t runs = 0;  // runs in which it is known
-  std::optional<double> mean_j;
-  std::optional<double> stddev_j;   // sample standard deviation; empty with fewer than two runs
-  double mean_uncertainty_j = 0.0;  // the mean of the runs' own uncertainties
-  std::string method;
-};
-struct RepeatSummary {
+struct RepeatSummary : RepeatStatistics {
   std::vector<RunReport> runs;
   int requested = 0;
-  RepeatedFigure duration;  // seconds, in the _j fields
-  RepeatedFigure total;
-  std::vector<RepeatedFigure> components;
-  std::vector<RepeatedFigure> phases;  // per phase name, the phases of each run added up
 };
 // `--repeat`: "jouletrace.repeat" version 1, formerly spelled "jouletrace.repeat/1".
 inline constexpr const char* kRepeatSchema = "jouletrace.repeat";

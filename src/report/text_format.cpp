@@ -52,6 +52,10 @@ std::string energy_text(double joules) {
   return fmt::format("{:.{}f} {}", joules * u.scale, u.decimals, u.name);
 }
 
+std::string energy_text(const std::optional<double>& joules) {
+  return joules ? energy_text(*joules) : std::string("unknown");
+}
+
 std::string energy_pm_text(const std::optional<double>& energy_j, double uncertainty_j) {
   if (!energy_j) return "unknown";
   const EnergyUnit u = unit_for(*energy_j);

@@ -9,6 +9,8 @@ namespace jt {
 
 // "835.2 J", "24.56 kJ", "3.120 MJ": an energy in the unit that suits it.
 std::string energy_text(double joules);
+// An unknown energy is "unknown", never "0 J".
+std::string energy_text(const std::optional<double>& joules);
 // An energy and its uncertainty in the energy's unit: "2.450 kJ +/- 0.012 kJ". `energy_j`
 // unknown: "unknown".
 std::string energy_pm_text(const std::optional<double>& energy_j, double uncertainty_j);

@@ -88,12 +88,14 @@ void headline(const RunReport& report, Text& text) {
   text.line(
       fmt::format("jouletrace: '{}' {} after {:.3f} s", command, how, report.window.duration_s));
   const WindowResult& w = report.window;
-  if (!w.total_energy_j) {
+  if (!w.total.energy_j) {
     text.line("total: unknown (nothing could be measured or estimated; see below)");
     return;
   }
-  std::string total = energy_pm_text(w.total_energy_j, w.total_uncertainty_j);
-  if (*w.total_energy_j >= 3.6e6) total += fmt::format(" ({:.3f} kWh)", *w.total_energy_j / 3.6e6);
+  std::string total = energy_pm_text(w.total.energy_j, w.total.uncertainty_j());
+  if (*w.total.energy_j >= 3.6e6) {
+    total += fmt::format(" ({:.3f} kWh)", *w.total.energy_j / 3.6e6);
+  }
   std::string cover;
   if (w.coverage) {
     cover = "node meter " + short_id(w.coverage->node_meter_id, 30);
@@ -102,11 +104,16 @@ void headline(const RunReport& report, Text& text) {
   } else {
     cover = fmt::format("sum of {} parts", w.total_cover.size());
   }
-  text.line(fmt::format("total: {} ({}; {})", total, w.total_method, cover));
+  text.line(fmt::format("total: {} ({}; {})", total, to_string(w.total.method), cover));
+}
+
+// The +/- column: "-" when the energy itself is unknown.
+std::string plus_minus_text(const Measurement& m) {
+  return m.energy_j ? energy_text(m.uncertainty_j()) : "-";
 }
 
 std::string in_total_text(const ComponentResult& c) {
-  if (!c.energy_j) return "-";
+  if (!c.measured.energy_j) return "-";
   if (c.in_total) return "yes";
   if (!c.contained_in.empty()) return "in " + short_id(c.contained_in, 18);
   return "no";
@@ -118,17 +125,11 @@ void component_table(const RunReport& report, Text& text) {
   text.line(fmt::format("  {:<18} {:<12} {:>10} {:>10} {:>6} {:<16} {}", "component", "device",
                         "energy", "+/-", "avg W", "method", "in total"));
   for (const auto& c : report.window.components) {
-    std::string energy = "unknown";
-    std::string plus_minus = "-";
-    std::string avg = "-";
-    if (c.energy_j) {
-      energy = energy_text(*c.energy_j);
-      plus_minus = energy_text(c.uncertainty.total_j);
-      avg = fmt::format("{:.1f}", c.avg_power_w);
-    }
+    const std::string avg = c.measured.energy_j ? fmt::format("{:.1f}", c.avg_power_w) : "-";
     text.line(fmt::format("  {:<18} {:<12} {:>10} {:>10} {:>6} {:<16} {}", short_id(c.id, 18),
-                          fit(terminal_safe(c.device), 12), energy, plus_minus, avg,
-                          to_string(c.method), in_total_text(c)));
+                          fit(terminal_safe(c.device), 12), energy_text(c.measured.energy_j),
+                          plus_minus_text(c.measured), avg, to_string(c.measured.method),
+                          in_total_text(c)));
   }
   for (const auto& c : report.window.components) {
     if (!c.idle_power_w) continue;
@@ -141,12 +142,14 @@ void component_table(const RunReport& report, Text& text) {
 void coverage_lines(const RunReport& report, Text& text) {
   const auto& cov = report.window.coverage;
   if (!cov) return;
-  text.prose(fmt::format("coverage: the measured parts are {:.1f} % of the node meter {}",
-                         100.0 * cov->coverage, short_id(cov->node_meter_id, 40)));
+  if (cov->coverage) {
+    text.prose(fmt::format("coverage: the measured parts are {:.1f} % of the node meter {}",
+                           100.0 * *cov->coverage, short_id(cov->node_meter_id, 40)));
+  }
   text.prose(
       fmt::format("rest of node: {} (node meter minus parts: fans, PSU losses, NICs, disks, "
                   "anything without a sensor)",
-                  energy_pm_text(cov->rest_energy_j, cov->rest_uncertainty_j)));
+                  energy_pm_text(cov->rest.energy_j, cov->rest.uncertainty_j())));
 }
 
 std::string per_item_text(const std::optional<double>& energy_per_item_j) {
@@ -164,15 +167,16 @@ std::string cover_note(const RunReport& report) {
 void whole_run_row(const RunReport& report, Text& text, bool with_times) {
   const auto& run = report.phase_cover_run;
   if (!run) return;
-  const std::string energy = run->energy_j ? energy_text(*run->energy_j) : "unknown";
-  const std::string pm = run->energy_j ? energy_text(run->uncertainty_j) : "-";
+  const std::string energy = energy_text(run->total.energy_j);
+  const std::string pm = plus_minus_text(run->total);
+  const char* method = to_string(run->total.method);
   if (with_times) {
     text.line(fmt::format("  {:<16}  {:>8.3f}  {:>8.3f}  {:>10}  {:>10}  {:>7}  {:>9}  {}",
                           "(whole run)", 0.0, report.window.duration_s, energy, pm, "", "",
-                          run->method));
+                          method));
   } else {
     text.line(fmt::format("  {:<20}  {:>8}  {:>10}  {:>10}  {:>10}  {:>9}  {}", "(whole run)", "",
-                          energy, pm, "", "", run->method));
+                          energy, pm, "", "", method));
   }
 }
 
@@ -186,13 +190,12 @@ void phase_table(const RunReport& report, Text& text) {
     const bool flag = p.energy.short_window || p.phase.closed_at_end;
     flagged = flagged || flag;
     const std::string name = fit(terminal_safe(p.phase.name), flag ? 15 : 16) + (flag ? "*" : "");
-    const auto& e = p.energy;
+    const Measurement& e = p.energy.total;
     text.line(fmt::format("  {:<16}  {:>8.3f}  {:>8.3f}  {:>10}  {:>10}  {:>7}  {:>9}  {}", name,
                           ns_to_s(p.phase.start_ns - report.start_ns),
-                          ns_to_s(p.phase.end_ns - report.start_ns),
-                          e.energy_j ? energy_text(*e.energy_j) : "unknown",
-                          e.energy_j ? energy_text(e.uncertainty_j) : "-", p.phase.items,
-                          per_item_text(p.energy_per_item_j), e.method));
+                          ns_to_s(p.phase.end_ns - report.start_ns), energy_text(e.energy_j),
+                          plus_minus_text(e), p.phase.items, per_item_text(p.energy_per_item_j),
+                          to_string(e.method)));
   }
   whole_run_row(report, text, true);
   if (flagged) text.prose("* short against a sensor's update period, or still open at the end");
@@ -206,10 +209,9 @@ void phase_totals_table(const RunReport& report, Text& text) {
                         "energy", "+/-", "items", "J/item", "method"));
   for (const auto& t : totals) {
     text.line(fmt::format("  {:<20}  {:>8}  {:>10}  {:>10}  {:>10}  {:>9}  {}",
-                          fit(terminal_safe(t.name), 20), t.count,
-                          t.energy.energy_j ? energy_text(*t.energy.energy_j) : "unknown",
-                          t.energy.energy_j ? energy_text(t.energy.uncertainty_j) : "-", t.items,
-                          per_item_text(t.energy_per_item_j), t.energy.method));
+                          fit(terminal_safe(t.name), 20), t.count, energy_text(t.energy.energy_j),
+                          plus_minus_text(t.energy), t.items, per_item_text(t.energy_per_item_j),
+                          to_string(t.energy.method)));
   }
   whole_run_row(report, text, false);
 }

@@ -106,6 +106,12 @@ TEST_F(SelfMode, NestedWindowsGetTheEnergyOfKnownPower) {
     EXPECT_GE(pkg->energy_j, kWatts * min_s - kBoundJ) << min_s << " to " << max_s << " s";
     EXPECT_LE(pkg->energy_j, kWatts * max_s + kBoundJ) << min_s << " to " << max_s << " s";
     EXPECT_GT(pkg->uncertainty_j, 0.0);
+    // The readings behind it: the zone's counter, read at both ends and within the window.
+    EXPECT_NE(std::string(pkg->provenance).find("intel-rapl:0"), std::string::npos);
+    EXPECT_GE(pkg->samples, 2u);
+    EXPECT_GT(pkg->covered_s, 0.0);
+    EXPECT_LE(pkg->covered_s, max_s);
+    EXPECT_GE(m->samples, pkg->samples);
     // The other zones stand still; the core sits inside the package, not in the total.
     const auto* core = find(*m, "powercap/intel-rapl:0:0");
     ASSERT_NE(core, nullptr);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/measurement.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
@@ -21,6 +22,12 @@ std::vector<ChannelInfo> all_channels(const ProbeOutcome& outcome);
 const ChannelInfo* find_channel(const std::vector<ChannelInfo>& channels, const std::string& id);
 
 std::filesystem::path fixture_dir(const std::string& name);
+
+// A figure with a single uncertainty term (the kind a hand-built report needs).
+inline Measurement figure(double energy_j, double uncertainty_j, Method method) {
+  return Measurement{
+      .energy_j = energy_j, .uncertainty = assumed_budget(uncertainty_j), .method = method};
+}
 
 // A private copy of a fixture tree, removed at scope exit. Tests may chmod or rewrite it.
 class TempTree {

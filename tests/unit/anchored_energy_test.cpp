@@ -56,17 +56,17 @@ TEST(AnchoredEnergy, TheRunIsTheCountersAndTheCounterLeavesTheTimeline) {
   EXPECT_EQ(joined.channels[0].quantity, Quantity::kEnergyCounter);
   EXPECT_DOUBLE_EQ(joined.channels[0].calibration_error, 0.05);
   const auto run = summarise_run(joined, 0, 10'000 * kMs, std::nullopt);
-  ASSERT_TRUE(run.total_energy_j);
-  EXPECT_NEAR(*run.total_energy_j, 1.02 * 2000.0, 1e-6);  // the counter, not the power
-  EXPECT_EQ(run.components[0].method, Method::kCounter);
+  ASSERT_TRUE(run.total.energy_j);
+  EXPECT_NEAR(*run.total.energy_j, 1.02 * 2000.0, 1e-6);  // the counter, not the power
+  EXPECT_EQ(run.components[0].measured.method, Method::kCounter);
 }
 
 TEST(AnchoredEnergy, APhaseInsideACounterSpanFollowsThePowersShape) {
   const Timeline joined = with_anchored_energies(gpu_timeline(10.0));
   // The busy half of second 3: 300 W x 0.5 s, scaled to the counter.
   const auto phase = measure_window(joined, {0}, 3500 * kMs, 4000 * kMs);
-  ASSERT_TRUE(phase.energy_j);
-  EXPECT_NEAR(*phase.energy_j, 1.02 * 150.0, 1e-6);
+  ASSERT_TRUE(phase.total.energy_j);
+  EXPECT_NEAR(*phase.total.energy_j, 1.02 * 150.0, 1e-6);
   // Time alone would have given the counter's 204 J/s x 0.5 s = 102 J.
 }
 

@@ -35,8 +35,8 @@ WindowResult four_gpu_node() {
         component("powercap/intel-rapl:" + std::to_string(s) + ":0", Domain::kDram, s, 100.0));
   }
   double total = 0.0;
-  for (const auto& c : w.components) total += c.energy_j.value();
-  w.total_energy_j = total;
+  for (const auto& c : w.components) total += c.measured.energy_j.value();
+  w.total.energy_j = total;
   return w;
 }
 
@@ -45,17 +45,19 @@ WindowResult four_gpu_node_with_meter(bool with_coverage) {
   WindowResult w = four_gpu_node();
   NodeCoverage coverage;
   coverage.node_meter_id = "redfish/chassis-1";
-  coverage.node_energy_j = 6000.0;
+  coverage.node.energy_j = 6000.0;
+  double parts_j = 0.0;
   for (auto& c : w.components) {
     c.in_total = false;
     c.contained_in = coverage.node_meter_id;
-    coverage.parts.push_back(c.id);
-    coverage.parts_energy_j += c.energy_j.value();
+    coverage.part_ids.push_back(c.id);
+    parts_j += c.measured.energy_j.value();
   }
-  coverage.rest_energy_j = coverage.node_energy_j - coverage.parts_energy_j;
-  coverage.coverage = coverage.parts_energy_j / coverage.node_energy_j;
+  coverage.parts.energy_j = parts_j;
+  coverage.rest.energy_j = 6000.0 - parts_j;
+  coverage.coverage = parts_j / 6000.0;
   w.components.push_back(component(coverage.node_meter_id, Domain::kNode, 0, 6000.0));
-  w.total_energy_j = 6000.0;
+  w.total.energy_j = 6000.0;
   if (with_coverage) w.coverage = coverage;
   return w;
 }
@@ -66,7 +68,7 @@ void add_baselines(WindowResult& w, double idle_j_package, double idle_j_dram) {
     const double idle = c.domain == Domain::kPackage ? idle_j_package : idle_j_dram;
     c.idle_power_w = idle / w.duration_s;
     c.idle_energy_j = idle;
-    c.dynamic_energy_j = c.energy_j.value() - idle;
+    c.dynamic_energy_j = c.measured.energy_j.value() - idle;
   }
 }
 
@@ -109,13 +111,14 @@ void expect_reconciles(const Attribution& a, const WindowResult& w) {
   double measured = 0.0;
   double attributed = 0.0;
   for (const auto& c : a.components) {
-    measured += c.energy_j;
-    attributed += c.attributed_j;
+    measured += c.measured.energy_j.value();
+    attributed += c.attributed.energy_j.value();
   }
-  EXPECT_NEAR(a.measured_total_j, measured, 1e-9);
-  EXPECT_NEAR(a.attributed_total_j, attributed, 1e-9);
-  EXPECT_NEAR(a.attributed_total_j + a.unattributed_j, w.total_energy_j.value(), 1e-9);
-  EXPECT_NEAR(a.measured_total_j, w.total_energy_j.value(), 1e-9);
+  EXPECT_NEAR(a.measured_total.energy_j.value(), measured, 1e-9);
+  EXPECT_NEAR(a.attributed_total.energy_j.value(), attributed, 1e-9);
+  EXPECT_NEAR(a.attributed_total.energy_j.value() + a.unattributed.energy_j.value(),
+              w.total.energy_j.value(), 1e-9);
+  EXPECT_NEAR(a.measured_total.energy_j.value(), w.total.energy_j.value(), 1e-9);
 }
 
 TEST(CudaVisibleDevices, UnsetMeansAllEmptyMeansNone) {
@@ -183,17 +186,17 @@ TEST(Attribution, SharedTwoOfFourGpusWithoutBaselines) {
   EXPECT_EQ(a->shares.gpus[2].share, 0.0);
   EXPECT_EQ(a->shares.gpus[3].share, 0.0);
 
-  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[0]).attributed_j, 1000.0);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[0]).attributed.energy_j.value(), 1000.0);
   EXPECT_EQ(row(*a, "nvml/" + kUuids[0]).rule, "owned GPU: 100 %");
-  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed_j, 0.0);
-  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 100.0);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed.energy_j.value(), 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed.energy_j.value(), 100.0);
   EXPECT_NE(row(*a, "powercap/intel-rapl:0").rule.find("no idle baseline"), std::string::npos);
-  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:1:0").attributed_j, 25.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:1:0").attributed.energy_j.value(), 25.0);
   EXPECT_NE(row(*a, "powercap/intel-rapl:1:0").rule.find("approximation"), std::string::npos);
 
   // 2 GPUs + 25 % of 800 J of packages + 25 % of 200 J of DRAM.
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2000.0 + 200.0 + 50.0);
-  EXPECT_DOUBLE_EQ(a->unattributed_j, 5000.0 - 2250.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 2000.0 + 200.0 + 50.0);
+  EXPECT_DOUBLE_EQ(a->unattributed.energy_j.value(), 5000.0 - 2250.0);
   expect_reconciles(*a, w);
   EXPECT_TRUE(a->warnings.empty()) << a->warnings.front();
   EXPECT_NE(a->policy.find("ownership"), std::string::npos);
@@ -207,10 +210,10 @@ TEST(Attribution, BaselineSplitsDynamicByCpuTimeAndIdleByCpus) {
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a) << a.error().message;
   // Package: dynamic 100 J x 60 % + idle 300 J x 25 %; DRAM: 20 J x 60 % + 80 J x 25 %.
-  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 60.0 + 75.0);
-  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:1:0").attributed_j, 12.0 + 20.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed.energy_j.value(), 60.0 + 75.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:1:0").attributed.energy_j.value(), 12.0 + 20.0);
   EXPECT_NE(row(*a, "powercap/intel-rapl:0").rule.find("idle"), std::string::npos);
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2000.0 + 2 * 135.0 + 2 * 32.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 2000.0 + 2 * 135.0 + 2 * 32.0);
   expect_reconciles(*a, w);
 }
 
@@ -219,12 +222,12 @@ TEST(Attribution, NodeMeterRestIsAllocatedOverhead) {
   auto a = attribute_energy(w, shared_job());
   ASSERT_TRUE(a) << a.error().message;
   const auto& rest = row(*a, "rest-of-node");
-  EXPECT_DOUBLE_EQ(rest.energy_j, 1000.0);
-  EXPECT_DOUBLE_EQ(rest.attributed_j, 250.0);
+  EXPECT_DOUBLE_EQ(rest.measured.energy_j.value(), 1000.0);
+  EXPECT_DOUBLE_EQ(rest.attributed.energy_j.value(), 250.0);
   EXPECT_NE(rest.rule.find("allocated overhead"), std::string::npos);
   EXPECT_EQ(a->components.size(), 9u);  // 8 parts and the rest, never the meter itself
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2250.0 + 250.0);
-  EXPECT_DOUBLE_EQ(a->measured_total_j, 6000.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 2250.0 + 250.0);
+  EXPECT_DOUBLE_EQ(a->measured_total.energy_j.value(), 6000.0);
   expect_reconciles(*a, w);
 }
 
@@ -232,19 +235,19 @@ TEST(Attribution, NodeMeterWithoutLedgerCoverageIsBrokenDownAlike) {
   const WindowResult w = four_gpu_node_with_meter(false);
   auto a = attribute_energy(w, shared_job());
   ASSERT_TRUE(a) << a.error().message;
-  EXPECT_DOUBLE_EQ(row(*a, "rest-of-node").energy_j, 1000.0);
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2500.0);
+  EXPECT_DOUBLE_EQ(row(*a, "rest-of-node").measured.energy_j.value(), 1000.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 2500.0);
   expect_reconciles(*a, w);
 }
 
 TEST(Attribution, PartsAboveTheNodeMeterChargeNoOverhead) {
   WindowResult w = four_gpu_node_with_meter(true);
-  w.coverage->node_energy_j = 4900.0;
-  w.coverage->rest_energy_j = -100.0;
-  w.total_energy_j = 4900.0;
+  w.coverage->node.energy_j = 4900.0;
+  w.coverage->rest.energy_j = -100.0;
+  w.total.energy_j = 4900.0;
   auto a = attribute_energy(w, shared_job());
   ASSERT_TRUE(a) << a.error().message;
-  EXPECT_DOUBLE_EQ(row(*a, "rest-of-node").attributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "rest-of-node").attributed.energy_j.value(), 0.0);
   EXPECT_TRUE(has_warning(*a, "exceed the node meter"));
   expect_reconciles(*a, w);
 }
@@ -263,10 +266,12 @@ TEST(Attribution, ReconcilesAcrossConfigurations) {
           ASSERT_TRUE(a) << a.error().message;
           SCOPED_TRACE(std::string(visible) + " meter " + std::to_string(meter));
           expect_reconciles(*a, w);
-          EXPECT_GE(a->unattributed_j, -1e-9);
+          EXPECT_GE(a->unattributed.energy_j.value(), -1e-9);
           for (const auto& c : a->components) {
-            EXPECT_GE(c.attributed_j, 0.0) << c.id;
-            EXPECT_LE(c.attributed_j, std::max(0.0, c.energy_j) + 1e-9) << c.id;
+            EXPECT_GE(c.attributed.energy_j.value(), 0.0) << c.id;
+            EXPECT_LE(c.attributed.energy_j.value(),
+                      std::max(0.0, c.measured.energy_j.value()) + 1e-9)
+                << c.id;
           }
         }
       }
@@ -281,8 +286,8 @@ TEST(Attribution, ExclusiveAttributesEverythingAndSaysSo) {
   EXPECT_EQ(a->mode, AttributionMode::kExclusive);
   EXPECT_EQ(a->mode_reason, "requested");
   EXPECT_NE(a->policy.find("Slurm"), std::string::npos);
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 6000.0);
-  EXPECT_DOUBLE_EQ(a->unattributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 6000.0);
+  EXPECT_DOUBLE_EQ(a->unattributed.energy_j.value(), 0.0);
   EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 1.0);
   for (const auto& g : a->shares.gpus) EXPECT_EQ(g.share, 1.0);
   // The inputs say the node is shared: charging the job for everything gets a warning.
@@ -300,7 +305,7 @@ TEST(Attribution, AutoIsExclusiveWhenTheJobHoldsTheWholeNode) {
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->mode, AttributionMode::kExclusive);
   EXPECT_NE(a->mode_reason.find("auto"), std::string::npos);
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 5000.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 5000.0);
   EXPECT_TRUE(a->warnings.empty());
 
   in.gpus = {parse_cuda_visible_devices("3,2,1,0")};  // every GPU, in another order
@@ -317,7 +322,7 @@ TEST(Attribution, AutoIsSharedOnCpusAlone) {
   ASSERT_TRUE(a);
   EXPECT_EQ(a->mode, AttributionMode::kShared);
   EXPECT_NE(a->mode_reason.find("8 of 32"), std::string::npos);
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 4000.0 + 250.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 4000.0 + 250.0);
 }
 
 TEST(Attribution, AutoIsSharedOnHiddenGpusAlone) {
@@ -328,7 +333,7 @@ TEST(Attribution, AutoIsSharedOnHiddenGpusAlone) {
   ASSERT_TRUE(a);
   EXPECT_EQ(a->mode, AttributionMode::kShared);
   EXPECT_NE(a->mode_reason.find("1 of 4"), std::string::npos) << a->mode_reason;
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 1000.0 + 1000.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 1000.0 + 1000.0);
 }
 
 TEST(Attribution, AutoWithoutCpuDataDecidesOnGpusAndWarns) {
@@ -339,7 +344,7 @@ TEST(Attribution, AutoWithoutCpuDataDecidesOnGpusAndWarns) {
   ASSERT_TRUE(a);
   EXPECT_EQ(a->mode, AttributionMode::kExclusive);
   EXPECT_TRUE(has_warning(*a, "cgroup v1 only"));
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 5000.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 5000.0);
 }
 
 TEST(Attribution, SharedWithoutCpuDataLeavesTheCpuSideUnattributed) {
@@ -350,8 +355,8 @@ TEST(Attribution, SharedWithoutCpuDataLeavesTheCpuSideUnattributed) {
   ASSERT_TRUE(a);
   EXPECT_EQ(a->mode, AttributionMode::kShared);
   EXPECT_FALSE(a->shares.cpu_time_share);
-  EXPECT_DOUBLE_EQ(a->attributed_total_j, 2000.0);
-  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 2000.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed.energy_j.value(), 0.0);
   EXPECT_NE(row(*a, "powercap/intel-rapl:0").rule.find("unknown"), std::string::npos);
   EXPECT_TRUE(has_warning(*a, "no cgroup v2"));
 }
@@ -441,7 +446,7 @@ TEST(Attribution, MigSlicesAreALabelledModel) {
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a) << a.error().message;
   const auto& gpu = row(*a, "nvml/" + kUuids[2]);
-  EXPECT_NEAR(gpu.attributed_j, 1000.0 * 3.0 / 7.0, 1e-9);
+  EXPECT_NEAR(gpu.attributed.energy_j.value(), 1000.0 * 3.0 / 7.0, 1e-9);
   EXPECT_TRUE(gpu.modelled);
   EXPECT_NE(gpu.rule.find("model"), std::string::npos);
   EXPECT_TRUE(a->shares.gpus[2].modelled);
@@ -451,7 +456,7 @@ TEST(Attribution, MigSlicesAreALabelledModel) {
   in.mig_slices = {MigSlice{"MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69", kUuids[3], 1.0 / 7.0}};
   a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
-  EXPECT_NEAR(row(*a, "nvml/" + kUuids[3]).attributed_j, 1000.0 / 7.0, 1e-9);
+  EXPECT_NEAR(row(*a, "nvml/" + kUuids[3]).attributed.energy_j.value(), 1000.0 / 7.0, 1e-9);
 }
 
 TEST(Attribution, MigWithoutSizeOrParentIsNotChargedAndSaysWhy) {
@@ -460,7 +465,7 @@ TEST(Attribution, MigWithoutSizeOrParentIsNotChargedAndSaysWhy) {
       "MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0,MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69")};
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
-  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed.energy_j.value(), 0.0);
   EXPECT_TRUE(has_warning(*a, "its size is unknown"));
   EXPECT_TRUE(has_warning(*a, "parent GPU is unknown"));
 }
@@ -470,14 +475,14 @@ TEST(Attribution, CpuModelEstimateIsTheJobsOwn) {
   w.duration_s = 10.0;
   w.components.push_back(component("nvml/" + kUuids[0], Domain::kGpu, 0, 1000.0));
   ComponentResult model = component("model/cpu", Domain::kPackage, 0, 70.0);
-  model.method = Method::kModel;
-  model.samples = 0;
+  model.measured.method = Method::kModel;
+  model.measured.samples = 0;
   w.components.push_back(model);
   w.cpu_model = CpuModel{10.0, 7.0, "7 W per busy core"};
-  w.total_energy_j = 1070.0;
+  w.total.energy_j = 1070.0;
   auto a = attribute_energy(w, shared_job());
   ASSERT_TRUE(a);
-  EXPECT_DOUBLE_EQ(row(*a, "model/cpu").attributed_j, 70.0);
+  EXPECT_DOUBLE_EQ(row(*a, "model/cpu").attributed.energy_j.value(), 70.0);
   EXPECT_NE(row(*a, "model/cpu").rule.find("own CPU time"), std::string::npos);
   expect_reconciles(*a, w);
 }
@@ -490,7 +495,7 @@ TEST(Attribution, BaselineAboveTheMeasuredEnergyIsClamped) {
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a);
   // dynamic -600 J x 100 % + idle 1000 J x 1/32 < 0: clamped to nothing.
-  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed.energy_j.value(), 0.0);
   EXPECT_TRUE(has_warning(*a, "clamped"));
   expect_reconciles(*a, w);
 }
@@ -509,14 +514,14 @@ TEST(Attribution, CudaVisibleDevicesNeverHidesAnotherVendorsGpu) {
   ComponentResult amd = component("amdgpu/card0", Domain::kGpu, 0, 800.0);
   amd.identity.vendor = Vendor::kAmd;
   w.components.push_back(amd);
-  w.total_energy_j = *w.total_energy_j + 800.0;
+  w.total.energy_j = *w.total.energy_j + 800.0;
   AttributionInputs in = shared_job();
   in.gpus = {parse_cuda_visible_devices("0")};
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a);
-  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[0]).attributed_j, 1000.0);
-  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[1]).attributed_j, 0.0);
-  EXPECT_DOUBLE_EQ(row(*a, "amdgpu/card0").attributed_j, 800.0);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[0]).attributed.energy_j.value(), 1000.0);
+  EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[1]).attributed.energy_j.value(), 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "amdgpu/card0").attributed.energy_j.value(), 800.0);
   const auto owned =
       std::ranges::find(a->shares.gpus, std::string("amdgpu/card0"), &GpuOwnership::id);
   ASSERT_NE(owned, a->shares.gpus.end());
@@ -532,8 +537,8 @@ TEST(Attribution, UuidsMatchTheBackendsIdentityNotTheChannelName) {
   in.gpus = {parse_cuda_visible_devices(kUuids[3])};
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a);
-  EXPECT_DOUBLE_EQ(row(*a, "gpu-3").attributed_j, 1000.0);
-  EXPECT_DOUBLE_EQ(row(*a, "gpu-0").attributed_j, 0.0);
+  EXPECT_DOUBLE_EQ(row(*a, "gpu-3").attributed.energy_j.value(), 1000.0);
+  EXPECT_DOUBLE_EQ(row(*a, "gpu-0").attributed.energy_j.value(), 0.0);
 }
 
 TEST(VisibleDevices, EachVendorsVariableIsReadFromTheEnvironment) {

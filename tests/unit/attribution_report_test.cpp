@@ -18,7 +18,7 @@ Attribution shared_attribution() {
   w.components.push_back(component("nvml/GPU-aaaa", Domain::kGpu, 0, 1000.0));
   w.components.push_back(component("nvml/GPU-bbbb", Domain::kGpu, 1, 1000.0));
   w.components.push_back(component("powercap/intel-rapl:0", Domain::kPackage, 0, 400.0));
-  w.total_energy_j = 2400.0;
+  w.total.energy_j = 2400.0;
   AttributionInputs in;
   in.gpus = {parse_cuda_visible_devices("GPU-aaaa")};
   CgroupUsage u;
@@ -62,7 +62,7 @@ TEST(AttributionReport, JsonStatesPolicySharesAndReconcilingTotals) {
 TEST(AttributionReport, JsonWithoutCpuDataHasNulls) {
   WindowResult w;
   w.components.push_back(component("nvml/GPU-aaaa", Domain::kGpu, 0, 10.0));
-  w.total_energy_j = 10.0;
+  w.total.energy_j = 10.0;
   AttributionInputs in;
   in.mode = AttributionMode::kShared;
   in.gpus = {parse_cuda_visible_devices(std::nullopt)};
@@ -102,7 +102,7 @@ TEST(AttributionReport, TextSummaryNamesModeSharesRulesAndTotals) {
 TEST(AttributionReport, TextShowsWarnings) {
   WindowResult w;
   w.components.push_back(component("nvml/GPU-aaaa", Domain::kGpu, 0, 10.0));
-  w.total_energy_j = 10.0;
+  w.total.energy_j = 10.0;
   AttributionInputs in;
   in.gpus = {parse_cuda_visible_devices("0,x")};
   auto a = attribute_energy(w, in);

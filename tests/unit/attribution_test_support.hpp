@@ -17,8 +17,8 @@ inline ComponentResult measured_component(const std::string& id, Domain domain, 
   const bool nvml = id.starts_with("nvml/");
   c.identity = identity_of(domain, index, nvml ? Vendor::kNvidia : Vendor::kUnknown);
   if (id.starts_with("nvml/GPU-")) c.identity.uuid = id.substr(5);
-  c.energy_j = energy_j;
-  c.samples = 100;
+  c.measured.energy_j = energy_j;
+  c.measured.samples = 100;
   c.in_total = true;
   return c;
 }

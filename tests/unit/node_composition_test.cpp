@@ -61,21 +61,22 @@ TEST(Uncertainty, CounterBudgetHasEachTermOfSensorsSection93) {
   info.calibration_error = 0.05;
   auto sampler = run_scripted({info}, {{300.0}, {}}, 101);  // 10 s at 300 W
   const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
-  const auto& u = result.components[0].uncertainty;
-  EXPECT_NEAR(result.components[0].energy_j.value(), 3000.0, 1e-6);
+  const auto& u = result.components[0].measured.uncertainty;
+  EXPECT_NEAR(result.components[0].measured.energy_j.value(), 3000.0, 1e-6);
   EXPECT_DOUBLE_EQ(u.quantisation_j, 2e-3);             // one mJ per endpoint
   EXPECT_NEAR(u.update_period_j, 2 * 0.1 * 300, 1e-9);  // each end one update period stale
   EXPECT_NEAR(u.timing_j, 300 * 2 * 50e-6, 1e-9);       // reads took 100 us: +/- 50 us
   EXPECT_NEAR(u.calibration_j, 150.0, 1e-9);            // 5 % of 3 kJ
   EXPECT_TRUE(u.calibration_known);
   EXPECT_NEAR(u.total_j, std::hypot(2e-3, 60.0, 0.03) + 150.0, 1e-9);
-  EXPECT_NEAR(result.total_uncertainty_j, std::hypot(2e-3, 60.0, 0.03) + 150.0, 1e-9);  // one part
+  EXPECT_NEAR(result.total.uncertainty_j(), std::hypot(2e-3, 60.0, 0.03) + 150.0,
+              1e-9);  // one part
 }
 
 TEST(Uncertainty, UnknownCalibrationIsNotAZeroPretendingToBeKnown) {
   auto sampler = run_scripted({channel("pkg0", Domain::kPackage)}, {{50.0}, {}}, 11);
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
-  EXPECT_FALSE(result.components[0].uncertainty.calibration_known);
+  EXPECT_FALSE(result.components[0].measured.uncertainty.calibration_known);
 }
 
 TEST(Uncertainty, CoarseCounterStepIsItsQuantisation) {
@@ -84,7 +85,7 @@ TEST(Uncertainty, CoarseCounterStepIsItsQuantisation) {
   info.resolution = 1.0;  // ... that moves in whole joules (Sapphire Rapids psys)
   auto sampler = run_scripted({info}, {{300.0}, {}}, 101);
   const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
-  EXPECT_NEAR(result.components[0].uncertainty.quantisation_j, 2.0, 1e-12);  // 1 J per end
+  EXPECT_NEAR(result.components[0].measured.uncertainty.quantisation_j, 2.0, 1e-12);  // 1 J per end
 }
 
 TEST(Uncertainty, PowerChannelQuantisationScalesWithTime) {
@@ -92,7 +93,7 @@ TEST(Uncertainty, PowerChannelQuantisationScalesWithTime) {
   info.scale = 1.0;  // whole watts, as DCMI reports them
   auto sampler = run_scripted({info}, {{400.0}, {}}, 101);
   const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
-  EXPECT_NEAR(result.components[0].uncertainty.quantisation_j, 10.0, 1e-9);  // 1 W x 10 s
+  EXPECT_NEAR(result.components[0].measured.uncertainty.quantisation_j, 10.0, 1e-9);  // 1 W x 10 s
 }
 
 TEST(Uncertainty, TotalAddsIndependentTermsInQuadratureAndCalibrationLinearly) {
@@ -103,9 +104,9 @@ TEST(Uncertainty, TotalAddsIndependentTermsInQuadratureAndCalibrationLinearly) {
                             .total_j = 6.0};
   const UncertaintyBudget b{
       .timing_j = 12.0, .calibration_j = 2.0, .calibration_known = true, .total_j = 14.0};
-  EXPECT_DOUBLE_EQ(combine_uncertainties({&a, &b}), 13.0 + 3.0);
+  EXPECT_DOUBLE_EQ(combined_budget({&a, &b}).total_j, 13.0 + 3.0);
   const UncertaintyBudget guessed{.extrapolation_j = 84.0};
-  EXPECT_DOUBLE_EQ(combine_uncertainties({&a, &b, &guessed}), 85.0 + 3.0);
+  EXPECT_DOUBLE_EQ(combined_budget({&a, &b, &guessed}).total_j, 85.0 + 3.0);
 }
 
 TEST(NodeCoverage, RestOfNodeIsTheMeterMinusTheParts) {
@@ -115,14 +116,14 @@ TEST(NodeCoverage, RestOfNodeIsTheMeterMinusTheParts) {
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   ASSERT_TRUE(result.coverage);
   EXPECT_EQ(result.total_cover, std::vector<std::string>{"bmc"});
-  EXPECT_NEAR(result.coverage->node_energy_j, 600.0, 1e-6);
-  EXPECT_NEAR(result.coverage->parts_energy_j, 420.0, 1e-6);
-  EXPECT_NEAR(result.coverage->coverage, 0.7, 1e-9);
-  EXPECT_NEAR(result.coverage->rest_energy_j, 180.0, 1e-6);
-  EXPECT_EQ(result.coverage->parts, (std::vector<std::string>{"pkg0", "dram0", "gpu0"}));
-  EXPECT_EQ(result.coverage->node_method, "counter");
-  EXPECT_EQ(result.coverage->parts_method, "counter");
-  EXPECT_GT(result.coverage->rest_uncertainty_j, 0.0);
+  EXPECT_NEAR(result.coverage->node.energy_j.value(), 600.0, 1e-6);
+  EXPECT_NEAR(result.coverage->parts.energy_j.value(), 420.0, 1e-6);
+  EXPECT_NEAR(result.coverage->coverage.value(), 0.7, 1e-9);
+  EXPECT_NEAR(result.coverage->rest.energy_j.value(), 180.0, 1e-6);
+  EXPECT_EQ(result.coverage->part_ids, (std::vector<std::string>{"pkg0", "dram0", "gpu0"}));
+  EXPECT_EQ(result.coverage->node.method, Method::kCounter);
+  EXPECT_EQ(result.coverage->parts.method, Method::kCounter);
+  EXPECT_GT(result.coverage->rest.uncertainty_j(), 0.0);
 }
 
 TEST(NodeCoverage, PartsAboveTheMeterAreWarnedAbout) {
@@ -131,7 +132,7 @@ TEST(NodeCoverage, PartsAboveTheMeterAreWarnedAbout) {
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   ASSERT_TRUE(result.coverage);
   EXPECT_GT(result.coverage->coverage, 2.0);
-  EXPECT_LT(result.coverage->rest_energy_j, 0.0);  // stated, not clamped away
+  EXPECT_LT(result.coverage->rest.energy_j, 0.0);  // stated, not clamped away
   bool warned = false;
   for (const auto& w : result.warnings)
     warned |= w.find("exceed the node meter") != std::string::npos;
@@ -149,7 +150,7 @@ TEST(NodeCoverage, AnEnergyCounterMeterBeatsAnIntegratedOne) {
   EXPECT_TRUE(result.components[1].contained_in.empty());  // a cross-check, not a part
   EXPECT_FALSE(result.components[1].in_total);
   ASSERT_TRUE(result.coverage);
-  EXPECT_EQ(result.coverage->parts, std::vector<std::string>{"pkg0"});
+  EXPECT_EQ(result.coverage->part_ids, std::vector<std::string>{"pkg0"});
   bool warned = false;
   for (const auto& w : result.warnings) warned |= w.find("two node meters") != std::string::npos;
   EXPECT_TRUE(warned);
@@ -161,14 +162,14 @@ TEST(NodeCoverage, AMeterThatReadNothingIsNotTheTotal) {
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, std::vector<std::string>{"pkg0"});
   EXPECT_FALSE(result.coverage);
-  EXPECT_NEAR(result.total_energy_j.value(), 100.0, 1e-6);
+  EXPECT_NEAR(result.total.energy_j.value(), 100.0, 1e-6);
 }
 
 TEST(Uncertainty, UnknownRefreshPeriodIsNoShorterThanThePollInterval) {
   auto sampler = run_scripted({channel("bmc", Domain::kNode)}, {{500.0}, {}}, 11);
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   // update_period_s = 0 (a BMC that does not say): each end is one 100 ms poll stale.
-  EXPECT_NEAR(result.components[0].uncertainty.update_period_j, 2 * 0.1 * 500.0, 1e-6);
+  EXPECT_NEAR(result.components[0].measured.uncertainty.update_period_j, 2 * 0.1 * 500.0, 1e-6);
 }
 
 TEST(NodeCoverage, NoMeterNoCoverage) {
@@ -210,9 +211,7 @@ TEST(Activity, DenseSamplesMergeKeepingTheBurst) {
   EXPECT_DOUBLE_EQ(a->max_pct, 80.0);
 }
 
-Measurement total_of(const WindowResult& run) {
-  return Measurement{run.total_energy_j, run.total_uncertainty_j, run.total_method};
-}
+Measurement total_of(const WindowResult& run) { return run.total; }
 
 TEST(IdleWaste, IdleGpusAndTheirShareOfTheTotal) {
   std::vector<ChannelInfo> channels;
@@ -232,7 +231,7 @@ TEST(IdleWaste, IdleGpusAndTheirShareOfTheTotal) {
   EXPECT_EQ(waste.gpus_used, 1);
   ASSERT_EQ(waste.idle_gpus.size(), 3U);
   EXPECT_NEAR(waste.idle_gpu_energy.energy_j.value(), 180.0, 1e-6);
-  EXPECT_EQ(waste.idle_gpu_energy.method, "counter");
+  EXPECT_EQ(waste.idle_gpu_energy.method, Method::kCounter);
   EXPECT_NEAR(waste.idle_gpu_share.value(), 180.0 / 640.0, 1e-9);
   ASSERT_EQ(waste.summary.size(), 1U);
   EXPECT_NE(waste.summary[0].find("4 GPUs, 1 used: 180.0 J (28 % of 640.0 J) spent by 3 idle GPUs"),
@@ -287,14 +286,12 @@ TEST(IdleWaste, PhaseWindowUsesOnlyItsOwnActivity) {
   const Timeline timeline = sampler.snapshot();
   const auto cover = cover_channels(timeline.channels, timeline.stats);
   const auto late = measure_window(timeline, cover, 1000 * kMs, 2000 * kMs);
-  const auto waste = find_idle_waste("eval", waste_inputs(late, timeline.channels),
-                                     Measurement{late.energy_j, late.uncertainty_j, late.method},
-                                     1.0, 1.0, std::nullopt);
+  const auto waste = find_idle_waste("eval", waste_inputs(late, timeline.channels), late.total, 1.0,
+                                     1.0, std::nullopt);
   ASSERT_EQ(waste.idle_gpus.size(), 1U);
   EXPECT_NEAR(waste.idle_gpu_energy.energy_j.value(), 300.0, 1e-6);
   const auto early = measure_window(timeline, cover, 0, 500 * kMs);
-  EXPECT_TRUE(find_idle_waste("train", waste_inputs(early, timeline.channels),
-                              Measurement{early.energy_j, early.uncertainty_j, early.method}, 0.5,
+  EXPECT_TRUE(find_idle_waste("train", waste_inputs(early, timeline.channels), early.total, 0.5,
                               1.0, std::nullopt)
                   .idle_gpus.empty());
 }

@@ -346,11 +346,11 @@ ComponentResult component(const std::string& id, double energy_j, double covered
                           double uncertainty_j) {
   ComponentResult c;
   c.id = id;
-  c.energy_j = energy_j;
-  c.covered_s = covered_s;
+  c.measured.energy_j = energy_j;
+  c.measured.covered_s = covered_s;
   c.avg_power_w = energy_j / covered_s;
-  c.samples = 100;
-  c.uncertainty.total_j = uncertainty_j;
+  c.measured.samples = 100;
+  c.measured.uncertainty.total_j = uncertainty_j;
   return c;
 }
 
@@ -395,7 +395,7 @@ TEST(ApplyBaselines, WarnsAboutAnotherHostAnOldProfileAndChangedChannels) {
   w.components = {component("powercap/intel-rapl:0", 1200.0, 10.0, 0.5),
                   component("powercap/intel-rapl:1", 1200.0, 10.0, 0.5)};
   ComponentResult model = component("model/cpu", 50.0, 10.0, 25.0);
-  model.method = Method::kModel;
+  model.measured.method = Method::kModel;
   w.components.push_back(model);
   std::vector<std::string> warnings;
   apply_baselines(w, sample_profile(), context_at("node42", "2025-06-01T00:00:00Z"), &warnings);

@@ -157,13 +157,14 @@ TEST(RuntimeEstimate, RatedPowerTimesRuntimeTimesPue) {
       {DeviceKind::kCpu, "CPU socket 1", "AMD EPYC 7763 64-Core Processor", std::nullopt},
       {DeviceKind::kGpu, "GPU 0 (GPU-a)", "NVIDIA A100-SXM4-80GB", 400.0}};
   // (280 + 280 + 400) W x 100 s x 1.2 = 115200 J against 48000 J measured x 1.2: +100 %.
-  const auto est = estimate_from_runtime(devices, &table, 100.0, 1.2,
-                                         MeasuredEnergy{48000.0, "sum of components"});
+  const auto est = estimate_from_runtime(
+      devices, &table, 100.0, 1.2,
+      MeasuredEnergy{test::figure(48000.0, 0.0, Method::kCounter), "sum of components"});
   EXPECT_TRUE(est.complete);
   EXPECT_DOUBLE_EQ(est.estimate_j, 115200.0);
   ASSERT_TRUE(est.relative_error);
   EXPECT_DOUBLE_EQ(*est.relative_error, 1.0);
-  EXPECT_DOUBLE_EQ(est.devices[2].energy_j, 48000.0);
+  EXPECT_DOUBLE_EQ(est.devices[2].energy_j.value(), 48000.0);
   EXPECT_NE(est.devices[0].rated_from.find("data file (EPYC 7763"), std::string::npos);
   EXPECT_NE(est.devices[0].rated_from.find("https://"), std::string::npos);
   EXPECT_TRUE(est.warnings.empty());
@@ -187,8 +188,9 @@ TEST(RuntimeEstimate, UnknownDevicesAreListedNotZeroAndBlockTheComparison) {
       {DeviceKind::kCpu, "CPU socket 0", "Intel Xeon Processor (Cascadelake)", std::nullopt},
       {DeviceKind::kGpu, "GPU 0", "FakeGPU", std::nullopt},
       {DeviceKind::kGpu, "GPU 1", "NVIDIA L40S", std::nullopt}};
-  const auto est =
-      estimate_from_runtime(devices, &table, 10.0, 1.0, MeasuredEnergy{1000.0, "node meter"});
+  const auto est = estimate_from_runtime(
+      devices, &table, 10.0, 1.0,
+      MeasuredEnergy{test::figure(1000.0, 0.0, Method::kCounter), "node meter"});
   EXPECT_FALSE(est.complete);
   EXPECT_DOUBLE_EQ(est.estimate_j, 3500.0);  // only the L40S
   EXPECT_FALSE(est.devices[0].rated_power_w);
@@ -197,8 +199,9 @@ TEST(RuntimeEstimate, UnknownDevicesAreListedNotZeroAndBlockTheComparison) {
   EXPECT_NE(est.relative_error_note.find("2 of 3 devices"), std::string::npos);
   // The text, whole: 350 W x 10 s x PUE 1 = 3500 J from the one rated device.
   const TdpTable own = own_table();
-  EXPECT_EQ(format_runtime_estimate(estimate_from_runtime(devices, &own, 10.0, 1.0,
-                                                          MeasuredEnergy{1000.0, "node meter"})),
+  EXPECT_EQ(format_runtime_estimate(estimate_from_runtime(
+                devices, &own, 10.0, 1.0,
+                MeasuredEnergy{test::figure(1000.0, 0.0, Method::kCounter), "node meter"})),
             "runtime-based estimate (rated power x 10.000 s x PUE 1): 3500.0 J (partial); no "
             "comparison: 2 of 3 devices have no rated power, so the estimate is partial\n"
             "  CPU socket 0: rated power unknown ('Intel Xeon Processor (Cascadelake)' is not in "
@@ -217,8 +220,9 @@ TEST(RuntimeEstimate, InvalidInputsGiveNoNumbersAndAWarning) {
       {DeviceKind::kGpu, "GPU 1", "NVIDIA L40S", std::nullopt}};
   for (const auto& [runtime, pue] : std::vector<std::pair<double, double>>{
            {-1.0, 1.0}, {10.0, 0.5}, {NAN, 1.0}, {10.0, INFINITY}}) {
-    const auto est =
-        estimate_from_runtime(devices, &table, runtime, pue, MeasuredEnergy{100.0, "node meter"});
+    const auto est = estimate_from_runtime(
+        devices, &table, runtime, pue,
+        MeasuredEnergy{test::figure(100.0, 0.0, Method::kCounter), "node meter"});
     EXPECT_DOUBLE_EQ(est.estimate_j, 0.0);
     EXPECT_FALSE(est.complete);
     EXPECT_FALSE(est.relative_error);
@@ -226,7 +230,8 @@ TEST(RuntimeEstimate, InvalidInputsGiveNoNumbersAndAWarning) {
   }
   const auto no_table = estimate_from_runtime(devices, nullptr, 10.0, 1.0, std::nullopt);
   EXPECT_NE(no_table.devices[0].unknown_reason.find("no data file"), std::string::npos);
-  const auto zero = estimate_from_runtime(devices, &table, 10.0, 1.0, MeasuredEnergy{0.0, "x"});
+  const auto zero = estimate_from_runtime(
+      devices, &table, 10.0, 1.0, MeasuredEnergy{test::figure(0.0, 0.0, Method::kCounter), "x"});
   EXPECT_FALSE(zero.relative_error);
 }
 
@@ -234,8 +239,9 @@ TEST(RuntimeEstimate, TextAndJsonCarryTheComparison) {
   const TdpTable table = own_table();
   const std::vector<AllocatedDevice> devices = {
       {DeviceKind::kGpu, "GPU 0 (GPU-a)", "NVIDIA H100 80GB HBM3", 700.0}};
-  const auto est = estimate_from_runtime(devices, &table, 2.0, 1.0,
-                                         MeasuredEnergy{1000.0, "node meter hwmon/x"});
+  const auto est = estimate_from_runtime(
+      devices, &table, 2.0, 1.0,
+      MeasuredEnergy{test::figure(1000.0, 0.0, Method::kCounter), "node meter hwmon/x"});
   ASSERT_TRUE(est.relative_error);
   EXPECT_DOUBLE_EQ(*est.relative_error, 0.4);
   // The text, whole: 700 W x 2 s x PUE 1 = 1400 J against 1000 J measured, +40 %.

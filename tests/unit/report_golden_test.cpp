@@ -137,8 +137,8 @@ RunReport gpu_node_run() {
                {"ipmi-dcmi", ProbeReport::Status::kAbsent, "no /dev/ipmi0", "modprobe ipmi_si"}};
   r.window = summarise_run(timeline, 0, static_cast<std::int64_t>(t * kS), std::nullopt);
   // As `run` does: phases from the parts inside the node meter, and the whole run over them.
-  const auto cover = cover_of(timeline, r.window.coverage->parts);
-  r.phase_cover = r.window.coverage->parts;
+  const auto cover = cover_of(timeline, r.window.coverage->part_ids);
+  r.phase_cover = r.window.coverage->part_ids;
   r.phase_cover_run = measure_window(timeline, cover, 0, static_cast<std::int64_t>(t * kS));
   const Phase phases[] = {{"train", 1 * kS, 6 * kS, 6400, 1234, false},
                           {"eval", 6 * kS, 6 * kS + 5'000'000, 0, 1234, false},
@@ -147,17 +147,15 @@ RunReport gpu_node_run() {
     r.phases.push_back(phase_report(p, measure_window(timeline, cover, p.start_ns, p.end_ns)));
   }
   r.phase_totals = phase_totals(r.phases);
-  r.idle_waste.push_back(find_idle_waste(
-      "run", waste_inputs(r.window),
-      Measurement{r.window.total_energy_j, r.window.total_uncertainty_j, r.window.total_method}, t,
-      1.0, CpuActivity{2.0, 32}));
+  r.idle_waste.push_back(
+      find_idle_waste("run", waste_inputs(r.window), r.window.total, t, 1.0, CpuActivity{2.0, 32}));
   const TdpTable table = rated_powers();
   std::vector<AllocatedDevice> devices = {
       {DeviceKind::kCpu, "CPU socket 0", "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", {}},
       {DeviceKind::kGpu, "GPU 0 (GPU-aaaa1111)", "NVIDIA H100 80GB HBM3", 700.0},
       {DeviceKind::kGpu, "GPU 1 (GPU-bbbb1111)", "NVIDIA H100 80GB HBM3", 700.0}};
-  r.runtime_estimate = estimate_from_runtime(
-      devices, &table, t, 1.0, MeasuredEnergy{*r.window.total_energy_j, "node meter"});
+  r.runtime_estimate =
+      estimate_from_runtime(devices, &table, t, 1.0, MeasuredEnergy{r.window.total, "node meter"});
   return r;
 }
 
@@ -240,8 +238,9 @@ TEST(Golden, ManyPhasesBecomeTotalsPerNameWithUncertainty) {
   const auto base = r.phases;
   r.phases.clear();
   for (int i = 0; i < 30; ++i) r.phases.push_back(base[static_cast<std::size_t>(i % 2)]);
-  r.phases[5].energy.energy_j.reset();  // one step without a known energy makes its total unknown
-  r.phases[5].energy.method = "none";
+  r.phases[5]
+      .energy.total.energy_j.reset();  // one step without a known energy makes its total unknown
+  r.phases[5].energy.total.method = Method::kNone;
   r.phases[5].energy_per_item_j.reset();
   r.phase_totals = phase_totals(r.phases);
   const std::string text = format_summary(r);

@@ -22,8 +22,9 @@ RunReport sample_report() {
   pkg.id = "powercap/intel-rapl:0";
   pkg.domain = Domain::kPackage;
   pkg.device = "package-0";
-  pkg.energy_j = 1200.5;
-  pkg.samples = 120;
+  pkg.measured.energy_j = 1200.5;
+  pkg.measured.method = Method::kCounter;
+  pkg.measured.samples = 120;
   pkg.avg_power_w = 100.0;
   pkg.peak_power_w = 130.0;
   pkg.in_total = true;
@@ -34,8 +35,8 @@ RunReport sample_report() {
   core.contained_in = pkg.id;
   r.window.duration_s = 12.0;
   r.window.components = {pkg, core};
-  r.window.total_energy_j = 1200.5;
-  r.window.total_method = "counter";
+  r.window.total.energy_j = 1200.5;
+  r.window.total.method = Method::kCounter;
   r.window.total_cover = {pkg.id};
   return r;
 }
@@ -63,7 +64,7 @@ TEST(JsonReport, HasTheDocumentedFields) {
 RunReport node_report() {
   RunReport r = sample_report();
   ComponentResult& pkg = r.window.components[0];
-  pkg.uncertainty = {
+  pkg.measured.uncertainty = {
       .quantisation_j = 0.0001, .update_period_j = 0.5, .timing_j = 0.01, .total_j = 0.51};
   pkg.idle_power_w = 40.0;
   pkg.idle_energy_j = 480.0;
@@ -72,31 +73,34 @@ RunReport node_report() {
   gpu.id = "nvml/GPU-1";
   gpu.domain = Domain::kGpu;
   gpu.device = "H100";
-  gpu.energy_j = 720.0;
-  gpu.samples = 120;
+  gpu.measured.energy_j = 720.0;
+  gpu.measured.samples = 120;
   gpu.activity_mean_pct = 0.0;
   gpu.activity_max_pct = 0.0;
-  gpu.uncertainty = {0.002, 2.0, 0.0, 36.0, true, 38.0};
+  gpu.measured.uncertainty = {0.002, 2.0, 0.0, 36.0, true, 38.0};
   ComponentResult bmc;
   bmc.id = "redfish/1";
   bmc.domain = Domain::kNode;
-  bmc.energy_j = 2400.0;
-  bmc.samples = 12;
+  bmc.measured.energy_j = 2400.0;
+  bmc.measured.samples = 12;
   bmc.in_total = true;
   pkg.in_total = false;
   r.window.components.push_back(gpu);  // pkg dangles from here on
   r.window.components.push_back(bmc);
-  r.window.total_energy_j = 2400.0;
-  r.window.total_uncertainty_j = 24.0;
+  r.window.total = test::figure(2400.0, 24.0, Method::kPowerIntegrated);
   r.window.total_cover = {"redfish/1"};
-  r.window.coverage = NodeCoverage{"redfish/1", 2400.0, 1920.5, {"powercap/intel-rapl:0", gpu.id},
-                                   0.8002,      479.5,  40.0};
+  r.window.coverage = NodeCoverage{"redfish/1",
+                                   test::figure(2400.0, 24.0, Method::kPowerIntegrated),
+                                   test::figure(1920.5, 30.0, Method::kCounter),
+                                   {"powercap/intel-rapl:0", gpu.id},
+                                   0.8002,
+                                   test::figure(479.5, 40.0, Method::kMixed)};
   IdleWaste waste;
   waste.window = "run";
   waste.gpus = 1;
-  waste.idle_gpus = {{gpu.id, gpu.device, Measurement{720.0, 38.0, "counter"}, 0.0}};
-  waste.idle_gpu_energy = Measurement{720.0, 38.0, "counter"};
-  waste.window_energy = Measurement{2400.0, 24.0, "power-integrated"};
+  waste.idle_gpus = {{gpu.id, gpu.device, test::figure(720.0, 38.0, Method::kCounter), 0.0}};
+  waste.idle_gpu_energy = test::figure(720.0, 38.0, Method::kCounter);
+  waste.window_energy = test::figure(2400.0, 24.0, Method::kPowerIntegrated);
   waste.idle_gpu_share = 0.3;
   waste.summary = {"1 GPU, 0 used: 720.0 J (30 % of 2.40 kJ) spent by 1 idle GPU"};
   r.idle_waste.push_back(waste);
@@ -121,7 +125,7 @@ TEST(JsonReport, NodeCompositionFields) {
   ASSERT_EQ(json["idle_waste"].size(), 1U);
   EXPECT_EQ(json["idle_waste"][0]["idle_gpus"][0]["id"], "nvml/GPU-1");
   EXPECT_EQ(json["idle_waste"][0]["idle_gpus"][0]["method"], "counter");
-  EXPECT_EQ(json["coverage"]["rest_method"], "node meter minus parts");
+  EXPECT_EQ(json["coverage"]["rest_method"], "mixed");
   EXPECT_TRUE(sample_report().window.coverage == std::nullopt);
   EXPECT_TRUE(to_json(sample_report())["coverage"].is_null());
 }

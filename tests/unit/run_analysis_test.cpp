@@ -69,11 +69,11 @@ RunAnalysisInputs inputs() {
 TEST(RunAnalysis, PhasesTheirTotalsAndEnergyPerItemComeFromTheLedger) {
   const RunAnalysis run = analyse_run(two_gpu_node(), inputs());
   const double node_w = kPackageW + 2 * kGpuW;
-  ASSERT_TRUE(run.window.total_energy_j);
-  EXPECT_NEAR(*run.window.total_energy_j, node_w * kRunS, 1e-6);
+  ASSERT_TRUE(run.window.total.energy_j);
+  EXPECT_NEAR(*run.window.total.energy_j, node_w * kRunS, 1e-6);
   ASSERT_EQ(run.phases.size(), 2u);
-  ASSERT_TRUE(run.phases[0].energy.energy_j);
-  EXPECT_NEAR(*run.phases[0].energy.energy_j, node_w * 1.0, 1e-6);
+  ASSERT_TRUE(run.phases[0].energy.total.energy_j);
+  EXPECT_NEAR(*run.phases[0].energy.total.energy_j, node_w * 1.0, 1e-6);
   ASSERT_TRUE(run.phases[0].energy_per_item_j);
   EXPECT_NEAR(*run.phases[0].energy_per_item_j, node_w * 1.0 / 40, 1e-6);
   EXPECT_FALSE(run.phases[1].energy_per_item_j);  // no items counted: unknown, never 0
@@ -104,7 +104,7 @@ TEST(RunAnalysis, TheEstimateChargesOnlyTheGpusTheJobOwnsOnASharedNode) {
   // Compared with the job's share: GPU 1 alone (the CPU side is unattributed without cgroup
   // figures).
   ASSERT_TRUE(run.runtime_estimate->measured);
-  EXPECT_NEAR(run.runtime_estimate->measured->energy_j, kGpuW * kRunS, 1e-6);
+  EXPECT_NEAR(run.runtime_estimate->measured->energy.energy_j.value(), kGpuW * kRunS, 1e-6);
   EXPECT_EQ(run.runtime_estimate->measured->label,
             "the energy attributed to the job on this shared node");
 }

@@ -46,8 +46,8 @@ TEST(RunLedger, TotalIsTheNonOverlappingCover) {
                                counter("pkg1", Domain::kPackage), counter("gpu0", Domain::kGpu)},
                               {100, 60, 20, 100, 300}, 11);
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
-  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 100 + 20 + 100 + 300);
-  EXPECT_EQ(result.total_method, "counter");
+  EXPECT_DOUBLE_EQ(result.total.energy_j.value(), 100 + 20 + 100 + 300);
+  EXPECT_EQ(result.total.method, Method::kCounter);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0", "pkg1", "gpu0"}));
   EXPECT_EQ(result.components[1].contained_in, "pkg0");
   EXPECT_FALSE(result.components[1].in_total);
@@ -61,7 +61,7 @@ TEST(RunLedger, PsysReplacesPackageAndDram) {
       {10, 5, 2, 20}, 11);
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"psys"}));
-  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 20.0);
+  EXPECT_DOUBLE_EQ(result.total.energy_j.value(), 20.0);
   EXPECT_EQ(result.components[1].contained_in, "pkg0");  // the smallest container
   EXPECT_EQ(result.components[0].contained_in, "psys");
 }
@@ -75,9 +75,9 @@ TEST(RunLedger, NodeMeterIsTheTotalWhenPresent) {
   auto sampler = run_scripted({counter("pkg0", Domain::kPackage), node}, {100, 400}, 11);
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"node"}));
-  EXPECT_EQ(result.total_method, "power-integrated");
+  EXPECT_EQ(result.total.method, Method::kPowerIntegrated);
   // The script ramps the node's power 0, 40, 80 ... 400 W over 1 s: the trapezoid gives 200 J.
-  EXPECT_NEAR(result.total_energy_j.value(), 200.0, 1e-9);
+  EXPECT_NEAR(result.total.energy_j.value(), 200.0, 1e-9);
   EXPECT_EQ(result.components[0].contained_in, "node");
 }
 
@@ -97,7 +97,7 @@ TEST(RunLedger, FailedContainerLeavesItsPartsInTheTotal) {
   for (int i = 0; i < 11; ++i) sampler.sample_once();
   const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0"}));
-  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 120.0);
+  EXPECT_DOUBLE_EQ(result.total.energy_j.value(), 120.0);
   EXPECT_TRUE(result.components[0].contained_in.empty());
 }
 
@@ -124,7 +124,7 @@ bool has_warning(const WindowResult& result, std::string_view text) {
 
 TEST(RunLedger, ReadingsThatStopEarlyAreNotCountedPastThemAndWarnedAbout) {
   const auto result = summarise_run(counter_failing_from(3, 11), 0, 1000 * kMs, std::nullopt);
-  EXPECT_NEAR(*result.components[0].energy_j, 60.0, 1e-9);  // nothing made up for 0.8 s
+  EXPECT_NEAR(*result.components[0].measured.energy_j, 60.0, 1e-9);  // nothing made up for 0.8 s
   EXPECT_EQ(result.components[0].extrapolated_end_s, 0.0);
   EXPECT_TRUE(has_warning(result, "cover 0.200 s of the 1.000 s run"));
   EXPECT_TRUE(has_warning(result, "8 read(s) failed"));
@@ -133,10 +133,10 @@ TEST(RunLedger, ReadingsThatStopEarlyAreNotCountedPastThemAndWarnedAbout) {
 TEST(RunLedger, AFailedLastReadIsExtrapolatedAndWarnedAbout) {
   const auto result = summarise_run(counter_failing_from(10, 11), 0, 1000 * kMs, std::nullopt);
   const ComponentResult& gpu = result.components[0];
-  EXPECT_NEAR(*gpu.energy_j, 300.0, 1e-9);  // the fixture's 300 W over the test's 1 s
+  EXPECT_NEAR(*gpu.measured.energy_j, 300.0, 1e-9);  // the fixture's 300 W over the test's 1 s
   EXPECT_NEAR(gpu.extrapolated_end_s, 0.1, 1e-9);
-  EXPECT_NEAR(gpu.uncertainty.extrapolation_j, 30.0, 1e-9);
-  EXPECT_GE(gpu.uncertainty.total_j, 30.0);
+  EXPECT_NEAR(gpu.measured.uncertainty.extrapolation_j, 30.0, 1e-9);
+  EXPECT_GE(gpu.measured.uncertainty.total_j, 30.0);
   EXPECT_TRUE(has_warning(result, "no reading covered the last 0.100 s of the run (reads failed"));
 }
 
@@ -155,9 +155,9 @@ TEST(RunLedger, TornFirstReadingIsCoveredFromTheRateWithAWiderUncertainty) {
   for (int i = 0; i < 10; ++i) sampler.sample_once();
   const auto result = summarise_run(sampler.snapshot(), 0, 9000 * kMs, std::nullopt);
   const ComponentResult& pkg = result.components[0];
-  EXPECT_NEAR(*pkg.energy_j, 900.0, 1e-9);  // the fixture's 100 W over the test's 9 s
+  EXPECT_NEAR(*pkg.measured.energy_j, 900.0, 1e-9);  // the fixture's 100 W over the test's 9 s
   EXPECT_NEAR(pkg.extrapolated_start_s, 1.0, 1e-9);
-  EXPECT_NEAR(pkg.uncertainty.extrapolation_j, 100.0, 1e-9);
+  EXPECT_NEAR(pkg.measured.uncertainty.extrapolation_j, 100.0, 1e-9);
   EXPECT_TRUE(has_warning(
       result, "pkg0: no reading covered the first 1.000 s of the run (reads failed or were torn)"));
 }
@@ -177,8 +177,8 @@ TEST(RunLedger, ReadingsOutsideTheRunAreClippedToIt) {
   Sampler sampler(std::move(sensors), SamplerOptions{.interval_s = 2.5});
   for (int i = 0; i < 6; ++i) sampler.sample_once();  // the last one answers at 12.5 s
   const auto result = summarise_run(sampler.snapshot(), 0, 10'000 * kMs, std::nullopt);
-  EXPECT_NEAR(*result.components[0].energy_j, 4000.0, 1e-6);  // 400 W x 10 s, not 12.5 s
-  EXPECT_NEAR(result.components[0].covered_s, 10.0, 1e-9);
+  EXPECT_NEAR(*result.components[0].measured.energy_j, 4000.0, 1e-6);  // 400 W x 10 s, not 12.5 s
+  EXPECT_NEAR(result.components[0].measured.covered_s, 10.0, 1e-9);
   EXPECT_EQ(result.components[0].extrapolated_start_s + result.components[0].extrapolated_end_s,
             0.0);
 }
@@ -187,7 +187,7 @@ TEST(RunLedger, OtherDomainStaysOutOfTheTotal) {
   auto sampler = run_scripted({counter("pkg0", Domain::kPackage), counter("x", Domain::kOther)},
                               {100, 50}, 11);
   const auto result = summarise_run(sampler->snapshot(), 0, 1000 * kMs, std::nullopt);
-  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 100.0);
+  EXPECT_DOUBLE_EQ(result.total.energy_j.value(), 100.0);
 }
 
 TEST(RunLedger, ModelComponentIsLabelledAndCounted) {
@@ -196,16 +196,16 @@ TEST(RunLedger, ModelComponentIsLabelledAndCounted) {
   CpuModel model{2.5, 7.0, "default"};
   const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, model);
   ASSERT_EQ(result.components.size(), 1u);
-  EXPECT_EQ(result.components[0].method, Method::kModel);
-  EXPECT_DOUBLE_EQ(result.total_energy_j.value(), 17.5);
-  EXPECT_EQ(result.total_method, "model");
+  EXPECT_EQ(result.components[0].measured.method, Method::kModel);
+  EXPECT_DOUBLE_EQ(result.total.energy_j.value(), 17.5);
+  EXPECT_EQ(result.total.method, Method::kModel);
 }
 
 TEST(RunLedger, NothingMeasurableIsSaidNotZeroed) {
   std::vector<std::unique_ptr<Sensor>> none;
   Sampler sampler(std::move(none), SamplerOptions{});
   const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, std::nullopt);
-  EXPECT_EQ(result.total_method, "none");
+  EXPECT_EQ(result.total.method, Method::kNone);
   EXPECT_TRUE(result.total_cover.empty());
   ASSERT_FALSE(result.warnings.empty());
 }
@@ -267,8 +267,8 @@ TEST(RunLedger, ContainerReadingLessThanItsPartsIsRejectedAndThePartsCount) {
                                counter("psys", Domain::kPsys, {"pkg0", "dram0"})},
                               {245, 30, 0}, 101);
   const auto result = summarise_run(sampler->snapshot(), 0, 10'000 * kMs, std::nullopt);
-  ASSERT_TRUE(result.total_energy_j);
-  EXPECT_NEAR(*result.total_energy_j, 2750.0, 1e-6);  // the fixture's 275 W over the test's 10 s
+  ASSERT_TRUE(result.total.energy_j);
+  EXPECT_NEAR(*result.total.energy_j, 2750.0, 1e-6);  // the fixture's 275 W over the test's 10 s
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0", "dram0"}));
   EXPECT_EQ(result.components[2].set_aside,
             "0.0 J, less than the 2750.0 J of the parts it contains");
@@ -300,7 +300,7 @@ TEST(RunLedger, AContainerLostMidRunGivesWayToItsPartsWithoutBeingDoubted) {
   EXPECT_EQ(result.components[1].set_aside,
             "lost 5.100 s into the run; its parts, read on, count instead");
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0"}));
-  EXPECT_NEAR(*result.total_energy_j, 2000.0, 1e-6);  // 200 W over the test's 10 s
+  EXPECT_NEAR(*result.total.energy_j, 2000.0, 1e-6);  // 200 W over the test's 10 s
   EXPECT_TRUE(has_warning(result, "psys was lost 5.100 s into the run: its parts (pkg0), read on"));
 }
 
@@ -321,8 +321,8 @@ TEST(RunLedger, NodeMeterReadingLessThanTheCpusIsRejectedWithAWarning) {
                                counter("bmc", Domain::kNode)},
                               {100, 300, 0}, 51);
   const auto result = summarise_run(sampler->snapshot(), 0, 5'000 * kMs, std::nullopt);
-  ASSERT_TRUE(result.total_energy_j);
-  EXPECT_NEAR(*result.total_energy_j, 2000.0, 1e-6);
+  ASSERT_TRUE(result.total.energy_j);
+  EXPECT_NEAR(*result.total.energy_j, 2000.0, 1e-6);
   EXPECT_FALSE(result.coverage);
   EXPECT_TRUE(has_warning(result,
                           "bmc read 0.0 J, less than the 500.0 J of the CPUs and memory "

@@ -39,20 +39,21 @@ TEST(WindowEnergy, InterpolatesInsideSampleIntervals) {
   const auto w = measure_window(test::timeline_of({counter("p")}, {step_series()}, 0.1), {0},
                                 250 * kMs, 1550 * kMs);
   // 0.75 s at 100 W + 0.55 s at 300 W.
-  EXPECT_NEAR(w.energy_j.value(), 75.0 + 165.0, 1e-9);
-  EXPECT_EQ(w.method, "counter");
+  EXPECT_NEAR(w.total.energy_j.value(), 75.0 + 165.0, 1e-9);
+  EXPECT_EQ(w.total.method, Method::kCounter);
   EXPECT_FALSE(w.short_window);
   // Each end can be off by local power x half the sample spacing; the ends add up (a bound),
   // one LSB per end in quadrature.
-  EXPECT_NEAR(w.uncertainty_j, std::hypot(100.0 * 0.05 + 300.0 * 0.05, 2e-6), 1e-9);
+  EXPECT_NEAR(w.total.uncertainty_j(), std::hypot(100.0 * 0.05 + 300.0 * 0.05, 2e-6), 1e-9);
 }
 
 TEST(WindowEnergy, WindowShorterThanOneSampleHasALargeUncertaintySaidInAWarning) {
   const auto w = measure_window(test::timeline_of({counter("p")}, {step_series()}, 0.1), {0},
                                 420 * kMs, 440 * kMs);
-  EXPECT_NEAR(w.energy_j.value(), 2.0, 1e-9);
-  EXPECT_FALSE(w.short_window);                    // 20 ms is 20 RAPL updates ...
-  EXPECT_GT(w.uncertainty_j, w.energy_j.value());  // ... but the 100 ms sampling makes it uncertain
+  EXPECT_NEAR(w.total.energy_j.value(), 2.0, 1e-9);
+  EXPECT_FALSE(w.short_window);  // 20 ms is 20 RAPL updates ...
+  EXPECT_GT(w.total.uncertainty_j(),
+            w.total.energy_j.value());  // ... but the 100 ms sampling makes it uncertain
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_NE(w.warnings[0].find("shorter --interval"), std::string::npos);
 }
@@ -69,7 +70,7 @@ TEST(WindowEnergy, WindowShorterThanTenUpdatePeriodsIsFlagged) {
   EXPECT_TRUE(w.short_window);
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_NE(w.warnings[0].find("shorter than 10 update periods of gpu"), std::string::npos);
-  EXPECT_NEAR(w.uncertainty_j, 30.0 + 30.0, 1e-6);
+  EXPECT_NEAR(w.total.uncertainty_j(), 30.0 + 30.0, 1e-6);
 }
 
 TEST(WindowEnergy, StraddlingAWrapIsSeamlessBecauseTheSeriesIsUnwrapped) {
@@ -80,7 +81,7 @@ TEST(WindowEnergy, StraddlingAWrapIsSeamlessBecauseTheSeriesIsUnwrapped) {
   s.energy_j = {0.0, 5.0, 10.0};
   const auto w =
       measure_window(test::timeline_of({counter("p")}, {s}, 0.1), {0}, 50 * kMs, 150 * kMs);
-  EXPECT_NEAR(w.energy_j.value(), 5.0, 1e-9);
+  EXPECT_NEAR(w.total.energy_j.value(), 5.0, 1e-9);
 }
 
 TEST(WindowEnergy, PhaseStraddlingARealCounterWrapThroughTheSampler) {
@@ -101,10 +102,10 @@ TEST(WindowEnergy, PhaseStraddlingARealCounterWrapThroughTheSampler) {
   sampler.finish();
   EXPECT_EQ(sampler.stats(0).wraps, 5u);  // the last one confirmed by finish()
   const auto w = measure_window(sampler.snapshot(), {0}, 120 * kMs, 930 * kMs);
-  EXPECT_NEAR(w.energy_j.value(), 40.0 * 0.81, 1e-6);
+  EXPECT_NEAR(w.total.energy_j.value(), 40.0 * 0.81, 1e-6);
   // Each end is off by at most 40 W x half the span around it: 50 ms, or 100 ms where the
   // reading after a wrap was held back until the next one confirmed it.
-  EXPECT_LE(w.uncertainty_j, 40.0 * 0.05 + 40.0 * 0.05 + 1e-5);
+  EXPECT_LE(w.total.uncertainty_j(), 40.0 * 0.05 + 40.0 * 0.05 + 1e-5);
 }
 
 // One uncertainty model for runs and windows: a window over the run's own span (the first to
@@ -117,25 +118,26 @@ TEST(WindowEnergy, AWindowOverTheWholeRunHasTheRunsUncertainty) {
       test::timeline_of({counter("pkg"), gpu}, {step_series(), step_series()}, 0.1);
   const WindowResult run = summarise_run(timeline, 0, 2000 * kMs, std::nullopt);
   const WindowEnergy window = measure_window(timeline, {0, 1}, 0, 2000 * kMs);
-  ASSERT_TRUE(run.total_energy_j && window.energy_j);
+  ASSERT_TRUE(run.total.energy_j && window.total.energy_j);
   // Each series: 1 s at 100 W and 1 s at 300 W, 400 J; two of them.
-  EXPECT_NEAR(*run.total_energy_j, 800.0, 1e-9);
-  EXPECT_NEAR(*window.energy_j, 800.0, 1e-9);
-  EXPECT_NEAR(window.uncertainty_j, run.total_uncertainty_j, 1e-9);
+  EXPECT_NEAR(*run.total.energy_j, 800.0, 1e-9);
+  EXPECT_NEAR(*window.total.energy_j, 800.0, 1e-9);
+  EXPECT_NEAR(window.total.uncertainty_j(), run.total.uncertainty_j(), 1e-9);
   // Term by term, each against its value by hand: an end one update period stale at the power
   // there (100 W at the start, 300 W at the end), and the GPU's 5 % of its 400 J.
   const double update_period_j[] = {0.001 * 100 + 0.001 * 300, 0.1 * 100 + 0.1 * 300};
   const double calibration_j[] = {0.0, 0.05 * 400};
   for (std::size_t c = 0; c < 2; ++c) {
     SCOPED_TRACE(c);
-    EXPECT_NEAR(run.components[c].uncertainty.update_period_j, update_period_j[c], 1e-9);
-    EXPECT_NEAR(window.components[c].uncertainty.update_period_j, update_period_j[c], 1e-9);
-    EXPECT_NEAR(run.components[c].uncertainty.calibration_j, calibration_j[c], 1e-9);
-    EXPECT_NEAR(window.components[c].uncertainty.calibration_j, calibration_j[c], 1e-9);
+    EXPECT_NEAR(run.components[c].measured.uncertainty.update_period_j, update_period_j[c], 1e-9);
+    EXPECT_NEAR(window.components[c].measured.uncertainty.update_period_j, update_period_j[c],
+                1e-9);
+    EXPECT_NEAR(run.components[c].measured.uncertainty.calibration_j, calibration_j[c], 1e-9);
+    EXPECT_NEAR(window.components[c].measured.uncertainty.calibration_j, calibration_j[c], 1e-9);
   }
   // Inside the run, the interpolated ends add what the spacing of the samples leaves open.
   const WindowEnergy inner = measure_window(timeline, {0, 1}, 50 * kMs, 1950 * kMs);
-  EXPECT_GT(inner.uncertainty_j, 0.0);
+  EXPECT_GT(inner.total.uncertainty_j(), 0.0);
 }
 
 // An outage counts where it happened: a window after it gets one segment's uncertainty, the
@@ -157,21 +159,21 @@ TEST(WindowEnergy, AGapCountsOnlyInTheWindowsThatContainIt) {
   const auto after = measure_window(timeline, {0}, 30000 * kMs, 40000 * kMs);
   const auto whole = measure_window(timeline, {0}, 0, 40000 * kMs);
   // After the gap: 100 W x 1 s stale at each end, one segment; 10 s measured.
-  EXPECT_NEAR(after.components[0].uncertainty.update_period_j, 200.0, 1e-9);
-  EXPECT_NEAR(after.components[0].uncertainty.quantisation_j, 10.0, 1e-9);
+  EXPECT_NEAR(after.components[0].measured.uncertainty.update_period_j, 200.0, 1e-9);
+  EXPECT_NEAR(after.components[0].measured.uncertainty.quantisation_j, 10.0, 1e-9);
   // The whole run: the ends again, twice for the two segments; 20 s measured.
-  EXPECT_NEAR(whole.components[0].uncertainty.update_period_j, 400.0, 1e-9);
-  EXPECT_NEAR(whole.components[0].uncertainty.quantisation_j, 20.0, 1e-9);
+  EXPECT_NEAR(whole.components[0].measured.uncertainty.update_period_j, 400.0, 1e-9);
+  EXPECT_NEAR(whole.components[0].measured.uncertainty.quantisation_j, 20.0, 1e-9);
 }
 
 TEST(WindowEnergy, OnlyCoverChannelsMakeTheTotal) {
   const auto w = measure_window(
       test::timeline_of({counter("pkg"), counter("core")}, {step_series(), step_series()}, 0.1),
       {0}, 0, 1000 * kMs);
-  EXPECT_NEAR(w.energy_j.value(), 100.0, 1e-9);
+  EXPECT_NEAR(w.total.energy_j.value(), 100.0, 1e-9);
   EXPECT_TRUE(w.components[0].in_total);
   EXPECT_FALSE(w.components[1].in_total);
-  EXPECT_NEAR(w.components[1].energy_j.value(), 100.0, 1e-9);
+  EXPECT_NEAR(w.components[1].measured.energy_j.value(), 100.0, 1e-9);
 }
 
 TEST(WindowEnergy, OutsideTheReadingsIsSaid) {
