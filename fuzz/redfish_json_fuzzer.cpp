@@ -118,9 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     JT_FUZZ_CHECK(config->timeout_s > 0.0 && config->timeout_s <= 300.0);
     JT_FUZZ_CHECK(config->interval_s >= 0.1 && config->interval_s <= 3600.0);
   } else if (!nlohmann::json::accept(body)) {
-    // Text that is not JSON is reported by position only: the parser's own message would
-    // quote the bytes near the error, which may be the password.
-    JT_FUZZ_CHECK(config.error().message.starts_with("not valid JSON (error near byte "));
+    // Text that is not JSON is reported by position (or as a number beyond a double) only: the
+    // parser's own message would quote the bytes near the error, which may be the password.
+    JT_FUZZ_CHECK(config.error().message.starts_with("malformed JSON in the file ("));
   }
   return 0;
 }

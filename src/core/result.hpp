@@ -1,18 +1,24 @@
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <utility>
 
 namespace jt {
 
+// The one error style of the C++ core (docs/ARCHITECTURE.md §6): functions that can fail return
+// Result<T>; exceptions are caught only at the edges (probe table, C API, CLI, Python module).
 enum class ErrorKind {
   kNotFound,
-  kPermissionDenied,
+  kPermissionDenied,  // also credentials a server refused (HTTP 401/403)
   kUnsupported,
-  kInvalidData,
-  kIo,
+  kInvalidData,  // also an answer from a server that breaks its protocol
+  kIo,           // also an HTTP answer with an error status (Error::http_status says which)
   kDeviceLost,
+  kUnreachable,  // a server that cannot be reached: DNS, connection refused, no route
+  kTimeout,      // no complete answer in the time allowed
+  kTls,          // a TLS handshake or certificate verification failed
 };
 
 struct Error {
@@ -20,6 +26,8 @@ struct Error {
   std::string message;
   // What the user can do about it; empty when nothing useful can be said.
   std::string hint;
+  // The status of the HTTP answer the error comes from; empty when there was no answer.
+  std::optional<long> http_status;
 };
 
 template <typename T>

@@ -19,6 +19,9 @@ const char* to_string(ErrorKind kind) {
     case ErrorKind::kInvalidData: return "invalid data";
     case ErrorKind::kIo: return "I/O error";
     case ErrorKind::kDeviceLost: return "device lost";
+    case ErrorKind::kUnreachable: return "unreachable";
+    case ErrorKind::kTimeout: return "timed out";
+    case ErrorKind::kTls: return "TLS failure";
   }
   return "error";
 }

@@ -8,13 +8,13 @@
 #include <ctime>
 #include <fstream>
 #include <iomanip>
-#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/clock.hpp"
+#include "core/json_reader.hpp"
 #include "core/sysfs_file.hpp"
 
 namespace jt {
@@ -43,157 +43,129 @@ json channel_to_json(const InventoryChannel& c) {
           {"provenance", c.provenance}};
 }
 
-// Reads fields of one JSON object; the first problem is kept, with the path of the field, and
-// later reads return defaults so that the caller can finish and report that one problem.
-class FieldReader {
- public:
-  FieldReader(const json& object, std::string where, std::string* error)
-      : object_(object), where_(std::move(where)), error_(error) {
-    if (!object_.is_object()) fail(where_, "is not an object");
-  }
+// A fact's value is null exactly when it is unknown, and then its reason must say why.
+std::string unknown_reason(const JsonReader& fact) {
+  std::string why = fact.string("unknown_reason");
+  if (why.empty()) fact.fail("is unknown without a reason");
+  return why;
+}
 
-  const json* get(const char* key, bool required = true) {
-    if (!ok() || !object_.is_object()) return nullptr;
-    const auto it = object_.find(key);
-    if (it == object_.end()) {
-      if (required) fail(path(key), "is missing");
-      return nullptr;
-    }
-    return &*it;
-  }
-  std::string string(const char* key) {
-    const json* v = get(key);
-    if (v == nullptr) return {};
-    if (!v->is_string()) {
-      fail(path(key), "is not a string");
-      return {};
-    }
-    return v->get<std::string>();
-  }
-  double number(const char* key, double min, double max) {
-    const json* v = get(key);
-    if (v == nullptr) return 0.0;
-    if (!v->is_number()) {
-      fail(path(key), "is not a number");
-      return 0.0;
-    }
-    const double d = v->get<double>();
-    if (!std::isfinite(d) || d < min || d > max) {
-      fail(path(key), fmt::format("is {} (allowed: {} to {})", d, min, max));
-      return 0.0;
-    }
-    return d;
-  }
-  std::int64_t integer(const char* key, std::int64_t min, std::int64_t max) {
-    const json* v = get(key);
-    if (v == nullptr) return 0;
-    if (!v->is_number_integer()) {
-      fail(path(key), "is not an integer");
-      return 0;
-    }
-    const auto i = v->is_number_unsigned()
-                       ? static_cast<std::int64_t>(std::min<std::uint64_t>(
-                             v->get<std::uint64_t>(),
-                             static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())))
-                       : v->get<std::int64_t>();
-    if (i < min || i > max) {
-      fail(path(key), fmt::format("is {} (allowed: {} to {})", i, min, max));
-      return 0;
-    }
-    return i;
-  }
-  std::optional<double> optional_number(const char* key, double min, double max) {
-    const json* v = get(key);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    return number(key, min, max);
-  }
-  std::vector<std::string> strings(const char* key) {
-    std::vector<std::string> out;
-    const json* v = get(key);
-    if (v == nullptr) return out;
-    if (!v->is_array()) {
-      fail(path(key), "is not an array");
-      return out;
-    }
-    for (const auto& item : *v) {
-      if (!item.is_string()) {
-        fail(path(key), "holds something that is not a string");
-        return {};
-      }
-      out.push_back(item.get<std::string>());
-    }
-    return out;
-  }
-  const json* array(const char* key) {
-    const json* v = get(key);
-    if (v != nullptr && !v->is_array()) {
-      fail(path(key), "is not an array");
-      return nullptr;
-    }
-    return v;
-  }
-  Domain domain(const char* key) {
-    const std::string text = string(key);
-    if (!ok()) return Domain::kOther;
-    const auto d = domain_from_string(text);
-    if (!d) fail(path(key), "is not a known domain: '" + text + "'");
-    return d.value_or(Domain::kOther);
-  }
-  template <typename T>
-  Fact<T> fact(const char* key, T min, T max) {
-    const json* v = get(key);
-    if (v == nullptr) return {};
-    FieldReader inner(*v, path(key), error_);
-    const json* value = inner.get("value");
-    if (value == nullptr) return {};
-    if (value->is_null()) {
-      std::string why = inner.string("unknown_reason");
-      if (ok() && why.empty()) fail(path(key), "is unknown without a reason");
-      return Fact<T>::unknown(std::move(why));
-    }
-    if constexpr (std::is_same_v<T, std::string>) {
-      (void)min;
-      (void)max;
-      return Fact<T>::known(inner.string("value"));
-    } else {
-      return Fact<T>::known(static_cast<T>(
-          inner.integer("value", static_cast<std::int64_t>(min), static_cast<std::int64_t>(max))));
-    }
-  }
+Fact<std::string> text_fact(const JsonReader& node, std::string_view key) {
+  const JsonReader fact = node.object(key);
+  const JsonReader value = fact.member("value");
+  if (value.is_null()) return Fact<std::string>::unknown(unknown_reason(fact));
+  return Fact<std::string>::known(value.as_string());
+}
 
-  bool ok() const { return error_->empty(); }
-  std::string path(const char* key) const { return where_ + "." + key; }
-  void fail(const std::string& where, const std::string& what) {
-    if (error_->empty()) *error_ = where + " " + what;
-  }
+template <typename T>
+Fact<T> count_fact(const JsonReader& node, std::string_view key, T min, T max) {
+  const JsonReader fact = node.object(key);
+  const JsonReader value = fact.member("value");
+  if (value.is_null()) return Fact<T>::unknown(unknown_reason(fact));
+  return Fact<T>::known(static_cast<T>(
+      value.as_integer(static_cast<std::int64_t>(min), static_cast<std::int64_t>(max))));
+}
 
- private:
-  const json& object_;
-  std::string where_;
-  std::string* error_;
-};
+Domain domain_of(const JsonReader& object) {
+  const JsonReader field = object.member("domain");
+  const std::string text = field.as_string();
+  const auto domain = domain_from_string(text);
+  if (!domain) field.fail("is not a known domain: '" + text + "'");
+  return domain.value_or(Domain::kOther);
+}
 
-InventoryChannel channel_from_json(const json& j, const std::string& where, std::string* error) {
-  FieldReader r(j, where, error);
+InventoryChannel channel_from_json(const JsonReader& r) {
   InventoryChannel c;
   c.id = r.string("id");
-  c.domain = r.domain("domain");
+  c.domain = domain_of(r);
   c.device = r.string("device");
   c.provenance = r.string("provenance");
-  if (r.ok() && c.id.empty()) r.fail(where + ".id", "is empty");
+  if (c.id.empty()) r.member("id").fail("is empty");
   return c;
 }
 
-std::vector<InventoryChannel> channels_from_json(FieldReader& r, const char* key,
-                                                 std::string* error) {
+std::vector<InventoryChannel> channels_from_json(const JsonReader& node, std::string_view key) {
   std::vector<InventoryChannel> out;
-  const json* list = r.array(key);
-  if (list == nullptr) return out;
-  for (std::size_t i = 0; i < list->size() && r.ok(); ++i) {
-    out.push_back(
-        channel_from_json((*list)[i], r.path(key) + "[" + std::to_string(i) + "]", error));
-  }
+  for (const JsonReader& channel : node.array(key)) out.push_back(channel_from_json(channel));
   return out;
+}
+
+GpuInventory gpu_from_json(const JsonReader& g) {
+  GpuInventory gpu;
+  gpu.index = static_cast<int>(g.integer("index", 0, 1 << 20));
+  gpu.channel_id = g.string("channel_id");
+  gpu.uuid = g.string("uuid");
+  gpu.model = g.string("model");
+  // Required, but null when the driver reported no limit.
+  if (const JsonReader limit = g.member("power_limit_w"); !limit.is_null()) {
+    gpu.power_limit_w = limit.as_number(0.0, 1e6);
+  }
+  gpu.provenance = g.string("provenance");
+  return gpu;
+}
+
+NodeInventory inventory_from_json(const JsonReader& n) {
+  NodeInventory inv;
+  inv.hostname = text_fact(n, "hostname");
+  inv.cpu_model = text_fact(n, "cpu_model");
+  inv.sockets = count_fact<int>(n, "sockets", 1, 4096);
+  inv.cores = count_fact<int>(n, "cores", 1, 1 << 24);
+  inv.threads = count_fact<int>(n, "threads", 1, 1 << 24);
+  inv.memory_bytes = count_fact<std::uint64_t>(n, "memory_bytes", 1, std::uint64_t{1} << 62);
+  for (const JsonReader& gpu : n.array("gpus")) inv.gpus.push_back(gpu_from_json(gpu));
+  inv.node_meters = channels_from_json(n, "node_meters");
+  inv.channels = channels_from_json(n, "channels");
+  inv.notes = n.strings("notes");
+  return inv;
+}
+
+// `seen`: the channel ids of the baselines before this one, which it must not repeat.
+IdleBaseline baseline_from_json(const JsonReader& b, std::set<std::string>& seen) {
+  IdleBaseline base;
+  base.channel_id = b.string("channel_id");
+  base.domain = domain_of(b);
+  base.device = b.string("device");
+  base.idle_power_w = b.number("idle_power_w", 0.0, 1e6);
+  base.uncertainty_w = b.number("uncertainty_w", 0.0, 1e6);
+  base.drift_w = b.number("drift_w", -1e6, 1e6);
+  base.duration_s = b.number("duration_s", 0.0, 1e7);
+  base.settle_s = b.number("settle_s", 0.0, 1e7);
+  base.measured_at = b.string("measured_at");
+  base.method = b.string("method");
+  base.samples = static_cast<std::uint64_t>(b.integer("samples", 0));
+  if (base.channel_id.empty() || !seen.insert(base.channel_id).second) {
+    b.member("channel_id").fail("is empty or repeated: '" + base.channel_id + "'");
+  }
+  if (base.duration_s <= 0.0) b.member("duration_s").fail("is not positive");
+  return base;
+}
+
+void calibration_from_json(const JsonReader& c, NodeProfile& p) {
+  const JsonReader at = c.member("calibrated_at");
+  p.calibrated_at = at.as_string();
+  if (!parse_iso8601(p.calibrated_at)) at.fail("is not an ISO 8601 UTC time");
+  p.calibrated_on = c.string("calibrated_on");
+  p.calibration_warnings = c.strings("warnings");
+  std::set<std::string> seen;
+  for (const JsonReader& baseline : c.array("baselines")) {
+    p.baselines.push_back(baseline_from_json(baseline, seen));
+  }
+}
+
+// The format's name (the current one or the legacy one) and version.
+void check_profile_format(const JsonReader& top) {
+  const JsonReader schema = top.member("schema");
+  const std::string name = schema.as_string();
+  if (name != kSchemaName && name != kLegacySchemaName) {
+    schema.fail(fmt::format("is '{}', not '{}' (version {})", name, kSchemaName,
+                            NodeProfile::kSchemaVersion));
+  }
+  const JsonReader version = top.member("version");
+  const auto number = version.as_integer(1, 1000);
+  if (number != NodeProfile::kSchemaVersion) {
+    version.fail(fmt::format("is {}; this jouletrace reads {} version {}", number, kSchemaName,
+                             NodeProfile::kSchemaVersion));
+  }
 }
 
 const char* method_of(const ChannelInfo* info) {
@@ -286,81 +258,17 @@ json to_json(const NodeProfile& profile) {
 }
 
 Result<NodeProfile> profile_from_json(const json& j) {
-  std::string error;
-  FieldReader top(j, "profile", &error);
+  const JsonReader top = JsonReader(j, "profile").as_object();
+  check_profile_format(top);
   NodeProfile p;
-  const std::string schema = top.string("schema");
-  if (top.ok() && schema != kSchemaName && schema != kLegacySchemaName) {
-    top.fail("profile.schema", fmt::format("is '{}', not '{}' (version {})", schema, kSchemaName,
-                                           NodeProfile::kSchemaVersion));
-  }
-  const auto version = top.integer("version", 1, 1000);
-  if (top.ok() && version != NodeProfile::kSchemaVersion) {
-    top.fail("profile.version", fmt::format("is {}; this jouletrace reads {} version {}", version,
-                                            kSchemaName, NodeProfile::kSchemaVersion));
-  }
   p.created_at = top.string("created_at");
-  if (const json* node = top.get("node"); node != nullptr) {
-    FieldReader n(*node, "profile.node", &error);
-    NodeInventory& inv = p.inventory;
-    inv.hostname = n.fact<std::string>("hostname", {}, {});
-    inv.cpu_model = n.fact<std::string>("cpu_model", {}, {});
-    inv.sockets = n.fact<int>("sockets", 1, 4096);
-    inv.cores = n.fact<int>("cores", 1, 1 << 24);
-    inv.threads = n.fact<int>("threads", 1, 1 << 24);
-    inv.memory_bytes = n.fact<std::uint64_t>("memory_bytes", 1, std::uint64_t{1} << 62);
-    if (const json* gpus = n.array("gpus"); gpus != nullptr) {
-      for (std::size_t i = 0; i < gpus->size() && n.ok(); ++i) {
-        FieldReader g((*gpus)[i], "profile.node.gpus[" + std::to_string(i) + "]", &error);
-        GpuInventory gpu;
-        gpu.index = static_cast<int>(g.integer("index", 0, 1 << 20));
-        gpu.channel_id = g.string("channel_id");
-        gpu.uuid = g.string("uuid");
-        gpu.model = g.string("model");
-        gpu.power_limit_w = g.optional_number("power_limit_w", 0.0, 1e6);
-        gpu.provenance = g.string("provenance");
-        inv.gpus.push_back(std::move(gpu));
-      }
-    }
-    inv.node_meters = channels_from_json(n, "node_meters", &error);
-    inv.channels = channels_from_json(n, "channels", &error);
-    inv.notes = n.strings("notes");
+  p.inventory = inventory_from_json(top.object("node"));
+  // Required, but null when the node was never calibrated.
+  if (const JsonReader calibration = top.member("calibration"); !calibration.is_null()) {
+    calibration_from_json(calibration.as_object(), p);
   }
-  if (const json* cal = top.get("calibration"); cal != nullptr && !cal->is_null()) {
-    FieldReader c(*cal, "profile.calibration", &error);
-    p.calibrated_at = c.string("calibrated_at");
-    if (c.ok() && !parse_iso8601(p.calibrated_at)) {
-      c.fail("profile.calibration.calibrated_at", "is not an ISO 8601 UTC time");
-    }
-    p.calibrated_on = c.string("calibrated_on");
-    p.calibration_warnings = c.strings("warnings");
-    if (const json* list = c.array("baselines"); list != nullptr) {
-      std::set<std::string> seen;
-      for (std::size_t i = 0; i < list->size() && c.ok(); ++i) {
-        const std::string where = "profile.calibration.baselines[" + std::to_string(i) + "]";
-        FieldReader b((*list)[i], where, &error);
-        IdleBaseline base;
-        base.channel_id = b.string("channel_id");
-        base.domain = b.domain("domain");
-        base.device = b.string("device");
-        base.idle_power_w = b.number("idle_power_w", 0.0, 1e6);
-        base.uncertainty_w = b.number("uncertainty_w", 0.0, 1e6);
-        base.drift_w = b.number("drift_w", -1e6, 1e6);
-        base.duration_s = b.number("duration_s", 0.0, 1e7);
-        base.settle_s = b.number("settle_s", 0.0, 1e7);
-        base.measured_at = b.string("measured_at");
-        base.method = b.string("method");
-        base.samples = static_cast<std::uint64_t>(b.integer("samples", 0, INT64_MAX));
-        if (b.ok() && (base.channel_id.empty() || !seen.insert(base.channel_id).second)) {
-          b.fail(where + ".channel_id", "is empty or repeated: '" + base.channel_id + "'");
-        }
-        if (b.ok() && base.duration_s <= 0.0) b.fail(where + ".duration_s", "is not positive");
-        p.baselines.push_back(std::move(base));
-      }
-    }
-  }
-  if (!error.empty()) {
-    return make_error(ErrorKind::kInvalidData, "malformed node profile: " + error,
+  if (!top.ok()) {
+    return make_error(ErrorKind::kInvalidData, "malformed node profile: " + top.problem(),
                       "run `jouletrace calibrate` to write a new one");
   }
   return p;
@@ -374,13 +282,12 @@ Result<NodeProfile> load_profile(const fs::path& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  // Without exceptions: a truncated or hand-edited file is a message, never a crash.
-  const json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return make_error(ErrorKind::kInvalidData, path.string() + " is not valid JSON",
+  const auto j = parse_json(text.str(), path.string());
+  if (!j) {
+    return make_error(j.error().kind, j.error().message,
                       "run `jouletrace calibrate` to write a new profile");
   }
-  auto profile = profile_from_json(j);
+  auto profile = profile_from_json(*j);
   if (!profile) {
     return make_error(profile.error().kind, path.string() + ": " + profile.error().message,
                       profile.error().hint);

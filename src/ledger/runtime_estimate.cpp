@@ -12,12 +12,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/json_reader.hpp"
 #include "core/sysfs_file.hpp"
 
 namespace jt {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
 
@@ -42,25 +42,91 @@ bool is_ordinal(std::string_view s) {
          (suffix == "th" || suffix == "st" || suffix == "nd" || suffix == "rd");
 }
 
-Result<std::vector<std::string>> string_list(const json& j, const std::string& where) {
-  std::vector<std::string> out;
-  if (!j.is_array()) return make_error(ErrorKind::kInvalidData, where + " is not an array");
-  for (const auto& item : j) {
-    if (!item.is_string() || item.get<std::string>().empty()) {
-      return make_error(ErrorKind::kInvalidData, where + " holds an empty or non-string name");
-    }
-    out.push_back(item.get<std::string>());
-  }
-  return out;
+// A string that must say something: a name, a rating, a URL.
+std::string non_empty_string(const JsonReader& field) {
+  std::string text = field.as_string();
+  if (text.empty()) field.fail("is empty");
+  return text;
 }
 
-Result<std::string> required_string(const json& entry, const char* key, const std::string& where) {
-  const auto it = entry.find(key);
-  if (it == entry.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return make_error(ErrorKind::kInvalidData,
-                      where + "." + key + " is missing, empty or not a string");
+// The format's name and version. A file that does not say what it is gets a message naming
+// what was expected; the old name carries no version.
+void check_tdp_format(const JsonReader& top) {
+  const auto schema = top.optional_member("schema");
+  if (!schema || !schema->value().is_string()) {
+    top.fail(fmt::format("\"schema\" is missing or not a string (expected \"{}\")", kTdpSchema));
+    return;
   }
-  return it->get<std::string>();
+  const std::string name = schema->as_string();
+  const auto version = top.optional_member("version");
+  if (name == kLegacyTdpSchema) {
+    if (version) {
+      top.fail(fmt::format("the old schema name \"{}\" carries no \"version\"; name it \"{}\"",
+                           kLegacyTdpSchema, kTdpSchema));
+    }
+    return;
+  }
+  if (name != kTdpSchema) {
+    schema->fail(
+        fmt::format("is \"{}\", not \"{}\" (version {})", name, kTdpSchema, kTdpSchemaVersion));
+  } else if (!version || !version->value().is_number_integer()) {
+    top.fail(
+        fmt::format("\"version\" is missing or not an integer (expected {})", kTdpSchemaVersion));
+  } else if (version->value() != kTdpSchemaVersion) {
+    version->fail(fmt::format("is {}; this jouletrace reads {} version {}", version->value().dump(),
+                              kTdpSchema, kTdpSchemaVersion));
+  }
+}
+
+DeviceKind device_kind(const JsonReader& entry) {
+  const JsonReader field = entry.member("kind");
+  const std::string kind = non_empty_string(field);
+  if (kind != "cpu" && kind != "gpu") field.fail("is '" + kind + "', not cpu or gpu");
+  return kind == "gpu" ? DeviceKind::kGpu : DeviceKind::kCpu;
+}
+
+RatedDevice rated_device(const JsonReader& entry) {
+  RatedDevice d;
+  d.kind = device_kind(entry);
+  d.model = non_empty_string(entry.member("model"));
+  if (const auto aliases = entry.optional_member("aliases")) {
+    for (const JsonReader& alias : aliases->as_array()) {
+      d.aliases.push_back(alias.as_string());
+      if (d.aliases.back().empty()) alias.fail("is empty");
+    }
+  }
+  const JsonReader watts = entry.member("rated_power_w");
+  d.rated_power_w = watts.as_number();
+  if (d.rated_power_w <= 0.0 || d.rated_power_w > kMaxRatedPowerW) {
+    watts.fail(fmt::format("is {}, not a power in (0, {}] W", d.rated_power_w, kMaxRatedPowerW));
+  }
+  d.rating = non_empty_string(entry.member("rating"));
+  const JsonReader source = entry.member("source");
+  d.source = non_empty_string(source);
+  if (!d.source.starts_with("https://")) source.fail("is not an https URL");
+  return d;
+}
+
+// Each name of `d` (model and aliases) normalised, so that no name can match two devices.
+void claim_names(const RatedDevice& d, const JsonReader& entry,
+                 std::map<std::pair<DeviceKind, std::string>, std::string>& names) {
+  std::vector<std::string> all = d.aliases;
+  all.push_back(d.model);
+  for (const auto& n : all) {
+    const std::string key = normalise_model_name(n);
+    if (key.empty()) {
+      entry.fail(fmt::format("names '{}', which normalises to nothing", n));
+      return;
+    }
+    auto [it, inserted] = names.emplace(std::make_pair(d.kind, key), d.model);
+    if (!inserted && it->second != d.model) {
+      entry.fail(
+          fmt::format("names '{}', which is also a name of '{}': the match would be "
+                      "ambiguous",
+                      n, it->second));
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -108,92 +174,24 @@ std::string normalise_model_name(std::string_view name) {
 }
 
 Result<TdpTable> TdpTable::parse(std::string_view json_text, const std::string& origin) {
-  const json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  auto fail = [&](const std::string& what) {
-    return make_error(ErrorKind::kInvalidData, origin + ": " + what,
-                      "fix the file or point --tdp-file at a valid one");
-  };
-  if (j.is_discarded()) return fail("not valid JSON");
-  if (!j.is_object()) return fail("the top level is not an object");
-  const auto schema = j.find("schema");
-  if (schema == j.end() || !schema->is_string()) {
-    return fail(fmt::format("\"schema\" is missing or not a string (expected \"{}\")", kTdpSchema));
-  }
-  if (*schema == kLegacyTdpSchema && j.contains("version")) {
-    return fail(fmt::format("the old schema name \"{}\" carries no \"version\"; name it \"{}\"",
-                            kLegacyTdpSchema, kTdpSchema));
-  }
-  if (*schema != kLegacyTdpSchema) {
-    if (*schema != kTdpSchema) {
-      return fail(fmt::format("schema is \"{}\", not \"{}\" (version {})",
-                              schema->get<std::string>(), kTdpSchema, kTdpSchemaVersion));
-    }
-    const auto version = j.find("version");
-    if (version == j.end() || !version->is_number_integer()) {
-      return fail(
-          fmt::format("\"version\" is missing or not an integer (expected {})", kTdpSchemaVersion));
-    }
-    if (*version != kTdpSchemaVersion) {
-      return fail(fmt::format("version is {}; this jouletrace reads {} version {}", version->dump(),
-                              kTdpSchema, kTdpSchemaVersion));
-    }
-  }
-  if (!j.contains("devices") || !j["devices"].is_array() || j["devices"].empty()) {
-    return fail("devices is missing, empty or not an array");
-  }
+  constexpr const char* kHint = "fix the file or point --tdp-file at a valid one";
+  const auto j = parse_json(json_text, origin);
+  if (!j) return make_error(j.error().kind, j.error().message, kHint);
+  const JsonReader top = JsonReader(*j, "").as_object();
+  check_tdp_format(top);
+  const JsonReader devices = top.member("devices");
+  const std::vector<JsonReader> entries = devices.as_array();
+  if (entries.empty()) devices.fail("is empty");
   TdpTable table;
   table.origin_ = origin;
   std::map<std::pair<DeviceKind, std::string>, std::string> names;
-  for (std::size_t i = 0; i < j["devices"].size(); ++i) {
-    const json& e = j["devices"][i];
-    const std::string where = "devices[" + std::to_string(i) + "]";
-    if (!e.is_object()) return fail(where + " is not an object");
-    RatedDevice d;
-    auto kind = required_string(e, "kind", where);
-    if (!kind) return fail(kind.error().message);
-    if (*kind == "cpu") {
-      d.kind = DeviceKind::kCpu;
-    } else if (*kind == "gpu") {
-      d.kind = DeviceKind::kGpu;
-    } else {
-      return fail(where + ".kind is '" + *kind + "', not cpu or gpu");
-    }
-    auto model = required_string(e, "model", where);
-    if (!model) return fail(model.error().message);
-    d.model = *model;
-    if (e.contains("aliases")) {
-      auto aliases = string_list(e["aliases"], where + ".aliases");
-      if (!aliases) return fail(aliases.error().message);
-      d.aliases = *aliases;
-    }
-    const auto watts = e.find("rated_power_w");
-    if (watts == e.end() || !watts->is_number() || !std::isfinite(watts->get<double>()) ||
-        watts->get<double>() <= 0.0 || watts->get<double>() > kMaxRatedPowerW) {
-      return fail(where + ".rated_power_w is missing or not a power in (0, 5000] W");
-    }
-    d.rated_power_w = watts->get<double>();
-    auto rating = required_string(e, "rating", where);
-    if (!rating) return fail(rating.error().message);
-    d.rating = *rating;
-    auto source = required_string(e, "source", where);
-    if (!source) return fail(source.error().message);
-    if (source->rfind("https://", 0) != 0) return fail(where + ".source is not an https URL");
-    d.source = *source;
-    std::vector<std::string> all = d.aliases;
-    all.push_back(d.model);
-    for (const auto& n : all) {
-      const std::string key = normalise_model_name(n);
-      if (key.empty()) {
-        return fail(fmt::format("{}: the name '{}' normalises to nothing", where, n));
-      }
-      auto [it, inserted] = names.emplace(std::make_pair(d.kind, key), d.model);
-      if (!inserted && it->second != d.model) {
-        return fail(fmt::format("{}: '{}' is also a name of '{}'; the match would be ambiguous",
-                                where, n, it->second));
-      }
-    }
+  for (const JsonReader& entry : entries) {
+    if (!top.ok()) break;
+    RatedDevice d = rated_device(entry);
+    claim_names(d, entry, names);
     table.devices_.push_back(std::move(d));
   }
+  if (!top.ok()) return make_error(ErrorKind::kInvalidData, origin + ": " + top.problem(), kHint);
   return table;
 }
 

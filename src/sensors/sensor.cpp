@@ -98,4 +98,11 @@ const char* to_string(ProbeReport::Status status) {
   return "unknown";
 }
 
+ProbeReport probe_report(std::string_view backend, const Error& error) {
+  ProbeReport::Status status = ProbeReport::Status::kError;
+  if (error.kind == ErrorKind::kNotFound) status = ProbeReport::Status::kAbsent;
+  if (error.kind == ErrorKind::kPermissionDenied) status = ProbeReport::Status::kPermissionDenied;
+  return ProbeReport{std::string(backend), status, error.message, error.hint};
+}
+
 }  // namespace jt

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.hpp"
 #include "sensors/device_identity.hpp"
 
 namespace jt {
@@ -141,6 +142,11 @@ struct ProbeReport {
 };
 
 const char* to_string(ProbeReport::Status status);
+
+// The report of a probe that ended in `error`, its message and hint as they are: absent for
+// kNotFound, permission denied for kPermissionDenied, an error for anything else. Probes turn an
+// Error into a report here, once, so that every backend words the same failure alike.
+ProbeReport probe_report(std::string_view backend, const Error& error);
 
 struct ProbeOutcome {
   std::vector<std::unique_ptr<Sensor>> sensors;

@@ -108,6 +108,28 @@ TEST(Registry, AProbeThatThrowsBecomesAnErrorAndTheOthersStillRun) {
 
 // The sampler gives a sensor a thread of its own when min_interval_s() > 0: what the table
 // declares as the fast lane must come out that way (the fake NVML's counter is cheap).
+// Every probe turns an Error into its report the same way.
+TEST(Registry, ProbeReportOfAnErrorFollowsItsKind) {
+  const std::vector<std::pair<ErrorKind, ProbeReport::Status>> cases = {
+      {ErrorKind::kNotFound, ProbeReport::Status::kAbsent},
+      {ErrorKind::kPermissionDenied, ProbeReport::Status::kPermissionDenied},
+      {ErrorKind::kUnsupported, ProbeReport::Status::kError},
+      {ErrorKind::kInvalidData, ProbeReport::Status::kError},
+      {ErrorKind::kIo, ProbeReport::Status::kError},
+      {ErrorKind::kDeviceLost, ProbeReport::Status::kError},
+      {ErrorKind::kUnreachable, ProbeReport::Status::kError},
+      {ErrorKind::kTimeout, ProbeReport::Status::kError},
+      {ErrorKind::kTls, ProbeReport::Status::kError},
+  };
+  for (const auto& [kind, status] : cases) {
+    const ProbeReport report = probe_report("msr", Error{kind, "what happened", "what to do"});
+    EXPECT_EQ(report.backend, "msr");
+    EXPECT_EQ(report.status, status) << to_string(kind);
+    EXPECT_EQ(report.detail, "what happened");
+    EXPECT_EQ(report.hint, "what to do");
+  }
+}
+
 TEST(Registry, FastLaneBackendsDeliverSensorsReadEveryRound) {
   test::TempTree tree("sysfs/intel-2s");
   ProbeContext context = context_for(tree);

@@ -157,7 +157,9 @@ TEST_F(NodeVerbs, MalformedProfilesAreClearErrors) {
   test::write_file(path, "{\"schema\": \"jouletrace-node-profile\", \"version\": ");
   auto result = run("node", {"--profile", path.string()});
   EXPECT_EQ(result.exit_code, 125);
-  EXPECT_NE(result.err.find("not valid JSON"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("malformed JSON in " + path.string() + " (the text ends too soon"),
+            std::string::npos)
+      << result.err;
   EXPECT_NE(result.err.find("fix:"), std::string::npos) << result.err;
 
   test::write_file(path, R"({"schema": "jouletrace-node-profile", "version": 1, "node": 5})");

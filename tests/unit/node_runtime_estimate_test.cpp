@@ -116,7 +116,7 @@ TEST(TdpData, StrictLoaderNamesTheProblem) {
   const std::string ok = entry(R"("gpu")", R"("X1")", "100", R"("https://x")");
   EXPECT_TRUE(TdpTable::parse(head + ok + "]}", "t"));
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"valid JSON", "{"},
+      {"malformed JSON", "{"},
       {"schema", R"({"schema": "other", "devices": []})"},
       {"devices", R"({"schema": "jouletrace-tdp/1", "devices": []})"},
       {"kind", head + entry(R"("fpga")", R"("X")", "1", R"("https://x")") + "]}"},

@@ -26,14 +26,6 @@ ProbeReport make_report(ProbeReport::Status status, std::string detail, std::str
   return ProbeReport{std::string(kDcmiBackend), status, std::move(detail), std::move(hint)};
 }
 
-ProbeReport::Status status_for(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kNotFound: return ProbeReport::Status::kAbsent;
-    case ErrorKind::kPermissionDenied: return ProbeReport::Status::kPermissionDenied;
-    default: return ProbeReport::Status::kError;
-  }
-}
-
 // Why a valid response still gives no number; empty when it gives one.
 std::string unusable_reason(const DcmiPowerReading& reading) {
   if (!reading.measurement_active) {
@@ -150,8 +142,7 @@ ProbeOutcome probe_dcmi_transport(std::unique_ptr<IpmiTransport> transport,
   ProbeOutcome outcome;
   auto sensor = make_dcmi_sensor(std::move(transport), device_name);
   if (!sensor) {
-    const Error& error = sensor.error();
-    outcome.reports.push_back(make_report(status_for(error.kind), error.message, error.hint));
+    outcome.reports.push_back(probe_report(kDcmiBackend, sensor.error()));
     return outcome;
   }
   const DcmiPowerReading& first = (*sensor)->first_reading();
@@ -180,8 +171,7 @@ ProbeOutcome probe_dcmi(const ProbeContext& context) {
     if (!transport && transport.error().kind == ErrorKind::kNotFound) continue;
     if (!transport) {
       ProbeOutcome outcome;
-      const Error& error = transport.error();
-      outcome.reports.push_back(make_report(status_for(error.kind), error.message, error.hint));
+      outcome.reports.push_back(probe_report(kDcmiBackend, transport.error()));
       return outcome;
     }
     return probe_dcmi_transport(std::move(*transport), "ipmi0");

@@ -10,7 +10,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <map>
 #include <set>
 #include <tuple>
@@ -81,14 +80,15 @@ ProbeReport report(ProbeReport::Status status, std::string detail, std::string h
   return ProbeReport{std::string(kBackend), status, std::move(detail), std::move(hint)};
 }
 
-ProbeReport open_failure(const Error& error, const fs::path& path) {
-  switch (error.kind) {
-    case ErrorKind::kNotFound:
-      return report(ProbeReport::Status::kAbsent, "no " + path.string(), kModprobeHint);
-    case ErrorKind::kPermissionDenied:
-      return report(ProbeReport::Status::kPermissionDenied, error.message, kPermissionHint);
-    default: return report(ProbeReport::Status::kError, error.message);
+// An msr device that cannot be opened, with what to do about it.
+Error open_failure(Error error, const fs::path& path) {
+  if (error.kind == ErrorKind::kNotFound) {
+    error.message = "no " + path.string();
+    error.hint = kModprobeHint;
+  } else if (error.kind == ErrorKind::kPermissionDenied) {
+    error.hint = kPermissionHint;
   }
+  return error;
 }
 
 struct Package {
@@ -102,7 +102,7 @@ class Builder {
   explicit Builder(const ProbeContext& context) : context_(context) {}
 
   // Index into files_ of the open msr device of `cpu`, opening it on first use.
-  std::expected<std::size_t, ProbeReport> file_for(int cpu) {
+  Result<std::size_t> file_for(int cpu) {
     if (auto it = file_of_cpu_.find(cpu); it != file_of_cpu_.end()) return it->second;
     const fs::path path = context_.dev_root / "cpu" / std::to_string(cpu) / "msr";
     auto file = MsrFile::open(path);
@@ -170,17 +170,16 @@ struct RaplCpu {
   bool amd_style = false;
 };
 
-std::expected<RaplCpu, ProbeReport> identify_rapl_cpu(const ProbeContext& context) {
-  using Status = ProbeReport::Status;
+// kNotFound (the probe reports absent): a CPU without RAPL MSRs. Any other kind is an error.
+Result<RaplCpu> identify_rapl_cpu(const ProbeContext& context) {
   auto identity = read_cpu_identity(context.sysfs_root);
   if (!identity) {
     // A modalias without an x86 vendor field is another architecture, which has no RAPL MSRs.
     if (identity.error().kind == ErrorKind::kInvalidData) {
-      return std::unexpected(
-          report(Status::kAbsent, "no RAPL MSRs on this CPU: " + identity.error().message));
+      return make_error(ErrorKind::kNotFound,
+                        "no RAPL MSRs on this CPU: " + identity.error().message);
     }
-    return std::unexpected(
-        report(Status::kError, "cannot identify the CPU: " + identity.error().message));
+    return make_error(ErrorKind::kIo, "cannot identify the CPU: " + identity.error().message);
   }
   RaplCpu cpu;
   cpu.id = *identity;
@@ -190,18 +189,14 @@ std::expected<RaplCpu, ProbeReport> identify_rapl_cpu(const ProbeContext& contex
     case CpuVendor::kIntel: break;
     case CpuVendor::kAmd:
       cpu.amd_style = cpu.id.family == 0x17 || cpu.id.family == 0x19 || cpu.id.family == 0x1A;
-      if (!cpu.amd_style) {
-        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu.name));
-      }
+      if (!cpu.amd_style) return make_error(ErrorKind::kNotFound, "no RAPL MSRs on " + cpu.name);
       break;
     case CpuVendor::kHygon:
       cpu.amd_style = cpu.id.family == 0x18;
-      if (!cpu.amd_style) {
-        return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on " + cpu.name));
-      }
+      if (!cpu.amd_style) return make_error(ErrorKind::kNotFound, "no RAPL MSRs on " + cpu.name);
       break;
     case CpuVendor::kUnknown:
-      return std::unexpected(report(Status::kAbsent, "no RAPL MSRs on this CPU vendor"));
+      return make_error(ErrorKind::kNotFound, "no RAPL MSRs on this CPU vendor");
   }
   return cpu;
 }
@@ -214,11 +209,10 @@ struct LeadCpus {
   std::map<std::tuple<int, int, int>, int> core_leads;  // (package, die, core) -> lead CPU
 };
 
-std::expected<LeadCpus, ProbeReport> find_lead_cpus(const ProbeContext& context) {
+Result<LeadCpus> find_lead_cpus(const ProbeContext& context) {
   auto topology = read_cpu_topology(context.sysfs_root);
   if (!topology) {
-    return std::unexpected(report(ProbeReport::Status::kError,
-                                  "cannot read the CPU topology: " + topology.error().message));
+    return make_error(ErrorKind::kIo, "cannot read the CPU topology: " + topology.error().message);
   }
   LeadCpus leads;
   // The topology is sorted by CPU number, so the first CPU seen of a package or core is its lead.
@@ -254,8 +248,8 @@ struct PackageUnits {
   unsigned power_unit = 0;
 };
 
-std::expected<PackageUnits, ProbeReport> read_package_units(Builder& builder, const RaplCpu& cpu,
-                                                            int lead_cpu, bool first) {
+Result<PackageUnits> read_package_units(Builder& builder, const RaplCpu& cpu, int lead_cpu,
+                                        bool first) {
   const std::uint32_t unit_address = cpu.amd_style ? msr::kAmdRaplPowerUnit : msr::kRaplPowerUnit;
   auto file_index = builder.file_for(lead_cpu);
   if (!file_index) return std::unexpected(file_index.error());
@@ -267,8 +261,7 @@ std::expected<PackageUnits, ProbeReport> read_package_units(Builder& builder, co
         "RAPL unit register " + hex(unit_address) + " unreadable on " + file.path().string() + why;
     // No unit register on the first package: this CPU has no RAPL. On a later one: the node is
     // inconsistent, and counting only some packages would undercount silently.
-    return std::unexpected(report(
-        first ? ProbeReport::Status::kAbsent : ProbeReport::Status::kError, std::move(detail)));
+    return make_error(first ? ErrorKind::kNotFound : ErrorKind::kIo, std::move(detail));
   }
   return PackageUnits{*file_index, static_cast<unsigned>((unit_raw.value >> 8) & 0x1F),
                       static_cast<unsigned>(unit_raw.value & 0xF)};
@@ -296,7 +289,7 @@ struct PackageScope {
 };
 
 // The ids of the package's AMD core channels that read non-zero.
-std::expected<std::vector<std::string>, ProbeReport> add_amd_cores(
+Result<std::vector<std::string>> add_amd_cores(
     Builder& builder, const PackageScope& scope,
     const std::map<std::tuple<int, int, int>, int>& core_leads) {
   // Key on the die too in case a kernel numbers cores per die; name the die only then.
@@ -363,9 +356,8 @@ bool complete_package_channel(ChannelInfo& channel, std::vector<std::string> ins
   return true;
 }
 
-std::expected<void, ProbeReport> add_package(Builder& builder, const RaplCpu& cpu,
-                                             const LeadCpus& leads, int package,
-                                             const Package& info, Findings& found) {
+Result<void> add_package(Builder& builder, const RaplCpu& cpu, const LeadCpus& leads, int package,
+                         const Package& info, Findings& found) {
   // Each earlier package either added its file or ended the probe.
   const bool first = found.package_files.empty();
   auto units = read_package_units(builder, cpu, info.lead_cpu, first);
@@ -406,8 +398,7 @@ std::expected<void, ProbeReport> add_package(Builder& builder, const RaplCpu& cp
   return {};
 }
 
-std::expected<Findings, ProbeReport> add_package_channels(Builder& builder, const RaplCpu& cpu,
-                                                          const LeadCpus& leads) {
+Result<Findings> add_package_channels(Builder& builder, const RaplCpu& cpu, const LeadCpus& leads) {
   Findings found;
   for (const auto& [package, info] : leads.packages) {
     auto added = add_package(builder, cpu, leads, package, info, found);
@@ -517,7 +508,7 @@ void MsrSensor::read(std::span<Reading> out) {
   }
 }
 
-std::expected<MsrSensor::Created, ProbeReport> MsrSensor::create(const ProbeContext& context) {
+Result<MsrSensor::Created> MsrSensor::create(const ProbeContext& context) {
   auto cpu = identify_rapl_cpu(context);
   if (!cpu) return std::unexpected(cpu.error());
   auto leads = find_lead_cpus(context);
@@ -531,8 +522,8 @@ std::expected<MsrSensor::Created, ProbeReport> MsrSensor::create(const ProbeCont
   std::vector<ChannelInfo> channels = builder.take_channels();
   for (auto& channel : channels) channel.identity.vendor = vendor_of(cpu->id.vendor);
   if (channels.empty()) {
-    return std::unexpected(report(ProbeReport::Status::kAbsent,
-                                  cpu->name + ": every RAPL energy counter is unreadable or zero"));
+    return make_error(ErrorKind::kNotFound,
+                      cpu->name + ": every RAPL energy counter is unreadable or zero");
   }
   std::string summary = summarise(*cpu, leads->packages.size(), channels, *found);
 
@@ -546,21 +537,13 @@ std::expected<MsrSensor::Created, ProbeReport> MsrSensor::create(const ProbeCont
 
 ProbeOutcome probe_msr(const ProbeContext& context) {
   ProbeOutcome outcome;
-  try {
-    auto created = MsrSensor::create(context);
-    if (!created) {
-      outcome.reports.push_back(std::move(created.error()));
-      return outcome;
-    }
-    outcome.reports.push_back(report(ProbeReport::Status::kPresent, std::move(created->summary)));
-    outcome.sensors.push_back(std::move(created->sensor));
-  } catch (const std::exception& e) {
-    // Allocation or filesystem exceptions must not escape a probe: the other backends still run.
-    outcome.sensors.clear();
-    outcome.reports.clear();
-    outcome.reports.push_back(
-        report(ProbeReport::Status::kError, std::string("probe failed: ") + e.what()));
+  auto created = MsrSensor::create(context);
+  if (!created) {
+    outcome.reports.push_back(probe_report(kBackend, created.error()));
+    return outcome;
   }
+  outcome.reports.push_back(report(ProbeReport::Status::kPresent, std::move(created->summary)));
+  outcome.sensors.push_back(std::move(created->sensor));
   return outcome;
 }
 

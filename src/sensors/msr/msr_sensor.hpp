@@ -6,7 +6,6 @@
 // this backend's choices are in the rest of docs/backends/msr.md.
 
 #include <cstdint>
-#include <expected>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -61,9 +60,10 @@ class MsrSensor final : public Sensor {
     std::unique_ptr<MsrSensor> sensor;
     std::string summary;  // for the probe report: vendor, model, packages, domains, units
   };
-  // Finds the RAPL domains of every package. When nothing usable is found, the report that says
-  // why (absent, permission denied, error) and how to fix it.
-  static std::expected<Created, ProbeReport> create(const ProbeContext& context);
+  // Finds the RAPL domains of every package. When nothing usable is found, an Error that says
+  // why and how to fix it, whose kind the probe reports: kNotFound (absent), kPermissionDenied,
+  // anything else an error.
+  static Result<Created> create(const ProbeContext& context);
 
   std::string_view backend() const override { return "msr"; }
   std::span<const ChannelInfo> channels() const override { return channels_; }

@@ -29,14 +29,6 @@ constexpr const char* kPowerNote =
     "no energy counter: NVML power (instantaneous before Ampere, a 1-s average after) integrated "
     "over time";
 
-ProbeReport::Status status_for(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kNotFound: return ProbeReport::Status::kAbsent;
-    case ErrorKind::kPermissionDenied: return ProbeReport::Status::kPermissionDenied;
-    default: return ProbeReport::Status::kError;
-  }
-}
-
 ProbeReport make_report(ProbeReport::Status status, std::string detail, std::string hint = {}) {
   return ProbeReport{kBackend, status, std::move(detail), std::move(hint)};
 }
@@ -388,8 +380,7 @@ ProbeOutcome probe_nvml(const ProbeContext& context) {
   const std::string path = resolve_nvml_library_path(context.nvml_library);
   auto library = NvmlLibrary::create(path);
   if (!library) {
-    const Error& error = library.error();
-    outcome.reports.push_back(make_report(status_for(error.kind), error.message, error.hint));
+    outcome.reports.push_back(probe_report(kBackend, library.error()));
     return outcome;
   }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "core/json_reader.hpp"
 #include "sensors/redfish/redfish_json.hpp"
 
 namespace jt::redfish {
@@ -45,15 +46,15 @@ std::size_t append_header(char* data, std::size_t size, std::size_t count, void*
   return bytes;
 }
 
-Failure failure_for(CURLcode code) {
+ErrorKind error_kind(CURLcode code) {
   switch (code) {
-    case CURLE_OPERATION_TIMEDOUT: return Failure::kTimeout;
+    case CURLE_OPERATION_TIMEDOUT: return ErrorKind::kTimeout;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR: return Failure::kUnreachable;
+    case CURLE_RECV_ERROR: return ErrorKind::kUnreachable;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
@@ -63,8 +64,8 @@ Failure failure_for(CURLcode code) {
     case CURLE_SSL_CRL_BADFILE:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_USE_SSL_FAILED: return Failure::kTls;
-    default: return Failure::kProtocol;
+    case CURLE_USE_SSL_FAILED: return ErrorKind::kTls;
+    default: return ErrorKind::kInvalidData;
   }
 }
 
@@ -106,29 +107,13 @@ std::string session_to_close(const std::string& sessions_path,
     if (is_session(path)) return path;
   }
   // No usable Location: the session resource names itself.
-  const auto session = nlohmann::json::parse(body, nullptr, false);
-  if (session.is_object()) {
-    if (const auto id = session.find("@odata.id"); id != session.end() && id->is_string()) {
-      std::string path = id->get<std::string>();
-      if (is_session(path)) return path;
-    }
-  }
-  return {};
+  const auto session = parse_json(body, "the session");
+  if (!session) return {};
+  std::string path = string_member(*session, "@odata.id");
+  return is_session(path) ? path : std::string();
 }
 
 }  // namespace
-
-const char* to_string(Failure failure) {
-  switch (failure) {
-    case Failure::kUnreachable: return "unreachable";
-    case Failure::kTimeout: return "timeout";
-    case Failure::kTls: return "TLS failure";
-    case Failure::kAuth: return "authentication failure";
-    case Failure::kHttp: return "HTTP error";
-    case Failure::kProtocol: return "protocol error";
-  }
-  return "error";
-}
 
 Client::Client(Config config) : config_(std::move(config)) {}
 
@@ -137,19 +122,18 @@ Client::~Client() {
   if (curl_ != nullptr) curl_easy_cleanup(handle(curl_));
 }
 
-Fetch<std::unique_ptr<Client>> Client::create(const Config& config) {
+Result<std::unique_ptr<Client>> Client::create(const Config& config) {
   static std::once_flag global_init;
   static CURLcode global_result = CURLE_OK;
   std::call_once(global_init, [] { global_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (global_result != CURLE_OK) {
-    return std::unexpected(FetchError{
-        Failure::kProtocol,
-        fmt::format("libcurl initialisation failed: {}", curl_easy_strerror(global_result))});
+    return make_error(ErrorKind::kUnsupported, fmt::format("libcurl initialisation failed: {}",
+                                                           curl_easy_strerror(global_result)));
   }
   std::unique_ptr<Client> client(new Client(config));
   client->curl_ = curl_easy_init();
   if (client->curl_ == nullptr) {
-    return std::unexpected(FetchError{Failure::kProtocol, "libcurl could not create a handle"});
+    return make_error(ErrorKind::kUnsupported, "libcurl could not create a handle");
   }
   CURL* curl = handle(client->curl_);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: we run in threads
@@ -171,8 +155,8 @@ Fetch<std::unique_ptr<Client>> Client::create(const Config& config) {
   return client;
 }
 
-Fetch<Client::Response> Client::perform(Method method, const std::string& path,
-                                        const std::string& body, bool authenticated) {
+Result<Client::Response> Client::perform(Method method, const std::string& path,
+                                         const std::string& body, bool authenticated) {
   CURL* curl = handle(curl_);
   const std::string url = url_for(path);
   Response response;
@@ -219,22 +203,21 @@ Fetch<Client::Response> Client::perform(Method method, const std::string& path,
   const char* verb = method_name(static_cast<int>(method));
   if (code != CURLE_OK) {
     if (code == CURLE_WRITE_ERROR && body_too_large_) {
-      return std::unexpected(FetchError{
-          Failure::kProtocol,
-          fmt::format("{} {}: the answer exceeds {} MiB", verb, url, kMaxBodyBytes >> 20)});
+      return make_error(ErrorKind::kInvalidData, fmt::format("{} {}: the answer exceeds {} MiB",
+                                                             verb, url, kMaxBodyBytes >> 20));
     }
-    const Failure failure = failure_for(code);
+    const ErrorKind kind = error_kind(code);
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-    if (failure == Failure::kTimeout) {
+    if (kind == ErrorKind::kTimeout) {
       detail = fmt::format("no answer within {:g} s ({})", config_.timeout_s, detail);
     }
-    return std::unexpected(FetchError{failure, fmt::format("{} {}: {}", verb, url, detail)});
+    return make_error(kind, fmt::format("{} {}: {}", verb, url, detail));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
-FetchError Client::status_error(const std::string& path, const Response& response) const {
+Error Client::status_error(const std::string& path, const Response& response) const {
   const std::string detail = error_message(response.body);
   const bool auth = response.status == 401 || response.status == 403;
   std::string message = fmt::format("GET {}: HTTP {}", url_for(path), response.status);
@@ -244,10 +227,13 @@ FetchError Client::status_error(const std::string& path, const Response& respons
                            config_.username, to_string(config_.auth));
   }
   if (!detail.empty()) message += ": " + detail;
-  return FetchError{auth ? Failure::kAuth : Failure::kHttp, std::move(message), response.status};
+  return Error{auth ? ErrorKind::kPermissionDenied : ErrorKind::kIo,
+               std::move(message),
+               {},
+               response.status};
 }
 
-Fetch<void> Client::login() {
+Result<void> Client::login() {
   token_.clear();
   session_path_.clear();
   const std::string body =
@@ -256,7 +242,7 @@ Fetch<void> Client::login() {
   if (!response) return std::unexpected(response.error());
   ++logins_;
   if (response->status < 200 || response->status >= 300) {
-    FetchError error = status_error(sessions_path_, *response);
+    Error error = status_error(sessions_path_, *response);
     error.message = fmt::format("session login at {} as user \"{}\" failed: HTTP {}",
                                 url_for(sessions_path_), config_.username, response->status);
     const std::string detail = error_message(response->body);
@@ -265,10 +251,10 @@ Fetch<void> Client::login() {
   }
   auto token = header_value(response->headers, "X-Auth-Token");
   if (!token || token->empty()) {
-    return std::unexpected(FetchError{Failure::kProtocol,
-                                      fmt::format("session login at {} answered HTTP {} without an "
-                                                  "X-Auth-Token header",
-                                                  url_for(sessions_path_), response->status)});
+    return make_error(ErrorKind::kInvalidData,
+                      fmt::format("session login at {} answered HTTP {} without an X-Auth-Token "
+                                  "header",
+                                  url_for(sessions_path_), response->status));
   }
   token_ = std::move(*token);
   session_path_ =
@@ -284,7 +270,7 @@ void Client::logout() {
   token_.clear();
 }
 
-Fetch<std::string> Client::get_service_root() {
+Result<std::string> Client::get_service_root() {
   const std::string path = "/redfish/v1/";
   auto response = perform(Method::kGet, path, {}, false);
   if (!response) return std::unexpected(response.error());
@@ -294,7 +280,7 @@ Fetch<std::string> Client::get_service_root() {
   return std::move(response->body);
 }
 
-Fetch<std::string> Client::get(const std::string& path) {
+Result<std::string> Client::get(const std::string& path) {
   const bool session = config_.auth == AuthMethod::kSession;
   bool fresh_login = false;
   if (session && token_.empty()) {

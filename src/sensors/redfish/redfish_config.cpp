@@ -7,16 +7,14 @@
 
 #include <array>
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <nlohmann/json.hpp>
+
+#include "core/json_reader.hpp"
 
 namespace jt::redfish {
 
 namespace {
-
-using nlohmann::json;
 
 // A config file is a few hundred bytes; anything far larger is not one.
 constexpr std::size_t kMaxConfigBytes = std::size_t{64} * 1024;
@@ -30,66 +28,87 @@ constexpr std::array<std::string_view, 11> kKnownKeys = {
     "schema",     "version", "url",       "username", "password",  "auth",
     "verify_tls", "ca_file", "timeout_s", "chassis",  "interval_s"};
 
-// The format's name and version (schemas/redfish-config.schema.json). Both are optional: configs
-// written before they existed have neither and are read as version 1.
 constexpr const char* kConfigSchema = "jouletrace.redfish-config";
 constexpr int kConfigSchemaVersion = 1;
 
-Result<std::string> string_field(const json& root, const char* key, bool required) {
-  const auto it = root.find(key);
-  if (it == root.end()) {
-    if (required) return make_error(ErrorKind::kInvalidData, fmt::format("\"{}\" is missing", key));
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return make_error(ErrorKind::kInvalidData, fmt::format("\"{}\" must be a string", key));
-  }
-  return it->get<std::string>();
-}
-
-Result<double> seconds_field(const json& root, const char* key, double fallback, double min,
-                             double max) {
-  const auto it = root.find(key);
-  if (it == root.end()) return fallback;
-  if (!it->is_number()) {
-    return make_error(ErrorKind::kInvalidData, fmt::format("\"{}\" must be a number", key));
-  }
-  const double value = it->get<double>();
-  if (!std::isfinite(value) || value < min || value > max) {
-    return make_error(ErrorKind::kInvalidData,
-                      fmt::format("\"{}\" must be between {:g} and {:g} seconds", key, min, max));
-  }
-  return value;
-}
-
-// Keeps scheme://host[:port]; a trailing "/" or "/redfish/v1" is tolerated and dropped.
+// Keeps scheme://host[:port]; a trailing "/" or "/redfish/v1" is tolerated and dropped. The
+// messages say what is wrong with the url, which they do not name.
 Result<std::string> normalise_url(std::string url) {
   const bool https = url.starts_with("https://");
   if (!https && !url.starts_with("http://")) {
     return make_error(ErrorKind::kInvalidData,
-                      "\"url\" must start with https:// (or http://), e.g. https://bmc.example");
+                      "must start with https:// (or http://), e.g. https://bmc.example");
   }
   const std::size_t host_start =
       https ? std::string_view("https://").size() : std::string_view("http://").size();
   while (url.size() > host_start && url.ends_with("/")) url.pop_back();
   if (url.ends_with("/redfish/v1")) url.resize(url.size() - std::string_view("/redfish/v1").size());
   const std::string_view authority = std::string_view(url).substr(host_start);
-  if (authority.empty()) return make_error(ErrorKind::kInvalidData, "\"url\" has no host");
+  if (authority.empty()) return make_error(ErrorKind::kInvalidData, "has no host");
   if (authority.find('/') != std::string_view::npos) {
     return make_error(ErrorKind::kInvalidData,
-                      "\"url\" must be the BMC's address only (scheme, host, optional port), "
-                      "without a path");
+                      "must be the BMC's address only (scheme, host, optional port), without a "
+                      "path");
   }
   if (authority.find('@') != std::string_view::npos) {
     return make_error(ErrorKind::kInvalidData,
-                      "\"url\" must not hold credentials; use \"username\" and \"password\"");
+                      "must not hold credentials; use \"username\" and \"password\"");
   }
   for (const char c : authority) {
     if (static_cast<unsigned char>(c) <= ' ' || c == '?' || c == '#') {
-      return make_error(ErrorKind::kInvalidData, "\"url\" holds a character not allowed in a host");
+      return make_error(ErrorKind::kInvalidData, "holds a character not allowed in a host");
     }
   }
   return url;
+}
+
+// The format's name and version (schemas/redfish-config.schema.json). Both are optional: configs
+// written before they existed have neither and are read as version 1.
+void check_config_format(const JsonReader& top) {
+  if (const auto schema = top.optional_member("schema")) {
+    if (const std::string name = schema->as_string(); name != kConfigSchema) {
+      schema->fail(fmt::format("is \"{}\", not \"{}\" (version {})", name, kConfigSchema,
+                               kConfigSchemaVersion));
+    }
+  }
+  if (const auto version = top.optional_member("version")) {
+    if (const auto number = version->as_integer(); number != kConfigSchemaVersion) {
+      version->fail(fmt::format("is {}; this jouletrace reads {} version {}", number, kConfigSchema,
+                                kConfigSchemaVersion));
+    }
+  }
+}
+
+// Where the BMC is and how to log in.
+void read_bmc_address(const JsonReader& top, Config& config) {
+  const JsonReader url = top.member("url");
+  auto normalised = normalise_url(url.as_string());
+  if (!normalised) url.fail(normalised.error().message);
+  config.url = normalised.value_or(std::string());
+  const JsonReader username = top.member("username");
+  config.username = username.as_string();
+  if (config.username.empty()) username.fail("is empty");
+  config.password = top.string("password");
+  if (const auto auth = top.optional_member("auth")) {
+    const std::string method = auth->as_string();
+    if (method == "session") {
+      config.auth = AuthMethod::kSession;
+    } else if (!method.empty() && method != "basic") {
+      auth->fail("must be \"basic\" or \"session\"");
+    }
+  }
+  if (const auto verify = top.optional_member("verify_tls")) config.verify_tls = verify->as_bool();
+  if (const auto ca_file = top.optional_member("ca_file")) config.ca_file = ca_file->as_string();
+}
+
+void read_timing(const JsonReader& top, Config& config) {
+  if (const auto timeout = top.optional_member("timeout_s")) {
+    config.timeout_s = timeout->as_number(0.0, kMaxTimeoutS);
+    if (config.timeout_s <= 0.0) timeout->fail("must be above 0");
+  }
+  if (const auto interval = top.optional_member("interval_s")) {
+    config.interval_s = interval->as_number(kMinIntervalS, kMaxIntervalS);
+  }
 }
 
 }  // namespace
@@ -99,95 +118,21 @@ const char* to_string(AuthMethod method) {
 }
 
 Result<Config> parse_config(std::string_view text) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Only the position: the parser's own message quotes the text near it, which may be the
-    // password.
-    return make_error(ErrorKind::kInvalidData,
-                      fmt::format("not valid JSON (error near byte {})", e.byte));
-  } catch (const json::exception&) {
-    return make_error(ErrorKind::kInvalidData, "not valid JSON");
-  }
-  if (!root.is_object()) return make_error(ErrorKind::kInvalidData, "not a JSON object");
-  for (const auto& [key, value] : root.items()) {
-    bool known = false;
-    for (const auto k : kKnownKeys) known = known || key == k;
-    if (!known) {
-      return make_error(ErrorKind::kInvalidData, fmt::format("unknown key \"{}\"", key));
-    }
-  }
-
-  auto schema = string_field(root, "schema", false);
-  if (!schema) return std::unexpected(schema.error());
-  if (root.contains("schema") && *schema != kConfigSchema) {
-    return make_error(ErrorKind::kInvalidData,
-                      fmt::format("\"schema\" is \"{}\", not \"{}\" (version {})", *schema,
-                                  kConfigSchema, kConfigSchemaVersion));
-  }
-  if (const auto it = root.find("version"); it != root.end()) {
-    if (!it->is_number_integer()) {
-      return make_error(ErrorKind::kInvalidData, "\"version\" must be an integer");
-    }
-    if (*it != kConfigSchemaVersion) {
-      return make_error(ErrorKind::kInvalidData,
-                        fmt::format("\"version\" is {}; this jouletrace reads {} version {}",
-                                    it->dump(), kConfigSchema, kConfigSchemaVersion));
-    }
-  }
-
+  const auto root = parse_json(text, "the file");
+  if (!root) return std::unexpected(root.error());
+  const JsonReader top = JsonReader(*root, "").as_object();
+  top.reject_unknown_keys(kKnownKeys);
+  check_config_format(top);
   Config config;
-  auto url = string_field(root, "url", true);
-  if (!url) return std::unexpected(url.error());
-  auto normalised = normalise_url(std::move(*url));
-  if (!normalised) return std::unexpected(normalised.error());
-  config.url = std::move(*normalised);
-
-  auto username = string_field(root, "username", true);
-  if (!username) return std::unexpected(username.error());
-  if (username->empty()) return make_error(ErrorKind::kInvalidData, "\"username\" is empty");
-  config.username = std::move(*username);
-  auto password = string_field(root, "password", true);
-  if (!password) return std::unexpected(password.error());
-  config.password = std::move(*password);
-
-  auto auth = string_field(root, "auth", false);
-  if (!auth) return std::unexpected(auth.error());
-  if (*auth == "session") {
-    config.auth = AuthMethod::kSession;
-  } else if (auth->empty() || *auth == "basic") {
-    config.auth = AuthMethod::kBasic;
-  } else {
-    return make_error(ErrorKind::kInvalidData, "\"auth\" must be \"basic\" or \"session\"");
-  }
-
-  if (const auto it = root.find("verify_tls"); it != root.end()) {
-    if (!it->is_boolean()) {
-      return make_error(ErrorKind::kInvalidData, "\"verify_tls\" must be true or false");
+  read_bmc_address(top, config);
+  read_timing(top, config);
+  if (const auto chassis = top.optional_member("chassis")) {
+    if (std::string id = chassis->as_string(); !id.empty()) config.chassis = std::move(id);
+    if (config.chassis.find('/') != std::string::npos) {
+      chassis->fail("must be a chassis Id such as \"1\", or \"auto\"");
     }
-    config.verify_tls = it->get<bool>();
   }
-  auto ca_file = string_field(root, "ca_file", false);
-  if (!ca_file) return std::unexpected(ca_file.error());
-  config.ca_file = std::move(*ca_file);
-
-  auto timeout = seconds_field(root, "timeout_s", Config::kDefaultTimeoutS, 0.0, kMaxTimeoutS);
-  if (!timeout) return std::unexpected(timeout.error());
-  if (*timeout <= 0.0) return make_error(ErrorKind::kInvalidData, "\"timeout_s\" must be above 0");
-  config.timeout_s = *timeout;
-  auto interval =
-      seconds_field(root, "interval_s", Config::kDefaultIntervalS, kMinIntervalS, kMaxIntervalS);
-  if (!interval) return std::unexpected(interval.error());
-  config.interval_s = *interval;
-
-  auto chassis = string_field(root, "chassis", false);
-  if (!chassis) return std::unexpected(chassis.error());
-  if (!chassis->empty()) config.chassis = std::move(*chassis);
-  if (config.chassis.find('/') != std::string::npos) {
-    return make_error(ErrorKind::kInvalidData,
-                      "\"chassis\" must be a chassis Id such as \"1\", or \"auto\"");
-  }
+  if (!top.ok()) return make_error(ErrorKind::kInvalidData, top.problem());
   return config;
 }
 

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <nlohmann/json.hpp>
+
+#include "core/json_reader.hpp"
 
 namespace jt::redfish {
 
@@ -35,41 +36,13 @@ std::string printable(std::string_view text) {
 }
 
 Result<json> parse_object(std::string_view body, std::string_view what) {
-  json root;
-  try {
-    root = json::parse(body);
-  } catch (const json::parse_error& e) {
-    return make_error(ErrorKind::kInvalidData,
-                      fmt::format("malformed JSON in the {} (parse error at byte {} of {})", what,
-                                  e.byte, body.size()));
-  } catch (const json::exception& e) {
-    return make_error(ErrorKind::kInvalidData,
-                      fmt::format("malformed JSON in the {} ({})", what, printable(e.what())));
-  }
-  if (!root.is_object()) {
+  auto root = parse_json(body, fmt::format("the {}", what));
+  if (!root) return root;
+  if (!root->is_object()) {
     return make_error(ErrorKind::kInvalidData,
                       fmt::format("the {} is JSON but not an object", what));
   }
   return root;
-}
-
-const json* member(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  const auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::string string_member(const json& object, const char* key) {
-  const json* value = member(object, key);
-  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-std::optional<double> number_member(const json& object, const char* key) {
-  const json* value = member(object, key);
-  if (value == nullptr || !value->is_number()) return std::nullopt;
-  const double number = value->get<double>();
-  if (!std::isfinite(number)) return std::nullopt;
-  return number;
 }
 
 bool valid_path(std::string_view path) {
@@ -83,7 +56,7 @@ bool valid_path(std::string_view path) {
 
 // The @odata.id of a link object such as {"@odata.id": "/redfish/v1/Chassis/1/Power"}.
 std::string link_member(const json& object, const char* key) {
-  const json* link = member(object, key);
+  const json* link = find_member(object, key);
   if (link == nullptr) return {};
   std::string path = string_member(*link, "@odata.id");
   return valid_path(path) ? path : std::string();
@@ -91,8 +64,8 @@ std::string link_member(const json& object, const char* key) {
 
 Excerpt parse_excerpt(const json& object) {
   Excerpt excerpt;
-  excerpt.reading = number_member(object, "Reading");
-  excerpt.lifetime_reading = number_member(object, "LifetimeReading");
+  excerpt.reading = finite_member(object, "Reading");
+  excerpt.lifetime_reading = finite_member(object, "LifetimeReading");
   excerpt.sensor_reset_time = printable(string_member(object, "SensorResetTime"));
   const std::string source = string_member(object, "DataSourceUri");
   if (valid_path(source)) excerpt.data_source_path = source;
@@ -100,7 +73,7 @@ Excerpt parse_excerpt(const json& object) {
 }
 
 std::optional<Excerpt> excerpt_member(const json& root, const char* key) {
-  const json* object = member(root, key);
+  const json* object = find_member(root, key);
   if (object == nullptr || !object->is_object()) return std::nullopt;
   return parse_excerpt(*object);
 }
@@ -164,7 +137,7 @@ Result<ServiceRoot> parse_service_root(std::string_view body) {
   ServiceRoot service;
   service.chassis_path = link_member(*root, "Chassis");
   if (service.chassis_path.empty()) service.chassis_path = kStandardChassisPath;
-  if (const json* links = member(*root, "Links")) {
+  if (const json* links = find_member(*root, "Links")) {
     service.sessions_path = link_member(*links, "Sessions");
   }
   if (service.sessions_path.empty()) service.sessions_path = kStandardSessionsPath;
@@ -174,7 +147,7 @@ Result<ServiceRoot> parse_service_root(std::string_view body) {
 Result<CollectionPage> parse_collection_page(std::string_view body) {
   auto root = parse_object(body, "collection");
   if (!root) return std::unexpected(root.error());
-  const json* members = member(*root, "Members");
+  const json* members = find_member(*root, "Members");
   if (members == nullptr || !members->is_array()) {
     return make_error(ErrorKind::kInvalidData, "the collection has no Members array");
   }
@@ -187,7 +160,7 @@ Result<CollectionPage> parse_collection_page(std::string_view body) {
     }
     page.members.push_back(std::move(path));
   }
-  if (const json* next = member(*root, "Members@odata.nextLink")) {
+  if (const json* next = find_member(*root, "Members@odata.nextLink")) {
     if (!next->is_string() || !valid_path(next->get<std::string>())) {
       return make_error(ErrorKind::kInvalidData,
                         "Members@odata.nextLink is not a path on this service");
@@ -213,8 +186,8 @@ Result<Chassis> parse_chassis(std::string_view body) {
   chassis.power_path = link_member(*root, "Power");
   chassis.environment_metrics_path = link_member(*root, "EnvironmentMetrics");
   chassis.sensors_path = link_member(*root, "Sensors");
-  if (const json* links = member(*root, "Links")) {
-    const json* systems = member(*links, "ComputerSystems");
+  if (const json* links = find_member(*root, "Links")) {
+    const json* systems = find_member(*links, "ComputerSystems");
     chassis.houses_computer_system = systems != nullptr && systems->is_array() && !systems->empty();
     chassis.contained_by = link_member(*links, "ContainedBy");
   }
@@ -239,13 +212,13 @@ Result<SensorResource> parse_sensor(std::string_view body) {
   sensor.name = printable(string_member(*root, "Name"));
   sensor.reading_type = printable(string_member(*root, "ReadingType"));
   sensor.reading_units = printable(string_member(*root, "ReadingUnits"));
-  sensor.reading = number_member(*root, "Reading");
-  sensor.lifetime_reading = number_member(*root, "LifetimeReading");
+  sensor.reading = finite_member(*root, "Reading");
+  sensor.lifetime_reading = finite_member(*root, "LifetimeReading");
   sensor.sensor_reset_time = printable(string_member(*root, "SensorResetTime"));
   sensor.physical_context = printable(string_member(*root, "PhysicalContext"));
-  sensor.accuracy_percent = number_member(*root, "Accuracy");
+  sensor.accuracy_percent = finite_member(*root, "Accuracy");
   if (sensor.accuracy_percent && *sensor.accuracy_percent < 0.0) sensor.accuracy_percent.reset();
-  if (const json* status = member(*root, "Status")) {
+  if (const json* status = find_member(*root, "Status")) {
     sensor.state = printable(string_member(*status, "State"));
   }
   return sensor;
@@ -278,7 +251,7 @@ bool is_subsystem(const PowerControlEntry& entry) {
 PowerControlEntry power_control_entry(const json& control, std::size_t index) {
   PowerControlEntry entry;
   entry.index = index;
-  if (const json* id = member(control, "MemberId")) {
+  if (const json* id = find_member(control, "MemberId")) {
     entry.member_id = id->is_string()           ? printable(id->get<std::string>())
                       : id->is_number_integer() ? std::to_string(id->get<long long>())
                                                 : std::string();
@@ -286,11 +259,11 @@ PowerControlEntry power_control_entry(const json& control, std::size_t index) {
   entry.name = printable(string_member(control, "Name"));
   entry.physical_context = printable(string_member(control, "PhysicalContext"));
   entry.has_consumed = control.is_object() && control.contains("PowerConsumedWatts");
-  entry.consumed_watts = number_member(control, "PowerConsumedWatts");
-  entry.capacity_watts = number_member(control, "PowerCapacityWatts");
-  if (const json* metrics = member(control, "PowerMetrics")) {
-    entry.average_watts = number_member(*metrics, "AverageConsumedWatts");
-    entry.interval_min = number_member(*metrics, "IntervalInMin");
+  entry.consumed_watts = finite_member(control, "PowerConsumedWatts");
+  entry.capacity_watts = finite_member(control, "PowerCapacityWatts");
+  if (const json* metrics = find_member(control, "PowerMetrics")) {
+    entry.average_watts = finite_member(*metrics, "AverageConsumedWatts");
+    entry.interval_min = finite_member(*metrics, "IntervalInMin");
   }
   return entry;
 }
@@ -301,7 +274,7 @@ Result<LegacyPower> parse_legacy_power(std::string_view body) {
   auto root = parse_object(body, "Power resource");
   if (!root) return std::unexpected(root.error());
   LegacyPower power;
-  const json* controls = member(*root, "PowerControl");
+  const json* controls = find_member(*root, "PowerControl");
   if (controls == nullptr || !controls->is_array()) return power;
   for (std::size_t i = 0; i < controls->size(); ++i) {
     PowerControlEntry entry = power_control_entry((*controls)[i], i);
@@ -320,7 +293,7 @@ namespace {
 
 // The PowerControl entry a legacy locator names: by MemberId when it has one, else by position.
 const json* power_control(const json& root, const ValueLocator& locator) {
-  const json* controls = member(root, "PowerControl");
+  const json* controls = find_member(root, "PowerControl");
   if (controls == nullptr || !controls->is_array()) return nullptr;
   if (locator.power_control_member.empty()) {
     return locator.power_control_index < controls->size()
@@ -344,9 +317,9 @@ Result<double> extract_value(std::string_view body, const ValueLocator& locator)
   const std::string what = describe(locator);
   const json* object = nullptr;
   switch (locator.kind) {
-    case SourceKind::kEnvironmentEnergyJoules: object = member(*root, "EnergyJoules"); break;
-    case SourceKind::kEnvironmentEnergykWh: object = member(*root, "EnergykWh"); break;
-    case SourceKind::kEnvironmentPowerWatts: object = member(*root, "PowerWatts"); break;
+    case SourceKind::kEnvironmentEnergyJoules: object = find_member(*root, "EnergyJoules"); break;
+    case SourceKind::kEnvironmentEnergykWh: object = find_member(*root, "EnergykWh"); break;
+    case SourceKind::kEnvironmentPowerWatts: object = find_member(*root, "PowerWatts"); break;
     case SourceKind::kSensorEnergyJoules:
     case SourceKind::kSensorEnergykWh: object = &*root; break;
     case SourceKind::kLegacyPowerConsumedWatts:
@@ -355,16 +328,17 @@ Result<double> extract_value(std::string_view body, const ValueLocator& locator)
       if (control == nullptr)
         return make_error(ErrorKind::kInvalidData, fmt::format("no {}", what));
       if (locator.kind == SourceKind::kLegacyPowerConsumedWatts) {
-        return numeric(member(*control, "PowerConsumedWatts"), what);
+        return numeric(find_member(*control, "PowerConsumedWatts"), what);
       }
-      const json* metrics = member(*control, "PowerMetrics");
-      return numeric(metrics == nullptr ? nullptr : member(*metrics, "AverageConsumedWatts"), what);
+      const json* metrics = find_member(*control, "PowerMetrics");
+      return numeric(metrics == nullptr ? nullptr : find_member(*metrics, "AverageConsumedWatts"),
+                     what);
     }
   }
   if (object == nullptr || !object->is_object()) {
     return make_error(ErrorKind::kInvalidData, fmt::format("no {}", what));
   }
-  return numeric(member(*object, reading), what);
+  return numeric(find_member(*object, reading), what);
 }
 
 Result<std::uint64_t> to_raw(double value, SourceKind kind) {
@@ -388,16 +362,12 @@ Result<std::uint64_t> to_raw(double value, SourceKind kind) {
 }
 
 std::string error_message(std::string_view body) {
-  json root;
-  try {
-    root = json::parse(body);
-  } catch (const json::exception&) {
-    return {};
-  }
-  const json* error = member(root, "error");
+  const auto root = parse_json(body, "the error body");
+  if (!root) return {};
+  const json* error = find_member(*root, "error");
   if (error == nullptr) return {};
   std::string message = string_member(*error, "message");
-  if (const json* extended = member(*error, "@Message.ExtendedInfo");
+  if (const json* extended = find_member(*error, "@Message.ExtendedInfo");
       extended != nullptr && extended->is_array() && !extended->empty()) {
     std::string detail = string_member((*extended)[0], "Message");
     if (detail.empty()) detail = string_member((*extended)[0], "MessageId");

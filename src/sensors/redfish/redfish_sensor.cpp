@@ -24,15 +24,18 @@ constexpr std::size_t kMaxChassis = 32;
 // one) reaches the bounds above long before.
 constexpr int kMaxCollectionPages = 100;
 
-// A failure that makes every further request pointless: stop the walk and say why.
-bool is_fatal(Failure failure) { return failure != Failure::kHttp; }
+// A failure that makes every further request pointless: stop the walk and say why. An error
+// status is about one resource; no answer, refused credentials or a broken answer is the BMC's.
+bool is_fatal(const Error& error) {
+  return !error.http_status || error.kind == ErrorKind::kPermissionDenied;
+}
 
 // The body of an optional sub-resource: nullopt (with a note) when it is missing or refused.
-Fetch<std::optional<std::string>> fetch_part(Client& client, const std::string& path,
-                                             std::vector<std::string>& problems) {
+Result<std::optional<std::string>> fetch_part(Client& client, const std::string& path,
+                                              std::vector<std::string>& problems) {
   auto body = client.get(path);
   if (body) return std::optional<std::string>(std::move(*body));
-  if (is_fatal(body.error().failure)) return std::unexpected(body.error());
+  if (is_fatal(body.error())) return std::unexpected(body.error());
   problems.push_back(body.error().message);
   return std::optional<std::string>();
 }
@@ -48,9 +51,9 @@ std::optional<T> parsed_or_note(Result<T> parsed, const Client& client, const st
 // Every member of a collection, page after page (Members@odata.nextLink): a service may split
 // a long collection, and a meter listed on a later page is still the meter. nullopt (with a
 // note) when not even the first page could be had.
-Fetch<std::optional<std::vector<std::string>>> fetch_members(Client& client,
-                                                             const std::string& path,
-                                                             std::vector<std::string>& problems) {
+Result<std::optional<std::vector<std::string>>> fetch_members(Client& client,
+                                                              const std::string& path,
+                                                              std::vector<std::string>& problems) {
   std::vector<std::string> members;
   std::vector<std::string> visited;
   for (std::string next = path; !next.empty();) {
@@ -76,8 +79,8 @@ Fetch<std::optional<std::vector<std::string>>> fetch_members(Client& client,
 }
 
 // The accuracy of the Sensor an EnvironmentMetrics excerpt was taken from, when it says.
-Fetch<std::optional<double>> source_accuracy(Client& client, const Excerpt& excerpt,
-                                             std::vector<std::string>& problems) {
+Result<std::optional<double>> source_accuracy(Client& client, const Excerpt& excerpt,
+                                              std::vector<std::string>& problems) {
   if (excerpt.data_source_path.empty()) return std::optional<double>();
   auto body = fetch_part(client, excerpt.data_source_path, problems);
   if (!body) return std::unexpected(body.error());
@@ -167,8 +170,8 @@ bool is_kwh(SourceKind kind) {
 }
 
 // The best meter of one chassis, in the order of SourceKind.
-Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& chassis,
-                                                std::vector<std::string>& problems) {
+Result<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& chassis,
+                                                 std::vector<std::string>& problems) {
   std::optional<EnvironmentMetrics> metrics;
   const std::string& em_path = chassis.environment_metrics_path;
   if (!em_path.empty()) {
@@ -178,7 +181,7 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
       metrics = parsed_or_note(parse_environment_metrics(**body), client, em_path, problems);
   }
   auto with_accuracy = [&](Candidate candidate,
-                           const Excerpt& excerpt) -> Fetch<std::optional<Candidate>> {
+                           const Excerpt& excerpt) -> Result<std::optional<Candidate>> {
     auto accuracy = source_accuracy(client, excerpt, problems);
     if (!accuracy) return std::unexpected(accuracy.error());
     candidate.accuracy_percent = *accuracy;
@@ -228,7 +231,7 @@ Fetch<std::optional<Candidate>> examine_chassis(Client& client, const Chassis& c
     }
   }
   // kWh is often whole or 0.001 kWh: the chassis' power is read beside it for short runs.
-  auto with_power_beside = [&](Candidate energy) -> Fetch<std::optional<Candidate>> {
+  auto with_power_beside = [&](Candidate energy) -> Result<std::optional<Candidate>> {
     energy.resolution_j = kwh_step_j(energy.first_value);
     if (metrics && has_value(metrics->power_watts)) {
       auto power = with_accuracy(
@@ -276,20 +279,20 @@ ProbeReport report(ProbeReport::Status status, std::string detail, std::string h
   return ProbeReport{kBackend, status, std::move(detail), std::move(hint)};
 }
 
-ProbeReport failure_report(const FetchError& error, const Config& config) {
+ProbeReport failure_report(const Error& error, const Config& config) {
   const std::string file = config.source.string();
-  switch (error.failure) {
-    case Failure::kUnreachable:
+  switch (error.kind) {
+    case ErrorKind::kUnreachable:
       return report(ProbeReport::Status::kError, "BMC unreachable: " + error.message,
                     fmt::format("check \"url\" in {} and that this node can reach the BMC's "
                                 "management network",
                                 file));
-    case Failure::kTimeout:
+    case ErrorKind::kTimeout:
       return report(ProbeReport::Status::kError, "BMC timed out: " + error.message,
                     fmt::format("the BMC did not answer within timeout_s = {:g} s; raise "
                                 "\"timeout_s\" in {} if it is only slow",
                                 config.timeout_s, file));
-    case Failure::kTls:
+    case ErrorKind::kTls:
       return report(ProbeReport::Status::kError, "TLS failure talking to the BMC: " + error.message,
                     config.verify_tls
                         ? fmt::format("the BMC's certificate could not be verified: put the CA "
@@ -297,20 +300,20 @@ ProbeReport failure_report(const FetchError& error, const Config& config) {
                                       "turns the check off, which is insecure)",
                                       file)
                         : std::string("check that the url's port serves HTTPS"));
-    case Failure::kAuth:
+    case ErrorKind::kPermissionDenied:
       return report(ProbeReport::Status::kPermissionDenied,
                     "BMC refused the credentials: " + error.message,
                     fmt::format("check \"username\", \"password\" and \"auth\" in {}; the account "
                                 "needs at least the ReadOnly role",
                                 file));
-    case Failure::kHttp:
+    case ErrorKind::kIo:
       return report(ProbeReport::Status::kError, "BMC error: " + error.message,
                     "check the BMC's Redfish service (firmware, enabled) and the config");
-    case Failure::kProtocol:
+    case ErrorKind::kInvalidData:
       return report(ProbeReport::Status::kError, "bad answer from the BMC: " + error.message,
                     "the BMC does not follow the Redfish protocol here; check its firmware");
+    default: return report(ProbeReport::Status::kError, error.message);
   }
-  return report(ProbeReport::Status::kError, error.message);
 }
 
 ChannelInfo make_channel(const Candidate& chosen, const Client& client,
@@ -423,15 +426,14 @@ Choice choose(std::span<const Candidate> candidates, std::string_view wanted) {
                                       : ", each housing a computer system")};
 }
 
-Fetch<Discovery> discover(Client& client, const std::string& wanted) {
+Result<Discovery> discover(Client& client, const std::string& wanted) {
   Discovery discovery;
   auto root_body = client.get_service_root();
   if (!root_body) return std::unexpected(root_body.error());
   auto root = parse_service_root(*root_body);
   if (!root) {
-    return std::unexpected(
-        FetchError{Failure::kProtocol,
-                   fmt::format("{} at {}", root.error().message, client.url_for("/redfish/v1/"))});
+    return make_error(ErrorKind::kInvalidData, fmt::format("{} at {}", root.error().message,
+                                                           client.url_for("/redfish/v1/")));
   }
   client.set_sessions_path(root->sessions_path);
 
@@ -439,9 +441,8 @@ Fetch<Discovery> discover(Client& client, const std::string& wanted) {
   if (!collection_body) return std::unexpected(collection_body.error());
   auto first_page = parse_collection_page(*collection_body);
   if (!first_page) {
-    return std::unexpected(FetchError{
-        Failure::kProtocol,
-        fmt::format("{} at {}", first_page.error().message, client.url_for(root->chassis_path))});
+    return make_error(ErrorKind::kInvalidData, fmt::format("{} at {}", first_page.error().message,
+                                                           client.url_for(root->chassis_path)));
   }
   auto members = std::optional<std::vector<std::string>>(std::move(first_page->members));
   if (!first_page->next_link.empty()) {
@@ -539,11 +540,11 @@ void RedfishSensor::read_all(std::span<Reading> out) {
   }
 }
 
-void RedfishSensor::read_one(std::size_t i, const Fetch<std::string>& body, Reading& reading) {
+void RedfishSensor::read_one(std::size_t i, const Result<std::string>& body, Reading& reading) {
   const RedfishSource& source = sources_[i];
   if (!body) {
     last_error_ = body.error().message;
-    if (body.error().failure != Failure::kAuth) {
+    if (body.error().kind != ErrorKind::kPermissionDenied) {
       auth_refusals_ = 0;
     } else if (i == 0 && ++auth_refusals_ >= kMaxAuthRefusals) {
       refused_ = true;

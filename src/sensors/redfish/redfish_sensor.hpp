@@ -46,7 +46,7 @@ struct Discovery {
 // Walks the Chassis collection (only chassis `wanted` unless it is "auto") and finds each
 // chassis's best meter. A transport or authentication failure stops the walk; a missing or
 // malformed sub-resource is noted in `problems` and the walk goes on.
-Fetch<Discovery> discover(Client& client, const std::string& wanted);
+Result<Discovery> discover(Client& client, const std::string& wanted);
 
 // The discovery rule, pure (docs/backends/redfish.md): chassis `wanted` when it is not "auto";
 // otherwise never a card, module or other device inside a chassis (ChassisType), then the one
@@ -82,7 +82,7 @@ class RedfishSensor final : public Sensor {
 
  private:
   void read_all(std::span<Reading> out);
-  void read_one(std::size_t i, const Fetch<std::string>& body, Reading& reading);
+  void read_one(std::size_t i, const Result<std::string>& body, Reading& reading);
   std::unique_ptr<Client> client_;
   std::vector<RedfishSource> sources_;
   std::vector<ChannelInfo> channels_;
