@@ -7,8 +7,8 @@
 
 #include "arguments.hpp"
 #include "core/clock.hpp"
-#include "ledger/anchored_energy.hpp"
 #include "ledger/node_profile.hpp"
+#include "ledger/run_analysis.hpp"
 #include "ledger/run_ledger.hpp"
 #include "run_context.hpp"
 #include "sampler/sampler.hpp"
@@ -115,8 +115,10 @@ int calibrate_verb(const CalibrateOptions& options) {
   sampler.sample_once();
   sampler.finish();
   const auto cpu_after = read_cpu_times(options.probe.proc_root);
-  const Timeline timeline = with_anchored_energies(sampler.snapshot());
-  const WindowResult window = summarise_run(timeline, start_ns, end_ns, std::nullopt);
+  CalibrationSettings settings;
+  settings.settle_s = options.settle_s;
+  settings.measured_at = to_iso8601(std::chrono::system_clock::now());
+  IdleCalibration calibration = analyse_idle_run(sampler.snapshot(), start_ns, end_ns, settings);
 
   // Idle power is only worth storing from an idle node (docs/ACCURACY.md A5).
   const int threads = profile.inventory.threads.value.value_or(1);
@@ -137,12 +139,8 @@ int calibrate_verb(const CalibrateOptions& options) {
         "the node was not idle: the CPUs were {:.0f} % busy during calibration", *busy * 100.0));
   }
 
-  CalibrationSettings settings;
-  settings.settle_s = options.settle_s;
-  settings.measured_at = to_iso8601(std::chrono::system_clock::now());
-  profile.baselines =
-      baselines_from_window(window, timeline.channels, timeline.series, settings, &warnings);
-  for (const auto& w : window.warnings) warnings.push_back(w);
+  profile.baselines = std::move(calibration.baselines);
+  for (auto& w : calibration.warnings) warnings.push_back(std::move(w));
   if (profile.baselines.empty()) {
     for (const auto& w : warnings) fmt::print(stderr, "jouletrace calibrate: warning: {}\n", w);
     fmt::print(stderr,

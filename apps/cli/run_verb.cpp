@@ -17,6 +17,7 @@
 #include "csv_stream.hpp"
 #include "marker_channel.hpp"
 #include "repeat.hpp"
+#include "report/reporter.hpp"
 #include "report/run_report.hpp"
 #include "report/text_format.hpp"
 #include "run_context.hpp"
@@ -37,11 +38,6 @@ std::string utc_now_iso8601() {
   char buf[32];
   if (std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) return "unknown";
   return buf;
-}
-
-std::string json_text(const nlohmann::json& json) {
-  // A command line or a device name need not be UTF-8; replace what JSON cannot carry.
-  return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 // A report that cannot go where it was asked to goes next to the temp files instead; when no file
@@ -285,19 +281,21 @@ int own_failure(const Error& error) {
 }
 
 // Where the JSON goes: a file (atomically, rescued when it cannot be written) or stdout.
-void write_json(const RunOptions& options, const nlohmann::json& json, bool final) {
+template <typename Analysed>
+void write_json(const RunOptions& options, const Analysed& analysed, bool final) {
   if (options.output_json.empty()) return;
+  const std::string text = json_reporter()->render(analysed);
   if (options.output_json == "-") {
-    if (final) fmt::print("{}", json_text(json));
+    if (final) fmt::print("{}", text);
     return;
   }
   if (final) {
-    write_or_rescue(options.output_json, json_text(json), "JSON report");
+    write_or_rescue(options.output_json, text, "JSON report");
     return;
   }
   // A checkpoint that cannot be written is said once; the final report is still attempted.
   static bool warned = false;
-  if (auto ok = write_file_atomically(options.output_json, json_text(json)); !ok && !warned) {
+  if (auto ok = write_file_atomically(options.output_json, text); !ok && !warned) {
     fmt::print(stderr, "jouletrace: could not checkpoint the JSON report: {}\n",
                ok.error().message);
     warned = true;
@@ -311,16 +309,17 @@ void report_runs(const RunOptions& options, std::vector<RunReport> runs) {
   if (options.quiet && !last.started) {
     SummaryOptions headline = summary;
     headline.part = SummaryOptions::Part::kHeadline;
-    fmt::print(stderr, "{}", format_summary(last, headline));
+    fmt::print(stderr, "{}", text_reporter(headline)->render(last));
   }
+  const auto text = text_reporter(summary);
   if (options.repeat == 1) {
-    write_json(options, to_json(last), true);
-    if (!options.quiet) fmt::print(stderr, "{}", format_summary(last, summary));
+    write_json(options, last, true);
+    if (!options.quiet) fmt::print(stderr, "{}", text->render(last));
     return;
   }
   const RepeatSummary repeat = summarise_repeats(std::move(runs), options.repeat);
-  write_json(options, to_json(repeat), true);
-  if (!options.quiet) fmt::print(stderr, "{}", format_repeat_summary(repeat, summary));
+  write_json(options, repeat, true);
+  if (!options.quiet) fmt::print(stderr, "{}", text->render(repeat));
 }
 
 }  // namespace
@@ -366,12 +365,12 @@ int run_verb(const RunOptions& options) {
     if (!options.output_json.empty() && options.output_json != "-") {
       setup.checkpoint = [&options, &runs](const RunReport& partial) {
         if (options.repeat == 1) {
-          write_json(options, to_json(partial), false);
+          write_json(options, partial, false);
           return;
         }
         std::vector<RunReport> so_far = runs;
         so_far.push_back(partial);
-        write_json(options, to_json(summarise_repeats(std::move(so_far), options.repeat)), false);
+        write_json(options, summarise_repeats(std::move(so_far), options.repeat), false);
       };
     }
     runs.push_back(measure_once(*context, std::move(probe.sensors), std::move(setup), i));

@@ -2,7 +2,7 @@
 
 #include <signal.h>
 
-#include "ledger/anchored_energy.hpp"
+#include "ledger/window_energy.hpp"
 #include "sensors/registry.hpp"
 
 namespace jt {
@@ -43,18 +43,8 @@ SelfMeasurement::~SelfMeasurement() {
 
 WindowEnergy SelfMeasurement::measure(std::int64_t start_ns, std::int64_t end_ns) {
   WindowEnergy energy;
-  sampler_->sample_now_and_inspect([&](const Timeline& recorded) {
-    auto measure = [&](const Timeline& timeline) {
-      const std::vector<std::size_t> cover = cover_channels(timeline.channels, timeline.stats);
-      energy = measure_window(timeline, cover, start_ns, end_ns);
-    };
-    // Joining GPU counters copies the timeline while the sampler waits: only when there are.
-    if (has_anchors(recorded)) {
-      measure(with_anchored_energies(recorded));
-    } else {
-      measure(recorded);
-    }
-  });
+  sampler_->sample_now_and_inspect(
+      [&](const Timeline& recorded) { energy = analyse_window(recorded, start_ns, end_ns); });
   return energy;
 }
 

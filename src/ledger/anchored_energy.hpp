@@ -16,6 +16,14 @@ Timeline with_anchored_energies(const Timeline& timeline);
 // Whether any channel anchors another: callers that hold the sampler still skip the copy when not.
 bool has_anchors(const Timeline& timeline);
 
+// Calls `analyse` with the timeline whose GPU counters are joined. Joining copies the timeline
+// while a checkpoint or a self-mode window holds the sampler still: only when needed.
+template <typename Analyse>
+auto with_joined_anchors(const Timeline& timeline, Analyse analyse) {
+  if (has_anchors(timeline)) return analyse(with_anchored_energies(timeline));
+  return analyse(timeline);
+}
+
 // The counter's cumulative energy at t, shaped between its readings by `shape` (both series
 // cumulative joules). Exposed for tests.
 double shaped_energy(const ChannelSeries& counter, const ChannelSeries& shape, std::int64_t t_ns);

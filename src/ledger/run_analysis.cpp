@@ -122,9 +122,21 @@ CpuModel cpu_model_of(double cpu_time_s, double watts_per_busy_core) {
 
 RunAnalysis analyse_run(const Timeline& timeline, const RunAnalysisInputs& inputs) {
   // GPU counters read once a second anchor the power read every round (docs/ACCURACY.md).
-  // Joining copies the timeline while a checkpoint holds the sampler still: only when needed.
-  if (has_anchors(timeline)) return analyse_joined(with_anchored_energies(timeline), inputs);
-  return analyse_joined(timeline, inputs);
+  return with_joined_anchors(
+      timeline, [&](const Timeline& joined) { return analyse_joined(joined, inputs); });
+}
+
+IdleCalibration analyse_idle_run(const Timeline& timeline, std::int64_t start_ns,
+                                 std::int64_t end_ns, const CalibrationSettings& settings) {
+  return with_joined_anchors(timeline, [&](const Timeline& joined) {
+    IdleCalibration out;
+    out.window =
+        analyse_joined(joined, RunAnalysisInputs{.start_ns = start_ns, .end_ns = end_ns}).window;
+    out.warnings = out.window.warnings;
+    out.baselines =
+        baselines_from_window(out.window, joined.channels, joined.series, settings, &out.warnings);
+    return out;
+  });
 }
 
 std::vector<AllocatedDevice> allocated_devices(const NodeInventory& inventory,

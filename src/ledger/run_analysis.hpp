@@ -86,6 +86,15 @@ struct RunAnalysis {
 // from one cover. GPU counters that anchor power channels are joined first.
 RunAnalysis analyse_run(const Timeline& timeline, const RunAnalysisInputs& inputs);
 
+// `calibrate`: a run on an idle node, analysed like any run, and the idle baselines it gives.
+struct IdleCalibration {
+  WindowResult window;
+  std::vector<IdleBaseline> baselines;
+  std::vector<std::string> warnings;  // the run's, then the baselines'
+};
+IdleCalibration analyse_idle_run(const Timeline& timeline, std::int64_t start_ns,
+                                 std::int64_t end_ns, const CalibrationSettings& settings);
+
 // The devices the runtime-based estimate charges: every CPU socket, and the GPUs the job owns
 // on a shared node (matched by channel, never by label).
 std::vector<AllocatedDevice> allocated_devices(const NodeInventory& inventory,

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/clock.hpp"
+#include "ledger/anchored_energy.hpp"
 
 namespace jt {
 
@@ -119,6 +120,12 @@ void add_window_warnings(const Timeline& timeline, const std::vector<std::size_t
 }
 
 }  // namespace
+
+WindowEnergy analyse_window(const Timeline& timeline, std::int64_t start_ns, std::int64_t end_ns) {
+  return with_joined_anchors(timeline, [&](const Timeline& joined) {
+    return measure_window(joined, cover_channels(joined.channels, joined.stats), start_ns, end_ns);
+  });
+}
 
 WindowEnergy measure_window(const Timeline& timeline, const std::vector<std::size_t>& cover,
                             std::int64_t start_ns, std::int64_t end_ns) {

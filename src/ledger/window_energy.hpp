@@ -46,4 +46,9 @@ std::vector<std::size_t> cover_of(const Timeline& timeline, const std::vector<st
 WindowEnergy measure_window(const Timeline& timeline, const std::vector<std::size_t>& cover,
                             std::int64_t start_ns, std::int64_t end_ns);
 
+// A window of a timeline that is not a run (a self-mode window): GPU counters joined as for a
+// run (analyse_run), the node's non-overlapping cover, the run's uncertainty model. Kept apart
+// from analyse_run so that the library inside training programs links no more of the ledger.
+WindowEnergy analyse_window(const Timeline& timeline, std::int64_t start_ns, std::int64_t end_ns);
+
 }  // namespace jt

@@ -13,6 +13,7 @@
 #include "ledger/idle_waste.hpp"
 #include "ledger/runtime_estimate.hpp"
 #include "ledger/window_energy.hpp"
+#include "report/reporter.hpp"
 #include "report/run_report.hpp"
 #include "support/test_support.hpp"
 
@@ -202,8 +203,9 @@ TEST(Golden, GpuNodeSummaryJsonAndWidth) {
   const RunReport r = gpu_node_run();
   const std::string text = format_summary(r);
   expect_golden("gpu_node.txt", text);
+  EXPECT_EQ(text_reporter({})->render(r), text);  // what `run` prints is the golden
   expect_fits(text);
-  expect_golden("gpu_node.json", to_json(r).dump(2) + "\n");
+  expect_golden("gpu_node.json", json_reporter()->render(r));
   SummaryOptions verbose;
   verbose.verbose = true;
   expect_fits(format_summary(r, verbose));
@@ -214,7 +216,7 @@ TEST(Golden, SensorlessRunSaysItIsAModel) {
   const std::string text = format_summary(r);
   expect_golden("sensorless.txt", text);
   expect_fits(text);
-  expect_golden("sensorless.json", to_json(r).dump(2) + "\n");
+  expect_golden("sensorless.json", json_reporter()->render(r));
 }
 
 TEST(Golden, LostGpuIsUnknownNeverZero) {
@@ -283,10 +285,10 @@ TEST(Golden, RepeatedRunsShowEachHeadlineAndTheStatistics) {
   repeat.total = {"total", 3, 201.333333, 6.110100927, 0.2, "counter"};
   repeat.components = {{"powercap/intel-rapl:0", 3, 201.333333, 6.110100927, 0.2, "counter"}};
   repeat.phases = {{"step", 3, 50.333333, 1.527525232, 5.1, "counter"}};
-  const std::string text = format_repeat_summary(repeat);
+  const std::string text = text_reporter({})->render(repeat);
   expect_golden("repeat.txt", text);
   expect_fits(text);
-  expect_golden("repeat.json", to_json(repeat).dump(2) + "\n");
+  expect_golden("repeat.json", json_reporter()->render(repeat));
 }
 
 TEST(Golden, TimelineCsv) {

@@ -1,0 +1,41 @@
+#include "report/reporter.hpp"
+
+namespace jt {
+
+namespace {
+
+class TextReporter final : public Reporter {
+ public:
+  explicit TextReporter(const SummaryOptions& options) : options_(options) {}
+  std::string render(const RunReport& report) const override {
+    return format_summary(report, options_);
+  }
+  std::string render(const RepeatSummary& repeat) const override {
+    return format_repeat_summary(repeat, options_);
+  }
+
+ private:
+  SummaryOptions options_;
+};
+
+std::string indented(const nlohmann::json& json) {
+  return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+class JsonReporter final : public Reporter {
+ public:
+  std::string render(const RunReport& report) const override { return indented(to_json(report)); }
+  std::string render(const RepeatSummary& repeat) const override {
+    return indented(to_json(repeat));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Reporter> text_reporter(const SummaryOptions& options) {
+  return std::make_unique<TextReporter>(options);
+}
+
+std::unique_ptr<Reporter> json_reporter() { return std::make_unique<JsonReporter>(); }
+
+}  // namespace jt
