@@ -148,7 +148,7 @@ std::vector<AllocatedDevice> allocated_devices(const NodeInventory& inventory,
     const bool gpu_owned = std::any_of(
         attribution->shares.gpus.begin(), attribution->shares.gpus.end(),
         [&](const GpuOwnership& gpu) { return gpu.share > 0.0 && gpu.id == device.channel_id; });
-    if (device.kind != DeviceKind::kGpu || gpu_owned) owned.push_back(std::move(device));
+    if (device.kind != HardwareKind::kGpu || gpu_owned) owned.push_back(std::move(device));
   }
   return owned;
 }

@@ -78,11 +78,11 @@ void check_tdp_format(const JsonReader& top) {
   }
 }
 
-DeviceKind device_kind(const JsonReader& entry) {
+HardwareKind device_kind(const JsonReader& entry) {
   const JsonReader field = entry.member("kind");
   const std::string kind = non_empty_string(field);
   if (kind != "cpu" && kind != "gpu") field.fail("is '" + kind + "', not cpu or gpu");
-  return kind == "gpu" ? DeviceKind::kGpu : DeviceKind::kCpu;
+  return kind == "gpu" ? HardwareKind::kGpu : HardwareKind::kCpu;
 }
 
 RatedDevice rated_device(const JsonReader& entry) {
@@ -109,7 +109,7 @@ RatedDevice rated_device(const JsonReader& entry) {
 
 // Each name of `d` (model and aliases) normalised, so that no name can match two devices.
 void claim_names(const RatedDevice& d, const JsonReader& entry,
-                 std::map<std::pair<DeviceKind, std::string>, std::string>& names) {
+                 std::map<std::pair<HardwareKind, std::string>, std::string>& names) {
   std::vector<std::string> all = d.aliases;
   all.push_back(d.model);
   for (const auto& n : all) {
@@ -130,8 +130,6 @@ void claim_names(const RatedDevice& d, const JsonReader& entry,
 }
 
 }  // namespace
-
-const char* to_string(DeviceKind kind) { return kind == DeviceKind::kCpu ? "cpu" : "gpu"; }
 
 std::string normalise_model_name(std::string_view name) {
   std::string text;
@@ -184,7 +182,7 @@ Result<TdpTable> TdpTable::parse(std::string_view json_text, const std::string& 
   if (entries.empty()) devices.fail("is empty");
   TdpTable table;
   table.origin_ = origin;
-  std::map<std::pair<DeviceKind, std::string>, std::string> names;
+  std::map<std::pair<HardwareKind, std::string>, std::string> names;
   for (const JsonReader& entry : entries) {
     if (!top.ok()) break;
     RatedDevice d = rated_device(entry);
@@ -203,7 +201,7 @@ Result<TdpTable> TdpTable::load(const fs::path& path) {
   return parse(text.str(), path.string());
 }
 
-const RatedDevice* TdpTable::find(DeviceKind kind, std::string_view name) const {
+const RatedDevice* TdpTable::find(HardwareKind kind, std::string_view name) const {
   for (const auto& d : devices_) {
     if (d.kind != kind) continue;
     if (d.model == name) return &d;
@@ -253,15 +251,15 @@ std::vector<AllocatedDevice> all_devices(const NodeInventory& inventory) {
     // The socket count is unknown: one entry that says so, rather than no CPU at all.
     // Its model is left out so that it gets no rating: one rating for an unknown number of
     // sockets would make a partial estimate look complete.
-    out.push_back({DeviceKind::kCpu, "CPU (socket count unknown)", "", std::nullopt});
+    out.push_back({HardwareKind::kCpu, "CPU (socket count unknown)", "", std::nullopt});
   }
   for (int s = 0; s < sockets; ++s) {
-    out.push_back({DeviceKind::kCpu, "CPU socket " + std::to_string(s), model, std::nullopt});
+    out.push_back({HardwareKind::kCpu, "CPU socket " + std::to_string(s), model, std::nullopt});
   }
   for (const auto& g : inventory.gpus) {
     std::string label = "GPU " + std::to_string(g.index);
     if (!g.uuid.empty()) label += " (" + g.uuid + ")";
-    out.push_back({DeviceKind::kGpu, label, g.model, g.power_limit_w, g.channel_id});
+    out.push_back({HardwareKind::kGpu, label, g.model, g.power_limit_w, g.channel_id});
   }
   return out;
 }
@@ -291,7 +289,7 @@ RuntimeEstimate estimate_from_runtime(const std::vector<AllocatedDevice>& device
       d.rated_power_w = rated->rated_power_w;
       d.rated_from = fmt::format("data file ({} {}, {}): {}", rated->model, rated->rating,
                                  est.tdp_origin, rated->source);
-    } else if (device.kind == DeviceKind::kGpu && device.power_limit_w &&
+    } else if (device.kind == HardwareKind::kGpu && device.power_limit_w &&
                *device.power_limit_w > 0.0) {
       d.rated_power_w = *device.power_limit_w;
       d.rated_from = "NVML enforced power limit (model not in the data file)";

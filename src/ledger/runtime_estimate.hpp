@@ -12,12 +12,9 @@
 
 namespace jt {
 
-enum class DeviceKind { kCpu, kGpu };
-const char* to_string(DeviceKind kind);
-
 // One entry of the project's rated-power data file (data/tdp.json, docs/TDP.md).
 struct RatedDevice {
-  DeviceKind kind = DeviceKind::kCpu;
+  HardwareKind kind = HardwareKind::kCpu;
   std::string model;                 // canonical name, e.g. "Xeon Platinum 8380"
   std::vector<std::string> aliases;  // names drivers and /proc report, e.g. NVML names
   double rated_power_w = 0.0;
@@ -33,7 +30,7 @@ class TdpTable {
   static Result<TdpTable> load(const std::filesystem::path& path);
 
   // Exact name or alias first, then normalised equality.
-  const RatedDevice* find(DeviceKind kind, std::string_view name) const;
+  const RatedDevice* find(HardwareKind kind, std::string_view name) const;
   const std::vector<RatedDevice>& devices() const { return devices_; }
   const std::string& origin() const { return origin_; }
 
@@ -53,7 +50,7 @@ Result<std::filesystem::path> locate_tdp_file(const std::string& explicit_path);
 
 // A device the job was given, for the runtime-based estimate.
 struct AllocatedDevice {
-  DeviceKind kind = DeviceKind::kCpu;
+  HardwareKind kind = HardwareKind::kCpu;
   std::string label;  // "CPU socket 0", "GPU 1 (GPU-...)"
   std::string model;  // as reported: cpuinfo model name, NVML name
   // The driver's enforced power limit, used for a GPU the data file does not know.

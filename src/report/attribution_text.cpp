@@ -33,6 +33,7 @@ nlohmann::json to_json(const Attribution& attribution) {
   json gpus = json::array();
   for (const auto& g : attribution.shares.gpus) {
     gpus.push_back({{"id", g.id},
+                    {"vendor", to_string(g.vendor)},
                     {"index", g.index},
                     {"uuid", g.uuid},
                     {"owned", g.share >= 1.0},

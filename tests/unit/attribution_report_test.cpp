@@ -47,6 +47,7 @@ TEST(AttributionReport, JsonStatesPolicySharesAndReconcilingTotals) {
   ASSERT_EQ(j.at("shares").at("gpus").size(), 2u);
   EXPECT_TRUE(j.at("shares").at("gpus")[0].at("owned").get<bool>());
   EXPECT_FALSE(j.at("shares").at("gpus")[1].at("owned").get<bool>());
+  EXPECT_EQ(j.at("shares").at("gpus")[0].at("vendor"), "nvidia");  // NVML GPUs of the fixture
   ASSERT_EQ(j.at("components").size(), 3u);
   EXPECT_DOUBLE_EQ(j.at("components")[2].at("attributed_j").get<double>(), 100.0);
   EXPECT_DOUBLE_EQ(j.at("components")[2].at("unattributed_j").get<double>(), 300.0);

@@ -50,7 +50,7 @@ TEST(TdpData, ProjectFileLoadsAndCoversTheFixtureParts) {
       {"Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz", 270.0},
       {"11th Gen Intel(R) Core(TM) i7-1185G7 @ 3.00GHz", 28.0}};
   for (const auto& [name, watts] : cpus) {
-    const RatedDevice* d = table.find(DeviceKind::kCpu, name);
+    const RatedDevice* d = table.find(HardwareKind::kCpu, name);
     ASSERT_NE(d, nullptr) << name;
     EXPECT_DOUBLE_EQ(d->rated_power_w, watts) << name;
   }
@@ -60,7 +60,7 @@ TEST(TdpData, ProjectFileLoadsAndCoversTheFixtureParts) {
       {"NVIDIA L40S", 350.0},           {"AMD Instinct MI300X", 750.0},
       {"AMD Instinct MI250X", 560.0},   {"H200 SXM", 700.0}};
   for (const auto& [name, watts] : gpus) {
-    const RatedDevice* d = table.find(DeviceKind::kGpu, name);
+    const RatedDevice* d = table.find(HardwareKind::kGpu, name);
     ASSERT_NE(d, nullptr) << name;
     EXPECT_DOUBLE_EQ(d->rated_power_w, watts) << name;
   }
@@ -73,11 +73,11 @@ TEST(TdpData, ProjectFileLoadsAndCoversTheFixtureParts) {
 TEST(TdpData, AmbiguousOrUnknownNamesDoNotMatch) {
   const TdpTable table = project_table();
   // NVML calls both the 700 W SXM and the 600 W NVL part "NVIDIA H200".
-  EXPECT_EQ(table.find(DeviceKind::kGpu, "NVIDIA H200"), nullptr);
-  EXPECT_EQ(table.find(DeviceKind::kGpu, "NVIDIA A100"), nullptr);  // no prefix matching
-  EXPECT_EQ(table.find(DeviceKind::kCpu, "Intel Xeon Processor (Cascadelake)"), nullptr);
-  EXPECT_EQ(table.find(DeviceKind::kCpu, "NVIDIA H100 PCIe"), nullptr);  // wrong kind
-  EXPECT_EQ(table.find(DeviceKind::kGpu, ""), nullptr);
+  EXPECT_EQ(table.find(HardwareKind::kGpu, "NVIDIA H200"), nullptr);
+  EXPECT_EQ(table.find(HardwareKind::kGpu, "NVIDIA A100"), nullptr);  // no prefix matching
+  EXPECT_EQ(table.find(HardwareKind::kCpu, "Intel Xeon Processor (Cascadelake)"), nullptr);
+  EXPECT_EQ(table.find(HardwareKind::kCpu, "NVIDIA H100 PCIe"), nullptr);  // wrong kind
+  EXPECT_EQ(table.find(HardwareKind::kGpu, ""), nullptr);
 }
 
 TEST(TdpData, CurrentAndOldSchemaFormsAreReadOthersNamed) {
@@ -153,9 +153,9 @@ TEST(TdpData, LocateFollowsExplicitThenEnvironment) {
 TEST(RuntimeEstimate, RatedPowerTimesRuntimeTimesPue) {
   const TdpTable table = project_table();
   const std::vector<AllocatedDevice> devices = {
-      {DeviceKind::kCpu, "CPU socket 0", "AMD EPYC 7763 64-Core Processor", std::nullopt},
-      {DeviceKind::kCpu, "CPU socket 1", "AMD EPYC 7763 64-Core Processor", std::nullopt},
-      {DeviceKind::kGpu, "GPU 0 (GPU-a)", "NVIDIA A100-SXM4-80GB", 400.0}};
+      {HardwareKind::kCpu, "CPU socket 0", "AMD EPYC 7763 64-Core Processor", std::nullopt},
+      {HardwareKind::kCpu, "CPU socket 1", "AMD EPYC 7763 64-Core Processor", std::nullopt},
+      {HardwareKind::kGpu, "GPU 0 (GPU-a)", "NVIDIA A100-SXM4-80GB", 400.0}};
   // (280 + 280 + 400) W x 100 s x 1.2 = 115200 J against 48000 J measured x 1.2: +100 %.
   const auto est = estimate_from_runtime(
       devices, &table, 100.0, 1.2,
@@ -172,7 +172,8 @@ TEST(RuntimeEstimate, RatedPowerTimesRuntimeTimesPue) {
 
 TEST(RuntimeEstimate, GpuMissingFromTheFileFallsBackToTheNvmlLimitLabelled) {
   const TdpTable table = project_table();
-  const std::vector<AllocatedDevice> devices = {{DeviceKind::kGpu, "GPU 0", "NVIDIA H200", 650.0}};
+  const std::vector<AllocatedDevice> devices = {
+      {HardwareKind::kGpu, "GPU 0", "NVIDIA H200", 650.0}};
   const auto est = estimate_from_runtime(devices, &table, 10.0, 1.0, std::nullopt);
   ASSERT_TRUE(est.devices[0].rated_power_w);
   EXPECT_DOUBLE_EQ(*est.devices[0].rated_power_w, 650.0);
@@ -185,9 +186,9 @@ TEST(RuntimeEstimate, GpuMissingFromTheFileFallsBackToTheNvmlLimitLabelled) {
 TEST(RuntimeEstimate, UnknownDevicesAreListedNotZeroAndBlockTheComparison) {
   const TdpTable table = project_table();
   const std::vector<AllocatedDevice> devices = {
-      {DeviceKind::kCpu, "CPU socket 0", "Intel Xeon Processor (Cascadelake)", std::nullopt},
-      {DeviceKind::kGpu, "GPU 0", "FakeGPU", std::nullopt},
-      {DeviceKind::kGpu, "GPU 1", "NVIDIA L40S", std::nullopt}};
+      {HardwareKind::kCpu, "CPU socket 0", "Intel Xeon Processor (Cascadelake)", std::nullopt},
+      {HardwareKind::kGpu, "GPU 0", "FakeGPU", std::nullopt},
+      {HardwareKind::kGpu, "GPU 1", "NVIDIA L40S", std::nullopt}};
   const auto est = estimate_from_runtime(
       devices, &table, 10.0, 1.0,
       MeasuredEnergy{test::figure(1000.0, 0.0, Method::kCounter), "node meter"});
@@ -217,7 +218,7 @@ TEST(RuntimeEstimate, UnknownDevicesAreListedNotZeroAndBlockTheComparison) {
 TEST(RuntimeEstimate, InvalidInputsGiveNoNumbersAndAWarning) {
   const TdpTable table = project_table();
   const std::vector<AllocatedDevice> devices = {
-      {DeviceKind::kGpu, "GPU 1", "NVIDIA L40S", std::nullopt}};
+      {HardwareKind::kGpu, "GPU 1", "NVIDIA L40S", std::nullopt}};
   for (const auto& [runtime, pue] : std::vector<std::pair<double, double>>{
            {-1.0, 1.0}, {10.0, 0.5}, {NAN, 1.0}, {10.0, INFINITY}}) {
     const auto est = estimate_from_runtime(
@@ -238,7 +239,7 @@ TEST(RuntimeEstimate, InvalidInputsGiveNoNumbersAndAWarning) {
 TEST(RuntimeEstimate, TextAndJsonCarryTheComparison) {
   const TdpTable table = own_table();
   const std::vector<AllocatedDevice> devices = {
-      {DeviceKind::kGpu, "GPU 0 (GPU-a)", "NVIDIA H100 80GB HBM3", 700.0}};
+      {HardwareKind::kGpu, "GPU 0 (GPU-a)", "NVIDIA H100 80GB HBM3", 700.0}};
   const auto est = estimate_from_runtime(
       devices, &table, 2.0, 1.0,
       MeasuredEnergy{test::figure(1000.0, 0.0, Method::kCounter), "node meter hwmon/x"});

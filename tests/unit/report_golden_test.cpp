@@ -152,9 +152,9 @@ RunReport gpu_node_run() {
       find_idle_waste("run", waste_inputs(r.window), r.window.total, t, 1.0, CpuActivity{2.0, 32}));
   const TdpTable table = rated_powers();
   std::vector<AllocatedDevice> devices = {
-      {DeviceKind::kCpu, "CPU socket 0", "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", {}},
-      {DeviceKind::kGpu, "GPU 0 (GPU-aaaa1111)", "NVIDIA H100 80GB HBM3", 700.0},
-      {DeviceKind::kGpu, "GPU 1 (GPU-bbbb1111)", "NVIDIA H100 80GB HBM3", 700.0}};
+      {HardwareKind::kCpu, "CPU socket 0", "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", {}},
+      {HardwareKind::kGpu, "GPU 0 (GPU-aaaa1111)", "NVIDIA H100 80GB HBM3", 700.0},
+      {HardwareKind::kGpu, "GPU 1 (GPU-bbbb1111)", "NVIDIA H100 80GB HBM3", 700.0}};
   r.runtime_estimate =
       estimate_from_runtime(devices, &table, t, 1.0, MeasuredEnergy{r.window.total, "node meter"});
   return r;

@@ -26,7 +26,7 @@ constexpr std::string_view kBackend = "hwmon";
 
 // What a hwmon device is, from its driver's name and, where the name is not enough, its own
 // attributes (docs/backends/hwmon.md).
-struct DeviceKind {
+struct HardwareKind {
   Domain domain = Domain::kOther;
   HwmonRole::Kind role = HwmonRole::Kind::kPlain;
   std::optional<GraceRail> rail;
@@ -40,8 +40,8 @@ struct DeviceKind {
 // channels Ecore<NNN> and Esocket<N> (docs/backends/hwmon.md).
 bool is_amd_energy(const std::string& name) { return name == "amd_energy" || name == "zenergy"; }
 
-DeviceKind classify(const std::string& name, const fs::path& device_dir, bool rapl_found) {
-  DeviceKind kind;
+HardwareKind classify(const std::string& name, const fs::path& device_dir, bool rapl_found) {
+  HardwareKind kind;
   if (name == "power_meter") {  // ACPI power meter: the node, or one rail of a Grace socket
     kind.domain = Domain::kNode;
     if (auto oem = read_text_file(device_dir / "power1_oem_info")) kind.rail = grace_rail(*oem);
@@ -200,7 +200,7 @@ struct DeviceContext {
   std::string name;     // the driver's name
   std::string id_base;  // "hwmon/power_meter.1", "hwmon/grace0/cpu"
   fs::path device_dir;  // where its attributes are
-  DeviceKind kind;
+  HardwareKind kind;
   int gpu_index = 0;
   int ordinal = 0;  // which device of the scan
 };
@@ -215,7 +215,7 @@ HwmonRole::Kind role_of(const DeviceContext& device, const std::optional<std::st
 
 ChannelInfo channel_of(const DeviceContext& device, const Attribute& attr,
                        const std::optional<std::string>& label) {
-  const DeviceKind& kind = device.kind;
+  const HardwareKind& kind = device.kind;
   ChannelInfo info;
   // A Grace rail has one attribute, power1; its id names the rail instead.
   info.id = kind.rail ? device.id_base : fmt::format("{}/{}", device.id_base, attr.prefix);
@@ -270,7 +270,7 @@ DeviceScan scan_device(const DeviceContext& device, const std::vector<Attribute>
   return scan;
 }
 
-std::string id_base(const std::string& name, const DeviceKind& kind,
+std::string id_base(const std::string& name, const HardwareKind& kind,
                     std::map<std::string, int>& name_counts) {
   if (kind.rail) return fmt::format("{}/grace{}/{}", kBackend, kind.rail->socket, kind.rail->slug);
   const int dup = name_counts[name]++;
