@@ -245,5 +245,21 @@ TEST(HwmonLayout, XeCardContainsItsPackage) {
   EXPECT_EQ(pkg->identity.index, card->identity.index);
 }
 
+// Each vendor numbers its own GPUs: a workstation with a Radeon card listed first and an Arc
+// card after it has AMD GPU 0 and Intel GPU 0, not GPUs 0 and 1 (the xe card's tools call it 0).
+TEST(HwmonLayout, GpuOrdinalsAreCountedPerVendor) {
+  test::TempTree tree("sysfs/amd-apu");
+  const auto xe = test::fixture_dir("sysfs/intel-xe-bmg") / "class/hwmon/hwmon0";
+  std::filesystem::copy(xe, tree / "class/hwmon/hwmon7", std::filesystem::copy_options::recursive);
+  const auto channels = all_channels(probe_hwmon({.sysfs_root = tree.path()}));
+  const auto* radeon = find_id(channels, "hwmon/amdgpu.1/power1");
+  const auto* arc = find_id(channels, "hwmon/xe/energy1");
+  ASSERT_TRUE(radeon && arc);
+  EXPECT_EQ(radeon->identity.vendor, Vendor::kAmd);
+  EXPECT_EQ(arc->identity.vendor, Vendor::kIntel);
+  EXPECT_EQ(radeon->identity.index, 0);
+  EXPECT_EQ(arc->identity.index, 0);
+}
+
 }  // namespace
 }  // namespace jt

@@ -293,7 +293,9 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
   }
   DeviceScan all;
   std::map<std::string, int> name_counts;
-  int gpu_index = 0;
+  // Each vendor numbers its own GPUs (an amdgpu card and an xe card are both GPU 0 to their
+  // tools), in the order the kernel lists them.
+  std::map<Vendor, int> gpu_indices;
   int ordinal = 0;
   for (const auto& dir : hwmon_dirs(class_dir)) {
     DeviceContext device;
@@ -313,13 +315,13 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
       continue;
     }
     device.id_base = id_base(device.name, device.kind, name_counts);
-    device.gpu_index = gpu_index;
+    device.gpu_index = gpu_indices[device.kind.vendor];
     device.ordinal = ordinal++;
     DeviceScan scan = scan_device(device, found, outcome);
     std::move(scan.channels.begin(), scan.channels.end(), std::back_inserter(all.channels));
     std::move(scan.attributes.begin(), scan.attributes.end(), std::back_inserter(all.attributes));
     all.roles.insert(all.roles.end(), scan.roles.begin(), scan.roles.end());
-    if (device.kind.domain == Domain::kGpu) ++gpu_index;
+    if (device.kind.domain == Domain::kGpu) ++gpu_indices[device.kind.vendor];
   }
 
   if (all.channels.empty()) {
