@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ledger/idle_waste.hpp"
+#include "ledger/run_analysis.hpp"
 #include "ledger/runtime_estimate.hpp"
 #include "ledger/window_energy.hpp"
 #include "report/reporter.hpp"
@@ -136,27 +137,22 @@ RunReport gpu_node_run() {
                {"nvml", ProbeReport::Status::kPresent, "2 GPUs", ""},
                {"redfish", ProbeReport::Status::kPresent, "chassis 1", ""},
                {"ipmi-dcmi", ProbeReport::Status::kAbsent, "no /dev/ipmi0", "modprobe ipmi_si"}};
-  r.window = summarise_run(timeline, 0, static_cast<std::int64_t>(t * kS), std::nullopt);
-  // As `run` does: phases from the parts inside the node meter, and the whole run over them.
-  const auto cover = cover_of(timeline, r.window.coverage->part_ids);
-  r.phase_cover = r.window.coverage->part_ids;
-  r.phase_cover_run = measure_window(timeline, cover, 0, static_cast<std::int64_t>(t * kS));
-  const Phase phases[] = {{"train", 1 * kS, 6 * kS, 6400, 1234, false},
-                          {"eval", 6 * kS, 6 * kS + 5'000'000, 0, 1234, false},
-                          {"infer", 7 * kS, 10 * kS, 1000, 1234, true}};
-  for (const auto& p : phases) {
-    r.phases.push_back(phase_report(p, measure_window(timeline, cover, p.start_ns, p.end_ns)));
-  }
-  r.phase_totals = phase_totals(r.phases);
-  r.idle_waste.push_back(
-      find_idle_waste("run", waste_inputs(r.window), r.window.total, t, 1.0, CpuActivity{2.0, 32}));
+  // The analysis `run` makes: phases from the parts inside the node meter, idle waste, the
+  // runtime-based estimate over the node's devices, exclusive attribution (no cgroup).
   const TdpTable table = rated_powers();
-  std::vector<AllocatedDevice> devices = {
-      {HardwareKind::kCpu, "CPU socket 0", "Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz", {}},
-      {HardwareKind::kGpu, "GPU 0 (GPU-aaaa1111)", "NVIDIA H100 80GB HBM3", 700.0},
-      {HardwareKind::kGpu, "GPU 1 (GPU-bbbb1111)", "NVIDIA H100 80GB HBM3", 700.0}};
-  r.runtime_estimate =
-      estimate_from_runtime(devices, &table, t, 1.0, MeasuredEnergy{r.window.total, "node meter"});
+  RunAnalysisInputs inputs{.start_ns = 0, .end_ns = static_cast<std::int64_t>(t * kS)};
+  inputs.inventory.cpu_model = Fact<std::string>::known("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz");
+  inputs.inventory.sockets = Fact<int>::known(1);
+  for (const ChannelInfo* gpu : {&busy, &idle}) {
+    inputs.inventory.gpus.push_back(
+        {gpu->identity.index, gpu->id, gpu->identity.uuid, gpu->device, 700.0, "fake NVML"});
+  }
+  inputs.tdp = &table;
+  inputs.cpu_activity = CpuActivity{2.0, 32};
+  inputs.phases = {{"train", 1 * kS, 6 * kS, 6400, 1234, false},
+                   {"eval", 6 * kS, 6 * kS + 5'000'000, 0, 1234, false},
+                   {"infer", 7 * kS, 10 * kS, 1000, 1234, true}};
+  static_cast<RunAnalysis&>(r) = analyse_run(timeline, inputs);
   return r;
 }
 
