@@ -143,6 +143,10 @@ RunReport gpu_node_run() {
   RunAnalysisInputs inputs{.start_ns = 0, .end_ns = static_cast<std::int64_t>(t * kS)};
   inputs.inventory.cpu_model = Fact<std::string>::known("Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz");
   inputs.inventory.sockets = Fact<int>::known(1);
+  inputs.inventory.hostname = Fact<std::string>::known("gpu-node-07");
+  inputs.inventory.cores = Fact<int>::known(20);
+  inputs.inventory.threads = Fact<int>::known(40);
+  inputs.inventory.memory_bytes = Fact<std::uint64_t>::unknown("/proc/meminfo not in the fixture");
   for (const ChannelInfo* gpu : {&busy, &idle}) {
     inputs.inventory.gpus.push_back(
         {gpu->identity.index, gpu->id, gpu->identity.uuid, gpu->device, 700.0, "fake NVML"});
