@@ -10,6 +10,7 @@
 #include "ledger/anchored_energy.hpp"
 #include "ledger/node_profile.hpp"
 #include "ledger/run_ledger.hpp"
+#include "report/warning_text.hpp"
 #include "run_context.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/bmc_backends.hpp"
@@ -140,9 +141,11 @@ int calibrate_verb(const CalibrateOptions& options) {
   CalibrationSettings settings;
   settings.settle_s = options.settle_s;
   settings.measured_at = to_iso8601(std::chrono::system_clock::now());
+  std::vector<Warning> ledger_warnings;
   profile.baselines =
-      baselines_from_window(window, timeline.channels, timeline.series, settings, &warnings);
-  for (const auto& w : window.warnings) warnings.push_back(w);
+      baselines_from_window(window, timeline.channels, timeline.series, settings, &ledger_warnings);
+  ledger_warnings.insert(ledger_warnings.end(), window.warnings.begin(), window.warnings.end());
+  for (const auto& w : ledger_warnings) warnings.push_back(render(w));
   if (profile.baselines.empty()) {
     for (const auto& w : warnings) fmt::print(stderr, "jouletrace calibrate: warning: {}\n", w);
     fmt::print(stderr,

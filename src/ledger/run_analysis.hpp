@@ -50,6 +50,7 @@ struct RunAnalysisInputs {
   bool complete = true;                  // false: a checkpoint while the command runs
   std::optional<CpuModel> cpu_model;     // set when no CPU energy sensor was readable
   const NodeProfile* profile = nullptr;  // calibrated idle baselines; null: none
+  // Why a profile found was not used, in the caller's words (carried as "profile-unusable").
   std::vector<std::string> profile_warnings;
   NodeInventory inventory;
   AttributionInputs attribution;
