@@ -10,6 +10,7 @@
 #include "ledger/node_profile.hpp"
 #include "ledger/run_analysis.hpp"
 #include "ledger/run_ledger.hpp"
+#include "report/warning_text.hpp"
 #include "run_context.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/bmc_backends.hpp"
@@ -140,7 +141,7 @@ int calibrate_verb(const CalibrateOptions& options) {
   }
 
   profile.baselines = std::move(calibration.baselines);
-  for (auto& w : calibration.warnings) warnings.push_back(std::move(w));
+  for (const auto& w : calibration.warnings) warnings.push_back(render(w));
   if (profile.baselines.empty()) {
     for (const auto& w : warnings) fmt::print(stderr, "jouletrace calibrate: warning: {}\n", w);
     fmt::print(stderr,

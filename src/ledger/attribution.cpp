@@ -66,14 +66,14 @@ const ComponentResult* find_component(const WindowResult& window, const std::str
 }
 
 // The parts whose energies add up to the run's total without counting anything twice.
-std::vector<Row> cover_rows(const WindowResult& window, std::vector<std::string>& warnings) {
+std::vector<Row> cover_rows(const WindowResult& window, std::vector<Warning>& warnings) {
   std::vector<Row> rows;
   if (window.coverage) {
     for (const auto& id : window.coverage->part_ids) {
       if (const auto* c = find_component(window, id)) {
         rows.push_back(row_of(*c));
       } else {
-        warnings.push_back(fmt::format("node coverage names {}, which the run does not have", id));
+        warnings.push_back(Warning{"coverage-part-missing", id, {}, {}});
       }
     }
     rows.push_back(rest_row(window.coverage->rest));
@@ -104,7 +104,7 @@ std::vector<Row> cover_rows(const WindowResult& window, std::vector<std::string>
 
 struct GpuMatch {
   std::vector<GpuOwnership> gpus;
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
 };
 
 // The GPUs of one vendor, as the selectors of its visibility variable see them.
@@ -133,7 +133,7 @@ void select_by_index(const GpuVisibility& visibility, const GpuSelector& sel,
   }
   if (!found) {
     match.warnings.push_back(
-        fmt::format("{} entry {} names no measured GPU", visibility.variable, sel.index));
+        Warning{"visibility-index-unmatched", visibility.variable, {{"index", sel.index}}, {}});
   }
 }
 
@@ -146,15 +146,18 @@ void select_by_uuid(const GpuVisibility& visibility, const GpuSelector& sel, con
     return;
   }
   if (found.empty()) {
-    const bool some_without_uuid = std::any_of(
-        gpus.begin(), gpus.end(), [](const GpuOwnership* g) { return g->uuid.empty(); });
-    match.warnings.push_back(
-        fmt::format("{} entry {} matches no measured GPU{}", visibility.variable, sel.id,
-                    some_without_uuid ? " (some GPUs were measured without a UUID)" : ""));
+    const auto without_uuid = std::count_if(gpus.begin(), gpus.end(),
+                                            [](const GpuOwnership* g) { return g->uuid.empty(); });
+    match.warnings.push_back(Warning{"visibility-uuid-unmatched",
+                                     visibility.variable,
+                                     {{"gpus_without_uuid", static_cast<double>(without_uuid)}},
+                                     {{"entry", sel.id}}});
     return;
   }
-  match.warnings.push_back(fmt::format("{} entry {} matches {} GPUs; none is counted as the job's",
-                                       visibility.variable, sel.id, found.size()));
+  match.warnings.push_back(Warning{"visibility-uuid-ambiguous",
+                                   visibility.variable,
+                                   {{"matches", static_cast<double>(found.size())}},
+                                   {{"entry", sel.id}}});
 }
 
 // A MIG instance adds its size to its parent's share (`mig_share`), a model the report names.
@@ -165,29 +168,24 @@ void select_mig(const GpuSelector& sel, const AttributionInputs& inputs, const V
   for (const auto& slice : inputs.mig_slices) {
     if (!equal_ignoring_case(slice.mig_id, sel.id)) continue;
     if (!std::isfinite(slice.fraction) || slice.fraction <= 0.0 || slice.fraction > 1.0) {
-      match.warnings.push_back(fmt::format(
-          "MIG instance {}: size {} is not a fraction in (0, 1]; ignored", sel.id, slice.fraction));
+      match.warnings.push_back(
+          Warning{"mig-size-invalid", sel.id, {{"fraction", slice.fraction}}, {}});
       continue;
     }
     if (parent.empty()) parent = slice.parent_uuid;
     fraction = slice.fraction;
   }
   if (parent.empty()) {
-    match.warnings.push_back(fmt::format(
-        "MIG instance {}: its parent GPU is unknown, so none of its energy is attributed", sel.id));
+    match.warnings.push_back(Warning{"mig-parent-unknown", sel.id, {}, {}});
     return;
   }
   const auto found = gpus_with_uuid_prefix(gpus, parent);
   if (found.size() != 1) {
-    match.warnings.push_back(fmt::format(
-        "MIG instance {}: parent GPU {} is not among the measured GPUs", sel.id, parent));
+    match.warnings.push_back(Warning{"mig-parent-not-measured", sel.id, {}, {{"parent", parent}}});
     return;
   }
   if (!fraction) {
-    match.warnings.push_back(
-        fmt::format("MIG instance {} on {}: its size is unknown, so none of the parent's energy is "
-                    "attributed",
-                    sel.id, parent));
+    match.warnings.push_back(Warning{"mig-size-unknown", sel.id, {}, {{"parent", parent}}});
     return;
   }
   mig_share[found[0]] += *fraction;
@@ -200,8 +198,7 @@ void apply_mig_shares(const std::map<GpuOwnership*, double>& mig_share, GpuMatch
     if (gpu->share >= 1.0 || share <= 0.0) continue;
     if (share > 1.0) {
       match.warnings.push_back(
-          fmt::format("the MIG instances on {} add up to {} of the GPU; counted as the whole GPU",
-                      gpu->id, percent(share)));
+          Warning{"mig-shares-over-whole", gpu->id, {{"share_pct", share * 100.0}}, {}});
     }
     gpu->share = std::min(1.0, share);
     gpu->modelled = true;
@@ -270,7 +267,7 @@ Result<void> check_cpu_inputs(const CgroupUsage& cpu) {
 struct CpuShares {
   double cpu_time = 0.0;
   double core = 0.0;
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
 };
 
 CpuShares cpu_shares(const CgroupUsage& cpu) {
@@ -278,29 +275,28 @@ CpuShares cpu_shares(const CgroupUsage& cpu) {
   shares.core = static_cast<double>(cpu.allocated_cpus) / static_cast<double>(cpu.online_cpus);
   if (shares.core > 1.0) {
     shares.warnings.push_back(
-        fmt::format("the job holds {} CPUs but only {} are online; CPU share clamped to 100 %",
-                    cpu.allocated_cpus, cpu.online_cpus));
+        Warning{"cpus-over-online",
+                "attribution",
+                {{"allocated_cpus", cpu.allocated_cpus}, {"online_cpus", cpu.online_cpus}},
+                {}});
     shares.core = 1.0;
   }
   if (cpu.node_busy_cpu_s > 0.0) {
     shares.cpu_time = cpu.job_cpu_s / cpu.node_busy_cpu_s;
     if (shares.cpu_time > 1.0) {
-      shares.warnings.push_back(fmt::format(
-          "the job's CPU time ({:.2f} s) exceeds the node's busy CPU time ({:.2f} s), which "
-          "includes it; CPU-time share clamped to 100 %",
-          cpu.job_cpu_s, cpu.node_busy_cpu_s));
+      shares.warnings.push_back(
+          Warning{"cpu-time-over-node",
+                  "attribution",
+                  {{"job_cpu_s", cpu.job_cpu_s}, {"node_busy_cpu_s", cpu.node_busy_cpu_s}},
+                  {}});
       shares.cpu_time = 1.0;
     }
   } else if (cpu.job_cpu_s > 0.0) {
-    shares.warnings.push_back(fmt::format(
-        "the job used {:.3f} s of CPU time but the node recorded no busy time; CPU-time share "
-        "set to 100 %",
-        cpu.job_cpu_s));
+    shares.warnings.push_back(
+        Warning{"node-busy-time-missing", "attribution", {{"job_cpu_s", cpu.job_cpu_s}}, {}});
     shares.cpu_time = 1.0;
   } else {
-    shares.warnings.push_back(
-        "the node recorded no busy CPU time during the run (shorter than a USER_HZ tick?); "
-        "dynamic CPU energy split by the CPU share instead");
+    shares.warnings.push_back(Warning{"no-busy-cpu-time", "attribution", {}, {}});
     shares.cpu_time = shares.core;
   }
   return shares;
@@ -328,21 +324,20 @@ struct Split {
 };
 
 void clamp_to_component(const Row& row, double energy_j, Split& split,
-                        std::vector<std::string>& warnings) {
+                        std::vector<Warning>& warnings) {
   const double low = std::min(0.0, energy_j);
   const double high = std::max(0.0, energy_j);
   if (split.charged_j < low || split.charged_j > high) {
-    warnings.push_back(fmt::format(
-        "{}: the split gave {:.3f} J of {:.3f} J (idle baseline above the measured energy?); "
-        "clamped",
-        row.id, split.charged_j, energy_j));
+    warnings.push_back(Warning{
+        "split-clamped", row.id, {{"charged_j", split.charged_j}, {"energy_j", energy_j}}, {}});
     split.charged_j = std::clamp(split.charged_j, low, high);
   }
 }
 
-std::string why_cpu_unknown(const AttributionInputs& inputs) {
-  return inputs.cpu_unavailable_reason.empty() ? std::string("no cgroup data")
-                                               : inputs.cpu_unavailable_reason;
+// Why the job's CPUs are unknown, in the caller's words, when it gave them.
+std::map<std::string, std::string> why_cpu_unknown(const AttributionInputs& inputs) {
+  if (inputs.cpu_unavailable_reason.empty()) return {};
+  return {{"reason", inputs.cpu_unavailable_reason}};
 }
 
 // The job's CPU shares where cgroup data exists; their warnings and the inputs go to `out`.
@@ -351,48 +346,78 @@ Result<std::optional<CpuShares>> job_cpu_shares(const AttributionInputs& inputs,
   if (auto ok = check_cpu_inputs(*inputs.cpu); !ok) return std::unexpected(ok.error());
   CpuShares cpu = cpu_shares(*inputs.cpu);
   out.shares.cpu = inputs.cpu;
-  for (const auto& w : inputs.cpu->warnings) out.warnings.push_back(w);
+  for (const auto& w : inputs.cpu->warnings) {
+    out.warnings.push_back(text_warning("cgroup", inputs.cpu->cgroup_path, w));
+  }
   for (const auto& w : cpu.warnings) out.warnings.push_back(w);
   return std::optional<CpuShares>(std::move(cpu));
 }
 
-// What the inputs say about sharing, in words, for the mode decision and its warnings.
-std::vector<std::string> sharing_signs(const AttributionInputs& inputs,
+// A sign that other jobs share the node: the job may use `used` of `of` online CPUs, or (with
+// its vendor's visibility variable) of the measured GPUs.
+struct SharingSign {
+  std::string variable;  // empty: the CPUs
+  std::int64_t used = 0;
+  std::int64_t of = 0;
+};
+
+std::vector<SharingSign> sharing_signs(const AttributionInputs& inputs,
                                        const std::vector<GpuOwnership>& gpus) {
-  std::vector<std::string> signs;
+  std::vector<SharingSign> signs;
   if (inputs.cpu && inputs.cpu->allocated_cpus < inputs.cpu->online_cpus) {
-    signs.push_back(fmt::format("the job may use {} of {} online CPUs", inputs.cpu->allocated_cpus,
-                                inputs.cpu->online_cpus));
+    signs.push_back({"", inputs.cpu->allocated_cpus, inputs.cpu->online_cpus});
   }
   // Each variable is evidence only about its own vendor's GPUs.
   for (const auto& visibility : inputs.gpus) {
     if (visibility.all) continue;
-    std::size_t measured = 0;
-    std::size_t owned = 0;
+    SharingSign sign{visibility.variable, 0, 0};
     for (const auto& gpu : gpus) {
       if (gpu.vendor != visibility.vendor) continue;
-      ++measured;
-      if (gpu.share >= 1.0) ++owned;
+      ++sign.of;
+      if (gpu.share >= 1.0) ++sign.used;
     }
-    if (owned < measured) {
-      signs.push_back(
-          fmt::format("{} gives it {} of {} measured GPUs", visibility.variable, owned, measured));
-    }
+    if (sign.used < sign.of) signs.push_back(std::move(sign));
   }
   return signs;
 }
 
-void choose_mode(const AttributionInputs& inputs, const std::vector<std::string>& signs,
+// The signs in words, for `mode_reason`.
+std::string evidence_text(const std::vector<SharingSign>& signs) {
+  std::string text;
+  for (const auto& s : signs) {
+    if (!text.empty()) text += " and ";
+    text += s.variable.empty()
+                ? fmt::format("the job may use {} of {} online CPUs", s.used, s.of)
+                : fmt::format("{} gives it {} of {} measured GPUs", s.variable, s.used, s.of);
+  }
+  return text;
+}
+
+// The signs as figures: the CPUs', and each variable's, named in `gpu_variables` in order.
+Warning exclusive_but_shared(const std::vector<SharingSign>& signs) {
+  Warning w{"exclusive-but-shared", "attribution", {}, {}};
+  std::string variables;
+  for (const auto& s : signs) {
+    const auto used = static_cast<double>(s.used);
+    const auto of = static_cast<double>(s.of);
+    if (s.variable.empty()) {
+      w.figures.insert({{"cpus_allowed", used}, {"cpus_online", of}});
+      continue;
+    }
+    w.figures.insert({{"gpus_owned:" + s.variable, used}, {"gpus_measured:" + s.variable, of}});
+    variables += (variables.empty() ? "" : ",") + s.variable;
+  }
+  if (!variables.empty()) w.details["gpu_variables"] = variables;
+  return w;
+}
+
+void choose_mode(const AttributionInputs& inputs, const std::vector<SharingSign>& signs,
                  Attribution& out) {
-  const std::string evidence = fmt::format("{}", fmt::join(signs, " and "));
   switch (inputs.mode) {
     case AttributionMode::kExclusive:
       out.mode = AttributionMode::kExclusive;
       out.mode_reason = "requested";
-      if (!signs.empty()) {
-        out.warnings.push_back("exclusive attribution was requested but " + evidence +
-                               ": other jobs' energy on this node is charged to this one");
-      }
+      if (!signs.empty()) out.warnings.push_back(exclusive_but_shared(signs));
       break;
     case AttributionMode::kShared:
       out.mode = AttributionMode::kShared;
@@ -401,7 +426,7 @@ void choose_mode(const AttributionInputs& inputs, const std::vector<std::string>
     case AttributionMode::kAuto:
       if (!signs.empty()) {
         out.mode = AttributionMode::kShared;
-        out.mode_reason = "auto: " + evidence;
+        out.mode_reason = "auto: " + evidence_text(signs);
       } else {
         out.mode = AttributionMode::kExclusive;
         out.mode_reason = inputs.cpu ? "auto: the job may use every online CPU and every "
@@ -409,8 +434,8 @@ void choose_mode(const AttributionInputs& inputs, const std::vector<std::string>
                                      : "auto: the job may use every measured GPU; its CPUs are "
                                        "unknown";
         if (!inputs.cpu) {
-          out.warnings.push_back("could not tell whether other jobs share the CPUs (" +
-                                 why_cpu_unknown(inputs) + "); attributed as exclusive");
+          out.warnings.push_back(
+              Warning{"cpu-sharing-unknown", "attribution", {}, why_cpu_unknown(inputs)});
         }
       }
       break;
@@ -433,8 +458,7 @@ void set_shares(const AttributionInputs& inputs, const std::optional<CpuShares>&
     out.shares.cpu_time_share = cpu->cpu_time;
     out.shares.core_share = cpu->core;
   } else {
-    out.warnings.push_back("the job's CPU time is unknown (" + why_cpu_unknown(inputs) +
-                           "): CPU, DRAM and rest-of-node energy is left unattributed");
+    out.warnings.push_back(Warning{"cpu-time-unknown", "attribution", {}, why_cpu_unknown(inputs)});
   }
   out.shares.gpus = std::move(gpus);
 }
@@ -494,7 +518,7 @@ Split split_cpu_row(const Row& row, double energy_j, const ComponentResult& c,
 }
 
 Split split_row(const Row& row, double energy_j, const SplitRules& rules,
-                std::vector<std::string>& warnings) {
+                std::vector<Warning>& warnings) {
   const ComponentResult* c = row.source;
   if (rules.exclusive) return Split{energy_j, "exclusive: 100 %"};
   if (is_gpu_side(row.domain)) return split_gpu_row(row, energy_j, rules.gpus);
@@ -506,8 +530,7 @@ Split split_row(const Row& row, double energy_j, const SplitRules& rules,
   if (!rules.cpu) return Split{0.0, "not attributed: the job's CPU time is unknown"};
   if (c != nullptr && is_cpu_side(row.domain)) return split_cpu_row(row, energy_j, *c, *rules.cpu);
   if (energy_j < 0.0) {
-    warnings.push_back(fmt::format(
-        "the measured parts exceed the node meter by {:.3f} J; no overhead attributed", -energy_j));
+    warnings.push_back(Warning{"overhead-negative", row.id, {{"excess_j", -energy_j}}, {}});
     return Split{0.0, "measured parts exceed the node meter: no allocated overhead"};
   }
   const double share = rules.cpu->core;
@@ -518,7 +541,7 @@ Split split_row(const Row& row, double energy_j, const SplitRules& rules,
 }
 
 ComponentAttribution attribute_row(const Row& row, const SplitRules& rules,
-                                   std::vector<std::string>& warnings) {
+                                   std::vector<Warning>& warnings) {
   ComponentAttribution a;
   a.id = row.id;
   a.domain = row.domain;
@@ -546,7 +569,7 @@ ComponentAttribution attribute_row(const Row& row, const SplitRules& rules,
 
 void check_totals(const WindowResult& window, Attribution& out) {
   if (out.components.empty()) {
-    out.warnings.push_back("no measured component: nothing to attribute");
+    out.warnings.push_back(Warning{"nothing-to-attribute", "attribution", {}, {}});
     return;
   }
   const auto& run_total = window.total.energy_j;
@@ -554,9 +577,10 @@ void check_totals(const WindowResult& window, Attribution& out) {
   if (!run_total || !measured) return;
   const double tolerance = 1e-6 * std::max(1.0, std::fabs(*run_total));
   if (std::fabs(*measured - *run_total) > tolerance) {
-    out.warnings.push_back(
-        fmt::format("the attributed components add up to {:.3f} J but the run's total is {:.3f} J",
-                    *measured, *run_total));
+    out.warnings.push_back(Warning{"attribution-total-mismatch",
+                                   "attribution",
+                                   {{"components_j", *measured}, {"total_j", *run_total}},
+                                   {}});
   }
 }
 

@@ -8,6 +8,7 @@
 #include "core/result.hpp"
 #include "ledger/run_ledger.hpp"
 #include "ledger/visible_devices.hpp"
+#include "ledger/warning.hpp"
 #include "sensors/cgroup_usage.hpp"
 
 namespace jt {
@@ -87,7 +88,7 @@ struct Attribution {
   Measurement attributed_total;                  // charged to the job
   // measured - attributed: other jobs, unallocated idle. The two always add up to the total.
   Measurement unattributed;
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
 };
 
 // Splits a run's measured energy between the job and the rest of the node by the policy of

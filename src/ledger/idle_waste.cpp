@@ -1,21 +1,9 @@
 #include "ledger/idle_waste.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <cmath>
 #include <set>
 
 namespace jt {
-
-std::string format_energy(double joules) {
-  const double magnitude = std::abs(joules);
-  if (magnitude >= 1e9) return fmt::format("{:.2f} GJ", joules * 1e-9);
-  if (magnitude >= 1e6) return fmt::format("{:.2f} MJ", joules * 1e-6);
-  if (magnitude >= 1e4) return fmt::format("{:.0f} kJ", joules * 1e-3);
-  if (magnitude >= 1e3) return fmt::format("{:.2f} kJ", joules * 1e-3);
-  return fmt::format("{:.1f} J", joules);
-}
 
 std::vector<WasteInput> waste_inputs(const WindowResult& run) {
   std::vector<WasteInput> inputs;
@@ -64,34 +52,9 @@ std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
 
 namespace {
 
-std::string share_text(const std::optional<double>& share) {
-  return share ? fmt::format("{:.0f} %", 100.0 * *share) : std::string("an unknown share");
-}
-
-std::string energy_or_unknown(const Measurement& m) {
-  return m.energy_j ? format_energy(*m.energy_j) : std::string("unknown");
-}
-
 std::optional<double> share_of(const Measurement& part, const Measurement& whole) {
   if (!part.energy_j || !whole.energy_j || !(*whole.energy_j > 0.0)) return std::nullopt;
   return *part.energy_j / *whole.energy_j;
-}
-
-void add_gpu_summary(IdleWaste& waste) {
-  if (waste.gpus == 0) return;
-  std::string line =
-      fmt::format("{} GPU{}, {} used", waste.gpus, waste.gpus == 1 ? "" : "s", waste.gpus_used);
-  if (!waste.idle_gpus.empty()) {
-    line += fmt::format(": {} ({} of {}) spent by {} idle GPU{}",
-                        energy_or_unknown(waste.idle_gpu_energy), share_text(waste.idle_gpu_share),
-                        energy_or_unknown(waste.window_energy), waste.idle_gpus.size(),
-                        waste.idle_gpus.size() == 1 ? "" : "s");
-  }
-  if (waste.gpus_unknown > 0) {
-    line += fmt::format("; {} without utilisation readings, neither counted idle nor used",
-                        waste.gpus_unknown);
-  }
-  waste.summary.push_back(std::move(line));
 }
 
 }  // namespace
@@ -132,7 +95,6 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
   waste.cpu_energy = sum_of(cpu_parts, "CPU packages and DRAM added up");
   waste.idle_gpu_share = share_of(waste.idle_gpu_energy, window_energy);
   waste.cpu_share = share_of(waste.cpu_energy, window_energy);
-  add_gpu_summary(waste);
 
   if (cpu && cpu->cores > 0 && duration_s > 0.0) {
     waste.cpu_cores = cpu->cores;
@@ -141,12 +103,6 @@ IdleWaste find_idle_waste(const std::string& window, const std::vector<WasteInpu
     if (waste.gpus_used > 0 && *waste.cpu_busy_fraction < kCpuIdleBusyFraction &&
         waste.cpu_energy.energy_j && *waste.cpu_energy.energy_j > 0.0) {
       waste.cpu_idle_while_gpus_worked = true;
-      waste.summary.push_back(fmt::format(
-          "CPU cores {:.1f} % busy ({:.1f} of {} cores) while GPUs worked: CPU packages and DRAM "
-          "drew {} ({} of {})",
-          100.0 * *waste.cpu_busy_fraction, *waste.cpu_busy_fraction * cpu->cores, cpu->cores,
-          format_energy(*waste.cpu_energy.energy_j), share_text(waste.cpu_share),
-          energy_or_unknown(window_energy)));
     }
   }
   return waste;

@@ -47,7 +47,8 @@ struct IdleWaste {
   Measurement cpu_energy;  // measured package and DRAM energy (no model)
   std::optional<double> cpu_share;
   bool cpu_idle_while_gpus_worked = false;
-  std::vector<std::string> summary;  // one line each, e.g. "4 GPUs, 0 used: 612 kJ (38 %) ..."
+  // Its summary in words ("4 GPUs, 0 used: 612 kJ (38 %) ...") is the reporter's
+  // (src/report/idle_waste_text.hpp), from these figures.
 };
 
 struct CpuActivity {
@@ -66,8 +67,5 @@ std::vector<WasteInput> waste_inputs(const WindowResult& run);
 // A phase: `channels` are the sampler's, in the order of the window's components.
 std::vector<WasteInput> waste_inputs(const WindowEnergy& window,
                                      const std::vector<ChannelInfo>& channels);
-
-// "612 kJ", "3.4 J", "1.20 MJ": energies across the scales a run spans.
-std::string format_energy(double joules);
 
 }  // namespace jt

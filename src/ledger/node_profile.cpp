@@ -357,38 +357,81 @@ BaselineContext current_baseline_context() {
 }
 
 void apply_baselines(WindowResult& window, const NodeProfile& profile,
-                     std::vector<std::string>* warnings) {
+                     std::vector<Warning>* warnings) {
   apply_baselines(window, profile, current_baseline_context(), warnings);
 }
 
-void apply_baselines(WindowResult& window, const NodeProfile& profile,
-                     const BaselineContext& context, std::vector<std::string>* warnings) {
-  auto warn = [&](std::string text) {
-    if (warnings != nullptr) warnings->push_back(std::move(text));
-  };
-  if (profile.baselines.empty()) {
-    warn(
-        "the node profile has no idle baselines (run `jouletrace calibrate`): energy is not "
-        "split into idle and dynamic");
-    return;
-  }
+namespace {
+
+// Baselines from another node, or old ones, describe this hardware less well.
+void check_profile_origin(const NodeProfile& profile, const BaselineContext& context,
+                          std::vector<Warning>& out) {
   if (!profile.calibrated_on.empty() && !context.hostname.empty() &&
       profile.calibrated_on != context.hostname) {
-    warn(
-        fmt::format("the idle baselines were measured on '{}', not on this node ('{}'): the "
-                    "idle/dynamic split may not describe this hardware",
-                    profile.calibrated_on, context.hostname));
+    out.push_back(
+        Warning{"baselines-other-node",
+                "node-profile",
+                {},
+                {{"calibrated_on", profile.calibrated_on}, {"hostname", context.hostname}}});
   }
   if (const auto when = parse_iso8601(profile.calibrated_at)) {
-    const double age_days = std::chrono::duration<double>(context.now - *when).count() / 86400.0;
-    if (age_days > context.max_age_days) {
-      warn(
-          fmt::format("the idle baselines are {:.0f} days old (calibrated {}): firmware, "
-                      "drivers or cooling may have changed since; consider recalibrating",
-                      age_days, profile.calibrated_at));
+    const double age_s = std::chrono::duration<double>(context.now - *when).count();
+    if (age_s / 86400.0 > context.max_age_days) {
+      out.push_back(Warning{"baselines-old",
+                            "node-profile",
+                            {{"age_s", age_s}},
+                            {{"calibrated_at", profile.calibrated_at}}});
     }
   }
+}
 
+// Splits one component by its baseline; a dynamic energy below zero is kept, and said.
+void split_by_baseline(ComponentResult& c, const IdleBaseline& base, std::vector<Warning>& out) {
+  // The energy leaves out gaps the sampler could not bridge; the idle part must span the
+  // same time, or dynamic energy would absorb the idle power of the gaps.
+  const double measured_s = std::max(0.0, c.measured.covered_s - c.gap_s);
+  c.idle_power_w = base.idle_power_w;
+  c.idle_energy_j = base.idle_power_w * measured_s;
+  c.dynamic_energy_j = *c.measured.energy_j - c.idle_energy_j;
+  if (!(c.dynamic_energy_j < 0.0)) return;
+  // The measurement and the baseline are independent: their uncertainties add in quadrature.
+  const double tolerance_j =
+      std::hypot(c.measured.uncertainty.total_j, base.uncertainty_w * measured_s);
+  if (-c.dynamic_energy_j <= tolerance_j) {
+    out.push_back(Warning{"dynamic-below-zero",
+                          c.id,
+                          {{"dynamic_j", c.dynamic_energy_j}, {"tolerance_j", tolerance_j}},
+                          {}});
+  } else {
+    out.push_back(Warning{"baseline-stale",
+                          c.id,
+                          {{"avg_power_w", c.avg_power_w},
+                           {"idle_power_w", base.idle_power_w},
+                           {"dynamic_j", c.dynamic_energy_j}},
+                          {}});
+  }
+}
+
+// Channels measured now without a baseline, and baselines of channels not measured now.
+void check_channel_set(const NodeProfile& profile, const std::set<std::string>& measured_ids,
+                       const std::vector<std::string>& without_baseline,
+                       std::vector<Warning>& out) {
+  std::vector<std::string> missing;
+  for (const auto& b : profile.baselines) {
+    if (!measured_ids.contains(b.channel_id)) missing.push_back(b.channel_id);
+  }
+  if (without_baseline.empty() && missing.empty()) return;
+  Warning changed{"channels-changed", "node-profile", {}, {}};
+  if (!without_baseline.empty()) {
+    changed.details["without_baseline"] = fmt::format("{}", fmt::join(without_baseline, ", "));
+  }
+  if (!missing.empty()) {
+    changed.details["not_measured"] = fmt::format("{}", fmt::join(missing, ", "));
+  }
+  out.push_back(std::move(changed));
+}
+
+void split_components(WindowResult& window, const NodeProfile& profile, std::vector<Warning>& out) {
   std::map<std::string, const IdleBaseline*> by_id;
   for (const auto& b : profile.baselines) by_id.emplace(b.channel_id, &b);
   std::set<std::string> measured_ids;
@@ -399,57 +442,34 @@ void apply_baselines(WindowResult& window, const NodeProfile& profile,
     const auto it = by_id.find(c.id);
     if (it == by_id.end()) {
       without_baseline.push_back(c.id);
-      continue;
-    }
-    const IdleBaseline& base = *it->second;
-    // The energy leaves out gaps the sampler could not bridge; the idle part must span the
-    // same time, or dynamic energy would absorb the idle power of the gaps.
-    const double measured_s = std::max(0.0, c.measured.covered_s - c.gap_s);
-    c.idle_power_w = base.idle_power_w;
-    c.idle_energy_j = base.idle_power_w * measured_s;
-    c.dynamic_energy_j = *c.measured.energy_j - c.idle_energy_j;
-    if (c.dynamic_energy_j < 0.0) {
-      // The measurement and the baseline are independent: their uncertainties add in
-      // quadrature.
-      const double tolerance_j =
-          std::hypot(c.measured.uncertainty.total_j, base.uncertainty_w * measured_s);
-      if (-c.dynamic_energy_j <= tolerance_j) {
-        warn(
-            fmt::format("{}: dynamic energy {:.3f} J is below zero but within the uncertainty "
-                        "(±{:.3f} J): the device stayed at its idle power",
-                        c.id, c.dynamic_energy_j, tolerance_j));
-      } else {
-        warn(
-            fmt::format("{}: measured {:.3f} W on average, below its idle baseline of {:.3f} W "
-                        "beyond the uncertainty: the baseline looks stale (recalibrate); "
-                        "dynamic energy {:.3f} J is reported as computed",
-                        c.id, c.avg_power_w, base.idle_power_w, c.dynamic_energy_j));
-      }
+    } else {
+      split_by_baseline(c, *it->second, out);
     }
   }
-  std::vector<std::string> missing;
-  for (const auto& b : profile.baselines) {
-    if (!measured_ids.contains(b.channel_id)) missing.push_back(b.channel_id);
+  check_channel_set(profile, measured_ids, without_baseline, out);
+}
+
+}  // namespace
+
+void apply_baselines(WindowResult& window, const NodeProfile& profile,
+                     const BaselineContext& context, std::vector<Warning>* warnings) {
+  std::vector<Warning> out;
+  if (profile.baselines.empty()) {
+    out.push_back(Warning{"no-baselines", "node-profile", {}, {}});
+  } else {
+    check_profile_origin(profile, context, out);
+    split_components(window, profile, out);
   }
-  if (!without_baseline.empty() || !missing.empty()) {
-    std::string text = "the channels changed since calibration:";
-    if (!without_baseline.empty()) {
-      text += fmt::format(" no baseline for {};", fmt::join(without_baseline, ", "));
-    }
-    if (!missing.empty()) text += fmt::format(" not measured now: {};", fmt::join(missing, ", "));
-    text.back() = ' ';
-    text += "(recalibrate to cover them)";
-    warn(std::move(text));
-  }
+  if (warnings != nullptr) warnings->insert(warnings->end(), out.begin(), out.end());
 }
 
 std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
                                                 const std::vector<ChannelInfo>& channels,
                                                 const std::vector<ChannelSeries>& series,
                                                 const CalibrationSettings& settings,
-                                                std::vector<std::string>* warnings) {
-  auto warn = [&](std::string text) {
-    if (warnings != nullptr) warnings->push_back(std::move(text));
+                                                std::vector<Warning>* warnings) {
+  auto warn = [&](Warning w) {
+    if (warnings != nullptr) warnings->push_back(std::move(w));
   };
   std::vector<IdleBaseline> out;
   for (const auto& c : window.components) {
@@ -463,8 +483,7 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
     }
     const double measured_s = c.measured.covered_s - c.gap_s;
     if (c.lost || !c.measured.energy_j || measured_s <= 0.0) {
-      warn(fmt::format("{}: no idle baseline (the channel {})", c.id,
-                       c.lost ? "was lost during calibration" : "gave too few readings"));
+      warn(Warning{"no-baseline", c.id, {}, {{"reason", c.lost ? "lost" : "too-few-readings"}}});
       continue;
     }
     IdleBaseline b;
@@ -479,7 +498,7 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
     b.method = method_of(info);
     b.samples = c.measured.samples;
     if (b.idle_power_w < 0.0) {
-      warn(fmt::format("{}: negative idle power {:.3f} W; no baseline kept", c.id, b.idle_power_w));
+      warn(Warning{"negative-idle-power", c.id, {{"idle_power_w", b.idle_power_w}}, {}});
       continue;
     }
     // Thermal stability (docs/ACCURACY.md A5, Zeus): the two halves of the window should agree.
@@ -491,19 +510,16 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
         b.drift_w = *second - *first;
         const double allowed = std::max(3.0 * b.uncertainty_w, 0.05 * b.idle_power_w);
         if (std::abs(b.drift_w) > allowed) {
-          warn(
-              fmt::format("{}: power moved from {:.2f} W to {:.2f} W between the halves of the "
-                          "calibration: the node was not steady (still cooling down, or "
-                          "something ran); a longer --settle helps",
-                          c.id, *first, *second));
+          warn(Warning{"calibration-drift",
+                       c.id,
+                       {{"first_half_w", *first}, {"second_half_w", *second}},
+                       {}});
         }
       }
     }
     if (c.activity_max_pct && *c.activity_max_pct > 1.0) {
-      warn(
-          fmt::format("{}: the device was busy during calibration (up to {:.0f} % "
-                      "utilisation): its baseline is above its idle power",
-                      c.id, *c.activity_max_pct));
+      warn(Warning{
+          "busy-during-calibration", c.id, {{"max_activity_pct", *c.activity_max_pct}}, {}});
     }
     out.push_back(std::move(b));
   }

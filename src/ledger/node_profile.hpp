@@ -40,8 +40,10 @@ struct NodeProfile {
   // Calibration: empty baselines when the node was never calibrated.
   std::vector<IdleBaseline> baselines;
   std::string calibrated_at;
-  std::string calibrated_on;                      // hostname at calibration
-  std::vector<std::string> calibration_warnings;  // e.g. the node was not idle
+  std::string calibrated_on;  // hostname at calibration
+  // E.g. the node was not idle. Rendered text, not Warning: profile files on users' disks hold
+  // them as strings (schemas/node-profile.schema.json).
+  std::vector<std::string> calibration_warnings;
 };
 
 nlohmann::json to_json(const NodeProfile& profile);
@@ -81,9 +83,9 @@ BaselineContext current_baseline_context();
 // (clamping would bias every near-idle run upward); it gets a warning saying whether it lies
 // within the combined uncertainty (an idle device) or beyond it (a stale baseline).
 void apply_baselines(WindowResult& window, const NodeProfile& profile,
-                     std::vector<std::string>* warnings);
+                     std::vector<Warning>* warnings);
 void apply_baselines(WindowResult& window, const NodeProfile& profile,
-                     const BaselineContext& context, std::vector<std::string>* warnings);
+                     const BaselineContext& context, std::vector<Warning>* warnings);
 
 // Turns a calibration run (summarise_run over a quiescent window) into baselines.
 struct CalibrationSettings {
@@ -94,7 +96,7 @@ std::vector<IdleBaseline> baselines_from_window(const WindowResult& window,
                                                 const std::vector<ChannelInfo>& channels,
                                                 const std::vector<ChannelSeries>& series,
                                                 const CalibrationSettings& settings,
-                                                std::vector<std::string>* warnings);
+                                                std::vector<Warning>* warnings);
 
 // ISO 8601 UTC text for a time point, and back; nullopt for text that is not one.
 std::string to_iso8601(std::chrono::system_clock::time_point time);

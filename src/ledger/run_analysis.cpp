@@ -27,9 +27,7 @@ void add_phases(const Timeline& timeline, const RunAnalysisInputs& inputs, RunAn
     PhaseReport p =
         phase_report(phase, measure_window(timeline, cover, phase.start_ns, phase.end_ns));
     if (run.window.cpu_model) {
-      p.energy.warnings.push_back(
-          "no CPU sensor: the phase's energy leaves the CPU out (the run's CPU estimate is "
-          "not split by phase)");
+      p.energy.warnings.push_back(Warning{"phase-without-cpu", phase.name, {}, {}});
     }
     IdleWaste waste = find_idle_waste(phase.name, waste_inputs(p.energy, timeline.channels),
                                       p.energy.total, ns_to_s(phase.end_ns - phase.start_ns),
@@ -59,7 +57,9 @@ RunAnalysis analyse_joined(const Timeline& timeline, const RunAnalysisInputs& in
     apply_baselines(run.window, *inputs.profile, &run.window.warnings);
     run.node = *inputs.profile;
   }
-  for (const auto& w : inputs.profile_warnings) run.window.warnings.push_back(w);
+  for (const auto& w : inputs.profile_warnings) {
+    run.window.warnings.push_back(text_warning("profile-unusable", "node-profile", w));
+  }
   if (!run.node) run.node = NodeProfile{};
   run.node->inventory = inputs.inventory;
 
@@ -132,9 +132,9 @@ IdleCalibration analyse_idle_run(const Timeline& timeline, std::int64_t start_ns
     IdleCalibration out;
     out.window =
         analyse_joined(joined, RunAnalysisInputs{.start_ns = start_ns, .end_ns = end_ns}).window;
-    out.warnings = out.window.warnings;
     out.baselines =
         baselines_from_window(out.window, joined.channels, joined.series, settings, &out.warnings);
+    out.warnings.insert(out.warnings.end(), out.window.warnings.begin(), out.window.warnings.end());
     return out;
   });
 }

@@ -50,6 +50,7 @@ struct RunAnalysisInputs {
   bool complete = true;                  // false: a checkpoint while the command runs
   std::optional<CpuModel> cpu_model;     // set when no CPU energy sensor was readable
   const NodeProfile* profile = nullptr;  // calibrated idle baselines; null: none
+  // Why a profile found was not used, in the caller's words (carried as "profile-unusable").
   std::vector<std::string> profile_warnings;
   NodeInventory inventory;
   AttributionInputs attribution;
@@ -90,7 +91,7 @@ RunAnalysis analyse_run(const Timeline& timeline, const RunAnalysisInputs& input
 struct IdleCalibration {
   WindowResult window;
   std::vector<IdleBaseline> baselines;
-  std::vector<std::string> warnings;  // the run's, then the baselines'
+  std::vector<Warning> warnings;  // the baselines', then the run's
 };
 IdleCalibration analyse_idle_run(const Timeline& timeline, std::int64_t start_ns,
                                  std::int64_t end_ns, const CalibrationSettings& settings);

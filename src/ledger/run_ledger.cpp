@@ -168,10 +168,16 @@ bool clearly_less(const ComponentResult& container, const PartsSum& parts, bool 
          combined_budget(all).total_j + kContainerTolerance * parts.energy_j;
 }
 
+std::string joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
 // The container no longer stands for its parts: they count for themselves (in its own
 // container, if it has one).
-void set_aside(ComponentResult& container, std::string why, std::string warning,
-               std::vector<ComponentResult>& components, std::vector<std::string>* warnings) {
+void set_aside(ComponentResult& container, std::string why, Warning warning,
+               std::vector<ComponentResult>& components, std::vector<Warning>* warnings) {
   container.set_aside = std::move(why);
   for (auto& c : components) {
     if (c.contained_in == container.id) c.contained_in = container.contained_in;
@@ -179,35 +185,39 @@ void set_aside(ComponentResult& container, std::string why, std::string warning,
   if (warnings != nullptr) warnings->push_back(std::move(warning));
 }
 
-void reject(ComponentResult& container, const PartsSum& parts, const std::string& what,
-            std::vector<ComponentResult>& components, std::vector<std::string>* warnings) {
-  std::string ids;
-  for (const auto& id : parts.ids) ids += (ids.empty() ? "" : ", ") + id;
-  set_aside(
-      container,
-      fmt::format("{:.1f} J, less than the {:.1f} J of {}", *container.measured.energy_j,
-                  parts.energy_j, what),
-      fmt::format("{} read {:.1f} J, less than the {:.1f} J of {} ({}): it cannot be right (a "
-                  "counter that stopped, a meter too coarse for the run, or not what it is "
-                  "named); the total uses the parts",
-                  container.id, *container.measured.energy_j, parts.energy_j, what, ids),
-      components, warnings);
+// What a container was held against: the words for its `set_aside`, the key for its warning.
+struct HeldAgainst {
+  const char* words;
+  const char* key;
+};
+constexpr HeldAgainst kParts{"the parts it contains", "parts"};
+constexpr HeldAgainst kCpuSide{"the CPU side inside it", "cpu-side"};
+constexpr HeldAgainst kCpusAndMemory{"the CPUs and memory inside it", "cpus-and-memory"};
+
+void reject(ComponentResult& container, const PartsSum& parts, HeldAgainst against,
+            std::vector<ComponentResult>& components, std::vector<Warning>* warnings) {
+  set_aside(container,
+            fmt::format("{:.1f} J, less than the {:.1f} J of {}", *container.measured.energy_j,
+                        parts.energy_j, against.words),
+            Warning{"container-below-parts",
+                    container.id,
+                    {{"energy_j", *container.measured.energy_j}, {"parts_j", parts.energy_j}},
+                    {{"held_against", against.key}, {"parts", joined(parts.ids)}}},
+            components, warnings);
 }
 
 // A container lost mid-run while some of its parts were read to the end: they, not its energy
 // up to the loss, stand for the run.
 bool set_aside_if_lost(ComponentResult& container, const PartsSum& parts, bool a_part_lasted,
-                       std::vector<ComponentResult>& components,
-                       std::vector<std::string>* warnings) {
+                       std::vector<ComponentResult>& components, std::vector<Warning>* warnings) {
   if (!container.lost || parts.ids.empty() || !a_part_lasted) return false;
-  std::string ids;
-  for (const auto& id : parts.ids) ids += (ids.empty() ? "" : ", ") + id;
   set_aside(container,
             fmt::format("lost {:.3f} s into the run; its parts, read on, count instead",
                         container.lost_at_s),
-            fmt::format("{} was lost {:.3f} s into the run: its parts ({}), read on, count "
-                        "instead",
-                        container.id, container.lost_at_s, ids),
+            Warning{"container-lost",
+                    container.id,
+                    {{"lost_at_s", container.lost_at_s}},
+                    {{"parts", joined(parts.ids)}}},
             components, warnings);
   return true;
 }
@@ -216,7 +226,7 @@ bool set_aside_if_lost(ComponentResult& container, const PartsSum& parts, bool a
 // (packages, DRAM), modules. A module is held against its CPU side only: NVML's figure for a
 // Grace Hopper GPU may cover more than the GPU (docs/backends/hwmon.md).
 void check_named_containers(std::vector<ComponentResult>& components,
-                            std::vector<std::string>* warnings, bool known_uncertainty) {
+                            std::vector<Warning>* warnings, bool known_uncertainty) {
   for (int tier = 0; tier <= 2; ++tier) {
     for (auto& container : components) {
       if (!container.measured.energy_j || container_tier(container.domain) != tier) continue;
@@ -235,8 +245,7 @@ void check_named_containers(std::vector<ComponentResult>& components,
       }
       if (set_aside_if_lost(container, parts, a_part_lasted, components, warnings)) continue;
       if (clearly_less(container, parts, known_uncertainty)) {
-        reject(container, parts, module ? "the CPU side inside it" : "the parts it contains",
-               components, warnings);
+        reject(container, parts, module ? kCpuSide : kParts, components, warnings);
       }
     }
   }
@@ -252,7 +261,7 @@ bool has_reading_beside(const std::vector<ComponentResult>& components,
 
 // A node meter contains at least the CPUs, their memory and the modules holding them, whatever
 // else it misses (DCMI often leaves GPUs out), so only those parts are held against it.
-void check_node_meters(std::vector<ComponentResult>& components, std::vector<std::string>* warnings,
+void check_node_meters(std::vector<ComponentResult>& components, std::vector<Warning>* warnings,
                        bool known_uncertainty) {
   PartsSum cpu;
   for (const auto& c : components) {
@@ -268,20 +277,18 @@ void check_node_meters(std::vector<ComponentResult>& components, std::vector<std
   for (auto& meter : components) {
     if (meter.domain != Domain::kNode || !meter.measured.energy_j) continue;
     if (clearly_less(meter, cpu, known_uncertainty)) {
-      reject(meter, cpu, "the CPUs and memory inside it", components, warnings);
+      reject(meter, cpu, kCpusAndMemory, components, warnings);
     } else if (*meter.measured.energy_j <= 0.0 && warnings != nullptr &&
                !has_reading_beside(components, meter)) {
-      warnings->push_back(fmt::format(
-          "{} read 0 J over the run: too coarse for it, or stuck; it is left out of the total",
-          meter.id));
+      warnings->push_back(Warning{"node-meter-zero", meter.id, {}, {}});
     }
   }
 }
 
 }  // namespace
 
-void set_aside_containers(std::vector<ComponentResult>& components,
-                          std::vector<std::string>* warnings, bool known_uncertainty) {
+void set_aside_containers(std::vector<ComponentResult>& components, std::vector<Warning>* warnings,
+                          bool known_uncertainty) {
   check_named_containers(components, warnings, known_uncertainty);
   check_node_meters(components, warnings, known_uncertainty);
 }
@@ -373,68 +380,62 @@ ComponentResult component_of(const Timeline& timeline, std::size_t i, std::int64
   return c;
 }
 
+double count(std::uint64_t n) { return static_cast<double>(n); }
+
+// The reason the backend gave for the last failed read, when it gave one.
+std::map<std::string, std::string> error_detail(const ComponentResult& c) {
+  if (c.last_read_error.empty()) return {};
+  return {{"error", c.last_read_error}};
+}
+
 void add_read_warnings(const ChannelInfo& info, const ChannelStats& stats, const ComponentResult& c,
-                       std::vector<std::string>* warnings) {
+                       std::vector<Warning>* warnings) {
+  auto warn = [&](const char* code, std::map<std::string, double> figures,
+                  std::map<std::string, std::string> details = {}) {
+    warnings->push_back(Warning{code, info.id, std::move(figures), std::move(details)});
+  };
   if (stats.samples == 0) {
-    warnings->push_back(fmt::format(
-        "{}: no usable reading during the run ({} failed, {} skipped); its energy is unknown "
-        "and left out of the total",
-        info.id, stats.unavailable, stats.skipped));
+    warn("no-usable-reading",
+         {{"failed_reads", count(stats.unavailable)}, {"skipped_reads", count(stats.skipped)}});
   } else if (stats.samples == 1) {
-    warnings->push_back(fmt::format(
-        "{}: only one usable reading{}; its energy is unknown and left out of the total", info.id,
-        stats.lost ? fmt::format(" before the device was lost {:.3f} s into the run", c.lost_at_s)
-                   : std::string()));
+    // Lost after it: the reading before the loss is all there is.
+    std::map<std::string, double> figures;
+    if (stats.lost) figures["lost_at_s"] = c.lost_at_s;
+    warn("one-usable-reading", std::move(figures));
   }
   if (stats.lost && usable(stats)) {
-    warnings->push_back(fmt::format(
-        "{}: device lost {:.3f} s into the run{}; energy counted up to then only", info.id,
-        c.lost_at_s,
-        c.last_read_error.empty() ? std::string() : fmt::format(" ({})", c.last_read_error)));
+    warn("device-lost", {{"lost_at_s", c.lost_at_s}}, error_detail(c));
   }
   if (stats.segments > 1) {
-    warnings->push_back(fmt::format("{}: counter reset or outage {} time(s); {:.3f} s not measured",
-                                    info.id, stats.segments - 1, stats.gap_s));
+    warn("counter-reset", {{"outages", stats.segments - 1.0}, {"gap_s", stats.gap_s}});
   }
   if (stats.unavailable > 0) {
-    warnings->push_back(c.last_read_error.empty()
-                            ? fmt::format("{}: {} read(s) failed", info.id, stats.unavailable)
-                            : fmt::format("{}: {} read(s) failed (last: {})", info.id,
-                                          stats.unavailable, c.last_read_error));
+    warn("failed-reads", {{"failed_reads", count(stats.unavailable)}}, error_detail(c));
   }
-  if (stats.unresolved_at_end) {
-    warnings->push_back(
-        fmt::format("{}: the last reading could not be confirmed and was left out", info.id));
-  }
-  if (stats.skipped > 0) {
-    warnings->push_back(fmt::format("{}: {} torn, empty or implausible reading(s) skipped", info.id,
-                                    stats.skipped));
-  }
+  if (stats.unresolved_at_end) warn("last-reading-unconfirmed", {});
+  if (stats.skipped > 0) warn("skipped-readings", {{"skipped_reads", count(stats.skipped)}});
 }
 
 // Readings that start late or end early: a short miss was extrapolated, a long one is not
 // counted (and a lost device's end is said by its own warning); say so beyond a read's jitter.
 void add_coverage_warning(const ChannelInfo& info, const ChannelStats& stats, double interval_s,
                           const ComponentResult& c, std::int64_t start_ns, std::int64_t end_ns,
-                          bool ended, std::vector<std::string>* warnings) {
+                          bool ended, std::vector<Warning>* warnings) {
   if (!c.measured.energy_j) return;
   const double jitter_s = 0.01 + info.update_period_s;
   const double end_slack_s = ended ? jitter_s : extrapolation_limit_s(info, interval_s);
   const bool late_start = c.extrapolated_start_s > jitter_s;
   const bool early_end = c.extrapolated_end_s > end_slack_s;
   if (late_start || early_end) {
-    std::string missed;
-    if (late_start) missed = fmt::format("the first {:.3f} s", c.extrapolated_start_s);
-    if (early_end) {
-      missed +=
-          fmt::format("{}the last {:.3f} s", missed.empty() ? "" : " and ", c.extrapolated_end_s);
-    }
-    warnings->push_back(fmt::format(
-        "{}: no reading covered {} of the run{}; that time is extrapolated at the power of the "
-        "adjacent readings (+/- {:.3f} J)",
-        info.id, missed,
-        stats.skipped + stats.unavailable > 0 ? " (reads failed or were torn)" : "",
-        c.measured.uncertainty.extrapolation_j));
+    Warning w{"extrapolated-ends",
+              info.id,
+              {{"extrapolation_j", c.measured.uncertainty.extrapolation_j},
+               {"failed_or_torn_reads", count(stats.skipped + stats.unavailable)}},
+              {}};
+    // Only the ends beyond the jitter are news; their presence says which were missed.
+    if (late_start) w.figures["extrapolated_start_s"] = c.extrapolated_start_s;
+    if (early_end) w.figures["extrapolated_end_s"] = c.extrapolated_end_s;
+    warnings->push_back(std::move(w));
   }
   const double uncounted_start_s =
       c.extrapolated_start_s > 0.0 ? 0.0 : ns_to_s(stats.first_t_ns - start_ns);
@@ -442,11 +443,13 @@ void add_coverage_warning(const ChannelInfo& info, const ChannelStats& stats, do
   const double uncounted_end_s =
       c.extrapolated_end_s > 0.0 || stats.lost ? 0.0 : ns_to_s(end_ns - stats.last_t_ns);
   if (uncounted_start_s <= jitter_s && uncounted_end_s <= end_slack_s) return;
-  warnings->push_back(fmt::format(
-      "{}: readings cover {:.3f} s of the {:.3f} s run (first {:.3f} s after the start, last "
-      "{:.3f} s before the end); energy outside them is not counted",
-      info.id, read_s, ns_to_s(end_ns - start_ns), std::max(0.0, uncounted_start_s),
-      std::max(0.0, uncounted_end_s)));
+  warnings->push_back(Warning{"partial-coverage",
+                              info.id,
+                              {{"read_s", read_s},
+                               {"duration_s", ns_to_s(end_ns - start_ns)},
+                               {"uncounted_start_s", std::max(0.0, uncounted_start_s)},
+                               {"uncounted_end_s", std::max(0.0, uncounted_end_s)}},
+                              {}});
 }
 
 ComponentResult model_component(const CpuModel& model, double duration_s) {
@@ -480,20 +483,21 @@ void place_inside_node_meter(WindowResult& result, const ComponentResult& chosen
     }
     if (!c.measured.energy_j) continue;
     if (!same_meter(c, chosen)) {
-      result.warnings.push_back(fmt::format(
-          "two node meters: {} measured {:.1f} J and {} {:.1f} J; the total uses {} ({})",
-          chosen.id, *chosen.measured.energy_j, c.id, *c.measured.energy_j, chosen.id,
-          to_string(chosen.measured.method)));
+      result.warnings.push_back(Warning{
+          "two-node-meters",
+          chosen.id,
+          {{"energy_j", *chosen.measured.energy_j}, {"other_energy_j", *c.measured.energy_j}},
+          {{"other", c.id}, {"method", to_string(chosen.measured.method)}}});
       continue;
     }
     // Another reading of the same meter: worth a word only when the two disagree.
     if (std::abs(*c.measured.energy_j - *chosen.measured.energy_j) >
         combined_budget({&c.measured.uncertainty, &chosen.measured.uncertainty}).total_j) {
-      result.warnings.push_back(fmt::format(
-          "{} and {}, two readings of {}, disagree beyond their uncertainty: {:.1f} J and "
-          "{:.1f} J; the total uses {}, the more precise over this run",
-          chosen.id, c.id, chosen.device, *chosen.measured.energy_j, *c.measured.energy_j,
-          chosen.id));
+      result.warnings.push_back(Warning{
+          "meter-readings-disagree",
+          chosen.id,
+          {{"energy_j", *chosen.measured.energy_j}, {"other_energy_j", *c.measured.energy_j}},
+          {{"other", c.id}, {"device", chosen.device}}});
     }
   }
 }
@@ -512,24 +516,22 @@ void add_total(WindowResult& result) {
     parts.push_back(&c.measured);
   }
   if (cover.empty()) {
-    result.warnings.push_back("no component could be measured or estimated: there is no total");
+    result.warnings.push_back(Warning{"no-total", "run", {}, {}});
     return;
   }
   result.total = sum_of(parts, "the non-overlapping cover of the node");
   if (result.total.method == Method::kModel) {
-    result.warnings.push_back(
-        "no energy sensor could be read: the total is a model estimate of the CPU only (GPUs, "
-        "DRAM and the rest of the node are not in it)");
+    result.warnings.push_back(Warning{"model-only-total", "run", {}, {}});
   }
   result.coverage = node_coverage(result.components, cover);
   const auto& coverage = result.coverage;
   if (coverage && coverage->rest.energy_j &&
       -*coverage->rest.energy_j > coverage->rest.uncertainty_j()) {
-    result.warnings.push_back(fmt::format(
-        "the measured parts ({:.1f} J) exceed the node meter {} ({:.1f} J) by more than their "
-        "uncertainty: the meter may not see every part (DCMI often leaves GPUs out), or parts "
-        "overlap",
-        *coverage->parts.energy_j, coverage->node_meter_id, *coverage->node.energy_j));
+    result.warnings.push_back(
+        Warning{"parts-exceed-node-meter",
+                coverage->node_meter_id,
+                {{"parts_j", *coverage->parts.energy_j}, {"node_j", *coverage->node.energy_j}},
+                {}});
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "ledger/energy_uncertainty.hpp"
 #include "ledger/measurement.hpp"
+#include "ledger/warning.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
@@ -81,7 +82,7 @@ struct WindowResult {
   std::vector<ComponentResult> components;
   Measurement total;  // over the cover; unknown when nothing could be measured or estimated
   std::vector<std::string> total_cover;
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
   std::optional<CpuModel> cpu_model;
   std::optional<NodeCoverage> coverage;  // set when a node meter measured the run
 };
@@ -119,8 +120,8 @@ std::map<std::string, std::string> smallest_containers(const std::vector<Channel
 // says so.
 // Without uncertainties (`known_uncertainty` false: an in-process window's cover, taken from
 // counts alone) only a container that read nothing while its parts did is rejected.
-void set_aside_containers(std::vector<ComponentResult>& components,
-                          std::vector<std::string>* warnings, bool known_uncertainty = true);
+void set_aside_containers(std::vector<ComponentResult>& components, std::vector<Warning>* warnings,
+                          bool known_uncertainty = true);
 
 // True when some channel measures CPU energy, so no model is needed.
 bool has_cpu_channel(const std::vector<ChannelInfo>& channels);

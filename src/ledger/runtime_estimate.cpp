@@ -275,10 +275,10 @@ RuntimeEstimate estimate_from_runtime(const std::vector<AllocatedDevice>& device
   const bool inputs_ok =
       std::isfinite(runtime_s) && runtime_s >= 0.0 && std::isfinite(pue) && pue >= 1.0;
   if (!inputs_ok) {
-    est.warnings.push_back(fmt::format(
-        "no runtime-based estimate: runtime {} s and PUE {} must be finite, runtime >= 0, "
-        "PUE >= 1",
-        runtime_s, pue));
+    est.warnings.push_back(Warning{"estimate-inputs-invalid",
+                                   "runtime-estimate",
+                                   {{"runtime_s", runtime_s}, {"pue", pue}},
+                                   {}});
   }
   std::size_t unknown = 0;
   for (const auto& device : devices) {

@@ -8,6 +8,7 @@
 
 #include "core/result.hpp"
 #include "ledger/measurement.hpp"
+#include "ledger/warning.hpp"
 #include "sensors/node_inventory.hpp"
 
 namespace jt {
@@ -87,8 +88,8 @@ struct RuntimeEstimate {
   std::optional<MeasuredEnergy> measured;
   // (estimate - measured) / measured; only when the estimate is complete and measured > 0.
   std::optional<double> relative_error;
-  std::string relative_error_note;    // why there is none, or what it compares
-  std::vector<std::string> warnings;  // invalid inputs: no estimate is made from them
+  std::string relative_error_note;  // why there is none, or what it compares
+  std::vector<Warning> warnings;    // invalid inputs: no estimate is made from them
 };
 
 RuntimeEstimate estimate_from_runtime(const std::vector<AllocatedDevice>& devices,

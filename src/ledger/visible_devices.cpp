@@ -1,7 +1,5 @@
 #include "ledger/visible_devices.hpp"
 
-#include <fmt/format.h>
-
 #include <array>
 #include <cstdlib>
 
@@ -67,10 +65,8 @@ GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) 
         value->substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     auto selector = parse_selector(entry);
     if (!selector) {
-      visibility.warnings.push_back(fmt::format(
-          "CUDA_VISIBLE_DEVICES entry '{}' is not a GPU index, UUID or MIG id; as in CUDA, it "
-          "and every entry after it select no GPU",
-          entry));
+      visibility.warnings.push_back(Warning{
+          "visibility-entry-invalid", visibility.variable, {}, {{"entry", std::string(entry)}}});
       break;
     }
     visibility.selected.push_back(std::move(*selector));

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/warning.hpp"
 #include "sensors/device_identity.hpp"
 
 namespace jt {
@@ -26,7 +27,7 @@ struct GpuVisibility {
   std::string variable;
   bool all = true;  // the variable is unset: every GPU of the vendor is visible
   std::vector<GpuSelector> selected;
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
   std::string raw;  // the variable as given, for the report
 };
 

@@ -1,7 +1,5 @@
 #include "ledger/window_energy.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -98,24 +96,29 @@ void add_window_warnings(const Timeline& timeline, const std::vector<std::size_t
       coarsest_id = info.id;
     }
     if (!out.components[c].covered) {
-      out.warnings.push_back(fmt::format(
-          "{}: the window reaches outside the channel's readings; energy there is not counted",
-          info.id));
+      out.warnings.push_back(Warning{"window-outside-readings", info.id, {}, {}});
     }
   }
   const Measurement& total = out.total;
   if (!total.energy_j) return;
   if (duration_s < 10.0 * coarsest_s) {
     out.short_window = true;
-    out.warnings.push_back(fmt::format(
-        "{:.4f} s is shorter than 10 update periods of {} ({:g} s): {:.3f} J +/- {:.3f} J",
-        duration_s, coarsest_id, coarsest_s, *total.energy_j, total.uncertainty_j()));
+    out.warnings.push_back(Warning{"short-window",
+                                   "window",
+                                   {{"duration_s", duration_s},
+                                    {"update_period_s", coarsest_s},
+                                    {"energy_j", *total.energy_j},
+                                    {"uncertainty_j", total.uncertainty_j()}},
+                                   {{"channel", coarsest_id}}});
   } else if (total.uncertainty_j() > 0.1 * *total.energy_j && *total.energy_j > 0.0) {
-    out.warnings.push_back(fmt::format(
-        "uncertain: +/- {:.3f} J ({:.0f} %) because the {:g} s sampling interval is coarse for "
-        "a {:.4f} s window; a shorter --interval narrows it",
-        total.uncertainty_j(), 100.0 * total.uncertainty_j() / *total.energy_j, timeline.interval_s,
-        duration_s));
+    out.warnings.push_back(
+        Warning{"coarse-sampling",
+                "window",
+                {{"uncertainty_j", total.uncertainty_j()},
+                 {"uncertainty_pct", 100.0 * total.uncertainty_j() / *total.energy_j},
+                 {"interval_s", timeline.interval_s},
+                 {"duration_s", duration_s}},
+                {}});
   }
 }
 

@@ -27,7 +27,7 @@ struct WindowEnergy {
   std::vector<WindowComponent> components;
   Measurement total;          // over the cover; unknown when a part of it is
   bool short_window = false;  // shorter than 10 update periods (or sampling intervals)
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
 };
 
 // Channels whose energies add up to the node without overlap, by index into `channels`: the

@@ -7,6 +7,7 @@
 
 #include "report/json_figures.hpp"
 #include "report/text_format.hpp"
+#include "report/warning_text.hpp"
 
 namespace jt {
 
@@ -58,8 +59,8 @@ nlohmann::json to_json(const Attribution& attribution) {
            {"mode_reason", attribution.mode_reason},
            {"policy", attribution.policy},
            {"shares", std::move(shares)},
-           {"components", std::move(components)},
-           {"warnings", attribution.warnings}};
+           {"components", std::move(components)}};
+  put_warnings(out, attribution.warnings);
   put_named(out, "measured_total", attribution.measured_total);
   put_named(out, "attributed_total", attribution.attributed_total);
   put_named(out, "unattributed", attribution.unattributed);
@@ -113,7 +114,7 @@ std::string format_attribution(const Attribution& attribution) {
                   energy_text(attribution.attributed_total.energy_j),
                   energy_text(attribution.measured_total.energy_j),
                   energy_text(attribution.unattributed.energy_j)));
-  for (const auto& w : attribution.warnings) line("  warning: " + w);
+  for (const auto& w : attribution.warnings) line("  warning: " + render(w));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "report/json_figures.hpp"
+#include "report/warning_text.hpp"
 
 namespace jt {
 
@@ -34,8 +35,8 @@ json to_json(const RuntimeEstimate& estimate) {
               {"devices", devices},
               {"estimate_j", estimate.estimate_j},
               {"complete", estimate.complete},
-              {"relative_error_note", estimate.relative_error_note},
-              {"warnings", estimate.warnings}};
+              {"relative_error_note", estimate.relative_error_note}};
+  put_warnings(out, estimate.warnings);
   if (estimate.measured) {
     json measured = {{"label", estimate.measured->label}};
     put(measured, "", estimate.measured->energy);
@@ -74,7 +75,7 @@ std::string format_runtime_estimate(const RuntimeEstimate& estimate) {
                           d.unknown_reason);
     }
   }
-  for (const auto& w : estimate.warnings) text += "  warning: " + w + "\n";
+  for (const auto& w : estimate.warnings) text += "  warning: " + render(w) + "\n";
   return text;
 }
 

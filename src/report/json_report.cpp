@@ -3,8 +3,10 @@
 
 #include "report/attribution_text.hpp"
 #include "report/estimate_text.hpp"
+#include "report/idle_waste_text.hpp"
 #include "report/json_figures.hpp"
 #include "report/run_report.hpp"
+#include "report/warning_text.hpp"
 
 namespace jt {
 
@@ -30,7 +32,7 @@ nlohmann::json to_json(const IdleWaste& w) {
               {"cpu_cores", w.cpu_cores},
               {"cpu_share", optional_number(w.cpu_share)},
               {"cpu_idle_while_gpus_worked", w.cpu_idle_while_gpus_worked},
-              {"summary", w.summary}};
+              {"summary", idle_waste_summary(w)}};
   put(out, "idle_gpu_", w.idle_gpu_energy);
   put(out, "window_", w.window_energy);
   put(out, "cpu_", w.cpu_energy);
@@ -126,8 +128,8 @@ nlohmann::json to_json(const RunReport& report) {
       {"total_cover", report.window.total_cover},
       {"components", std::move(components)},
       {"sensors", std::move(sensors)},
-      {"warnings", report.window.warnings},
   };
+  put_warnings(out, report.window.warnings);
   put(out, "total_", report.window.total);
   if (!report.interval_note.empty()) out["interval_note"] = report.interval_note;
   out["slow_meters"] = report.slow_meters;
@@ -182,8 +184,8 @@ nlohmann::json to_json(const RunReport& report) {
         {"closed_at_end", p.phase.closed_at_end},
         {"pid", p.phase.pid},
         {"components", std::move(parts)},
-        {"warnings", p.energy.warnings},
     };
+    put_warnings(phase, p.energy.warnings);
     put(phase, "", p.energy.total);
     phases.push_back(std::move(phase));
   }

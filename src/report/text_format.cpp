@@ -56,6 +56,15 @@ std::string energy_text(const std::optional<double>& joules) {
   return joules ? energy_text(*joules) : std::string("unknown");
 }
 
+std::string rounded_energy_text(double joules) {
+  const double magnitude = std::abs(joules);
+  if (magnitude >= 1e9) return fmt::format("{:.2f} GJ", joules * 1e-9);
+  if (magnitude >= 1e6) return fmt::format("{:.2f} MJ", joules * 1e-6);
+  if (magnitude >= 1e4) return fmt::format("{:.0f} kJ", joules * 1e-3);
+  if (magnitude >= 1e3) return fmt::format("{:.2f} kJ", joules * 1e-3);
+  return fmt::format("{:.1f} J", joules);
+}
+
 std::string energy_pm_text(const std::optional<double>& energy_j, double uncertainty_j) {
   if (!energy_j) return "unknown";
   const EnergyUnit u = unit_for(*energy_j);

@@ -11,6 +11,9 @@ namespace jt {
 std::string energy_text(double joules);
 // An unknown energy is "unknown", never "0 J".
 std::string energy_text(const std::optional<double>& joules);
+// "612 kJ", "3.4 J", "1.20 MJ": fewer digits, for energies quoted in a sentence across the
+// scales a run spans (the idle-waste summary).
+std::string rounded_energy_text(double joules);
 // An energy and its uncertainty in the energy's unit: "2.450 kJ +/- 0.012 kJ". `energy_j`
 // unknown: "unknown".
 std::string energy_pm_text(const std::optional<double>& energy_j, double uncertainty_j);

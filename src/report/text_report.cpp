@@ -7,8 +7,10 @@
 #include "core/clock.hpp"
 #include "report/attribution_text.hpp"
 #include "report/estimate_text.hpp"
+#include "report/idle_waste_text.hpp"
 #include "report/run_report.hpp"
 #include "report/text_format.hpp"
+#include "report/warning_text.hpp"
 
 namespace jt {
 
@@ -225,12 +227,12 @@ void analysis_lines(const RunReport& report, Text& text) {
   if (report.attribution && report.attribution->mode == AttributionMode::kShared) {
     text.block(format_attribution(*report.attribution), 2);
   } else if (report.attribution) {
-    for (const auto& w : report.attribution->warnings) text.prose("attribution: " + w);
+    for (const auto& w : report.attribution->warnings) text.prose("attribution: " + render(w));
   } else if (!report.attribution_error.empty()) {
     text.prose("attribution: none (" + report.attribution_error + ")");
   }
   for (const auto& w : report.idle_waste) {
-    for (const auto& line : w.summary) {
+    for (const auto& line : idle_waste_summary(w)) {
       text.prose(fmt::format(
           "idle{}: {}", w.window == "run" ? "" : " in phase " + terminal_safe(w.window), line));
     }
@@ -307,7 +309,8 @@ void note_lines(const RunReport& report, const SummaryOptions& options, Text& te
     for (const auto& w : p.energy.warnings) {
       ++phase_warnings;
       if (every_phase) {
-        text.prose(fmt::format("warning: phase {}: {}", fit(terminal_safe(p.phase.name), 32), w));
+        text.prose(
+            fmt::format("warning: phase {}: {}", fit(terminal_safe(p.phase.name), 32), render(w)));
       }
     }
   }
@@ -323,7 +326,7 @@ void note_lines(const RunReport& report, const SummaryOptions& options, Text& te
     text.prose(fmt::format("note: {} of {} sampling rounds started late (busy machine)",
                            report.late_rounds, report.rounds));
   }
-  for (const auto& w : report.window.warnings) text.prose("warning: " + terminal_safe(w));
+  for (const auto& w : report.window.warnings) text.prose("warning: " + terminal_safe(render(w)));
 }
 
 }  // namespace

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/attribution.hpp"
+#include "support/warning_support.hpp"
 #include "unit/attribution_test_support.hpp"
 
 namespace jt {
@@ -100,12 +103,16 @@ const ComponentAttribution& row(const Attribution& a, const std::string& id) {
   return kNone;
 }
 
-bool has_warning(const Attribution& a, const std::string& part) {
-  for (const auto& w : a.warnings) {
-    if (w.find(part) != std::string::npos) return true;
-  }
-  return false;
+// The warning with this code about `subject`, or a failed assertion listing what there is.
+const Warning& warning_of(const Attribution& a, std::string_view code, std::string_view subject) {
+  const Warning* w = test::find_warning(a.warnings, code, subject);
+  if (w == nullptr)
+    ADD_FAILURE() << "no " << code << " about " << subject << " in\n" << test::codes_of(a.warnings);
+  static const Warning kNone;
+  return w != nullptr ? *w : kNone;
 }
+
+constexpr const char* kCuda = "CUDA_VISIBLE_DEVICES";
 
 void expect_reconciles(const Attribution& a, const WindowResult& w) {
   double measured = 0.0;
@@ -152,7 +159,7 @@ TEST(CudaVisibleDevices, AnInvalidEntryHidesTheRestAsCudaDoes) {
   EXPECT_EQ(v.selected[0].index, 0);
   EXPECT_EQ(v.selected[1].index, 2);
   ASSERT_EQ(v.warnings.size(), 1u);
-  EXPECT_NE(v.warnings[0].find("'-1'"), std::string::npos);
+  EXPECT_EQ(v.warnings[0], (Warning{"visibility-entry-invalid", kCuda, {}, {{"entry", "-1"}}}));
 
   for (const char* bad : {"abc", "GPU-xyz", "1,,2", "99999999999", "MIG-", "MIG-GPU-zz/1/0"}) {
     const auto w = parse_cuda_visible_devices(bad);
@@ -198,7 +205,7 @@ TEST(Attribution, SharedTwoOfFourGpusWithoutBaselines) {
   EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 2000.0 + 200.0 + 50.0);
   EXPECT_DOUBLE_EQ(a->unattributed.energy_j.value(), 5000.0 - 2250.0);
   expect_reconciles(*a, w);
-  EXPECT_TRUE(a->warnings.empty()) << a->warnings.front();
+  EXPECT_TRUE(a->warnings.empty()) << test::codes_of(a->warnings);
   EXPECT_NE(a->policy.find("ownership"), std::string::npos);
 }
 
@@ -248,7 +255,8 @@ TEST(Attribution, PartsAboveTheNodeMeterChargeNoOverhead) {
   auto a = attribute_energy(w, shared_job());
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_DOUBLE_EQ(row(*a, "rest-of-node").attributed.energy_j.value(), 0.0);
-  EXPECT_TRUE(has_warning(*a, "exceed the node meter"));
+  // The parts read 5000 J under a meter set to 4900 J.
+  EXPECT_EQ(figure(warning_of(*a, "overhead-negative", "rest-of-node"), "excess_j"), 100.0);
   expect_reconciles(*a, w);
 }
 
@@ -291,8 +299,14 @@ TEST(Attribution, ExclusiveAttributesEverythingAndSaysSo) {
   EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 1.0);
   for (const auto& g : a->shares.gpus) EXPECT_EQ(g.share, 1.0);
   // The inputs say the node is shared: charging the job for everything gets a warning.
-  EXPECT_TRUE(has_warning(*a, "8 of 32"));
-  EXPECT_TRUE(has_warning(*a, "2 of 4"));
+  const Warning expected{"exclusive-but-shared",
+                         "attribution",
+                         {{"cpus_allowed", 8.0},
+                          {"cpus_online", 32.0},
+                          {"gpus_owned:CUDA_VISIBLE_DEVICES", 2.0},
+                          {"gpus_measured:CUDA_VISIBLE_DEVICES", 4.0}},
+                         {{"gpu_variables", kCuda}}};
+  EXPECT_EQ(warning_of(*a, "exclusive-but-shared", "attribution"), expected);
   ASSERT_TRUE(a->shares.cpu);
   EXPECT_DOUBLE_EQ(a->shares.cpu->job_cpu_s, 120.0);
 }
@@ -343,7 +357,8 @@ TEST(Attribution, AutoWithoutCpuDataDecidesOnGpusAndWarns) {
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->mode, AttributionMode::kExclusive);
-  EXPECT_TRUE(has_warning(*a, "cgroup v1 only"));
+  EXPECT_EQ(detail(warning_of(*a, "cpu-sharing-unknown", "attribution"), "reason"),
+            "cgroup v1 only");
   EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 5000.0);
 }
 
@@ -358,7 +373,7 @@ TEST(Attribution, SharedWithoutCpuDataLeavesTheCpuSideUnattributed) {
   EXPECT_DOUBLE_EQ(a->attributed_total.energy_j.value(), 2000.0);
   EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed.energy_j.value(), 0.0);
   EXPECT_NE(row(*a, "powercap/intel-rapl:0").rule.find("unknown"), std::string::npos);
-  EXPECT_TRUE(has_warning(*a, "no cgroup v2"));
+  EXPECT_EQ(detail(warning_of(*a, "cpu-time-unknown", "attribution"), "reason"), "no cgroup v2");
 }
 
 TEST(Attribution, DisagreeingInputsAreClampedWithWarnings) {
@@ -368,8 +383,12 @@ TEST(Attribution, DisagreeingInputsAreClampedWithWarnings) {
   ASSERT_TRUE(a);
   EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 1.0);
   EXPECT_DOUBLE_EQ(*a->shares.core_share, 1.0);
-  EXPECT_TRUE(has_warning(*a, "exceeds the node's busy CPU time"));
-  EXPECT_TRUE(has_warning(*a, "only 32 are online"));
+  const auto& time = warning_of(*a, "cpu-time-over-node", "attribution");
+  EXPECT_EQ(time.figures,
+            (std::map<std::string, double>{{"job_cpu_s", 600.0}, {"node_busy_cpu_s", 480.0}}));
+  const auto& cpus = warning_of(*a, "cpus-over-online", "attribution");
+  EXPECT_EQ(cpus.figures,
+            (std::map<std::string, double>{{"allocated_cpus", 40.0}, {"online_cpus", 32.0}}));
 }
 
 TEST(Attribution, NoBusyTimeFallsBackToTheCpuShare) {
@@ -378,13 +397,13 @@ TEST(Attribution, NoBusyTimeFallsBackToTheCpuShare) {
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 0.25);
-  EXPECT_TRUE(has_warning(*a, "no busy CPU time"));
+  warning_of(*a, "no-busy-cpu-time", "attribution");
 
   in.cpu = usage(2.0, 0.0, 8, 32);
   a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   EXPECT_DOUBLE_EQ(*a->shares.cpu_time_share, 1.0);
-  EXPECT_TRUE(has_warning(*a, "recorded no busy time"));
+  EXPECT_EQ(figure(warning_of(*a, "node-busy-time-missing", "attribution"), "job_cpu_s"), 2.0);
 }
 
 TEST(Attribution, ImpossibleInputsAreErrors) {
@@ -418,9 +437,14 @@ TEST(Attribution, AmbiguousOrUnknownGpusAreWarnedAndNotCharged) {
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   for (const auto& g : a->shares.gpus) EXPECT_EQ(g.share, 0.0) << g.id;
-  EXPECT_TRUE(has_warning(*a, "matches 2 GPUs"));
-  EXPECT_TRUE(has_warning(*a, "entry 7 names no measured GPU"));
-  EXPECT_TRUE(has_warning(*a, "GPU-ffff matches no measured GPU"));
+  // GPU-8932 prefixes the UUIDs of GPUs 0 and 1; there is no GPU 7 and no GPU-ffff.
+  const auto& ambiguous = warning_of(*a, "visibility-uuid-ambiguous", kCuda);
+  EXPECT_EQ(detail(ambiguous, "entry"), "GPU-8932");
+  EXPECT_EQ(figure(ambiguous, "matches"), 2.0);
+  EXPECT_EQ(figure(warning_of(*a, "visibility-index-unmatched", kCuda), "index"), 7.0);
+  const auto& unmatched = warning_of(*a, "visibility-uuid-unmatched", kCuda);
+  EXPECT_EQ(detail(unmatched, "entry"), "GPU-ffff");
+  EXPECT_EQ(figure(unmatched, "gpus_without_uuid"), 0.0);
 }
 
 TEST(Attribution, GpusWithoutUuidsMatchByIndex) {
@@ -435,7 +459,9 @@ TEST(Attribution, GpusWithoutUuidsMatchByIndex) {
   auto a = attribute_energy(w, in);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->shares.gpus[1].share, 1.0);
-  EXPECT_TRUE(has_warning(*a, "without a UUID"));
+  const auto& unmatched = warning_of(*a, "visibility-uuid-unmatched", kCuda);
+  EXPECT_EQ(detail(unmatched, "entry"), "GPU-8932f937");
+  EXPECT_EQ(figure(unmatched, "gpus_without_uuid"), 4.0);  // every GPU lost its UUID above
 }
 
 TEST(Attribution, MigSlicesAreALabelledModel) {
@@ -466,8 +492,11 @@ TEST(Attribution, MigWithoutSizeOrParentIsNotChargedAndSaysWhy) {
   auto a = attribute_energy(four_gpu_node(), in);
   ASSERT_TRUE(a);
   EXPECT_DOUBLE_EQ(row(*a, "nvml/" + kUuids[2]).attributed.energy_j.value(), 0.0);
-  EXPECT_TRUE(has_warning(*a, "its size is unknown"));
-  EXPECT_TRUE(has_warning(*a, "parent GPU is unknown"));
+  EXPECT_EQ(
+      detail(warning_of(*a, "mig-size-unknown", "MIG-GPU-c0ffee00-1234-5678-9abc-def012345678/1/0"),
+             "parent"),
+      "GPU-c0ffee00-1234-5678-9abc-def012345678");
+  warning_of(*a, "mig-parent-unknown", "MIG-d9a47cfb-d1f2-d08c-b40e-0812b597ae69");
 }
 
 TEST(Attribution, CpuModelEstimateIsTheJobsOwn) {
@@ -496,7 +525,9 @@ TEST(Attribution, BaselineAboveTheMeasuredEnergyIsClamped) {
   ASSERT_TRUE(a);
   // dynamic -600 J x 100 % + idle 1000 J x 1/32 < 0: clamped to nothing.
   EXPECT_DOUBLE_EQ(row(*a, "powercap/intel-rapl:0").attributed.energy_j.value(), 0.0);
-  EXPECT_TRUE(has_warning(*a, "clamped"));
+  // -600 J dynamic x 100 % + 1000 J idle x 1/32 of the 400 J the package measured.
+  EXPECT_EQ(warning_of(*a, "split-clamped", "powercap/intel-rapl:0").figures,
+            (std::map<std::string, double>{{"charged_j", -568.75}, {"energy_j", 400.0}}));
   expect_reconciles(*a, w);
 }
 
@@ -504,7 +535,7 @@ TEST(Attribution, NothingMeasuredIsSaid) {
   auto a = attribute_energy(WindowResult{}, shared_job());
   ASSERT_TRUE(a);
   EXPECT_TRUE(a->components.empty());
-  EXPECT_TRUE(has_warning(*a, "nothing to attribute"));
+  warning_of(*a, "nothing-to-attribute", "attribution");
 }
 
 // GPUs are told apart by their typed identity: a CUDA mask says nothing about a GPU of another

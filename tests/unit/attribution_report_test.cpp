@@ -72,7 +72,16 @@ TEST(AttributionReport, JsonWithoutCpuDataHasNulls) {
   const auto j = to_json(*a);
   EXPECT_TRUE(j.at("shares").at("cpu").is_null());
   EXPECT_TRUE(j.at("shares").at("cpu_time_share").is_null());
-  EXPECT_FALSE(j.at("warnings").empty());
+  // Each sentence has its data beside it, in the same order.
+  ASSERT_EQ(j.at("warnings").size(), 1u);
+  EXPECT_EQ(j.at("warnings")[0],
+            "the job's CPU time is unknown (no cgroup data): CPU, DRAM and rest-of-node energy is "
+            "left unattributed");
+  const nlohmann::json expected = {{"code", "cpu-time-unknown"},
+                                   {"subject", "attribution"},
+                                   {"figures", nlohmann::json::object()},
+                                   {"details", nlohmann::json::object()}};
+  EXPECT_EQ(j.at("warning_details"), nlohmann::json::array({expected}));
 }
 
 // The whole text: 120 of 480 busy CPU-s and 8 of 32 CPUs are 25 %; the owned GPU's 1000 J, 25 %

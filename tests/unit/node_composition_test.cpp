@@ -13,6 +13,7 @@
 #include "ledger/run_ledger.hpp"
 #include "ledger/window_energy.hpp"
 #include "support/scripted_sensor.hpp"
+#include "support/warning_support.hpp"
 
 namespace jt {
 namespace {
@@ -133,10 +134,10 @@ TEST(NodeCoverage, PartsAboveTheMeterAreWarnedAbout) {
   ASSERT_TRUE(result.coverage);
   EXPECT_GT(result.coverage->coverage, 2.0);
   EXPECT_LT(result.coverage->rest.energy_j, 0.0);  // stated, not clamped away
-  bool warned = false;
-  for (const auto& w : result.warnings)
-    warned |= w.find("exceed the node meter") != std::string::npos;
-  EXPECT_TRUE(warned);
+  const Warning* w = test::find_warning(result.warnings, "parts-exceed-node-meter", "bmc");
+  ASSERT_NE(w, nullptr) << test::codes_of(result.warnings);
+  EXPECT_NEAR(figure(*w, "parts_j").value_or(-1), 700.0, 1e-6);  // gpu0's 700 W over 1 s
+  EXPECT_NEAR(figure(*w, "node_j").value_or(-1), 300.0, 1e-6);
 }
 
 TEST(NodeCoverage, AnEnergyCounterMeterBeatsAnIntegratedOne) {
@@ -151,9 +152,12 @@ TEST(NodeCoverage, AnEnergyCounterMeterBeatsAnIntegratedOne) {
   EXPECT_FALSE(result.components[1].in_total);
   ASSERT_TRUE(result.coverage);
   EXPECT_EQ(result.coverage->part_ids, std::vector<std::string>{"pkg0"});
-  bool warned = false;
-  for (const auto& w : result.warnings) warned |= w.find("two node meters") != std::string::npos;
-  EXPECT_TRUE(warned);
+  const Warning* w = test::find_warning(result.warnings, "two-node-meters", "bmc");
+  ASSERT_NE(w, nullptr) << test::codes_of(result.warnings);
+  EXPECT_EQ(detail(*w, "other"), "acpi");
+  EXPECT_EQ(detail(*w, "method"), "counter");
+  EXPECT_NEAR(figure(*w, "energy_j").value_or(-1), 600.0, 1e-6);  // 600 W over 1 s
+  EXPECT_NEAR(figure(*w, "other_energy_j").value_or(-1), 500.0, 1e-6);
 }
 
 TEST(NodeCoverage, AMeterThatReadNothingIsNotTheTotal) {
@@ -233,10 +237,8 @@ TEST(IdleWaste, IdleGpusAndTheirShareOfTheTotal) {
   EXPECT_NEAR(waste.idle_gpu_energy.energy_j.value(), 180.0, 1e-6);
   EXPECT_EQ(waste.idle_gpu_energy.method, Method::kCounter);
   EXPECT_NEAR(waste.idle_gpu_share.value(), 180.0 / 640.0, 1e-9);
-  ASSERT_EQ(waste.summary.size(), 1U);
-  EXPECT_NE(waste.summary[0].find("4 GPUs, 1 used: 180.0 J (28 % of 640.0 J) spent by 3 idle GPUs"),
-            std::string::npos)
-      << waste.summary[0];
+  EXPECT_NEAR(waste.window_energy.energy_j.value(), 640.0, 1e-6);
+  EXPECT_EQ(waste.gpus_unknown, 0);
   EXPECT_FALSE(waste.cpu_idle_while_gpus_worked);  // 4 s of CPU on 8 cores in 1 s: 50 % busy
 }
 
@@ -251,9 +253,8 @@ TEST(IdleWaste, CpuIdleWhileGpusWorked) {
   ASSERT_TRUE(waste.cpu_busy_fraction);
   EXPECT_NEAR(*waste.cpu_busy_fraction, 0.5 / 64, 1e-12);
   EXPECT_NEAR(waste.cpu_share.value(), 0.25, 1e-9);
-  ASSERT_EQ(waste.summary.size(), 2U);
-  EXPECT_NE(waste.summary[1].find("0.8 % busy (0.5 of 64 cores)"), std::string::npos)
-      << waste.summary[1];
+  EXPECT_EQ(waste.cpu_cores, 64);
+  EXPECT_NEAR(waste.cpu_energy.energy_j.value(), 100.0, 1e-6);  // pkg0's 100 W over 1 s
 }
 
 TEST(IdleWaste, GpuWithoutUtilisationIsNeitherIdleNorUsed) {
@@ -266,7 +267,8 @@ TEST(IdleWaste, GpuWithoutUtilisationIsNeitherIdleNorUsed) {
   // Whether it idled is unknown, so the idle energy is too: null, never 0.
   EXPECT_FALSE(waste.idle_gpu_energy.energy_j.has_value());
   EXPECT_FALSE(waste.idle_gpu_share.has_value());
-  EXPECT_NE(waste.summary[0].find("without utilisation readings"), std::string::npos);
+  EXPECT_EQ(waste.gpus, 1);
+  EXPECT_EQ(waste.gpus_used, 0);
 }
 
 TEST(IdleWaste, PhaseWindowUsesOnlyItsOwnActivity) {

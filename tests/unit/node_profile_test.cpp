@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <optional>
 
 #include "support/test_support.hpp"
+#include "support/warning_support.hpp"
 
 namespace jt {
 namespace {
@@ -371,7 +373,7 @@ TEST(ApplyBaselines, SplitsEnergyIntoIdleAndDynamic) {
   w.components = {component("powercap/intel-rapl:0", 1200.0, 10.0, 0.5),
                   component("nvml/GPU-aaaa", 3000.0, 10.0, 5.0)};
   w.components[1].gap_s = 2.0;  // 8 s measured: idle must cover the same 8 s
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
   apply_baselines(w, sample_profile(), context_at("node17", "2025-03-02T00:00:00Z"), &warnings);
   const auto& pkg = w.components[0];
   ASSERT_TRUE(pkg.idle_power_w);
@@ -380,7 +382,7 @@ TEST(ApplyBaselines, SplitsEnergyIntoIdleAndDynamic) {
   EXPECT_DOUBLE_EQ(pkg.dynamic_energy_j, 245.0);
   EXPECT_DOUBLE_EQ(w.components[1].idle_energy_j, 55.0 * 8.0);
   EXPECT_DOUBLE_EQ(w.components[1].dynamic_energy_j, 3000.0 - 440.0);
-  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  EXPECT_TRUE(warnings.empty()) << test::codes_of(warnings);
 }
 
 TEST(ApplyBaselines, NegativeDynamicWithinUncertaintyIsKeptAndExplained) {
@@ -388,14 +390,21 @@ TEST(ApplyBaselines, NegativeDynamicWithinUncertaintyIsKeptAndExplained) {
   // 95.4 W measured against a 95.5 ± 0.25 W baseline over 10 s: -1 J, within ±2.5 J.
   w.components = {component("powercap/intel-rapl:0", 954.0, 10.0, 0.1),
                   component("nvml/GPU-aaaa", 300.0, 10.0, 1.0)};
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
   apply_baselines(w, sample_profile(), context_at("node17", "2025-03-02T00:00:00Z"), &warnings);
   EXPECT_DOUBLE_EQ(w.components[0].dynamic_energy_j, -1.0);  // not clamped to 0
   // The GPU at 30 W against a 55 W baseline: far beyond the uncertainty, a stale baseline.
   EXPECT_DOUBLE_EQ(w.components[1].dynamic_energy_j, -250.0);
-  ASSERT_EQ(warnings.size(), 2u);
-  EXPECT_NE(warnings[0].find("within the uncertainty"), std::string::npos) << warnings[0];
-  EXPECT_NE(warnings[1].find("stale"), std::string::npos) << warnings[1];
+  const std::vector<Warning> expected = {
+      {"dynamic-below-zero",
+       "powercap/intel-rapl:0",
+       {{"dynamic_j", -1.0}, {"tolerance_j", std::hypot(0.1, 0.25 * 10.0)}},
+       {}},
+      {"baseline-stale",
+       "nvml/GPU-aaaa",
+       {{"avg_power_w", 30.0}, {"idle_power_w", 55.0}, {"dynamic_j", -250.0}},
+       {}}};
+  EXPECT_EQ(warnings, expected);
 }
 
 TEST(ApplyBaselines, WarnsAboutAnotherHostAnOldProfileAndChangedChannels) {
@@ -405,14 +414,24 @@ TEST(ApplyBaselines, WarnsAboutAnotherHostAnOldProfileAndChangedChannels) {
   ComponentResult model = component("model/cpu", 50.0, 10.0, 25.0);
   model.measured.method = Method::kModel;
   w.components.push_back(model);
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
   apply_baselines(w, sample_profile(), context_at("node42", "2025-06-01T00:00:00Z"), &warnings);
-  ASSERT_EQ(warnings.size(), 3u);
-  EXPECT_NE(warnings[0].find("'node17'"), std::string::npos);
-  EXPECT_NE(warnings[1].find("days old"), std::string::npos);
-  EXPECT_NE(warnings[2].find("no baseline for powercap/intel-rapl:1"), std::string::npos)
-      << warnings[2];
-  EXPECT_NE(warnings[2].find("not measured now: nvml/GPU-aaaa"), std::string::npos);
+  // Calibrated 2025-03-01T10:05:00Z, now 2025-06-01T00:00:00Z: 92 days less 10 h 5 min.
+  const double age_s = 92 * 86400.0 - (10 * 3600.0 + 5 * 60.0);
+  const std::vector<Warning> expected = {
+      {"baselines-other-node",
+       "node-profile",
+       {},
+       {{"calibrated_on", "node17"}, {"hostname", "node42"}}},
+      {"baselines-old",
+       "node-profile",
+       {{"age_s", age_s}},
+       {{"calibrated_at", "2025-03-01T10:05:00Z"}}},
+      {"channels-changed",
+       "node-profile",
+       {},
+       {{"without_baseline", "powercap/intel-rapl:1"}, {"not_measured", "nvml/GPU-aaaa"}}}};
+  EXPECT_EQ(warnings, expected);
   EXPECT_FALSE(w.components[1].idle_power_w);  // left unsplit
   EXPECT_FALSE(w.components[2].idle_power_w);  // models are never split
   EXPECT_TRUE(w.components[0].idle_power_w);
@@ -424,11 +443,10 @@ TEST(ApplyBaselines, UncalibratedProfileSplitsNothingAndSaysSo) {
   p.calibrated_at.clear();
   WindowResult w;
   w.components = {component("powercap/intel-rapl:0", 1200.0, 10.0, 0.5)};
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
   apply_baselines(w, p, context_at("node17", "2025-03-02T00:00:00Z"), &warnings);
   EXPECT_FALSE(w.components[0].idle_power_w);
-  ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("calibrate"), std::string::npos);
+  EXPECT_EQ(warnings, (std::vector<Warning>{{"no-baselines", "node-profile", {}, {}}}));
 }
 
 ChannelSeries linear_series(double first_w, double second_w, int points, double dt_s) {
@@ -458,7 +476,7 @@ TEST(BaselinesFromWindow, IdlePowerIsEnergyOverMeasuredTime) {
   ComponentResult lost = component("powercap/intel-rapl:1", 10.0, 1.0, 0.1);
   lost.lost = true;
   w.components.push_back(lost);
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
   const auto baselines =
       baselines_from_window(w, channels, series, {5.0, "2025-03-01T10:05:00Z"}, &warnings);
   ASSERT_EQ(baselines.size(), 2u);
@@ -470,10 +488,17 @@ TEST(BaselinesFromWindow, IdlePowerIsEnergyOverMeasuredTime) {
   EXPECT_EQ(baselines[1].method, "power-integrated");
   EXPECT_NEAR(baselines[1].drift_w, 40.0, 1e-6);
   // The GPU drifted and was busy; the lost channel has no baseline.
-  ASSERT_EQ(warnings.size(), 3u);
-  EXPECT_NE(warnings[0].find("not steady"), std::string::npos);
-  EXPECT_NE(warnings[1].find("busy"), std::string::npos);
-  EXPECT_NE(warnings[2].find("powercap/intel-rapl:1"), std::string::npos);
+  ASSERT_EQ(warnings.size(), 3u) << test::codes_of(warnings);
+  // 40 W over the first half of the series, 80 W over the second.
+  EXPECT_EQ(warnings[0].code, "calibration-drift");
+  EXPECT_EQ(warnings[0].subject, "nvml/GPU-aaaa");
+  EXPECT_NEAR(figure(warnings[0], "first_half_w").value_or(-1), 40.0, 1e-6);
+  EXPECT_NEAR(figure(warnings[0], "second_half_w").value_or(-1), 80.0, 1e-6);
+  EXPECT_EQ(
+      warnings[1],
+      (Warning{"busy-during-calibration", "nvml/GPU-aaaa", {{"max_activity_pct", 35.0}}, {}}));
+  EXPECT_EQ(warnings[2],
+            (Warning{"no-baseline", "powercap/intel-rapl:1", {}, {{"reason", "lost"}}}));
 }
 
 }  // namespace

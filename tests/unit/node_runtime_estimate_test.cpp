@@ -227,7 +227,9 @@ TEST(RuntimeEstimate, InvalidInputsGiveNoNumbersAndAWarning) {
     EXPECT_DOUBLE_EQ(est.estimate_j, 0.0);
     EXPECT_FALSE(est.complete);
     EXPECT_FALSE(est.relative_error);
-    EXPECT_EQ(est.warnings.size(), 1u);
+    ASSERT_EQ(est.warnings.size(), 1u);
+    EXPECT_EQ(est.warnings[0].code, "estimate-inputs-invalid");
+    EXPECT_EQ(est.warnings[0].figures.size(), 2u);  // the runtime and the PUE, as given
   }
   const auto no_table = estimate_from_runtime(devices, nullptr, 10.0, 1.0, std::nullopt);
   EXPECT_NE(no_table.devices[0].unknown_reason.find("no data file"), std::string::npos);

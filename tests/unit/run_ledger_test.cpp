@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "support/scripted_sensor.hpp"
+#include "support/warning_support.hpp"
 
 namespace jt {
 namespace {
@@ -117,17 +118,28 @@ Timeline counter_failing_from(std::size_t failing_from, int rounds) {
   return sampler.snapshot();
 }
 
-bool has_warning(const WindowResult& result, std::string_view text) {
-  return std::any_of(result.warnings.begin(), result.warnings.end(),
-                     [&](const std::string& w) { return w.find(text) != std::string::npos; });
+// The warning with this code about `subject`, or a failed assertion listing what there is.
+const Warning& warning_of(const WindowResult& result, std::string_view code,
+                          std::string_view subject) {
+  const Warning* w = test::find_warning(result.warnings, code, subject);
+  if (w == nullptr)
+    ADD_FAILURE() << "no " << code << " about " << subject << " in\n"
+                  << test::codes_of(result.warnings);
+  static const Warning kNone;
+  return w != nullptr ? *w : kNone;
 }
 
 TEST(RunLedger, ReadingsThatStopEarlyAreNotCountedPastThemAndWarnedAbout) {
   const auto result = summarise_run(counter_failing_from(3, 11), 0, 1000 * kMs, std::nullopt);
   EXPECT_NEAR(*result.components[0].measured.energy_j, 60.0, 1e-9);  // nothing made up for 0.8 s
   EXPECT_EQ(result.components[0].extrapolated_end_s, 0.0);
-  EXPECT_TRUE(has_warning(result, "cover 0.200 s of the 1.000 s run"));
-  EXPECT_TRUE(has_warning(result, "8 read(s) failed"));
+  // Readings at 0, 0.1 and 0.2 s of a 1 s run; the other 8 of the 11 reads failed.
+  const Warning& coverage = warning_of(result, "partial-coverage", "gpu0");
+  EXPECT_NEAR(figure(coverage, "read_s").value_or(-1), 0.2, 1e-9);
+  EXPECT_NEAR(figure(coverage, "duration_s").value_or(-1), 1.0, 1e-9);
+  EXPECT_NEAR(figure(coverage, "uncounted_start_s").value_or(-1), 0.0, 1e-9);
+  EXPECT_NEAR(figure(coverage, "uncounted_end_s").value_or(-1), 0.8, 1e-9);
+  EXPECT_EQ(figure(warning_of(result, "failed-reads", "gpu0"), "failed_reads"), 8.0);
 }
 
 TEST(RunLedger, AFailedLastReadIsExtrapolatedAndWarnedAbout) {
@@ -137,7 +149,11 @@ TEST(RunLedger, AFailedLastReadIsExtrapolatedAndWarnedAbout) {
   EXPECT_NEAR(gpu.extrapolated_end_s, 0.1, 1e-9);
   EXPECT_NEAR(gpu.measured.uncertainty.extrapolation_j, 30.0, 1e-9);
   EXPECT_GE(gpu.measured.uncertainty.total_j, 30.0);
-  EXPECT_TRUE(has_warning(result, "no reading covered the last 0.100 s of the run (reads failed"));
+  const Warning& w = warning_of(result, "extrapolated-ends", "gpu0");
+  EXPECT_NEAR(figure(w, "extrapolated_end_s").value_or(-1), 0.1, 1e-9);
+  EXPECT_FALSE(figure(w, "extrapolated_start_s"));
+  EXPECT_EQ(figure(w, "failed_or_torn_reads"), 1.0);  // the last of the 11 reads
+  EXPECT_NEAR(figure(w, "extrapolation_j").value_or(-1), 30.0, 1e-9);
 }
 
 // Issue 10 item 12: a counter whose first reading is torn used to lose the energy before its
@@ -158,8 +174,10 @@ TEST(RunLedger, TornFirstReadingIsCoveredFromTheRateWithAWiderUncertainty) {
   EXPECT_NEAR(*pkg.measured.energy_j, 900.0, 1e-9);  // the fixture's 100 W over the test's 9 s
   EXPECT_NEAR(pkg.extrapolated_start_s, 1.0, 1e-9);
   EXPECT_NEAR(pkg.measured.uncertainty.extrapolation_j, 100.0, 1e-9);
-  EXPECT_TRUE(has_warning(
-      result, "pkg0: no reading covered the first 1.000 s of the run (reads failed or were torn)"));
+  const Warning& w = warning_of(result, "extrapolated-ends", "pkg0");
+  EXPECT_NEAR(figure(w, "extrapolated_start_s").value_or(-1), 1.0, 1e-9);
+  EXPECT_FALSE(figure(w, "extrapolated_end_s"));
+  EXPECT_EQ(figure(w, "failed_or_torn_reads"), 1.0);  // the torn first reading
 }
 
 // Issue 10 item 8: readings that bracket the run (a BMC answering slowly is read before the
@@ -207,7 +225,7 @@ TEST(RunLedger, NothingMeasurableIsSaidNotZeroed) {
   const auto result = summarise_run(sampler.snapshot(), 0, 1000 * kMs, std::nullopt);
   EXPECT_EQ(result.total.method, Method::kNone);
   EXPECT_TRUE(result.total_cover.empty());
-  ASSERT_FALSE(result.warnings.empty());
+  warning_of(result, "no-total", "run");
 }
 
 TEST(RunLedger, ChannelWithoutReadingsIsWarnedAboutAndLeftOut) {
@@ -226,9 +244,9 @@ TEST(RunLedger, ChannelWithoutReadingsIsWarnedAboutAndLeftOut) {
   const auto result = summarise_run(sampler.snapshot(), 0, 400 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0"}));
   EXPECT_FALSE(result.components[1].in_total);
-  bool warned = false;
-  for (const auto& w : result.warnings) warned = warned || w.find("pkg1") != std::string::npos;
-  EXPECT_TRUE(warned);
+  const Warning& w = warning_of(result, "no-usable-reading", "pkg1");
+  EXPECT_EQ(figure(w, "failed_reads"), 5.0);  // every one of the 5 rounds
+  EXPECT_EQ(figure(w, "skipped_reads"), 0.0);
 }
 
 TEST(Sampler, ShortensTheIntervalBeforeACounterCanWrapTwice) {
@@ -274,9 +292,11 @@ TEST(RunLedger, ContainerReadingLessThanItsPartsIsRejectedAndThePartsCount) {
             "0.0 J, less than the 2750.0 J of the parts it contains");
   EXPECT_FALSE(result.components[2].in_total);
   EXPECT_TRUE(result.components[0].contained_in.empty());
-  EXPECT_TRUE(has_warning(result,
-                          "psys read 0.0 J, less than the 2750.0 J of the parts it "
-                          "contains (pkg0, dram0)"));
+  const Warning& w = warning_of(result, "container-below-parts", "psys");
+  EXPECT_EQ(figure(w, "energy_j"), 0.0);
+  EXPECT_NEAR(figure(w, "parts_j").value_or(-1), 2750.0, 1e-6);
+  EXPECT_EQ(detail(w, "held_against"), "parts");
+  EXPECT_EQ(detail(w, "parts"), "pkg0, dram0");
 }
 
 TEST(RunLedger, AContainerLostMidRunGivesWayToItsPartsWithoutBeingDoubted) {
@@ -295,13 +315,15 @@ TEST(RunLedger, AContainerLostMidRunGivesWayToItsPartsWithoutBeingDoubted) {
   for (int i = 0; i < 101; ++i) sampler.sample_once();
   const auto result = summarise_run(sampler.snapshot(), 0, 10'000 * kMs, std::nullopt);
   EXPECT_TRUE(result.components[1].lost);
-  EXPECT_FALSE(has_warning(result, "cannot be right"));
+  EXPECT_FALSE(has_warning(result.warnings, "container-below-parts"));
   // Its parts were read to the end: they stand for the run, not psys up to its loss.
   EXPECT_EQ(result.components[1].set_aside,
             "lost 5.100 s into the run; its parts, read on, count instead");
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"pkg0"}));
   EXPECT_NEAR(*result.total.energy_j, 2000.0, 1e-6);  // 200 W over the test's 10 s
-  EXPECT_TRUE(has_warning(result, "psys was lost 5.100 s into the run: its parts (pkg0), read on"));
+  const Warning& w = warning_of(result, "container-lost", "psys");
+  EXPECT_NEAR(figure(w, "lost_at_s").value_or(-1), 5.1, 1e-9);  // the first read after 50 rounds
+  EXPECT_EQ(detail(w, "parts"), "pkg0");
 }
 
 TEST(RunLedger, ContainerWithinItsPartsUncertaintyIsKept) {
@@ -324,9 +346,11 @@ TEST(RunLedger, NodeMeterReadingLessThanTheCpusIsRejectedWithAWarning) {
   ASSERT_TRUE(result.total.energy_j);
   EXPECT_NEAR(*result.total.energy_j, 2000.0, 1e-6);
   EXPECT_FALSE(result.coverage);
-  EXPECT_TRUE(has_warning(result,
-                          "bmc read 0.0 J, less than the 500.0 J of the CPUs and memory "
-                          "inside it (pkg0)"));
+  const Warning& w = warning_of(result, "container-below-parts", "bmc");
+  EXPECT_EQ(figure(w, "energy_j"), 0.0);
+  EXPECT_NEAR(figure(w, "parts_j").value_or(-1), 500.0, 1e-6);  // pkg0's 100 W over 5 s
+  EXPECT_EQ(detail(w, "held_against"), "cpus-and-memory");
+  EXPECT_EQ(detail(w, "parts"), "pkg0");
 }
 
 TEST(RunLedger, NodeMeterBelowItsGpusButAboveItsCpusStaysTheTotal) {
@@ -336,7 +360,9 @@ TEST(RunLedger, NodeMeterBelowItsGpusButAboveItsCpusStaysTheTotal) {
                               {100, 300, 250}, 51);
   const auto result = summarise_run(sampler->snapshot(), 0, 5'000 * kMs, std::nullopt);
   EXPECT_EQ(result.total_cover, (std::vector<std::string>{"bmc"}));
-  EXPECT_TRUE(has_warning(result, "exceed the node meter bmc"));
+  const Warning& w = warning_of(result, "parts-exceed-node-meter", "bmc");
+  EXPECT_NEAR(figure(w, "parts_j").value_or(-1), 2000.0, 1e-6);  // 100 W + 300 W over 5 s
+  EXPECT_NEAR(figure(w, "node_j").value_or(-1), 1250.0, 1e-6);   // 250 W over 5 s
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "support/scripted_sensor.hpp"
 #include "support/test_support.hpp"
+#include "support/warning_support.hpp"
 
 namespace jt {
 namespace {
@@ -55,7 +56,10 @@ TEST(WindowEnergy, WindowShorterThanOneSampleHasALargeUncertaintySaidInAWarning)
   EXPECT_GT(w.total.uncertainty_j(),
             w.total.energy_j.value());  // ... but the 100 ms sampling makes it uncertain
   ASSERT_EQ(w.warnings.size(), 1u);
-  EXPECT_NE(w.warnings[0].find("shorter --interval"), std::string::npos);
+  EXPECT_EQ(w.warnings[0].code, "coarse-sampling");
+  EXPECT_EQ(figure(w.warnings[0], "interval_s"), 0.1);
+  EXPECT_NEAR(figure(w.warnings[0], "duration_s").value_or(-1), 0.02, 1e-12);
+  EXPECT_EQ(figure(w.warnings[0], "uncertainty_j"), w.total.uncertainty_j());
 }
 
 TEST(WindowEnergy, WindowShorterThanTenUpdatePeriodsIsFlagged) {
@@ -69,7 +73,10 @@ TEST(WindowEnergy, WindowShorterThanTenUpdatePeriodsIsFlagged) {
                                 600 * kMs);
   EXPECT_TRUE(w.short_window);
   ASSERT_EQ(w.warnings.size(), 1u);
-  EXPECT_NE(w.warnings[0].find("shorter than 10 update periods of gpu"), std::string::npos);
+  EXPECT_EQ(w.warnings[0].code, "short-window");
+  EXPECT_EQ(detail(w.warnings[0], "channel"), "gpu");
+  EXPECT_EQ(figure(w.warnings[0], "update_period_s"), 0.1);
+  EXPECT_NEAR(figure(w.warnings[0], "duration_s").value_or(-1), 0.5, 1e-12);
   EXPECT_NEAR(w.total.uncertainty_j(), 30.0 + 30.0, 1e-6);
 }
 
@@ -180,7 +187,8 @@ TEST(WindowEnergy, OutsideTheReadingsIsSaid) {
   const auto w = measure_window(test::timeline_of({counter("p")}, {step_series()}, 0.1), {0},
                                 1500 * kMs, 2500 * kMs);
   EXPECT_FALSE(w.components[0].covered);
-  EXPECT_FALSE(w.warnings.empty());
+  ASSERT_EQ(w.warnings.size(), 1u);
+  EXPECT_EQ(w.warnings[0], (Warning{"window-outside-readings", "p", {}, {}}));
 }
 
 TEST(WindowEnergy, CoverDropsChannelsWithoutReadingsAndKeepsTheirParts) {
