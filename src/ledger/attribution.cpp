@@ -503,11 +503,12 @@ Split split_gpu_row(const Row& row, double energy_j, const std::vector<GpuOwners
 Split split_cpu_row(const Row& row, double energy_j, const ComponentResult& c,
                     const CpuShares& cpu) {
   Split split;
-  if (c.idle_power_w) {
-    split.charged_j = c.dynamic_energy_j * cpu.cpu_time + c.idle_energy_j * cpu.core;
-    split.rule =
-        fmt::format("dynamic {:.3f} J x CPU-time share {} + idle {:.3f} J x CPU share {}",
-                    c.dynamic_energy_j, percent(cpu.cpu_time), c.idle_energy_j, percent(cpu.core));
+  if (c.idle_power_w && c.idle.energy_j && c.dynamic.energy_j) {
+    const double idle_j = *c.idle.energy_j;
+    const double dynamic_j = *c.dynamic.energy_j;
+    split.charged_j = dynamic_j * cpu.cpu_time + idle_j * cpu.core;
+    split.rule = fmt::format("dynamic {:.3f} J x CPU-time share {} + idle {:.3f} J x CPU share {}",
+                             dynamic_j, percent(cpu.cpu_time), idle_j, percent(cpu.core));
   } else {
     split.charged_j = energy_j * cpu.cpu_time;
     split.rule = fmt::format("total x CPU-time share {} (no idle baseline to split off)",

@@ -391,23 +391,27 @@ void split_by_baseline(ComponentResult& c, const IdleBaseline& base, std::vector
   // same time, or dynamic energy would absorb the idle power of the gaps.
   const double measured_s = std::max(0.0, c.measured.covered_s - c.gap_s);
   c.idle_power_w = base.idle_power_w;
-  c.idle_energy_j = base.idle_power_w * measured_s;
-  c.dynamic_energy_j = *c.measured.energy_j - c.idle_energy_j;
-  if (!(c.dynamic_energy_j < 0.0)) return;
+  c.idle = Measurement{.energy_j = base.idle_power_w * measured_s,
+                       .uncertainty = assumed_budget(base.uncertainty_w * measured_s),
+                       .method = Method::kModel,
+                       .samples = base.samples,
+                       .covered_s = measured_s,
+                       .provenance = "calibrated idle power x measured time"};
+  c.dynamic = difference(c.measured, c.idle, "energy minus the idle baseline");
+  const double dynamic_j = *c.dynamic.energy_j;
+  if (!(dynamic_j < 0.0)) return;
   // The measurement and the baseline are independent: their uncertainties add in quadrature.
   const double tolerance_j =
       std::hypot(c.measured.uncertainty.total_j, base.uncertainty_w * measured_s);
-  if (-c.dynamic_energy_j <= tolerance_j) {
-    out.push_back(Warning{"dynamic-below-zero",
-                          c.id,
-                          {{"dynamic_j", c.dynamic_energy_j}, {"tolerance_j", tolerance_j}},
-                          {}});
+  if (-dynamic_j <= tolerance_j) {
+    out.push_back(Warning{
+        "dynamic-below-zero", c.id, {{"dynamic_j", dynamic_j}, {"tolerance_j", tolerance_j}}, {}});
   } else {
     out.push_back(Warning{"baseline-stale",
                           c.id,
                           {{"avg_power_w", c.avg_power_w},
                            {"idle_power_w", base.idle_power_w},
-                           {"dynamic_j", c.dynamic_energy_j}},
+                           {"dynamic_j", dynamic_j}},
                           {}});
   }
 }

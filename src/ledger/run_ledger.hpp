@@ -51,10 +51,11 @@ struct ComponentResult {
   // of every total, and its parts count instead; empty when it stands for them.
   std::string set_aside;
   // Idle/dynamic split from the node profile's calibrated baseline (docs/ACCURACY.md A5); unset
-  // when this channel has none. idle = baseline power x covered time; dynamic = energy - idle.
+  // (unknown) when this channel has none. idle = baseline power x measured time, a model as
+  // uncertain as the baseline; dynamic = energy - idle.
   std::optional<double> idle_power_w;
-  double idle_energy_j = 0.0;
-  double dynamic_energy_j = 0.0;
+  Measurement idle;
+  Measurement dynamic;
   // How busy the device was over the window (channels with reports_activity), percent.
   std::optional<double> activity_mean_pct;
   std::optional<double> activity_max_pct;

@@ -85,8 +85,8 @@ nlohmann::json to_json(const RunReport& report) {
     item["last_read_error"] = c.last_read_error.empty() ? json(nullptr) : json(c.last_read_error);
     item["uncertainty"] = c.measured.energy_j ? to_json(c.measured.uncertainty) : nullptr;
     item["idle_power_w"] = optional_number(c.idle_power_w);
-    item["idle_energy_j"] = c.idle_power_w ? json(finite(c.idle_energy_j)) : json(nullptr);
-    item["dynamic_energy_j"] = c.idle_power_w ? json(finite(c.dynamic_energy_j)) : json(nullptr);
+    put_named(item, "idle_energy", c.idle);
+    put_named(item, "dynamic_energy", c.dynamic);
     item["activity_mean_pct"] = optional_number(c.activity_mean_pct);
     item["activity_max_pct"] = optional_number(c.activity_max_pct);
     item["contained_in"] = c.contained_in.empty() ? json(nullptr) : json(c.contained_in);

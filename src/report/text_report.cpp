@@ -136,8 +136,8 @@ void component_table(const RunReport& report, Text& text) {
   for (const auto& c : report.window.components) {
     if (!c.idle_power_w) continue;
     text.prose(fmt::format("{}: idle {} (baseline {:.2f} W) + dynamic {}", short_id(c.id, 30),
-                           energy_text(c.idle_energy_j), *c.idle_power_w,
-                           energy_text(c.dynamic_energy_j)));
+                           energy_text(c.idle.energy_j), *c.idle_power_w,
+                           energy_text(c.dynamic.energy_j)));
   }
 }
 

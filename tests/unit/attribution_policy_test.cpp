@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ledger/attribution.hpp"
+#include "support/test_support.hpp"
 #include "support/warning_support.hpp"
 #include "unit/attribution_test_support.hpp"
 
@@ -70,8 +71,8 @@ void add_baselines(WindowResult& w, double idle_j_package, double idle_j_dram) {
     if (c.domain != Domain::kPackage && c.domain != Domain::kDram) continue;
     const double idle = c.domain == Domain::kPackage ? idle_j_package : idle_j_dram;
     c.idle_power_w = idle / w.duration_s;
-    c.idle_energy_j = idle;
-    c.dynamic_energy_j = c.measured.energy_j.value() - idle;
+    c.idle = test::figure(idle, 0.0, Method::kModel);
+    c.dynamic = test::figure(c.measured.energy_j.value() - idle, 0.0, Method::kMixed);
   }
 }
 

@@ -357,6 +357,7 @@ ComponentResult component(const std::string& id, double energy_j, double covered
   ComponentResult c;
   c.id = id;
   c.measured.energy_j = energy_j;
+  c.measured.method = Method::kCounter;
   c.measured.covered_s = covered_s;
   c.avg_power_w = energy_j / covered_s;
   c.measured.samples = 100;
@@ -378,10 +379,12 @@ TEST(ApplyBaselines, SplitsEnergyIntoIdleAndDynamic) {
   const auto& pkg = w.components[0];
   ASSERT_TRUE(pkg.idle_power_w);
   EXPECT_DOUBLE_EQ(*pkg.idle_power_w, 95.5);
-  EXPECT_DOUBLE_EQ(pkg.idle_energy_j, 955.0);
-  EXPECT_DOUBLE_EQ(pkg.dynamic_energy_j, 245.0);
-  EXPECT_DOUBLE_EQ(w.components[1].idle_energy_j, 55.0 * 8.0);
-  EXPECT_DOUBLE_EQ(w.components[1].dynamic_energy_j, 3000.0 - 440.0);
+  EXPECT_DOUBLE_EQ(pkg.idle.energy_j.value(), 955.0);
+  EXPECT_DOUBLE_EQ(pkg.dynamic.energy_j.value(), 245.0);
+  EXPECT_EQ(pkg.idle.method, Method::kModel);
+  EXPECT_EQ(pkg.dynamic.method, Method::kMixed);
+  EXPECT_DOUBLE_EQ(w.components[1].idle.energy_j.value(), 55.0 * 8.0);
+  EXPECT_DOUBLE_EQ(w.components[1].dynamic.energy_j.value(), 3000.0 - 440.0);
   EXPECT_TRUE(warnings.empty()) << test::codes_of(warnings);
 }
 
@@ -392,9 +395,9 @@ TEST(ApplyBaselines, NegativeDynamicWithinUncertaintyIsKeptAndExplained) {
                   component("nvml/GPU-aaaa", 300.0, 10.0, 1.0)};
   std::vector<Warning> warnings;
   apply_baselines(w, sample_profile(), context_at("node17", "2025-03-02T00:00:00Z"), &warnings);
-  EXPECT_DOUBLE_EQ(w.components[0].dynamic_energy_j, -1.0);  // not clamped to 0
+  EXPECT_DOUBLE_EQ(w.components[0].dynamic.energy_j.value(), -1.0);  // not clamped to 0
   // The GPU at 30 W against a 55 W baseline: far beyond the uncertainty, a stale baseline.
-  EXPECT_DOUBLE_EQ(w.components[1].dynamic_energy_j, -250.0);
+  EXPECT_DOUBLE_EQ(w.components[1].dynamic.energy_j.value(), -250.0);
   const std::vector<Warning> expected = {
       {"dynamic-below-zero",
        "powercap/intel-rapl:0",

@@ -67,8 +67,8 @@ RunReport node_report() {
   pkg.measured.uncertainty = {
       .quantisation_j = 0.0001, .update_period_j = 0.5, .timing_j = 0.01, .total_j = 0.51};
   pkg.idle_power_w = 40.0;
-  pkg.idle_energy_j = 480.0;
-  pkg.dynamic_energy_j = 720.5;
+  pkg.idle = test::figure(480.0, 12.0, Method::kModel);
+  pkg.dynamic = test::figure(720.5, 13.0, Method::kMixed);
   ComponentResult gpu;
   gpu.id = "nvml/GPU-1";
   gpu.domain = Domain::kGpu;
@@ -113,6 +113,9 @@ TEST(JsonReport, NodeCompositionFields) {
   EXPECT_TRUE(pkg["uncertainty"]["calibration_j"].is_null());  // unknown, not zero
   EXPECT_DOUBLE_EQ(pkg["idle_energy_j"].get<double>(), 480.0);
   EXPECT_DOUBLE_EQ(pkg["dynamic_energy_j"].get<double>(), 720.5);
+  EXPECT_DOUBLE_EQ(pkg["idle_energy_uncertainty_j"].get<double>(), 12.0);
+  EXPECT_EQ(pkg["idle_energy_method"], "model");
+  EXPECT_EQ(pkg["dynamic_energy_method"], "mixed");
   EXPECT_TRUE(pkg["activity_max_pct"].is_null());
   const auto& gpu = json["components"][2];
   EXPECT_DOUBLE_EQ(gpu["uncertainty"]["calibration_j"].get<double>(), 36.0);
