@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "report/json_figures.hpp"
 #include "report/run_report.hpp"
 #include "report/text_format.hpp"
 
@@ -8,13 +9,10 @@ namespace jt {
 namespace {
 
 nlohmann::json to_json(const RepeatedFigure& f, const char* unit) {
-  auto number = [](const std::optional<double>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-  };
   return {{"name", f.name},
           {"runs", f.runs},
-          {std::string("mean_") + unit, number(f.mean_j)},
-          {std::string("stddev_") + unit, number(f.stddev_j)},
+          {std::string("mean_") + unit, optional_number(f.mean_j)},
+          {std::string("stddev_") + unit, optional_number(f.stddev_j)},
           {std::string("mean_uncertainty_") + unit,
            f.mean_j ? nlohmann::json(f.mean_uncertainty_j) : nlohmann::json(nullptr)},
           {"method", f.method}};
