@@ -13,7 +13,8 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kVerbs = {"run", "sensors", "node", "calibrate", "mark"};
+constexpr std::array<std::string_view, 6> kVerbs = {"run",       "sensors", "node",
+                                                    "calibrate", "mark",    "agent"};
 
 // The options every verb that reads sensors shares.
 struct ProbeTexts {
@@ -32,6 +33,11 @@ void add_probe_options(CLI::App* app, ProbeContext& probe, ProbeTexts& texts) {
   app->add_option("--redfish-config", probe.redfish_config,
                   "Redfish BMC settings file (default: $JOULETRACE_REDFISH_CONFIG)");
   app->add_flag("!--no-bmc", probe.probe_bmc, "Do not probe whole-node meters behind a BMC");
+  app->add_option("--agent", probe.agent_socket,
+                  "The node agent's socket (default: $JOULETRACE_AGENT, then "
+                  "/run/jouletrace/agent.sock)");
+  app->add_flag("!--no-agent", probe.use_agent,
+                "Read every sensor directly, never through the node agent");
 }
 
 void apply(const ProbeTexts& texts, ProbeContext& probe) {
@@ -65,6 +71,8 @@ struct Definition {
   ProbeTexts sensors_texts;
   ProbeTexts node_texts;
   CalibrateTexts calibrate_texts;
+  ProbeTexts agent_texts;
+  std::string agent_interval = "100ms";
   bool model_watts_given = false;
   std::string items_name;
   CLI::App* run = nullptr;
@@ -72,6 +80,7 @@ struct Definition {
   CLI::App* node = nullptr;
   CLI::App* calibrate = nullptr;
   CLI::App* mark = nullptr;
+  CLI::App* agent = nullptr;
 };
 
 void define_run(Definition& d) {
@@ -142,6 +151,20 @@ void define_other_verbs(Definition& d) {
                    "The phase name (for items: the count, then the name)")
       ->required();
   d.mark->add_option("name", d.items_name, "The phase name, after the count of `items`");
+}
+
+void define_agent(Definition& d) {
+  AgentOptions& o = d.invocation.agent;
+  d.agent = d.app.add_subcommand(
+      "agent", "Run the node agent: sample every sensor and serve each user their energy");
+  add_probe_options(d.agent, o.probe, d.agent_texts);
+  d.agent->add_option("--socket", o.socket, "UNIX socket to serve (/run/jouletrace/agent.sock)");
+  d.agent->add_option("--metrics-listen", o.metrics_listen,
+                      "Serve Prometheus metrics at ADDR:PORT/metrics (off by default)");
+  d.agent->add_option("--state-dir", o.state_dir,
+                      "Where the history journal is kept (/var/lib/jouletrace)");
+  d.agent->add_option("--config", o.config, "Settings file (docs/AGENT.md)");
+  d.agent->add_option("-i,--interval", d.agent_interval, "Sampling interval with its unit (100ms)");
 }
 
 int usage_error(std::string_view verb, const std::string& message, const std::string& hint = {}) {
@@ -230,15 +253,18 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   d.app.require_subcommand(1);
   define_run(d);
   define_other_verbs(d);
+  define_agent(d);
 
   if (words.empty()) {
-    return usage_error("", "no command given",
-                       "commands: run, sensors, node, calibrate, mark (`jouletrace --help`)");
+    return usage_error(
+        "", "no command given",
+        "commands: run, sensors, node, calibrate, mark, agent (`jouletrace --help`)");
   }
   if (!words[0].starts_with('-') &&
       std::find(kVerbs.begin(), kVerbs.end(), words[0]) == kVerbs.end()) {
-    return usage_error("", fmt::format("unknown command '{}'", words[0]),
-                       "commands: run, sensors, node, calibrate, mark (`jouletrace --help`)");
+    return usage_error(
+        "", fmt::format("unknown command '{}'", words[0]),
+        "commands: run, sensors, node, calibrate, mark, agent (`jouletrace --help`)");
   }
   std::vector<std::string> to_parse(words.begin(), words.end());
   const bool is_run = !words.empty() && words[0] == "run";
@@ -272,6 +298,15 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   } else if (*d.mark) {
     inv.verb = Invocation::Verb::kMark;
     problem = finish_mark(d);
+  } else if (*d.agent) {
+    inv.verb = Invocation::Verb::kAgent;
+    apply(d.agent_texts, inv.agent.probe);
+    auto interval = parse_duration_s("--interval", d.agent_interval, 1e-3, 60.0);
+    if (interval) {
+      inv.agent.interval_s = *interval;
+    } else {
+      problem = interval.error().message;
+    }
   } else if (*d.node) {
     inv.verb = Invocation::Verb::kNode;
     apply(d.node_texts, inv.node.probe);

@@ -12,13 +12,14 @@ namespace jt::cli {
 // What a command line asks for: the verb and its options, checked for form and range (files
 // named in it are read later, but before anything runs).
 struct Invocation {
-  enum class Verb { kRun, kSensors, kNode, kCalibrate, kMark };
+  enum class Verb { kRun, kSensors, kNode, kCalibrate, kMark, kAgent };
   Verb verb = Verb::kRun;
   RunOptions run;
   SensorsOptions sensors;
   NodeOptions node;
   CalibrateOptions calibrate;
   MarkOptions mark;
+  AgentOptions agent;
 };
 
 // Parses the words after the program's name. Help and version requests, and errors, are

@@ -18,6 +18,7 @@ int dispatch(const jt::cli::Invocation& invocation) {
     case Verb::kNode: return jt::cli::node_verb(invocation.node);
     case Verb::kCalibrate: return jt::cli::calibrate_verb(invocation.calibrate);
     case Verb::kMark: return jt::cli::mark_verb(invocation.mark);
+    case Verb::kAgent: return jt::cli::agent_verb(invocation.agent);
   }
   return jt::cli::kExitOwnFailure;
 }

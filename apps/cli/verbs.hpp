@@ -57,7 +57,17 @@ struct CalibrateOptions {
   std::string profile_path;  // where to store the profile; empty: the default place
 };
 
+struct AgentOptions {
+  ProbeContext probe;
+  std::string socket = "/run/jouletrace/agent.sock";
+  std::string metrics_listen;  // ADDR:PORT; empty: no Prometheus endpoint
+  std::string state_dir = "/var/lib/jouletrace";
+  std::string config;  // settings file (docs/AGENT.md); empty: the defaults
+  double interval_s = 0.1;
+};
+
 int run_verb(const RunOptions& options);
+int agent_verb(const AgentOptions& options);
 int node_verb(const NodeOptions& options);
 int calibrate_verb(const CalibrateOptions& options);
 int mark_verb(const MarkOptions& options);

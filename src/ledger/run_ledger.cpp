@@ -13,7 +13,8 @@
 namespace jt {
 
 Method method_of(const ChannelInfo& channel) {
-  return channel.quantity == Quantity::kEnergyCounter ? Method::kCounter : Method::kPowerIntegrated;
+  const Quantity measured = channel.measured_as.value_or(channel.quantity);
+  return measured == Quantity::kEnergyCounter ? Method::kCounter : Method::kPowerIntegrated;
 }
 
 namespace {

@@ -102,9 +102,10 @@ bool ChannelAccumulator::update_counter(const Reading& r) {
 
   const std::int64_t dt_ns = r.t_ns - prev_t_ns_;
   const std::int64_t since_last_seen_ns = r.t_ns - (have_pending_ ? pending_t_ns_ : prev_t_ns_);
-  if (wrap_time_ns_ > 0 && since_last_seen_ns > wrap_time_ns_) {
+  if (r.after_gap || (wrap_time_ns_ > 0 && since_last_seen_ns > wrap_time_ns_)) {
     // Longer than the counter needs to wrap at full power (a stalled or suspended machine):
-    // how many wraps happened is unknowable, so the time is a gap, not a guess.
+    // how many wraps happened is unknowable, so the time is a gap, not a guess. A source that
+    // says its value does not continue the last one is a gap for the same reason.
     if (have_pending_) stats_.skipped += pending_count_;
     have_pending_ = false;
     before_reset_.active = false;
@@ -250,7 +251,7 @@ bool ChannelAccumulator::update_power(const Reading& r) {
     return false;
   }
   double step_j = 0.0;
-  if (dt_s > options_.max_bridge_s) {
+  if (dt_s > options_.max_bridge_s || r.after_gap) {
     // Joining two readings across a long outage would invent the power in between.
     add_gap(prev_t_ns_, r.t_ns);
   } else {

@@ -90,6 +90,18 @@ class Sampler {
     refresh_stats_locked();
     use(static_cast<const Timeline&>(timeline_));
   }
+  // While the threads run: `take(channel, series, stats)` for every channel with the sampler
+  // held still. `take` may erase points from the front of a series once it has kept them
+  // elsewhere (the agent's bounded history), so that a sampler that never stops stays bounded;
+  // only points before settled_before_ns are final.
+  template <typename Fn>
+  void drain(Fn&& take) {
+    std::vector<std::unique_lock<std::mutex>> data_locks;
+    for (auto& lane : lanes_) data_locks.emplace_back(lane->data_mutex);
+    for (std::size_t c = 0; c < timeline_.series.size(); ++c) {
+      take(c, timeline_.series[c], accumulators_[c].stats());
+    }
+  }
   // A copy of everything recorded so far; safe while the threads run (each lane is held still
   // while its part is copied).
   Timeline snapshot();

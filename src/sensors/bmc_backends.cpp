@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #ifdef JOULETRACE_HAVE_REDFISH
@@ -91,9 +92,19 @@ constexpr std::array kBmcBackends{
             kDcmiProbe},
 };
 
+// The agent stays last: it fills in what neither the node's own backends nor the BMC gave.
 std::vector<Backend> concatenated() {
-  std::vector<Backend> all(local_backends().begin(), local_backends().end());
+  std::vector<Backend> all;
+  std::optional<Backend> agent;
+  for (const Backend& backend : local_backends()) {
+    if (backend.name == "agent") {
+      agent = backend;
+    } else {
+      all.push_back(backend);
+    }
+  }
   all.insert(all.end(), kBmcBackends.begin(), kBmcBackends.end());
+  if (agent) all.push_back(*agent);
   return all;
 }
 

@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "sensors/agent/agent_sensor.hpp"
 #include "sensors/backends.hpp"
 
 namespace jt {
@@ -15,6 +16,7 @@ constexpr std::array<std::string_view, 1> kSysfsOptions{"--sysfs-root"};
 constexpr std::array<std::string_view, 2> kMsrOptions{"--dev-root", "--sysfs-root"};
 constexpr std::array<std::string_view, 1> kNvmlOptions{"--nvml-library"};
 constexpr std::array<std::string_view, 1> kSupersededByPowercap{"msr"};
+constexpr std::array<std::string_view, 2> kAgentOptions{"--agent", "--no-agent"};
 
 constexpr std::array kLocalBackends{
     Backend{"powercap", "powercap RAPL", BackendGroup::kLocal, ReadLane::kFast, kSysfsOptions,
@@ -23,6 +25,14 @@ constexpr std::array kLocalBackends{
     Backend{"nvml", "NVML", BackendGroup::kLocal, ReadLane::kFast, kNvmlOptions, {}, &probe_nvml},
     Backend{
         "hwmon", "hwmon", BackendGroup::kLocal, ReadLane::kFast, kSysfsOptions, {}, &probe_hwmon},
+    // Last: it serves only what no backend before it could read (ProbeContext::earlier_channels).
+    Backend{"agent",
+            "jouletrace agent",
+            BackendGroup::kLocal,
+            ReadLane::kOwnThread,
+            kAgentOptions,
+            {},
+            &probe_agent},
 };
 
 void append(ProbeOutcome& into, ProbeOutcome&& from) {

@@ -76,6 +76,9 @@ struct ChannelInfo {
   // Relative calibration error of this sensor type (0.05 = 5 %), a systematic term of the
   // uncertainty; 0 = unknown. Where it comes from belongs in `note` or the backend's docs.
   double calibration_error = 0.0;
+  // A channel relayed by another source (the node agent serves every channel as a counter of
+  // its energy): what the device itself measured, which decides the method reported.
+  std::optional<Quantity> measured_as;
 };
 
 // One read of one channel. Timestamps bracket the read itself (docs/ARCHITECTURE.md §3).
@@ -93,6 +96,10 @@ struct Reading {
   // errno of a read that failed (kUnavailable, kLost) on a file or device, so that a warning can
   // say why; 0 where the backend has no errno (NVML, a BMC) or nothing failed. Sits in padding.
   std::uint16_t error_number = 0;
+  // The value does not continue from the previous reading: the energy between the two is
+  // unknown (a source that serves a counter across its own outages, as the agent does). The
+  // time in between is a gap, never a zero.
+  bool after_gap = false;
   // Channels with reports_activity: percent of the device's last sample period it was busy
   // (NVML utilisation); negative when unknown for this reading.
   float activity_pct = -1.0F;
@@ -125,6 +132,10 @@ struct ProbeContext {
   std::filesystem::path redfish_config;
   // Whole-node meters behind a BMC (Redfish, IPMI DCMI); off with --no-bmc.
   bool probe_bmc = true;
+  // The node agent's socket (--agent); empty: $JOULETRACE_AGENT, then the default place. The
+  // agent serves what this process cannot read itself; off with --no-agent.
+  std::string agent_socket;
+  bool use_agent = true;
   // Set by the registry once an earlier backend found CPU package energy (RAPL), so later
   // backends can drop their duplicates.
   bool rapl_found = false;

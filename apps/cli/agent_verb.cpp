@@ -1,0 +1,231 @@
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "agent/agent_config.hpp"
+#include "agent/agent_service.hpp"
+#include "agent/journal.hpp"
+#include "agent/socket_server.hpp"
+#include "arguments.hpp"
+#include "core/clock.hpp"
+#include "sampler/sampler.hpp"
+#include "sensors/bmc_backends.hpp"
+#include "verbs.hpp"
+
+namespace jt::cli {
+
+namespace {
+
+int fail(const Error& error) {
+  fmt::print(stderr, "jouletrace agent: {}\n", error.message);
+  if (!error.hint.empty()) fmt::print(stderr, "  {}\n", error.hint);
+  return kExitOwnFailure;
+}
+
+// Root keeps only what reading the sensors needs (docs/AGENT.md, "Privileges"): reading
+// root-only files it does not own (CAP_DAC_READ_SEARCH) and the MSRs (CAP_SYS_RAWIO). Files
+// that root owns stay readable as their owner. Dropped from the bounding set too, so that
+// nothing the agent runs can get the rest back.
+std::string drop_capabilities() {
+  if (::geteuid() != 0) return "not root: no capabilities to drop";
+  const std::array<cap_value_t, 2> keep{CAP_DAC_READ_SEARCH, CAP_SYS_RAWIO};
+  for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c) {
+    if (std::ranges::find(keep, c) == keep.end() && CAP_IS_SUPPORTED(c)) cap_drop_bound(c);
+  }
+  cap_t caps = cap_init();
+  cap_set_flag(caps, CAP_PERMITTED, static_cast<int>(keep.size()), keep.data(), CAP_SET);
+  cap_set_flag(caps, CAP_EFFECTIVE, static_cast<int>(keep.size()), keep.data(), CAP_SET);
+  const int rc = cap_set_proc(caps);
+  cap_free(caps);
+  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  return rc == 0 ? "capabilities dropped but CAP_DAC_READ_SEARCH and CAP_SYS_RAWIO"
+                 : fmt::format("could not drop capabilities ({})", std::strerror(errno));
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+// Points of a counter may still be withdrawn within its reset doubt (Sampler::settled_before_ns);
+// a power reading is never withdrawn, so it only waits for the next round.
+std::int64_t settled_before_ns(const ChannelInfo& channel, double interval_s, std::int64_t now_ns) {
+  if (channel.quantity == Quantity::kEnergyCounter) {
+    return Sampler::settled_before_ns(channel, interval_s, now_ns);
+  }
+  return now_ns - static_cast<std::int64_t>(2.0 * interval_s * 1e9);
+}
+
+// Hands the sampler's settled points to the history and forgets them in the sampler, so that
+// an agent that runs for months stays bounded.
+class Feeder {
+ public:
+  explicit Feeder(std::size_t channels) : gaps_seen_(channels, 0) {}
+
+  void drain(Sampler& sampler, agent::AgentState& state, std::int64_t now_ns) {
+    sampler.drain([&](std::size_t c, ChannelSeries& series, const ChannelStats& stats) {
+      const std::int64_t settled =
+          settled_before_ns(state.channels[c], sampler.channel_interval_s(c), now_ns);
+      std::size_t taken = 0;
+      while (taken < series.t_ns.size() && series.t_ns[taken] < settled) {
+        const std::int64_t t = series.t_ns[taken];
+        bool after_gap = false;
+        while (gaps_seen_[c] < stats.gaps.size() && stats.gaps[gaps_seen_[c]].second <= t) {
+          after_gap = after_gap || stats.gaps[gaps_seen_[c]].second == t;
+          ++gaps_seen_[c];
+        }
+        state.history.add_point(c, t, series.energy_j[taken], after_gap);
+        ++taken;
+      }
+      series.t_ns.erase(series.t_ns.begin(),
+                        series.t_ns.begin() + static_cast<std::ptrdiff_t>(taken));
+      series.energy_j.erase(series.energy_j.begin(),
+                            series.energy_j.begin() + static_cast<std::ptrdiff_t>(taken));
+      const auto old_activity = std::ranges::lower_bound(series.activity_t_ns, settled);
+      const auto dropped = old_activity - series.activity_t_ns.begin();
+      series.activity_t_ns.erase(series.activity_t_ns.begin(), old_activity);
+      series.activity_pct.erase(series.activity_pct.begin(), series.activity_pct.begin() + dropped);
+      agent::ChannelHealth& health = state.health[c];
+      health.lost = stats.lost;
+      health.read_errors = stats.skipped + stats.unavailable;
+      health.wraps = stats.wraps;
+      const double stale_s = 3.0 * sampler.channel_interval_s(c) + 2.0;
+      health.up = !stats.lost && stats.samples > 0 && ns_to_s(now_ns - stats.last_t_ns) < stale_s;
+    });
+  }
+
+ private:
+  std::vector<std::size_t> gaps_seen_;
+};
+
+// The power of each channel over the newest second of the history, for the exporter.
+void note_power(agent::AgentState& state) {
+  const auto latest = state.history.latest_ns();
+  for (std::size_t c = 0; c < state.channels.size(); ++c) {
+    state.health[c].power_w.reset();
+    if (!latest) continue;
+    const auto now = state.history.energy_at(c, *latest);
+    const auto before = state.history.energy_at(c, *latest - 1'000'000'000);
+    if (now && before && state.history.gap_ns(c, *latest - 1'000'000'000, *latest) == 0) {
+      state.health[c].power_w = now->energy_j - before->energy_j;
+    }
+  }
+}
+
+// Appends the coarse rows the history made since the last call.
+void journal_new_rows(const agent::History& history, agent::Journal& journal, std::int64_t& last_ns,
+                      bool& failed) {
+  const agent::EnergyGrid& coarse = history.coarse();
+  if (coarse.empty() || failed) return;
+  std::vector<double> row(coarse.channels());
+  for (std::size_t r = 0; r < coarse.size(); ++r) {
+    const std::int64_t t = coarse.t_of(r);
+    if (t <= last_ns) continue;
+    for (std::size_t c = 0; c < row.size(); ++c) row[c] = coarse.value(r, c);
+    if (auto ok = journal.append(t, row); !ok) {
+      fmt::print(stderr, "jouletrace agent: {}; the history is no longer journaled\n",
+                 ok.error().message);
+      failed = true;
+      return;
+    }
+    last_ns = t;
+  }
+}
+
+UniqueFd stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+}  // namespace
+
+int agent_verb(const AgentOptions& options) {
+  auto config = agent::read_agent_config(options.config, options.interval_s);
+  if (!config) return fail(config.error());
+  // Before any thread: the sampler's threads inherit the blocked signals.
+  UniqueFd stop_fd = stop_signals();
+  ProbeContext probe = options.probe;
+  probe.use_agent = false;  // the agent reads the hardware itself
+  auto outcome = probe_node(probe, "agent");
+  if (!outcome) return kExitOwnFailure;
+  for (const auto& report : outcome->reports) {
+    fmt::print(stderr, "jouletrace agent: {}: {}{}\n", report.backend, to_string(report.status),
+               report.detail.empty() ? "" : " (" + report.detail + ")");
+  }
+  SamplerOptions sampler_options;
+  sampler_options.interval_s = options.interval_s;
+  Sampler sampler(std::move(outcome->sensors), sampler_options);
+  std::vector<std::string> ids;
+  for (const auto& channel : sampler.channels()) ids.push_back(channel.id);
+  agent::HistoryOptions history_options = config->history;
+  history_options.fine_step_s = sampler.interval_s();
+  const auto coarse_step_ns =
+      static_cast<std::int64_t>(std::llround(history_options.coarse_step_s * 1e9));
+  const auto coarse_rows =
+      static_cast<std::size_t>(history_options.coarse_span_s / history_options.coarse_step_s) + 1;
+  auto journal = agent::Journal::open(options.state_dir, ids, coarse_step_ns, coarse_rows);
+  if (!journal) return fail(journal.error());
+
+  agent::AgentState state{
+      host_name(), sampler.channels(),   agent::History(ids, history_options),
+      {},          config->policy,       std::vector<agent::ChannelHealth>(ids.size()),
+      {},          sampler.interval_s(), probe.proc_root,
+      {}};
+  state.policy.exclusive_floor_s = sampler.interval_s();
+  const agent::Journal::Rows& kept = journal->recovered();
+  state.history.resume(kept.first_t_ns, kept.step_ns, kept.values, kept.row_count);
+  if (kept.row_count > 0) {
+    state.startup_notes.push_back(
+        fmt::format("{} s of history kept from before the restart", kept.row_count));
+  }
+  if (!kept.note.empty()) state.startup_notes.push_back(kept.note);
+
+  auto server = agent::SocketServer::listen(options.socket, config->limits);
+  if (!server) return fail(server.error());
+  state.startup_notes.push_back(drop_capabilities());
+  for (const auto& note : state.startup_notes) fmt::print(stderr, "jouletrace agent: {}\n", note);
+  fmt::print(stderr, "jouletrace agent: {} channels, every {:g} s; serving {}\n", ids.size(),
+             sampler.interval_s(), options.socket);
+
+  sampler.sample_once();
+  sampler.start();
+  agent::AgentService service(state);
+  Feeder feeder(ids.size());
+  std::int64_t journaled_ns = kept.row_count > 0 ? state.history.coarse().last_t_ns() : 0;
+  bool journal_failed = false;
+  std::int64_t next_scan = 0;
+  const auto scan_ns = static_cast<std::int64_t>(config->presence_scan_s * 1e9);
+  const auto tick = [&](std::int64_t now) {
+    feeder.drain(sampler, state, now);
+    state.history.advance(now);
+    journal_new_rows(state.history, *journal, journaled_ns, journal_failed);
+    if (now >= next_scan) {
+      state.presence.scan(state.proc_root, now, scan_ns, state.policy.first_user_uid);
+      if (const auto span = state.history.span()) state.presence.forget_before(span->from_ns);
+      note_power(state);
+      next_scan = now + scan_ns;
+    }
+  };
+  const auto tick_ns =
+      static_cast<std::int64_t>(std::clamp(sampler.interval_s(), 0.05, 0.25) * 1e9);
+  (*server)->run(service, tick, tick_ns, stop_fd.get());
+  sampler.stop();
+  fmt::print(stderr, "jouletrace agent: stopped\n");
+  return 0;
+}
+
+}  // namespace jt::cli

@@ -1,0 +1,388 @@
+#include "agent/agent_service.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/clock.hpp"
+#include "ledger/window_energy.hpp"
+#include "report/json_figures.hpp"
+#include "sensors/agent/agent_wire.hpp"
+
+namespace jt::agent {
+
+namespace {
+
+using nlohmann::json;
+
+// How long a request may wait for the history beyond the instant it needs: the sampler's
+// settling time (ARCHITECTURE §4.3: at least 1 s) plus slow meters' rounds.
+constexpr std::int64_t kWaitBeyondNs = 4'000'000'000;
+
+std::int64_t floor_to(std::int64_t t, std::int64_t step) {
+  std::int64_t q = t / step;
+  if (q * step > t) --q;
+  return q * step;
+}
+
+std::int64_t ceil_to(std::int64_t t, std::int64_t step) {
+  const std::int64_t f = floor_to(t, step);
+  return f == t ? t : f + step;
+}
+
+std::int64_t to_ns(double seconds) {
+  return static_cast<std::int64_t>(std::llround(seconds * 1e9));
+}
+
+json failure(std::string_view code, std::string_view message, std::string_view hint = {}) {
+  json error{{"code", code}, {"message", message}};
+  if (!hint.empty()) error["hint"] = hint;
+  return {{"v", agent_wire::kProtocolVersion}, {"ok", false}, {"error", error}};
+}
+
+json success() { return {{"v", agent_wire::kProtocolVersion}, {"ok", true}}; }
+
+// A timestamp field in the request's clock, on CLOCK_MONOTONIC.
+std::optional<std::int64_t> instant(const json& request, const char* field) {
+  const auto it = request.find(field);
+  if (it == request.end() || !it->is_number_integer()) return std::nullopt;
+  std::int64_t t = it->get<std::int64_t>();
+  if (request.value("clock", "monotonic") == "realtime") t -= realtime_minus_monotonic_ns();
+  return t;
+}
+
+json measurement_json(const Measurement& m) {
+  json out;
+  put(out, "", m);
+  out["samples"] = m.samples;
+  out["covered_s"] = finite(m.covered_s);
+  return out;
+}
+
+}  // namespace
+
+std::string AgentService::refusal(std::string_view code, std::string_view message,
+                                  std::string_view hint) {
+  return failure(code, message, hint).dump() + "\n";
+}
+
+void AgentService::on_connect(Session& session, std::int64_t now_ns) {
+  session.connected_ns = now_ns;
+  if (session.peer.uid < state_.policy.first_user_uid) return;
+  const auto started = process_start_ns(state_.proc_root, session.peer.pid);
+  state_.presence.note(session.peer.uid, std::min(now_ns, started.value_or(now_ns)), now_ns);
+}
+
+std::optional<std::string> AgentService::handle(Session& session, std::string_view line,
+                                                std::int64_t now_ns) {
+  json request = json::parse(line, nullptr, false);
+  json answer;
+  if (request.is_discarded() || !request.is_object()) {
+    answer = failure("bad_request", "a request is one JSON object on one line");
+  } else if (request.value("v", 0) != agent_wire::kProtocolVersion) {
+    answer =
+        failure("unsupported_version",
+                fmt::format("this agent speaks protocol version {}", agent_wire::kProtocolVersion),
+                "update the client or the agent so that they match");
+  } else if (session.pending) {
+    answer = failure("busy", "one request at a time: the last one is still waiting for data");
+  } else {
+    try {
+      answer = dispatch(session, request, now_ns);
+    } catch (const json::exception& e) {
+      answer = failure("bad_request", fmt::format("malformed request: {}", e.what()));
+    }
+  }
+  if (answer.is_null()) return std::nullopt;  // waits: Session::pending
+  if (request.is_object() && request.contains("id")) answer["id"] = request["id"];
+  return answer.dump() + "\n";
+}
+
+std::optional<std::string> AgentService::retry(Session& session, std::int64_t now_ns) {
+  if (!session.pending) return std::nullopt;
+  const auto latest = state_.history.latest_ns();
+  const bool ready = latest && *latest >= session.pending->ready_ns;
+  if (!ready && now_ns < session.pending->deadline_ns) return std::nullopt;
+  json request = std::move(session.pending->request);
+  session.pending.reset();
+  json answer;
+  const std::string op = request.value("op", "");
+  if (op == "read") {
+    answer = answer_read(session, request.value("after_ns", std::int64_t{0}), now_ns);
+  } else {
+    const std::int64_t from = request.at("from_ns").get<std::int64_t>();
+    const std::int64_t to = request.at("to_ns").get<std::int64_t>();
+    answer = energy_over(from, to, request.at("floor_s").get<double>());
+    if (request.contains("name")) answer["name"] = request["name"];
+  }
+  if (request.contains("id")) answer["id"] = request["id"];
+  return answer.dump() + "\n";
+}
+
+json AgentService::dispatch(Session& session, const json& request, std::int64_t now_ns) {
+  const std::string op = request.value("op", "");
+  if (op == "hello") return hello(session, now_ns);
+  if (op == "inventory") return inventory();
+  if (op == "read") return read(session, request, now_ns);
+  if (op == "energy") return energy(session, request, now_ns);
+  if (op == "window_begin" || op == "window_end") return window(session, request, now_ns);
+  if (op == "job_begin" || op == "job_end" || op == "job") return job(session, request, now_ns);
+  return failure(
+      "unknown_op", fmt::format("no operation '{}'", op),
+      "hello, inventory, read, energy, window_begin, window_end, job_begin, job_end, job");
+}
+
+json AgentService::hello(const Session& session, std::int64_t now_ns) const {
+  const Decision now = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
+  json answer = success();
+  answer["agent"] = {
+      {"version", JOULETRACE_VERSION}, {"node", state_.node}, {"interval_s", state_.interval_s}};
+  answer["you"] = {{"uid", session.peer.uid},
+                   {"operator", is_operator(state_.policy, session.peer)},
+                   {"floor_s", now.floor_s},
+                   {"exclusive", now.exclusive}};
+  answer["realtime_minus_monotonic_ns"] = realtime_minus_monotonic_ns();
+  json history = nullptr;
+  if (const auto span = state_.history.span())
+    history = {{"from_ns", span->from_ns}, {"to_ns", span->to_ns}};
+  answer["history"] = history;
+  json restarts = json::array();
+  for (const TimeSpan& r : state_.history.restarts())
+    restarts.push_back({{"from_ns", r.from_ns}, {"to_ns", r.to_ns}});
+  answer["restarts"] = restarts;
+  answer["notes"] = state_.startup_notes;
+  return answer;
+}
+
+json AgentService::inventory() const {
+  json channels = json::array();
+  for (const ChannelInfo& c : state_.channels) channels.push_back(agent_wire::channel_to_json(c));
+  json answer = success();
+  answer["channels"] = channels;
+  return answer;
+}
+
+json AgentService::read(Session& session, const json& request, std::int64_t now_ns) {
+  const std::int64_t after = request.value("after_ns", std::int64_t{0});
+  const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
+  const std::int64_t step = to_ns(d.floor_s);
+  // The boundary at or before the request: the first read covers the moment the client asked.
+  const std::int64_t target =
+      after > 0 ? std::max(after + step, ceil_to(now_ns, step)) : floor_to(now_ns, step);
+  session.pending = Session::Pending{request, target, now_ns + step + kWaitBeyondNs};
+  return nullptr;
+}
+
+json AgentService::answer_read(const Session& session, std::int64_t after_ns,
+                               std::int64_t now_ns) const {
+  const auto latest = state_.history.latest_ns();
+  const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
+  const std::int64_t step = to_ns(d.floor_s);
+  if (!latest)
+    return failure("no_data", "the agent has no readings yet", "try again in a few seconds");
+  const std::int64_t boundary = floor_to(*latest, step);
+  if (boundary <= after_ns) return failure("no_data", "no new boundary yet");
+  const Decision at = decide(state_.policy, state_.presence, session.peer, boundary, boundary);
+  if (!at.allowed) return failure("denied", at.reason);
+  json values = json::array();
+  for (std::size_t c = 0; c < state_.channels.size(); ++c) {
+    const auto value = state_.history.energy_at(c, boundary);
+    json v;
+    if (!value) {
+      v["status"] = state_.health[c].lost ? "lost" : "none";
+    } else {
+      const bool gap = after_ns > 0 && state_.history.gap_ns(c, after_ns, boundary) > 0;
+      v["status"] = gap ? "gap" : "ok";
+      v["energy_j"] = value->energy_j;
+    }
+    values.push_back(v);
+  }
+  json answer = success();
+  answer["t_ns"] = boundary;
+  answer["floor_s"] = d.floor_s;
+  answer["values"] = values;
+  return answer;
+}
+
+json AgentService::energy(Session& session, const json& request, std::int64_t now_ns) {
+  const auto from = instant(request, "from_ns");
+  const auto to = instant(request, "to_ns");
+  if (!from || !to || *to <= *from) {
+    return failure("bad_request", "energy needs from_ns < to_ns (integers)",
+                   "clock: monotonic (default) or realtime");
+  }
+  if (*to > now_ns + 1'000'000'000)
+    return failure("bad_request", "the interval ends in the future");
+  const Decision d = decide(state_.policy, state_.presence, session.peer, *from, *to);
+  if (!d.allowed) return failure("denied", d.reason);
+  const auto latest = state_.history.latest_ns();
+  if (latest && *latest >= *to) return energy_over(*from, *to, d.floor_s);
+  // Not measured yet: the answer waits until the history reaches the end.
+  json waiting{{"op", "energy"}, {"from_ns", *from}, {"to_ns", *to}, {"floor_s", d.floor_s}};
+  if (request.contains("id")) waiting["id"] = request["id"];
+  session.pending = Session::Pending{waiting, *to, now_ns + kWaitBeyondNs};
+  return nullptr;
+}
+
+json AgentService::window(Session& session, const json& request, std::int64_t now_ns) {
+  const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
+  const std::int64_t step = to_ns(d.floor_s);
+  if (request.at("op") == "window_begin") {
+    if (session.windows.size() >= 1024)
+      return failure("limit", "at most 1024 open windows per connection");
+    const std::int64_t id = session.next_window++;
+    session.windows[id] = {request.value("name", ""), floor_to(now_ns, step)};
+    json answer = success();
+    answer["window"] = id;
+    answer["begin_ns"] = session.windows[id].begin_ns;
+    return answer;
+  }
+  const auto it = session.windows.find(request.value("window", std::int64_t{0}));
+  if (it == session.windows.end())
+    return failure("not_found", "no such open window on this connection");
+  const std::int64_t end = ceil_to(now_ns, step);
+  json waiting{{"op", "energy"},
+               {"from_ns", it->second.begin_ns},
+               {"to_ns", end},
+               {"floor_s", d.floor_s},
+               {"name", it->second.name}};
+  if (request.contains("id")) waiting["id"] = request["id"];
+  session.windows.erase(it);
+  session.pending = Session::Pending{waiting, end, now_ns + step + kWaitBeyondNs};
+  return nullptr;
+}
+
+json AgentService::job(Session& session, const json& request, std::int64_t now_ns) {
+  const std::string op = request.at("op").get<std::string>();
+  const std::string id = request.at("job_id").get<std::string>();
+  const bool privileged = is_operator(state_.policy, session.peer);
+  if (op == "job") {
+    const auto it = state_.jobs.find(id);
+    if (it == state_.jobs.end() || (!privileged && it->second.uid != session.peer.uid)) {
+      // Another user's job is not there at all, as far as this user can tell.
+      return failure("not_found", fmt::format("no job {} of yours on this node", id));
+    }
+    const Job& j = it->second;
+    json answer = energy_over(
+        j.begin_ns,
+        j.end_ns.value_or(std::min(now_ns, state_.history.latest_ns().value_or(now_ns))),
+        state_.policy.exclusive_floor_s);
+    answer["job_id"] = j.id;
+    answer["finished"] = j.end_ns.has_value();
+    return answer;
+  }
+  if (!privileged) return failure("denied", "only root and operators register jobs");
+  if (op == "job_begin") {
+    if (state_.jobs.size() >= 100'000) return failure("limit", "too many jobs on record");
+    Job j{id, request.at("uid").get<uid_t>(), request.value("user", ""), now_ns, std::nullopt};
+    state_.jobs[id] = j;
+    return success();
+  }
+  const auto it = state_.jobs.find(id);
+  if (it == state_.jobs.end()) return failure("not_found", fmt::format("no job {}", id));
+  it->second.end_ns = now_ns;
+  state_.presence.note(it->second.uid, it->second.begin_ns, now_ns);
+  return success();
+}
+
+json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, double floor_s) const {
+  const History& h = state_.history;
+  const std::int64_t floor_ns = std::max<std::int64_t>(1, to_ns(floor_s));
+  std::int64_t from = floor_to(begin_ns, floor_ns);
+  std::int64_t to = ceil_to(end_ns, floor_ns);
+  const EnergyGrid& grid =
+      !h.fine().empty() && h.fine().first_t_ns() <= from && floor_ns <= h.fine().step_ns() * 10
+          ? h.fine()
+          : h.coarse();
+  const std::int64_t step = std::max(grid.step_ns(), floor_ns);
+  from = floor_to(from, step);
+  to = ceil_to(to, step);
+  Timeline timeline;
+  timeline.interval_s = ns_to_s(step);
+  for (std::size_t c = 0; c < state_.channels.size(); ++c) {
+    ChannelInfo info = state_.channels[c];
+    info.update_period_s = std::max(info.update_period_s, ns_to_s(step));
+    ChannelSeries series;
+    ChannelStats stats;
+    for (std::int64_t t = from; t <= to; t += step) {
+      const auto v = grid.energy_at(c, t);
+      if (!v) continue;
+      series.t_ns.push_back(t);
+      series.energy_j.push_back(*v);
+    }
+    stats.samples = series.t_ns.size();
+    if (!series.t_ns.empty()) {
+      stats.first_t_ns = series.t_ns.front();
+      stats.last_t_ns = series.t_ns.back();
+      stats.energy_j = series.energy_j.back() - series.energy_j.front();
+    }
+    for (const TimeSpan& g : h.gaps_between(c, from, to)) {
+      stats.gaps.emplace_back(g.from_ns, g.to_ns);
+      stats.gap_s += ns_to_s(std::min(g.to_ns, to) - std::max(g.from_ns, from));
+    }
+    stats.segments = 1 + static_cast<int>(stats.gaps.size());
+    stats.lost = state_.health[c].lost && series.t_ns.size() < 2;
+    timeline.channels.push_back(std::move(info));
+    timeline.series.push_back(std::move(series));
+    timeline.stats.push_back(std::move(stats));
+    timeline.channel_interval_s.push_back(ns_to_s(step));
+  }
+  const WindowEnergy window = analyse_window(timeline, from, to);
+  json components = json::array();
+  for (const WindowComponent& wc : window.components) {
+    json one = measurement_json(wc.measured);
+    one["id"] = wc.id;
+    one["domain"] = to_string(wc.domain);
+    one["in_total"] = wc.in_total;
+    one["covered"] = wc.covered;
+    components.push_back(one);
+  }
+  json answer = success();
+  answer["from_ns"] = from;
+  answer["to_ns"] = to;
+  answer["resolution_s"] = ns_to_s(step);
+  answer["components"] = components;
+  answer["total"] = measurement_json(window.total);
+  return answer;
+}
+
+MetricsSnapshot AgentService::metrics_snapshot(std::int64_t now_unix_ms) const {
+  MetricsSnapshot s;
+  s.node = state_.node;
+  s.sampling_interval_s = state_.interval_s;
+  s.taken_at_unix_ms = now_unix_ms;
+  for (std::size_t c = 0; c < state_.channels.size(); ++c) {
+    const ChannelInfo& info = state_.channels[c];
+    const ChannelHealth& health = state_.health[c];
+    ChannelMetrics m;
+    m.component = to_string(info.identity.kind);
+    m.domain = to_string(info.domain);
+    m.device = info.id;
+    m.method = to_string(method_of(info));
+    m.energy_j_total = state_.history.latest_energy_j(c);
+    m.power_w = health.power_w;
+    m.up = health.up;
+    m.read_errors = health.read_errors;
+    m.wraps = health.wraps;
+    m.gaps = state_.history.gap_count(c);
+    s.channels.push_back(std::move(m));
+  }
+  const std::int64_t latest = state_.history.latest_ns().value_or(0);
+  for (const auto& [id, j] : state_.jobs) {
+    JobMetrics jm{j.id, j.user.empty() ? std::to_string(j.uid) : j.user, j.end_ns.has_value(), {}};
+    const std::int64_t end = std::min(j.end_ns.value_or(latest), latest);
+    for (std::size_t c = 0; c < state_.channels.size(); ++c) {
+      const auto a = state_.history.energy_at(
+          c, std::max(j.begin_ns,
+                      state_.history.span() ? state_.history.span()->from_ns : j.begin_ns));
+      const auto b = state_.history.energy_at(c, end);
+      if (a && b && end > j.begin_ns)
+        jm.components.push_back({state_.channels[c].id, b->energy_j - a->energy_j});
+    }
+    s.jobs.push_back(std::move(jm));
+  }
+  return s;
+}
+
+}  // namespace jt::agent

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/access.hpp"
+#include "agent/history.hpp"
+#include "agent/metrics_snapshot.hpp"
+#include "sensors/sensor.hpp"
+
+namespace jt::agent {
+
+// How a channel's sensor is doing, from the agent's sampler.
+struct ChannelHealth {
+  bool lost = false;
+  bool up = false;
+  std::uint64_t read_errors = 0;
+  std::uint64_t wraps = 0;
+  std::optional<double> power_w;
+};
+
+// A job registered by root (the Slurm plugin) or an operator.
+struct Job {
+  std::string id;
+  uid_t uid = 0;
+  std::string user;
+  std::int64_t begin_ns = 0;
+  std::optional<std::int64_t> end_ns;
+};
+
+// Everything the agent serves from, owned by its event loop (one thread: no locks).
+struct AgentState {
+  std::string node;
+  std::vector<ChannelInfo> channels;
+  History history;
+  Presence presence;
+  AccessPolicy policy;
+  std::vector<ChannelHealth> health;
+  std::map<std::string, Job> jobs;
+  double interval_s = 0.1;
+  std::filesystem::path proc_root = "/proc";
+  std::vector<std::string> startup_notes;  // what the agent said about its own start
+};
+
+// One client connection's state in the protocol.
+struct Session {
+  Peer peer;
+  std::int64_t connected_ns = 0;
+  struct Window {
+    std::string name;
+    std::int64_t begin_ns = 0;
+  };
+  std::map<std::int64_t, Window> windows;
+  std::int64_t next_window = 1;
+  // A request answered once the history reaches `ready_ns` (or at `deadline_ns` with what
+  // there is): a read of the next boundary, the end of a window.
+  struct Pending {
+    nlohmann::json request;
+    std::int64_t ready_ns = 0;
+    std::int64_t deadline_ns = 0;
+  };
+  std::optional<Pending> pending;
+};
+
+// The protocol of docs/AGENT.md over AgentState: a request line in, an answer line out (or
+// none yet, when the answer waits for the history). Never throws; never blocks.
+class AgentService {
+ public:
+  explicit AgentService(AgentState& state) : state_(state) {}
+
+  // The answer to one request line, or nothing while it waits (Session::pending).
+  std::optional<std::string> handle(Session& session, std::string_view line, std::int64_t now_ns);
+  // The answer to a waiting request once it can be given.
+  std::optional<std::string> retry(Session& session, std::int64_t now_ns);
+  // A new connection: its process counts as the user's presence from its start.
+  void on_connect(Session& session, std::int64_t now_ns);
+  // An answer refusing the request outright (too many connections, rate limit).
+  static std::string refusal(std::string_view code, std::string_view message,
+                             std::string_view hint);
+  MetricsSnapshot metrics_snapshot(std::int64_t now_unix_ms) const;
+
+  // Energy of every channel over [from, to] as the ledger analyses a window, at `floor_s` or
+  // coarser: exposed for tests and the job records.
+  nlohmann::json energy_over(std::int64_t begin_ns, std::int64_t end_ns, double floor_s) const;
+
+ private:
+  nlohmann::json dispatch(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json hello(const Session& session, std::int64_t now_ns) const;
+  nlohmann::json inventory() const;
+  nlohmann::json read(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json energy(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json window(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json job(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json answer_read(const Session& session, std::int64_t after_ns,
+                             std::int64_t now_ns) const;
+
+  AgentState& state_;
+};
+
+}  // namespace jt::agent

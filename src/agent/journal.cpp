@@ -1,0 +1,205 @@
+#include "agent/journal.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "core/atomic_file.hpp"
+#include "core/clock.hpp"
+
+namespace jt::agent {
+
+namespace {
+
+constexpr const char* kMagic = "jouletrace-journal 1";
+constexpr const char* kFileName = "history.journal";
+
+std::string read_boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+struct Header {
+  std::string boot_id;
+  std::int64_t step_ns = 0;
+  std::int64_t clock_offset_ns = 0;  // realtime minus monotonic when written
+  std::vector<std::string> ids;
+  std::size_t size = 0;  // bytes up to the first row
+};
+
+// The text header; empty when the file is not a journal of this version.
+std::optional<Header> parse_header(const std::string& content) {
+  std::istringstream in(content);
+  std::string line;
+  if (!std::getline(in, line) || line != kMagic) return std::nullopt;
+  Header h;
+  std::size_t channels = 0;
+  std::string key;
+  if (!(in >> key >> h.boot_id) || key != "boot") return std::nullopt;
+  if (!(in >> key >> h.step_ns) || key != "step_ns" || h.step_ns <= 0) return std::nullopt;
+  if (!(in >> key >> h.clock_offset_ns) || key != "realtime_minus_monotonic_ns")
+    return std::nullopt;
+  if (!(in >> key >> channels) || key != "channels" || channels > 100'000) return std::nullopt;
+  std::getline(in, line);
+  for (std::size_t i = 0; i < channels; ++i) {
+    if (!std::getline(in, line)) return std::nullopt;
+    h.ids.push_back(line);
+  }
+  if (!std::getline(in, line) || line != "rows") return std::nullopt;
+  h.size = static_cast<std::size_t>(in.tellg());
+  return h;
+}
+
+std::string read_all(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The rows of an earlier journal on the current channels and this boot's clock.
+Journal::Rows take_over(const Header& h, std::string_view body, const std::vector<std::string>& ids,
+                        std::int64_t step_ns, std::size_t max_rows, const std::string& boot_id) {
+  Journal::Rows rows;
+  if (h.step_ns != step_ns) {
+    rows.note = fmt::format("the journal's step ({} ns) is not this agent's; its rows are not kept",
+                            h.step_ns);
+    return rows;
+  }
+  const std::size_t n_old = h.ids.size();
+  const std::size_t row_bytes = sizeof(std::int64_t) + n_old * sizeof(double);
+  std::size_t count = body.size() / row_bytes;
+  const std::size_t skip = count > max_rows ? count - max_rows : 0;
+  std::vector<std::ptrdiff_t> map(ids.size(), -1);
+  for (std::size_t c = 0; c < ids.size(); ++c) {
+    for (std::size_t o = 0; o < n_old; ++o) {
+      if (h.ids[o] == ids[c]) map[c] = static_cast<std::ptrdiff_t>(o);
+    }
+  }
+  // Another boot: its monotonic clock started elsewhere; the wall clock places the rows.
+  const std::int64_t shift =
+      h.boot_id == boot_id ? 0 : h.clock_offset_ns - realtime_minus_monotonic_ns();
+  std::int64_t expected_t = 0;
+  for (std::size_t r = skip; r < count; ++r) {
+    const char* at = body.data() + r * row_bytes;
+    std::int64_t t = 0;
+    std::memcpy(&t, at, sizeof t);
+    t += shift;
+    t -= ((t % step_ns) + step_ns) % step_ns;
+    if (rows.row_count == 0) {
+      rows.first_t_ns = t;
+    } else if (t != expected_t) {
+      break;  // the rows must lie on one grid; what follows a jump is not trusted
+    }
+    expected_t = t + step_ns;
+    for (std::size_t c = 0; c < ids.size(); ++c) {
+      double v = std::numeric_limits<double>::quiet_NaN();
+      if (map[c] >= 0) {
+        std::memcpy(&v, at + sizeof t + static_cast<std::size_t>(map[c]) * sizeof(double),
+                    sizeof v);
+      }
+      rows.values.push_back(v);
+    }
+    ++rows.row_count;
+  }
+  if (body.size() % row_bytes != 0)
+    rows.note = "the last row was torn (the agent was killed while writing it)";
+  return rows;
+}
+
+}  // namespace
+
+std::string Journal::header() const {
+  std::string text =
+      fmt::format("{}\nboot {}\nstep_ns {}\nrealtime_minus_monotonic_ns {}\nchannels {}\n", kMagic,
+                  boot_id_.empty() ? "unknown" : boot_id_, step_ns_, realtime_minus_monotonic_ns(),
+                  ids_.size());
+  for (const auto& id : ids_) text += id + "\n";
+  return text + "rows\n";
+}
+
+Result<Journal> Journal::open(const std::filesystem::path& state_dir,
+                              std::vector<std::string> channel_ids, std::int64_t step_ns,
+                              std::size_t max_rows) {
+  Journal journal;
+  journal.path_ = state_dir / kFileName;
+  journal.ids_ = std::move(channel_ids);
+  journal.step_ns_ = step_ns;
+  journal.max_rows_ = std::max<std::size_t>(1, max_rows);
+  journal.boot_id_ = read_boot_id();
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) {
+    return make_error(
+        ErrorKind::kIo,
+        fmt::format("cannot create the state directory {}: {}", state_dir.string(), ec.message()),
+        "give --state-dir a directory the agent can write");
+  }
+  if (std::filesystem::exists(journal.path_)) {
+    const std::string content = read_all(journal.path_);
+    if (const auto h = parse_header(content)) {
+      journal.recovered_ = take_over(*h, std::string_view(content).substr(h->size), journal.ids_,
+                                     step_ns, journal.max_rows_, journal.boot_id_);
+    } else {
+      journal.recovered_.note = "the journal was not readable; it starts anew";
+    }
+  }
+  const Rows& kept = journal.recovered_;
+  if (auto ok = journal.rewrite(kept.values, kept.row_count, kept.first_t_ns); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return journal;
+}
+
+Result<void> Journal::rewrite(const std::vector<double>& values, std::size_t row_count,
+                              std::int64_t first_t_ns) {
+  std::string content = header();
+  const std::size_t n = ids_.size();
+  for (std::size_t r = 0; r < row_count; ++r) {
+    const std::int64_t t = first_t_ns + static_cast<std::int64_t>(r) * step_ns_;
+    content.append(reinterpret_cast<const char*>(&t), sizeof t);
+    content.append(reinterpret_cast<const char*>(values.data() + r * n), n * sizeof(double));
+  }
+  fd_.reset();
+  if (auto ok = write_file_atomically(path_, content); !ok) return ok;
+  ::chmod(path_.c_str(), 0600);
+  fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (!fd_.valid()) {
+    return make_error(ErrorKind::kIo,
+                      fmt::format("cannot open {}: {}", path_.string(), std::strerror(errno)));
+  }
+  rows_in_file_ = row_count;
+  first_t_in_file_ns_ = first_t_ns;
+  return {};
+}
+
+Result<void> Journal::append(std::int64_t t_ns, std::span<const double> row) {
+  if (rows_in_file_ >= 2 * max_rows_) {
+    // Compact from the file itself: the agent keeps no second copy of a day of rows.
+    const std::string content = read_all(path_);
+    const auto h = parse_header(content);
+    if (h) {
+      Rows kept = take_over(*h, std::string_view(content).substr(h->size), ids_, step_ns_,
+                            max_rows_, boot_id_);
+      if (auto ok = rewrite(kept.values, kept.row_count, kept.first_t_ns); !ok) return ok;
+    }
+  }
+  std::string record(reinterpret_cast<const char*>(&t_ns), sizeof t_ns);
+  record.append(reinterpret_cast<const char*>(row.data()), row.size() * sizeof(double));
+  if (::write(fd_.get(), record.data(), record.size()) != static_cast<ssize_t>(record.size())) {
+    return make_error(ErrorKind::kIo,
+                      fmt::format("cannot append to {}: {}", path_.string(), std::strerror(errno)));
+  }
+  ++rows_in_file_;
+  return {};
+}
+
+}  // namespace jt::agent

@@ -1,0 +1,237 @@
+#include "sensors/agent/agent_sensor.hpp"
+
+#include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+#include "core/unique_fd.hpp"
+#include "sensors/agent/agent_wire.hpp"
+
+namespace jt {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kStartHint =
+    "an ordinary user gets RAPL and BMC energy through the node agent: an administrator starts "
+    "`jouletrace agent` (see docs/AGENT.md)";
+
+// One connection to the agent, blocking with timeouts: it runs in a sampler lane of its own.
+class AgentConnection {
+ public:
+  static Result<AgentConnection> open(const std::string& path) {
+    AgentConnection connection;
+    connection.path_ = path;
+    if (auto ok = connection.connect(); !ok) return std::unexpected(ok.error());
+    return connection;
+  }
+
+  // One request, one answer; `wait_s` bounds how long the agent may take.
+  Result<json> call(json request, double wait_s) {
+    if (!fd_.valid()) {
+      if (auto ok = connect(); !ok) return std::unexpected(ok.error());
+    }
+    request["v"] = agent_wire::kProtocolVersion;
+    const std::string line = request.dump() + "\n";
+    timeval tv{static_cast<time_t>(wait_s), static_cast<suseconds_t>(std::fmod(wait_s, 1.0) * 1e6)};
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (::send(fd_.get(), line.data(), line.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(line.size())) {
+      return broken("cannot send to the agent");
+    }
+    for (;;) {
+      if (const auto newline = buffer_.find('\n'); newline != std::string::npos) {
+        json answer = json::parse(buffer_.substr(0, newline), nullptr, false);
+        buffer_.erase(0, newline + 1);
+        if (answer.is_discarded() || !answer.is_object()) {
+          return broken("the agent's answer is not JSON");
+        }
+        return answer;
+      }
+      char chunk[8192];
+      const ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, 0);
+      if (n <= 0)
+        return broken(n == 0 ? "the agent closed the connection"
+                             : "no answer from the agent in time");
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+      if (buffer_.size() > 16 * 1024 * 1024) return broken("the agent's answer is too long");
+    }
+  }
+
+ private:
+  Result<void> connect() {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path_.size() >= sizeof addr.sun_path) {
+      return make_error(ErrorKind::kInvalidData, "the agent's socket path is too long");
+    }
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd_.valid() ||
+        ::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+      const int err = errno;
+      fd_.reset();
+      return make_error(
+          err == EACCES ? ErrorKind::kPermissionDenied : ErrorKind::kUnreachable,
+          fmt::format("cannot connect to the agent at {}: {}", path_, std::strerror(err)));
+    }
+    buffer_.clear();
+    return {};
+  }
+
+  std::unexpected<Error> broken(const char* what) {
+    fd_.reset();  // the next call reconnects
+    return make_error(ErrorKind::kIo, what);
+  }
+
+  std::string path_;
+  UniqueFd fd_;
+  std::string buffer_;
+};
+
+// The agent's channels as counters of their energy, in microjoules, named as the agent names
+// them so that the ledger matches them with anything read directly.
+ChannelInfo relayed(ChannelInfo channel, const std::string& socket, double floor_s) {
+  channel.quantity = Quantity::kEnergyCounter;
+  channel.scale = 1e-6;
+  channel.raw_unit = "uJ";
+  channel.resolution = 0.0;
+  channel.wrap_modulus = 0;
+  channel.update_period_s = std::max(channel.update_period_s, floor_s);
+  channel.provenance = fmt::format("agent {}: {}", socket, channel.provenance);
+  return channel;
+}
+
+class AgentSensor final : public Sensor {
+ public:
+  AgentSensor(AgentConnection connection, std::vector<ChannelInfo> channels,
+              std::vector<std::size_t> agent_index, double floor_s)
+      : connection_(std::move(connection)),
+        channels_(std::move(channels)),
+        agent_index_(std::move(agent_index)),
+        floor_s_(floor_s) {}
+
+  std::string_view backend() const override { return "agent"; }
+  std::span<const ChannelInfo> channels() const override { return channels_; }
+  // Its own lane: an answer waits for the agent's history to reach the next boundary.
+  double min_interval_s() const override { return floor_s_; }
+
+  void read(std::span<Reading> out) override {
+    const std::int64_t asked_ns = monotonic_ns();
+    auto answer = connection_.call({{"op", "read"}, {"after_ns", last_t_ns_}}, floor_s_ + 6.0);
+    if (!answer || !answer->value("ok", false) || !answer->contains("values")) {
+      for (Reading& r : out) {
+        r = Reading{};
+        r.t_ns = asked_ns;
+        r.status = Reading::Status::kUnavailable;
+      }
+      return;
+    }
+    const std::int64_t t = answer->value("t_ns", std::int64_t{0});
+    const json& values = (*answer)["values"];
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      Reading& r = out[i];
+      r = Reading{};
+      r.t_ns = t;
+      const std::size_t at = agent_index_[i];
+      const json& v = at < values.size() ? values[at] : json{};
+      const std::string status = v.is_object() ? v.value("status", "") : "";
+      if (status == "ok" || status == "gap") {
+        r.status = Reading::Status::kOk;
+        r.raw =
+            static_cast<std::uint64_t>(std::llround(std::max(0.0, v.value("energy_j", 0.0)) * 1e6));
+        r.after_gap = status == "gap";
+      } else {
+        r.status = status == "lost" ? Reading::Status::kLost : Reading::Status::kUnavailable;
+      }
+    }
+    last_t_ns_ = t;
+  }
+
+ private:
+  AgentConnection connection_;
+  std::vector<ChannelInfo> channels_;
+  std::vector<std::size_t> agent_index_;  // where each channel is in the agent's answer
+  double floor_s_;
+  std::int64_t last_t_ns_ = 0;
+};
+
+ProbeOutcome not_used(std::string detail, std::string hint = {},
+                      ProbeReport::Status status = ProbeReport::Status::kNotUsed) {
+  ProbeOutcome outcome;
+  outcome.reports.push_back({"agent", status, std::move(detail), std::move(hint)});
+  return outcome;
+}
+
+}  // namespace
+
+ProbeOutcome probe_agent(const ProbeContext& context) {
+  if (!context.use_agent) return not_used("not asked (--no-agent)");
+  const std::string path = agent_wire::socket_path(context.agent_socket);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return not_used(fmt::format("no agent at {}", path), kStartHint, ProbeReport::Status::kAbsent);
+  }
+  auto connection = AgentConnection::open(path);
+  if (!connection) {
+    return not_used(connection.error().message,
+                    "is the agent running? (systemctl status jouletrace-agent)",
+                    ProbeReport::Status::kError);
+  }
+  auto hello = connection->call({{"op", "hello"}}, 2.0);
+  auto inventory = hello ? connection->call({{"op", "inventory"}}, 2.0) : hello;
+  if (!inventory || !inventory->value("ok", false) || !hello->value("ok", false)) {
+    const std::string why = inventory ? inventory->dump() : inventory.error().message;
+    return not_used(fmt::format("the agent at {} did not answer as expected: {}", path, why), {},
+                    ProbeReport::Status::kError);
+  }
+  const double floor_s = (*hello)["you"].value("floor_s", 1.0);
+  std::vector<ChannelInfo> channels;
+  std::vector<std::size_t> index;
+  std::size_t direct = 0;
+  const json& listed = (*inventory)["channels"];
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    auto channel = agent_wire::channel_from_json(listed[i]);
+    if (!channel) continue;
+    const bool read_directly = std::ranges::any_of(
+        context.earlier_channels, [&](const ChannelInfo& c) { return c.id == channel->id; });
+    if (read_directly) {
+      ++direct;
+      continue;
+    }
+    channels.push_back(relayed(std::move(*channel), path, floor_s));
+    index.push_back(i);
+  }
+  if (channels.empty()) {
+    return not_used(
+        fmt::format("the agent at {} serves nothing this process does not read "
+                    "directly ({} channels)",
+                    path, direct));
+  }
+  ProbeOutcome outcome;
+  outcome.reports.push_back(
+      {"agent",
+       ProbeReport::Status::kPresent,
+       fmt::format(
+           "{} channels from the agent at {} (resolution {:g} s{}); {} read directly",
+           channels.size(), path, floor_s,
+           (*hello)["you"].value("exclusive", false) ? ", node not shared" : ", node shared",
+           direct),
+       {}});
+  outcome.sensors.push_back(std::make_unique<AgentSensor>(
+      std::move(*connection), std::move(channels), std::move(index), floor_s));
+  return outcome;
+}
+
+}  // namespace jt
