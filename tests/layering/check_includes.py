@@ -17,10 +17,11 @@ ALLOWED = {
     "ledger": ["ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "report": ["report/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "api": ["api/", "jouletrace/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "agent": ["agent/", "core/"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]')
 LAYER_PREFIXES = tuple(f"{layer}/" for layer in ("core", "markers", "sensors", "sampler", "ledger",
-                                                 "report", "api"))
+                                                 "report", "api", "agent"))
 
 
 def layer_of(relative):
