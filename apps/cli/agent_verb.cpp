@@ -12,6 +12,7 @@
 #include "agent/agent_config.hpp"
 #include "agent/agent_service.hpp"
 #include "agent/journal.hpp"
+#include "agent/metrics_exporter.hpp"
 #include "agent/socket_server.hpp"
 #include "arguments.hpp"
 #include "core/clock.hpp"
@@ -140,6 +141,21 @@ void journal_new_rows(const agent::History& history, agent::Journal& journal, st
   }
 }
 
+// Jobs that ended before the history begins can no longer be answered for.
+void forget_old_jobs(agent::AgentState& state) {
+  const auto span = state.history.span();
+  if (!span) return;
+  std::erase_if(state.jobs, [&](const auto& entry) {
+    return entry.second.end_ns && *entry.second.end_ns < span->from_ns;
+  });
+}
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 UniqueFd stop_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -196,6 +212,13 @@ int agent_verb(const AgentOptions& options) {
 
   auto server = agent::SocketServer::listen(options.socket, config->limits);
   if (!server) return fail(server.error());
+  std::unique_ptr<agent::MetricsExporter> exporter;
+  if (!options.metrics_listen.empty()) {
+    auto listening = agent::MetricsExporter::listen(options.metrics_listen);
+    if (!listening) return fail(listening.error());
+    exporter = std::move(*listening);
+    state.startup_notes.push_back(fmt::format("Prometheus metrics at http://{}/metrics", options.metrics_listen));
+  }
   state.startup_notes.push_back(drop_capabilities());
   for (const auto& note : state.startup_notes) fmt::print(stderr, "jouletrace agent: {}\n", note);
   fmt::print(stderr, "jouletrace agent: {} channels, every {:g} s; serving {}\n", ids.size(),
@@ -208,6 +231,7 @@ int agent_verb(const AgentOptions& options) {
   std::int64_t journaled_ns = kept.row_count > 0 ? state.history.coarse().last_t_ns() : 0;
   bool journal_failed = false;
   std::int64_t next_scan = 0;
+  std::int64_t published_ns = 0;
   const auto scan_ns = static_cast<std::int64_t>(config->presence_scan_s * 1e9);
   const auto tick = [&](std::int64_t now) {
     feeder.drain(sampler, state, now);
@@ -217,6 +241,11 @@ int agent_verb(const AgentOptions& options) {
       state.presence.scan(state.proc_root, now, scan_ns, state.policy.first_user_uid);
       if (const auto span = state.history.span()) state.presence.forget_before(span->from_ns);
       note_power(state);
+      forget_old_jobs(state);
+      if (exporter) {
+        exporter->publish(service.metrics_snapshot(unix_ms(), published_ns));
+        published_ns = now;
+      }
       next_scan = now + scan_ns;
     }
   };

@@ -347,7 +347,8 @@ json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, doubl
   return answer;
 }
 
-MetricsSnapshot AgentService::metrics_snapshot(std::int64_t now_unix_ms) const {
+MetricsSnapshot AgentService::metrics_snapshot(std::int64_t now_unix_ms,
+                                               std::int64_t ended_since_ns) const {
   MetricsSnapshot s;
   s.node = state_.node;
   s.sampling_interval_s = state_.interval_s;
@@ -370,6 +371,7 @@ MetricsSnapshot AgentService::metrics_snapshot(std::int64_t now_unix_ms) const {
   }
   const std::int64_t latest = state_.history.latest_ns().value_or(0);
   for (const auto& [id, j] : state_.jobs) {
+    if (j.end_ns && *j.end_ns < ended_since_ns) continue;
     JobMetrics jm{j.id, j.user.empty() ? std::to_string(j.uid) : j.user, j.end_ns.has_value(), {}};
     const std::int64_t end = std::min(j.end_ns.value_or(latest), latest);
     for (std::size_t c = 0; c < state_.channels.size(); ++c) {

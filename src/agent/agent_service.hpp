@@ -82,7 +82,9 @@ class AgentService {
   // An answer refusing the request outright (too many connections, rate limit).
   static std::string refusal(std::string_view code, std::string_view message,
                              std::string_view hint);
-  MetricsSnapshot metrics_snapshot(std::int64_t now_unix_ms) const;
+  // Running jobs and those that ended at or after `ended_since_ns` (the last snapshot): the
+  // exporter keeps a finished job until one scrape has seen it.
+  MetricsSnapshot metrics_snapshot(std::int64_t now_unix_ms, std::int64_t ended_since_ns) const;
 
   // Energy of every channel over [from, to] as the ledger analyses a window, at `floor_s` or
   // coarser: exposed for tests and the job records.
