@@ -150,10 +150,15 @@ void forget_old_jobs(agent::AgentState& state) {
   });
 }
 
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// The instant the exported figures are of: the history's newest row, on the wall clock.
+std::int64_t figures_unix_ms(const agent::History& history) {
+  const auto latest = history.latest_ns();
+  if (!latest) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  return (*latest + realtime_minus_monotonic_ns()) / 1'000'000;
 }
 
 UniqueFd stop_signals() {
@@ -217,7 +222,8 @@ int agent_verb(const AgentOptions& options) {
     auto listening = agent::MetricsExporter::listen(options.metrics_listen);
     if (!listening) return fail(listening.error());
     exporter = std::move(*listening);
-    state.startup_notes.push_back(fmt::format("Prometheus metrics at http://{}/metrics", options.metrics_listen));
+    state.startup_notes.push_back(
+        fmt::format("Prometheus metrics at http://{}/metrics", options.metrics_listen));
   }
   state.startup_notes.push_back(drop_capabilities());
   for (const auto& note : state.startup_notes) fmt::print(stderr, "jouletrace agent: {}\n", note);
@@ -228,11 +234,12 @@ int agent_verb(const AgentOptions& options) {
   sampler.start();
   agent::AgentService service(state);
   Feeder feeder(ids.size());
-  std::int64_t journaled_ns = kept.row_count > 0 ? state.history.coarse().last_t_ns() : 0;
+  const agent::EnergyGrid& coarse = state.history.coarse();
+  std::int64_t journaled_ns = coarse.empty() ? 0 : coarse.last_t_ns();
   bool journal_failed = false;
   std::int64_t next_scan = 0;
   std::int64_t published_ns = 0;
-  const auto scan_ns = static_cast<std::int64_t>(config->presence_scan_s * 1e9);
+  const auto scan_ns = static_cast<std::int64_t>(config->policy.presence_scan_s * 1e9);
   const auto tick = [&](std::int64_t now) {
     feeder.drain(sampler, state, now);
     state.history.advance(now);
@@ -243,7 +250,7 @@ int agent_verb(const AgentOptions& options) {
       note_power(state);
       forget_old_jobs(state);
       if (exporter) {
-        exporter->publish(service.metrics_snapshot(unix_ms(), published_ns));
+        exporter->publish(service.metrics_snapshot(figures_unix_ms(state.history), published_ns));
         published_ns = now;
       }
       next_scan = now + scan_ns;

@@ -66,11 +66,11 @@ bool Presence::covers(uid_t uid, std::int64_t from_ns, std::int64_t to_ns,
 }
 
 bool Presence::others_present(uid_t uid, std::int64_t from_ns, std::int64_t to_ns,
-                              uid_t first_user_uid) const {
+                              uid_t first_user_uid, std::int64_t slack_ns) const {
   for (const auto& [other, spans] : spans_) {
     if (other == uid || other < first_user_uid) continue;
     for (const TimeSpan& s : spans) {
-      if (s.from_ns <= to_ns && from_ns <= s.to_ns) return true;
+      if (s.from_ns - slack_ns <= to_ns && from_ns <= s.to_ns + slack_ns) return true;
     }
   }
   return false;
@@ -118,8 +118,9 @@ Decision decide(const AccessPolicy& policy, const Presence& presence, const Peer
                 std::int64_t from_ns, std::int64_t to_ns) {
   Decision d;
   const bool privileged = is_operator(policy, peer);
-  d.exclusive =
-      privileged || !presence.others_present(peer.uid, from_ns, to_ns, policy.first_user_uid);
+  const auto scan_slack = static_cast<std::int64_t>(2.0 * policy.presence_scan_s * 1e9);
+  d.exclusive = privileged || !presence.others_present(peer.uid, from_ns, to_ns,
+                                                       policy.first_user_uid, scan_slack);
   d.floor_s = d.exclusive ? policy.exclusive_floor_s : policy.shared_floor_s;
   if (privileged) {
     d.allowed = true;

@@ -27,6 +27,8 @@ struct AccessPolicy {
   double shared_floor_s = 1.0;         // resolution while other users' work is on the node
   double exclusive_floor_s = 0.1;      // while the user has the node alone (the sampling interval)
   uid_t first_user_uid = 1000;         // below: system accounts, which share nothing
+  // How often /proc is scanned: someone seen at the last scan may still be there now.
+  double presence_scan_s = 1.0;
 };
 
 bool is_operator(const AccessPolicy& policy, const Peer& peer);
@@ -41,9 +43,10 @@ class Presence {
   void note(uid_t uid, std::int64_t from_ns, std::int64_t to_ns);
   // Whether [from, to] lies within the user's presence, allowing `slack` at its edges.
   bool covers(uid_t uid, std::int64_t from_ns, std::int64_t to_ns, std::int64_t slack_ns) const;
-  // Whether another user account was present at some instant of [from, to].
-  bool others_present(uid_t uid, std::int64_t from_ns, std::int64_t to_ns,
-                      uid_t first_user_uid) const;
+  // Whether another user account was present at some instant of [from, to], give or take
+  // `slack` (the time between two scans).
+  bool others_present(uid_t uid, std::int64_t from_ns, std::int64_t to_ns, uid_t first_user_uid,
+                      std::int64_t slack_ns) const;
   std::vector<TimeSpan> of(uid_t uid) const;
   void forget_before(std::int64_t before_ns);
   std::size_t users() const { return spans_.size(); }

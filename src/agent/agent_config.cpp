@@ -73,7 +73,7 @@ Result<AgentConfig> read_agent_config(const std::filesystem::path& path, double 
     config.policy.first_user_uid = static_cast<uid_t>(v->as_integer(1, 0x7fffffff));
   }
   if (auto v = top.optional_member("presence_scan_s"))
-    config.presence_scan_s = v->as_number(0.1, 60.0);
+    config.policy.presence_scan_s = v->as_number(0.1, 60.0);
   if (auto v = top.optional_member("history")) read_history(v->as_object(), config.history);
   if (auto v = top.optional_member("limits")) read_limits(v->as_object(), config.limits);
   if (!top.ok()) {

@@ -16,7 +16,6 @@ struct AgentConfig {
   AccessPolicy policy;
   HistoryOptions history;
   ServerLimits limits;
-  double presence_scan_s = 1.0;  // how often /proc is scanned for users' processes
 };
 
 // Reads `path`; an empty path gives the defaults. `interval_s` is the sampling interval, the

@@ -158,10 +158,12 @@ std::optional<double> History::value_at(Feed& feed, std::int64_t t_ns, std::int6
 bool History::ready_for(std::int64_t t_ns, std::int64_t now_ns) const {
   const std::int64_t stale_ns = to_ns(options_.stale_after_s);
   for (const Feed& feed : feeds_) {
-    const std::int64_t seen = feed.points.empty() ? feed.last_seen_ns : feed.points.back().t_ns;
+    std::int64_t seen = feed.points.empty() ? feed.last_seen_ns : feed.points.back().t_ns;
     if (seen >= t_ns) continue;
-    // A channel that stopped reading (or never did) holds nothing back for long.
-    if (now_ns - std::max(seen, t_ns) <= stale_ns) return false;
+    // A channel that stopped reading holds nothing back once it is stale; one that never read
+    // counts from the history's start.
+    if (seen == 0) seen = started_ns_;
+    if (now_ns - seen <= stale_ns) return false;
   }
   return true;
 }
@@ -186,6 +188,7 @@ void History::advance(std::int64_t now_ns) {
     }
     if (first == std::numeric_limits<std::int64_t>::max()) return;
     next_fine_ns_ = grid_ceil(first, fine_step);
+    started_ns_ = first;
   }
   for (;;) {
     // After a restart the coarse grid goes on from the first new reading; EnergyGrid::append

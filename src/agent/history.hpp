@@ -136,6 +136,7 @@ class History {
   std::vector<Feed> feeds_;
   std::vector<double> row_;
   std::int64_t next_fine_ns_ = 0;  // 0: not started
+  std::int64_t started_ns_ = 0;    // the first point of any channel
   std::vector<TimeSpan> restarts_;
   std::optional<std::int64_t> resumed_after_ns_;
 };

@@ -69,6 +69,7 @@ std::string read_all(const std::filesystem::path& path) {
 Journal::Rows take_over(const Header& h, std::string_view body, const std::vector<std::string>& ids,
                         std::int64_t step_ns, std::size_t max_rows, const std::string& boot_id) {
   Journal::Rows rows;
+  rows.step_ns = step_ns;
   if (h.step_ns != step_ns) {
     rows.note = fmt::format("the journal's step ({} ns) is not this agent's; its rows are not kept",
                             h.step_ns);

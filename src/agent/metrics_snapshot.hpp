@@ -42,7 +42,7 @@ struct MetricsSnapshot {
   std::vector<ChannelMetrics> channels;
   std::vector<JobMetrics> jobs;
   double sampling_interval_s = 0.0;
-  std::int64_t taken_at_unix_ms = 0;
+  std::int64_t taken_at_unix_ms = 0;  // the instant the energies are of, on the wall clock
 };
 
 }  // namespace jt::agent

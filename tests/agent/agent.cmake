@@ -11,3 +11,12 @@ target_compile_definitions(agent_metrics_tests PRIVATE JT_PROMTOOL="/usr/bin/pro
 jt_add_gtest(agent_prometheus_tests agent/prometheus_scrape_test.cpp LABELS agent service SERIAL)
 target_link_libraries(agent_prometheus_tests PRIVATE jouletrace_agent_metrics CURL::libcurl)
 target_compile_definitions(agent_prometheus_tests PRIVATE JT_PROMETHEUS="/usr/bin/prometheus")
+
+# The agent's history, journal, access policy and protocol, in process.
+jt_add_gtest(agent_unit_tests agent/history_test.cpp agent/agent_service_test.cpp LABELS agent)
+target_link_libraries(agent_unit_tests PRIVATE jouletrace_agent)
+
+# The real agent as root, its clients as two unprivileged users (skipped when not root).
+jt_add_gtest(agent_e2e_tests agent/agent_e2e_test.cpp LABELS agent e2e SERIAL)
+target_link_libraries(agent_e2e_tests PRIVATE CURL::libcurl)
+target_compile_definitions(agent_e2e_tests PRIVATE JT_PROMETHEUS="/usr/bin/prometheus")

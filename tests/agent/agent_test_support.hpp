@@ -7,7 +7,12 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+
+#include "support/test_support.hpp"
 
 namespace jt::test {
 
@@ -59,6 +64,63 @@ inline int free_loopback_port() {
   }
   ::close(fd);
   return port;
+}
+
+// A real Prometheus server (Debian's) on loopback that scrapes one target every second, with
+// its storage in a temporary directory; stopped (SIGTERM, then SIGKILL) before that is removed.
+class RealPrometheus {
+ public:
+  RealPrometheus(const std::string& binary, int target_port) {
+    write_file(dir_ / "prometheus.yml",
+               "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+               "scrape_configs:\n  - job_name: jouletrace\n    static_configs:\n"
+               "      - targets: ['127.0.0.1:" +
+                   std::to_string(target_port) + "']\n");
+    port_ = free_loopback_port();
+    server_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{binary, "--config.file=" + (dir_ / "prometheus.yml").string(),
+                                 "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                 "--log.level=warn"},
+        dir_ / "prometheus.out", dir_ / "prometheus.err");
+  }
+  // The server's answer to an instant query (PromQL, already URL-encoded).
+  HttpAnswer query(const std::string& encoded) const {
+    return http_get("http://127.0.0.1:" + std::to_string(port_) + "/api/v1/query?query=" + encoded);
+  }
+  // -1 while it runs, else its exit code.
+  int exited() const { return server_->wait(0.0); }
+  std::string log() const { return read_file(dir_ / "prometheus.err"); }
+
+ private:
+  TempTree dir_;
+  int port_ = -1;
+  std::unique_ptr<BackgroundProcess> server_;
+};
+
+// How much the one series in a range-query answer (`metric[30s]`) rose between its first and
+// last samples, and over how long by Prometheus's clock.
+struct Rise {
+  double value = 0.0;
+  double span_s = 0.0;
+};
+inline std::optional<Rise> series_rise(const std::string& api_answer) {
+  const auto answer = nlohmann::json::parse(api_answer, nullptr, false);
+  if (answer.is_discarded() || answer.value("status", "") != "success") return std::nullopt;
+  const auto& series = answer["data"]["result"];
+  if (!series.is_array() || series.size() != 1) return std::nullopt;
+  const auto& values = series[0]["values"];
+  if (values.size() < 2) return std::nullopt;
+  return Rise{std::stod(values.back()[1].get<std::string>()) -
+                  std::stod(values.front()[1].get<std::string>()),
+              values.back()[0].get<double>() - values.front()[0].get<double>()};
+}
+
+// The rise per second of that series, once its samples span at least `min_span_s`.
+inline std::optional<double> rise_per_s(const std::string& api_answer, double min_span_s) {
+  const auto rise = series_rise(api_answer);
+  if (!rise || rise->span_s < min_span_s) return std::nullopt;
+  return rise->value / rise->span_s;
 }
 
 }  // namespace jt::test

@@ -43,34 +43,6 @@ MetricsSnapshot snapshot_at(Clock::time_point start) {
                          .taken_at_unix_ms = 1'700'000'000'000};
 }
 
-std::string prometheus_config(int exporter_port) {
-  return "global:\n"
-         "  scrape_interval: 1s\n"
-         "  scrape_timeout: 1s\n"
-         "  evaluation_interval: 1s\n"
-         "scrape_configs:\n"
-         "  - job_name: jouletrace\n"
-         "    static_configs:\n"
-         "      - targets: ['127.0.0.1:" +
-         std::to_string(exporter_port) + "']\n";
-}
-
-// The rise of the counter per second over the samples Prometheus holds, when they span enough.
-std::optional<double> observed_power_w(const std::string& api_answer) {
-  const auto answer = nlohmann::json::parse(api_answer, nullptr, false);
-  if (answer.is_discarded() || answer.value("status", "") != "success") return std::nullopt;
-  const auto& series = answer["data"]["result"];
-  if (!series.is_array() || series.size() != 1) return std::nullopt;
-  const auto& values = series[0]["values"];
-  if (values.size() < 2) return std::nullopt;
-  const double first_t = values.front()[0].get<double>();
-  const double last_t = values.back()[0].get<double>();
-  if (last_t - first_t < kMinSpanS) return std::nullopt;
-  const double rise_j = std::stod(values.back()[1].get<std::string>()) -
-                        std::stod(values.front()[1].get<std::string>());
-  return rise_j / (last_t - first_t);
-}
-
 TEST(PrometheusScrape, SeesTheEnergyCounterRiseAtTheFixturePower) {
   if (!std::filesystem::exists(JT_PROMETHEUS)) {
     GTEST_SKIP() << JT_PROMETHEUS << " is not installed (Debian: apt-get install prometheus)";
@@ -85,36 +57,22 @@ TEST(PrometheusScrape, SeesTheEnergyCounterRiseAtTheFixturePower) {
     }
   });
 
-  // Declared before the server, so the server is stopped (SIGTERM, then SIGKILL) before its
-  // storage is removed.
-  const jt::test::TempTree dir;
-  jt::test::write_file(dir / "prometheus.yml", prometheus_config((*exporter)->port()));
-  const int server_port = jt::test::free_loopback_port();
-  ASSERT_GT(server_port, 0);
-  jt::test::BackgroundProcess server(
-      {JT_PROMETHEUS, "--config.file=" + (dir / "prometheus.yml").string(),
-       "--storage.tsdb.path=" + (dir / "tsdb").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(server_port), "--log.level=warn"},
-      dir / "prometheus.out", dir / "prometheus.err");
-
-  const std::string query = "http://127.0.0.1:" + std::to_string(server_port) +
-                            "/api/v1/query?query=jouletrace_energy_joules_total%5B30s%5D";
+  const jt::test::RealPrometheus server(JT_PROMETHEUS, (*exporter)->port());
   std::optional<double> power_w;
   std::string last_answer;
   while (Clock::now() - start < kTestDeadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    if (const int exit_code = server.wait(0.0); exit_code >= 0) {
-      FAIL() << "prometheus exited with " << exit_code << ": "
-             << jt::test::read_file(dir / "prometheus.err");
+    if (const int exit_code = server.exited(); exit_code >= 0) {
+      FAIL() << "prometheus exited with " << exit_code << ": " << server.log();
     }
-    const auto answer = jt::test::http_get(query);
+    const auto answer = server.query("jouletrace_energy_joules_total%5B30s%5D");
     last_answer = answer.status == 200 ? answer.body : answer.error + answer.body;
-    power_w = observed_power_w(answer.body);
+    power_w = jt::test::rise_per_s(answer.body, kMinSpanS);
     if (power_w && std::abs(*power_w - kFixturePowerW) <= kTolerance * kFixturePowerW) break;
   }
   ASSERT_TRUE(power_w.has_value())
       << "no " << kMinSpanS << " s of samples in time; last answer: " << last_answer << "\n"
-      << jt::test::read_file(dir / "prometheus.err");
+      << server.log();
   EXPECT_NEAR(*power_w, kFixturePowerW, kTolerance * kFixturePowerW) << last_answer;
 }
 

@@ -1,0 +1,352 @@
+// The real `jouletrace agent` as root on a live fixture tree whose energy files are root-only
+// (mode 0400, as the kernel makes them), and its clients as two unprivileged users. Expected
+// energies come from the fixture writer's known powers and the clocks of the test and of the
+// measured command, never from the agent's own figures.
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+
+#include "agent/agent_test_support.hpp"
+#include "core/clock.hpp"
+#include "support/test_support.hpp"
+
+namespace jt::test {
+namespace {
+
+using nlohmann::json;
+constexpr double kPackage0W = 120.0;
+constexpr double kPackage1W = 80.0;
+constexpr uid_t kAlice = 1501;
+constexpr uid_t kBob = 1502;
+
+// A connection to the agent from this process, or from a child that became `uid` first.
+int connect_to(const std::filesystem::path& socket) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{15, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+std::string converse(int fd, const std::vector<std::string>& lines) {
+  std::string answers;
+  for (const auto& line : lines) {
+    const std::string out = line + "\n";
+    if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) < 0) break;
+    char c = 0;
+    while (::recv(fd, &c, 1, 0) == 1) {
+      answers += c;
+      if (c == '\n') break;
+    }
+  }
+  return answers;
+}
+
+// Each request's answer, asked as `uid` (a forked child that drops to it before connecting).
+std::vector<json> ask_as(uid_t uid, const std::filesystem::path& socket,
+                         const std::vector<json>& requests) {
+  std::vector<std::string> lines;
+  for (json r : requests) {
+    r["v"] = 1;
+    lines.push_back(r.dump());
+  }
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return {};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipe_fds[0]);
+    if (uid != 0 && (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0)) {
+      ::_exit(2);
+    }
+    const int fd = connect_to(socket);
+    const std::string answers = fd < 0 ? std::string() : converse(fd, lines);
+    [[maybe_unused]] auto written = ::write(pipe_fds[1], answers.data(), answers.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  ::waitpid(pid, nullptr, 0);
+  std::vector<json> answers;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    answers.push_back(json::parse(text.substr(start, nl - start), nullptr, false));
+  }
+  return answers;
+}
+
+json ask_one(uid_t uid, const std::filesystem::path& socket, const json& request) {
+  const auto answers = ask_as(uid, socket, {request});
+  return answers.empty() ? json{{"no_answer", true}} : answers.front();
+}
+
+class AgentE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "the agent's access tests need root (setuid to test users)";
+    tree_.make_world_readable();
+    for (const char* zone : {"intel-rapl:0", "intel-rapl:1"}) {
+      std::filesystem::permissions(powercap_energy_file(tree_, zone),
+                                   std::filesystem::perms::owner_read);
+    }
+    writer_ = start_live_writer(
+        tree_,
+        {"--channel",
+         powercap_energy_file(tree_, "intel-rapl:0") + ":" + std::to_string(kPackage0W),
+         "--channel",
+         powercap_energy_file(tree_, "intel-rapl:1") + ":" + std::to_string(kPackage1W)},
+        120);
+    // Only the test's users count as users: a CI runner's own account must not share the node.
+    write_file(tree_ / "agent.json", R"({"first_user_uid": 1500, "presence_scan_s": 0.2})");
+    start_agent();
+  }
+
+  void start_agent() {
+    agent_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{jouletrace_binary(), "agent", "--sysfs-root",
+                                 tree_.path().string(), "--dev-root", (tree_ / "dev").string(),
+                                 "--nvml-library", "/nonexistent/nvml.so", "--no-bmc", "--socket",
+                                 socket().string(), "--state-dir", (tree_ / "state").string(),
+                                 "--config", (tree_ / "agent.json").string(), "--metrics-listen",
+                                 "127.0.0.1:" + std::to_string(metrics_port_)},
+        tree_ / "agent.out", tree_ / "agent.err");
+    // Ready once it answers with a history.
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const json hello = ask_one(0, socket(), {{"op", "hello"}});
+      if (hello.value("ok", false) && !hello["history"].is_null()) return;
+    }
+    FAIL() << "the agent did not get ready: " << read_file(tree_ / "agent.err");
+  }
+
+  std::filesystem::path socket() const { return tree_ / "agent.sock"; }
+  std::map<std::string, std::string> agent_env() const {
+    return {{"JOULETRACE_AGENT", socket().string()}};
+  }
+
+  TempTree tree_{"sysfs/intel-2s"};
+  std::unique_ptr<BackgroundProcess> writer_;
+  int metrics_port_ = free_loopback_port();
+  std::unique_ptr<BackgroundProcess> agent_;
+};
+
+const json* component_of(const json& report, const std::string& id) {
+  for (const auto& c : report["components"]) {
+    if (c["id"] == id) return &c;
+  }
+  return nullptr;
+}
+
+TEST_F(AgentE2e, AUsersRunGetsCounterEnergyThroughTheAgent) {
+  const auto out = tree_ / "out";
+  std::filesystem::create_directories(out);
+  std::filesystem::permissions(out, std::filesystem::perms::all);
+  ProcessOptions as_alice;
+  as_alice.run_as_uid = kAlice;
+  as_alice.env = agent_env();
+  const auto run =
+      run_process({jouletrace_binary(), "run", "--sysfs-root", tree_.path().string(), "--dev-root",
+                   (tree_ / "dev").string(), "--nvml-library", "/nonexistent/nvml.so", "--no-bmc",
+                   "-o", (out / "run.json").string(), "--", "/bin/sleep", "3"},
+                  as_alice);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json report = json::parse(read_file(out / "run.json"));
+  const json* package = component_of(report, "powercap/intel-rapl:0");
+  ASSERT_NE(package, nullptr) << report.dump(1);
+  EXPECT_EQ((*package)["method"], "counter");
+  EXPECT_NE((*package)["provenance"].get<std::string>().find("agent"), std::string::npos);
+  // The sleep bounds the run from below; the fork, exec and reap around it add milliseconds,
+  // far less than the 0.1 s allowed above it.
+  const double energy = (*package)["energy_j"].get<double>();
+  EXPECT_GE(energy, kPackage0W * 3.0 * 0.99) << run.err;
+  EXPECT_LE(energy, kPackage0W * 3.1 * 1.01) << run.err;
+  const json* other = component_of(report, "powercap/intel-rapl:1");
+  ASSERT_NE(other, nullptr);
+  EXPECT_NEAR((*other)["energy_j"].get<double>() / energy, kPackage1W / kPackage0W, 0.01);
+}
+
+TEST_F(AgentE2e, AnotherUsersJobsAndTimesAreRefused) {
+  ASSERT_TRUE(ask_one(0, socket(), {{"op", "job_begin"}, {"job_id", "42"}, {"uid", kAlice}})["ok"]);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(ask_one(0, socket(), {{"op", "job_end"}, {"job_id", "42"}})["ok"]);
+  EXPECT_EQ(ask_one(kBob, socket(), {{"op", "job"}, {"job_id", "42"}})["error"]["code"],
+            "not_found");
+  EXPECT_EQ(ask_one(kAlice, socket(),
+                    {{"op", "job_begin"}, {"job_id", "43"}, {"uid", kAlice}})["error"]["code"],
+            "denied");
+  const json mine = ask_one(kAlice, socket(), {{"op", "job"}, {"job_id", "42"}});
+  ASSERT_TRUE(mine.value("ok", false)) << mine.dump();
+  // Bob had no process on the node a minute ago.
+  const std::int64_t now = monotonic_ns();
+  const json before = ask_one(
+      kBob, socket(),
+      {{"op", "energy"}, {"from_ns", now - 60'000'000'000}, {"to_ns", now - 50'000'000'000}});
+  EXPECT_EQ(before["error"]["code"], "denied") << before.dump();
+}
+
+TEST_F(AgentE2e, TheResolutionFloorRisesWhileAnotherUserHasWork) {
+  const json alone = ask_one(kAlice, socket(), {{"op", "hello"}});
+  EXPECT_DOUBLE_EQ(alone["you"]["floor_s"].get<double>(), 0.1) << alone.dump();
+  BackgroundProcess bob_sleeps(
+      {"/usr/bin/setpriv", "--reuid=1502", "--regid=1502", "--clear-groups", "/bin/sleep", "30"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // a few presence scans
+  const auto answers =
+      ask_as(kAlice, socket(), {{{"op", "hello"}}, {{"op", "read"}}, {{"op", "read"}}});
+  ASSERT_EQ(answers.size(), 3U);
+  EXPECT_DOUBLE_EQ(answers[0]["you"]["floor_s"].get<double>(), 1.0) << answers[0].dump();
+  EXPECT_FALSE(answers[0]["you"]["exclusive"].get<bool>());
+  for (std::size_t i = 1; i < 3; ++i) {
+    ASSERT_TRUE(answers[i].value("ok", false)) << answers[i].dump();
+    EXPECT_EQ(answers[i]["t_ns"].get<std::int64_t>() % 1'000'000'000, 0) << answers[i].dump();
+  }
+  const std::int64_t now = monotonic_ns();
+  const json energy =
+      ask_one(kAlice, socket(),
+              {{"op", "energy"}, {"from_ns", now - 2'300'000'000}, {"to_ns", now - 1'900'000'000}});
+  ASSERT_TRUE(energy.value("ok", false)) << energy.dump();
+  EXPECT_GE(energy["resolution_s"].get<double>(), 1.0);
+}
+
+TEST_F(AgentE2e, MisbehavingClientsStallNeitherSamplingNorOthers) {
+  // Garbage is answered and the connection stays usable.
+  const int fd = connect_to(socket());
+  ASSERT_GE(fd, 0);
+  const std::string answers = converse(fd, {"this is not json", R"({"v":1,"op":"hello"})"});
+  EXPECT_NE(answers.find("bad_request"), std::string::npos) << answers;
+  EXPECT_NE(answers.find("\"ok\":true"), std::string::npos) << answers;
+  // A line without end is cut off and its connection closed.
+  const std::string huge(200 * 1024, 'x');
+  [[maybe_unused]] auto sent = ::send(fd, huge.data(), huge.size(), MSG_NOSIGNAL);
+  char c = 0;
+  std::string rest;
+  while (::recv(fd, &c, 1, 0) == 1) rest += c;
+  EXPECT_NE(rest.find("too_large"), std::string::npos) << rest;
+  ::close(fd);
+  // 1000 connections, many held at once: the excess is refused, none hangs.
+  std::vector<int> held;
+  int refused = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const int f = connect_to(socket());
+    if (f < 0) {
+      ++refused;
+      continue;
+    }
+    held.push_back(f);
+    if (held.size() >= 300) {
+      for (int h : held) ::close(h);
+      held.clear();
+    }
+  }
+  for (int h : held) ::close(h);
+  // A flood of requests meets the rate limit; the agent still answers others at once.
+  std::vector<std::string> flood(400, R"({"v":1,"op":"inventory"})");
+  const int flooder = connect_to(socket());
+  std::string flooded;
+  for (const auto& line : flood) flooded += line + "\n";
+  [[maybe_unused]] auto flood_sent = ::send(flooder, flooded.data(), flooded.size(), MSG_NOSIGNAL);
+  const auto t0 = std::chrono::steady_clock::now();
+  const json hello = ask_one(kBob, socket(), {{"op", "hello"}});
+  const double took_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::close(flooder);
+  ASSERT_TRUE(hello.value("ok", false)) << hello.dump();
+  EXPECT_LT(took_s, 1.0);
+  // Sampling went on throughout: the history reaches within seconds of now.
+  const std::int64_t latest = hello["history"]["to_ns"].get<std::int64_t>();
+  EXPECT_GT(latest, monotonic_ns() - 4'000'000'000);
+  EXPECT_EQ(agent_->wait(0.0), -1) << "the agent exited: " << read_file(tree_ / "agent.err");
+}
+
+TEST_F(AgentE2e, AKilledAgentStillServesItsHistoryAndReportsTheGap) {
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  const std::int64_t before_kill = monotonic_ns();
+  agent_->signal(SIGKILL);
+  agent_->wait(5.0);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  start_agent();
+  // The restart is known once the new agent has its first readings.
+  json hello;
+  for (int i = 0; i < 50 && hello["restarts"].empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    hello = ask_one(0, socket(), {{"op", "hello"}});
+  }
+  ASSERT_EQ(hello["restarts"].size(), 1U) << hello.dump();
+  const auto restart = hello["restarts"][0];
+  EXPECT_LE(restart["from_ns"].get<std::int64_t>(), before_kill);
+  EXPECT_GE(restart["to_ns"].get<std::int64_t>(), before_kill + 2'000'000'000);
+  // Two seconds measured by the agent that is gone, well before the rows it had no time to journal.
+  const json old = ask_one(0, socket(),
+                           {{"op", "energy"},
+                            {"from_ns", before_kill - 5'000'000'000},
+                            {"to_ns", before_kill - 3'000'000'000}});
+  ASSERT_TRUE(old.value("ok", false)) << old.dump();
+  const json* package = component_of(old, "powercap/intel-rapl:0");
+  ASSERT_NE(package, nullptr);
+  const double span_s =
+      static_cast<double>(old["to_ns"].get<std::int64_t>() - old["from_ns"].get<std::int64_t>()) /
+      1e9;
+  EXPECT_NEAR((*package)["energy_j"].get<double>(), kPackage0W * span_s,
+              kPackage0W * span_s * 0.01);
+}
+
+TEST_F(AgentE2e, AVanishingZoneLeavesTheOthersServed) {
+  std::filesystem::remove(powercap_energy_file(tree_, "intel-rapl:1"));
+  std::this_thread::sleep_for(std::chrono::seconds(8));  // past the stale limit
+  const json read = ask_one(0, socket(), {{"op", "read"}});
+  ASSERT_TRUE(read.value("ok", false)) << read.dump() << read_file(tree_ / "agent.err");
+  EXPECT_EQ(read["values"][0]["status"], "ok");
+  EXPECT_EQ(agent_->wait(0.0), -1) << read_file(tree_ / "agent.err");
+  const auto metrics = http_get("http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics");
+  EXPECT_NE(metrics.body.find("jouletrace_sensor_up{node="), std::string::npos);
+}
+
+TEST_F(AgentE2e, ARealPrometheusSeesTheCountersRiseAtTheFixturePower) {
+  if (!std::filesystem::exists(JT_PROMETHEUS)) GTEST_SKIP() << JT_PROMETHEUS << " is not installed";
+  const RealPrometheus server(JT_PROMETHEUS, metrics_port_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
+  std::optional<double> power_w;
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ASSERT_EQ(server.exited(), -1) << server.log();
+    const auto energy = server.query(
+        "jouletrace_energy_joules_total%7Bdevice%3D%22powercap%2Fintel-rapl%3A0%22%7D%5B30s%5D");
+    const auto stamps = server.query("jouletrace_snapshot_timestamp_seconds%5B30s%5D");
+    last = energy.body + energy.error + stamps.body;
+    // Both series come from the same scrapes of the same snapshots: the energy's rise over the
+    // snapshots' own time is the power, whatever the scrape and publish jitter.
+    const auto joules = series_rise(energy.body);
+    const auto seconds = series_rise(stamps.body);
+    if (joules && seconds && seconds->value >= 5.0) {
+      power_w = joules->value / seconds->value;
+      break;
+    }
+  }
+  ASSERT_TRUE(power_w.has_value()) << last << server.log();
+  EXPECT_NEAR(*power_w, kPackage0W, 0.01 * kPackage0W) << last;
+}
+
+}  // namespace
+}  // namespace jt::test
