@@ -4,7 +4,8 @@ set -eu
 packages="g++ cmake ninja-build pkg-config python3 python3-dev python3-jsonschema pybind11-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
   libcpp-httplib-dev libssl-dev openssl
-  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev prometheus"
+  libgtest-dev libgmock-dev libbenchmark-dev libcap-dev prometheus-cpp-dev prometheus
+  systemd"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086

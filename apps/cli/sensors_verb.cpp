@@ -45,7 +45,8 @@ int sensors_verb(const SensorsOptions& options) {
                             {"index", c.identity.index},
                             {"device", c.device},
                             {"identity", to_json(c.identity)},
-                            {"quantity", to_string(c.quantity)},
+                            // What the device measures; the agent relays it as energy.
+                            {"quantity", to_string(c.measured_as.value_or(c.quantity))},
                             {"raw_unit", c.raw_unit},
                             {"scale", c.scale},
                             {"wrap_modulus", c.wrap_modulus},
@@ -93,7 +94,8 @@ int sensors_verb(const SensorsOptions& options) {
         const std::string update =
             c.update_period_s > 0 ? fmt::format("{:g} s", c.update_period_s) : "?";
         fmt::print("{:<{}}  {:<7}  {:<{}}  {:<19}  {:<7}  {:>8}  {}\n", c.id, id_width,
-                   to_string(c.domain), c.device, device_width, to_string(c.quantity),
+                   to_string(c.domain), c.device, device_width,
+                   to_string(c.measured_as.value_or(c.quantity)),
                    c.quantity == Quantity::kEnergyCounter ? "J" : "W", update, c.provenance);
         if (!c.note.empty()) fmt::print("    note: {}\n", c.note);
       }

@@ -17,7 +17,7 @@ namespace {
 using nlohmann::json;
 
 // How long a request may wait for the history beyond the instant it needs: the sampler's
-// settling time (ARCHITECTURE §4.3: at least 1 s) plus slow meters' rounds.
+// settling time (docs/ARCHITECTURE.md §4.3: at least 1 s) plus slow meters' rounds.
 constexpr std::int64_t kWaitBeyondNs = 4'000'000'000;
 
 std::int64_t floor_to(std::int64_t t, std::int64_t step) {

@@ -103,6 +103,27 @@ std::string superseder_of(std::string_view name, std::span<const Backend> backen
   return {};
 }
 
+// A backend this process may not read whose channels the agent serves is not a problem to fix:
+// its report says where the figures come from instead.
+void settle_reports_served_by_agent(ProbeOutcome& outcome) {
+  std::vector<std::string> served;
+  for (const auto& sensor : outcome.sensors) {
+    if (sensor->backend() != "agent") continue;
+    for (const auto& info : sensor->channels()) served.push_back(info.id);
+  }
+  for (auto& report : outcome.reports) {
+    if (report.status != ProbeReport::Status::kPermissionDenied) continue;
+    const std::string prefix = report.backend + "/";
+    if (std::ranges::none_of(served,
+                             [&](const std::string& id) { return id.starts_with(prefix); })) {
+      continue;
+    }
+    report.status = ProbeReport::Status::kNotUsed;
+    report.detail += "; the node agent serves these channels instead";
+    report.hint.clear();
+  }
+}
+
 }  // namespace
 
 std::span<const Backend> local_backends() { return kLocalBackends; }
@@ -131,6 +152,7 @@ ProbeOutcome probe_all(const ProbeContext& context, std::span<const Backend> bac
     if (has_cpu_energy(found)) found_cpu_energy.push_back(backend.name);
     append(outcome, std::move(found));
   }
+  settle_reports_served_by_agent(outcome);
   return outcome;
 }
 

@@ -20,3 +20,20 @@ target_link_libraries(agent_unit_tests PRIVATE jouletrace_agent)
 jt_add_gtest(agent_e2e_tests agent/agent_e2e_test.cpp LABELS agent e2e SERIAL)
 target_link_libraries(agent_e2e_tests PRIVATE CURL::libcurl)
 target_compile_definitions(agent_e2e_tests PRIVATE JT_PROMETHEUS="/usr/bin/prometheus")
+
+# The shipped systemd unit passes systemd's own check, pointed at the binary just built
+# (scripts/install-deps.sh installs systemd for systemd-analyze; no systemd needs to run).
+find_program(JT_SYSTEMD_ANALYZE systemd-analyze)
+if(NOT JT_SYSTEMD_ANALYZE)
+  message(WARNING "systemd-analyze not found: the agent's unit file is not checked (apt-get install systemd)")
+else()
+  set(JOULETRACE_AGENT_BINARY "$<TARGET_FILE:jouletrace>")
+  configure_file(${PROJECT_SOURCE_DIR}/packaging/systemd/jouletrace-agent.service.in
+    ${CMAKE_CURRENT_BINARY_DIR}/unit/jouletrace-agent.service.genex @ONLY)
+  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/unit/jouletrace-agent.service
+    INPUT ${CMAKE_CURRENT_BINARY_DIR}/unit/jouletrace-agent.service.genex)
+  add_test(NAME agent_systemd_unit_verifies
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/agent/verify_unit.sh ${JT_SYSTEMD_ANALYZE}
+      ${CMAKE_CURRENT_BINARY_DIR}/unit/jouletrace-agent.service)
+  set_tests_properties(agent_systemd_unit_verifies PROPERTIES LABELS "agent;unit")
+endif()

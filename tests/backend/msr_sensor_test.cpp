@@ -595,9 +595,11 @@ TEST(MsrSensor, PermissionDeniedGivesTheRootHint) {
     hint = child.hint;
   }
   EXPECT_EQ(status, static_cast<int>(ProbeReport::Status::kPermissionDenied));
-  EXPECT_EQ(hint,
-            "reading MSRs needs root (CAP_SYS_RAWIO): run jouletrace as root or through the "
-            "jouletrace agent");
+  EXPECT_EQ(
+      hint,
+      "reading MSRs needs root (CAP_SYS_RAWIO): run jouletrace as root, or have the node agent "
+      "run (`jouletrace agent`, docs/AGENT.md), which jouletrace then asks without being "
+      "told");
 }
 
 }  // namespace

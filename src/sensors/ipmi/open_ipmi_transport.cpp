@@ -108,7 +108,8 @@ class FdIpmiCharDevice final : public IpmiCharDevice {
 
 std::string ipmi_permission_hint(const std::filesystem::path& path) {
   return fmt::format(
-      "{} is root-only by default: run jouletrace as root or through the jouletrace agent, or "
+      "{} is root-only by default: run jouletrace as root, have the node agent run (`jouletrace "
+      "agent`, docs/AGENT.md), which jouletrace then asks without being told, or "
       "give a group access with a udev rule such as KERNEL==\"ipmi*\", GROUP=\"ipmi\", "
       "MODE=\"0660\"",
       path.string());

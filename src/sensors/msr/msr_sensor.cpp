@@ -44,8 +44,8 @@ constexpr std::uint64_t kThermalSpecPowerMask = 0x7FFF;  // MSR_PKG_POWER_INFO b
 
 constexpr const char* kModprobeHint = "load the msr driver: modprobe msr";
 constexpr const char* kPermissionHint =
-    "reading MSRs needs root (CAP_SYS_RAWIO): run jouletrace as root or through the jouletrace "
-    "agent";
+    "reading MSRs needs root (CAP_SYS_RAWIO): run jouletrace as root, or have the node agent run "
+    "(`jouletrace agent`, docs/AGENT.md), which jouletrace then asks without being told";
 
 std::string hex(std::uint64_t value) {
   char buf[24];

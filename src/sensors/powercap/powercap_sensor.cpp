@@ -29,8 +29,9 @@ constexpr std::string_view kDuplicateControlType = "intel-rapl-mmio";
 
 constexpr std::string_view kPermissionHint =
     "energy_uj is readable by root only since Linux 5.10 (CVE-2020-8694, PLATYPUS): run "
-    "jouletrace as root or through the jouletrace agent. Making the file world-readable "
-    "re-opens that side channel.";
+    "jouletrace as root, or have the node agent run (`jouletrace agent`, docs/AGENT.md): "
+    "jouletrace then asks it without being told. Making the file world-readable re-opens that "
+    "side channel.";
 
 struct Zone {
   std::string dir;             // "intel-rapl:0:1"
