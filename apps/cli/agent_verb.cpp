@@ -86,6 +86,8 @@ class Feeder {
         state.history.add_point(c, t, series.energy_j[taken], after_gap);
         ++taken;
       }
+      state.history.set_provisional(c, std::span(series.t_ns).subspan(taken),
+                                    std::span(series.energy_j).subspan(taken));
       series.t_ns.erase(series.t_ns.begin(),
                         series.t_ns.begin() + static_cast<std::ptrdiff_t>(taken));
       series.energy_j.erase(series.energy_j.begin(),

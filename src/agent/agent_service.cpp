@@ -88,6 +88,10 @@ std::optional<std::string> AgentService::handle(Session& session, std::string_vi
   } else if (session.pending) {
     answer = failure("busy", "one request at a time: the last one is still waiting for data");
   } else {
+    // A client that asks is a process of its user on the node, now.
+    if (session.connected_ns > 0 && session.peer.uid >= state_.policy.first_user_uid) {
+      state_.presence.note(session.peer.uid, session.connected_ns, now_ns);
+    }
     try {
       answer = dispatch(session, request, now_ns);
     } catch (const json::exception& e) {
@@ -101,7 +105,9 @@ std::optional<std::string> AgentService::handle(Session& session, std::string_vi
 
 std::optional<std::string> AgentService::retry(Session& session, std::int64_t now_ns) {
   if (!session.pending) return std::nullopt;
-  const auto latest = state_.history.latest_ns();
+  // A read is answered from the readings not yet settled too; an interval only from rows.
+  const bool live = session.pending->request.value("op", "") == "read";
+  const auto latest = live ? state_.history.live_latest_ns(now_ns) : state_.history.latest_ns();
   const bool ready = latest && *latest >= session.pending->ready_ns;
   if (!ready && now_ns < session.pending->deadline_ns) return std::nullopt;
   json request = std::move(session.pending->request);
@@ -167,34 +173,33 @@ json AgentService::read(Session& session, const json& request, std::int64_t now_
   const std::int64_t after = request.value("after_ns", std::int64_t{0});
   const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
   const std::int64_t step = to_ns(d.floor_s);
-  // The boundary at or before the request: the first read covers the moment the client asked.
-  const std::int64_t target =
-      after > 0 ? std::max(after + step, ceil_to(now_ns, step)) : floor_to(now_ns, step);
-  session.pending = Session::Pending{request, target, now_ns + step + kWaitBeyondNs};
+  const auto live = state_.history.live_latest_ns(now_ns);
+  if (live && floor_to(*live, step) > after) return answer_read(session, after, now_ns);
+  // Nothing new at this resolution yet: the answer waits for the next boundary.
+  session.pending = Session::Pending{request, after + step, now_ns + step + kWaitBeyondNs};
   return nullptr;
 }
 
 json AgentService::answer_read(const Session& session, std::int64_t after_ns,
                                std::int64_t now_ns) const {
-  const auto latest = state_.history.latest_ns();
+  const auto latest = state_.history.live_latest_ns(now_ns);
   const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
   const std::int64_t step = to_ns(d.floor_s);
-  if (!latest)
-    return failure("no_data", "the agent has no readings yet", "try again in a few seconds");
+  if (!latest) return failure("no_data", "the agent has no readings yet", "try again in a few seconds");
   const std::int64_t boundary = floor_to(*latest, step);
   if (boundary <= after_ns) return failure("no_data", "no new boundary yet");
   const Decision at = decide(state_.policy, state_.presence, session.peer, boundary, boundary);
   if (!at.allowed) return failure("denied", at.reason);
   json values = json::array();
   for (std::size_t c = 0; c < state_.channels.size(); ++c) {
-    const auto value = state_.history.energy_at(c, boundary);
+    const auto value = state_.history.live_energy_at(c, boundary);
     json v;
     if (!value) {
       v["status"] = state_.health[c].lost ? "lost" : "none";
     } else {
       const bool gap = after_ns > 0 && state_.history.gap_ns(c, after_ns, boundary) > 0;
       v["status"] = gap ? "gap" : "ok";
-      v["energy_j"] = value->energy_j;
+      v["energy_j"] = *value;
     }
     values.push_back(v);
   }

@@ -232,6 +232,56 @@ void History::resume(std::int64_t first_t_ns, std::int64_t step_ns, std::span<co
   resumed_after_ns_ = coarse_.last_t_ns();
 }
 
+void History::set_provisional(std::size_t c, std::span<const std::int64_t> t_ns,
+                              std::span<const double> energy_j) {
+  Feed& feed = feeds_[c];
+  feed.provisional.clear();
+  const std::int64_t after = feed.points.empty() ? 0 : feed.points.back().t_ns;
+  for (std::size_t i = 0; i < t_ns.size(); ++i) {
+    if (t_ns[i] > after) feed.provisional.push_back({t_ns[i], feed.offset_j + energy_j[i], false});
+  }
+}
+
+std::optional<std::int64_t> History::live_latest_ns(std::int64_t now_ns) const {
+  std::optional<std::int64_t> latest;
+  const std::int64_t stale_ns = to_ns(options_.stale_after_s);
+  for (const Feed& feed : feeds_) {
+    std::int64_t newest = feed.points.empty() ? 0 : feed.points.back().t_ns;
+    if (!feed.provisional.empty()) newest = feed.provisional.back().t_ns;
+    if (newest == 0 || now_ns - newest > stale_ns) continue;  // a stale channel holds none back
+    latest = latest ? std::min(*latest, newest) : newest;
+  }
+  const auto rows = latest_ns();
+  if (rows && (!latest || *rows > *latest)) return rows;
+  return latest;
+}
+
+std::optional<double> History::live_energy_at(std::size_t c, std::int64_t t_ns) const {
+  if (const auto row = energy_at(c, t_ns)) return row->energy_j;
+  const Feed& feed = feeds_[c];
+  // The readings after the rows: the settled ones the rows have not used yet, then the rest.
+  const Point* before = nullptr;
+  const auto between = [&](const Point& p) -> std::optional<double> {
+    if (p.t_ns < t_ns) {
+      before = &p;
+      return std::nullopt;
+    }
+    if (p.t_ns == t_ns || before == nullptr) return p.t_ns == t_ns ? std::optional(p.energy_j) : std::nullopt;
+    if (p.after_gap) return before->energy_j;
+    const double f = static_cast<double>(t_ns - before->t_ns) / static_cast<double>(p.t_ns - before->t_ns);
+    return before->energy_j + (p.energy_j - before->energy_j) * f;
+  };
+  for (const Point& p : feed.points) {
+    if (const auto v = between(p)) return v;
+    if (p.t_ns >= t_ns) return std::nullopt;
+  }
+  for (const Point& p : feed.provisional) {
+    if (const auto v = between(p)) return v;
+    if (p.t_ns >= t_ns) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::optional<History::Value> History::energy_at(std::size_t c, std::int64_t t_ns) const {
   if (const auto fine = fine_.energy_at(c, t_ns)) return Value{*fine, fine_.step_ns()};
   if (const auto coarse = coarse_.energy_at(c, t_ns)) return Value{*coarse, coarse_.step_ns()};

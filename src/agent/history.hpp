@@ -79,6 +79,15 @@ class History {
   void add_point(std::size_t c, std::int64_t t_ns, double energy_j, bool after_gap);
   // Emits the rows every channel has reached, and those a stale channel no longer holds back.
   void advance(std::int64_t now_ns);
+  // The channel's readings not settled yet (the sampler may still withdraw one within a
+  // counter's reset doubt): what `read` answers from, so that a client sees the present within
+  // a sampling round rather than a second late. Replaced at every call; never made into rows.
+  void set_provisional(std::size_t c, std::span<const std::int64_t> t_ns,
+                       std::span<const double> energy_j);
+  // The newest instant every live channel has a reading for, settled or not.
+  std::optional<std::int64_t> live_latest_ns(std::int64_t now_ns) const;
+  // Energy of channel c at t from the rows, else from the settled and provisional readings.
+  std::optional<double> live_energy_at(std::size_t c, std::int64_t t_ns) const;
   // After a restart: the coarse rows the journal kept, and the energies the new points continue
   // from. The time between the last row and the first new point is a gap of every channel.
   void resume(std::int64_t first_t_ns, std::int64_t step_ns, std::span<const double> rows,
@@ -121,6 +130,7 @@ class History {
     std::optional<double> last_energy_j;  // with offset
     std::vector<TimeSpan> gaps;
     std::uint64_t gap_count = 0;
+    std::vector<Point> provisional;  // with offset, after the last settled point
   };
 
   std::optional<double> value_at(Feed& feed, std::int64_t t_ns, std::int64_t now_ns, bool& stale);

@@ -104,6 +104,10 @@ UncertaintyBudget energy_uncertainty(const ChannelInfo& info, const ChannelSerie
   return u;
 }
 
+double extrapolation_limit_s(const ChannelInfo& info, double interval_s) {
+  return 2.0 * interval_s + info.update_period_s + 0.01;
+}
+
 SpanEnergy span_energy(const ChannelInfo& info, const ChannelSeries& series,
                        const ChannelStats& stats, double interval_s, std::int64_t start_ns,
                        std::int64_t end_ns, EdgeExtension extend) {

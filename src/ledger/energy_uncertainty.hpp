@@ -45,6 +45,12 @@ struct SpanEnergy {
   double extrapolated_end_s = 0.0;
   UncertaintyBudget uncertainty;
 };
+// An end the readings missed by a read or two (a torn first value, a failed last read, a
+// checkpoint between polls, a window that ends between two polls of a slow lane) is
+// extrapolated; a longer outage there, or the time after a device was lost, is not counted and is
+// said to be missing (docs/ACCURACY.md). Runs and windows use the same limit.
+double extrapolation_limit_s(const ChannelInfo& info, double interval_s);
+
 // Which missed ends to extrapolate; one that is not is left uncounted.
 struct EdgeExtension {
   bool start = true;

@@ -313,13 +313,6 @@ std::optional<ActivitySummary> activity_between(const ChannelSeries& series, std
 
 namespace {
 
-// An end the readings missed by a read or two (a torn first value, a failed last read, a
-// checkpoint between polls) is extrapolated; a longer outage there, or the time after a device
-// was lost, is not counted and is said to be missing (docs/ACCURACY.md).
-double extrapolation_limit_s(const ChannelInfo& info, double interval_s) {
-  return 2.0 * interval_s + info.update_period_s + 0.01;
-}
-
 EdgeExtension edges_to_extend(const ChannelInfo& info, const ChannelStats& stats, double interval_s,
                               std::int64_t start_ns, std::int64_t end_ns) {
   const double limit_s = extrapolation_limit_s(info, interval_s);

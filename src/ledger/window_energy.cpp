@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "ledger/anchored_energy.hpp"
+#include "ledger/energy_uncertainty.hpp"
 
 namespace jt {
 
@@ -70,17 +71,33 @@ WindowComponent window_component(const Timeline& timeline, std::size_t c, std::i
   }
   const TimelinePoint a = energy_at(series, start_ns);
   const TimelinePoint b = energy_at(series, end_ns);
-  const double energy_j = std::max(0.0, b.energy_j - a.energy_j);
   Measurement& m = wc.measured;
   m.method = method_of(info);
-  m.energy_j = energy_j;
   m.samples = readings_between(series, start_ns, end_ns);
   m.covered_s =
       ns_to_s(std::min(end_ns, series.t_ns.back()) - std::max(start_ns, series.t_ns.front()));
   m.covered_s = std::max(0.0, m.covered_s);
   wc.covered = a.covered && b.covered;
-  m.uncertainty = energy_uncertainty(info, series, timeline.stats[c],
-                                     timeline.channel_interval_s[c], start_ns, end_ns, energy_j);
+  const ChannelStats& stats = timeline.stats[c];
+  const double interval_s = timeline.channel_interval_s[c];
+  // A window that ends (or begins) between two polls of a slow channel, a read or two from its
+  // readings, is extrapolated as a run's end is (extrapolation_limit_s), and says so in its
+  // uncertainty; further out the window is outside the channel's readings.
+  const double limit_s = extrapolation_limit_s(info, interval_s);
+  const EdgeExtension extend{
+      .start = !a.covered && ns_to_s(series.t_ns.front() - start_ns) <= limit_s,
+      .end = !b.covered && !stats.lost && ns_to_s(end_ns - series.t_ns.back()) <= limit_s};
+  if ((a.covered || extend.start) && (b.covered || extend.end) && (extend.start || extend.end)) {
+    const SpanEnergy span = span_energy(info, series, stats, interval_s, start_ns, end_ns, extend);
+    m.energy_j = span.energy_j;
+    m.uncertainty = span.uncertainty;
+    m.covered_s += span.extrapolated_start_s + span.extrapolated_end_s;
+    wc.covered = true;
+    return wc;
+  }
+  const double energy_j = std::max(0.0, b.energy_j - a.energy_j);
+  m.energy_j = energy_j;
+  m.uncertainty = energy_uncertainty(info, series, stats, interval_s, start_ns, end_ns, energy_j);
   return wc;
 }
 

@@ -274,6 +274,10 @@ void sensor_lines(const RunReport& report, const SummaryOptions& options, Text& 
   }
   std::map<std::string, std::vector<std::string>> by_status;
   for (const auto& s : report.sensors) {
+    // Which components the node agent served is said, not left to the provenance in the JSON.
+    if (s.status == ProbeReport::Status::kPresent && s.backend == "agent") {
+      text.prose("served by the node agent: " + s.detail);
+    }
     if (s.status == ProbeReport::Status::kPresent) continue;
     // A part of a backend that measures (a duplicate interface it skipped) is no news.
     if (!options.verbose && present.contains(s.backend)) continue;
@@ -285,7 +289,8 @@ void sensor_lines(const RunReport& report, const SummaryOptions& options, Text& 
       if (!s.hint.empty()) text.prose("fix: " + s.hint, 4);
       continue;
     }
-    by_status[to_string(s.status)].push_back(s.backend);
+    auto& named = by_status[to_string(s.status)];
+    if (std::ranges::find(named, s.backend) == named.end()) named.push_back(s.backend);
   }
   if (by_status.empty()) return;
   std::string line;

@@ -139,6 +139,20 @@ TEST(History, ResumesFromJournaledRowsWithTheDowntimeAsAGap) {
   EXPECT_EQ(second.gap_ns(0, 100 * kS, 125 * kS), 10 * kS);
 }
 
+TEST(History, ReadingsNotYetSettledAnswerForThePresent) {
+  History h({"a"}, small_options());
+  feed(h, 0, 100 * kS, 105 * kS, 100 * kMs, 60.0);
+  h.advance(105 * kS);
+  const std::vector<std::int64_t> t{105 * kS + 100 * kMs, 105 * kS + 200 * kMs, 105 * kS + 300 * kMs};
+  const std::vector<double> e{306.0, 312.0, 318.0};
+  h.set_provisional(0, t, e);
+  ASSERT_EQ(*h.latest_ns(), 105 * kS);  // no row is made of them
+  EXPECT_EQ(*h.live_latest_ns(105 * kS + 300 * kMs), 105 * kS + 300 * kMs);
+  EXPECT_NEAR(*h.live_energy_at(0, 105 * kS + 250 * kMs), 60.0 * 5.25, 1e-9);
+  EXPECT_NEAR(*h.live_energy_at(0, 104 * kS), 60.0 * 4.0, 1e-9);
+  EXPECT_FALSE(h.live_energy_at(0, 106 * kS).has_value());
+}
+
 TEST(Journal, KeepsRowsAcrossAReopenAndMapsChannelsByName) {
   const jt::test::TempTree dir;
   {

@@ -102,13 +102,16 @@ class AgentConnection {
 
 // The agent's channels as counters of their energy, in microjoules, named as the agent names
 // them so that the ledger matches them with anything read directly.
-ChannelInfo relayed(ChannelInfo channel, const std::string& socket, double floor_s) {
+// The value changes once per boundary of the floor and reaches the client a sampling round
+// after it: that is how stale it may be, which the uncertainty budget counts.
+ChannelInfo relayed(ChannelInfo channel, const std::string& socket, double floor_s,
+                    double agent_interval_s) {
   channel.quantity = Quantity::kEnergyCounter;
   channel.scale = 1e-6;
   channel.raw_unit = "uJ";
   channel.resolution = 0.0;
   channel.wrap_modulus = 0;
-  channel.update_period_s = std::max(channel.update_period_s, floor_s);
+  channel.update_period_s = std::max(channel.update_period_s, floor_s) + agent_interval_s;
   channel.provenance = fmt::format("agent {}: {}", socket, channel.provenance);
   return channel;
 }
@@ -197,6 +200,7 @@ ProbeOutcome probe_agent(const ProbeContext& context) {
                     ProbeReport::Status::kError);
   }
   const double floor_s = (*hello)["you"].value("floor_s", 1.0);
+  const double agent_interval_s = (*hello)["agent"].value("interval_s", 0.1);
   std::vector<ChannelInfo> channels;
   std::vector<std::size_t> index;
   std::size_t direct = 0;
@@ -210,7 +214,7 @@ ProbeOutcome probe_agent(const ProbeContext& context) {
       ++direct;
       continue;
     }
-    channels.push_back(relayed(std::move(*channel), path, floor_s));
+    channels.push_back(relayed(std::move(*channel), path, floor_s, agent_interval_s));
     index.push_back(i);
   }
   if (channels.empty()) {
