@@ -185,7 +185,8 @@ json AgentService::answer_read(const Session& session, std::int64_t after_ns,
   const auto latest = state_.history.live_latest_ns(now_ns);
   const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
   const std::int64_t step = to_ns(d.floor_s);
-  if (!latest) return failure("no_data", "the agent has no readings yet", "try again in a few seconds");
+  if (!latest)
+    return failure("no_data", "the agent has no readings yet", "try again in a few seconds");
   const std::int64_t boundary = floor_to(*latest, step);
   if (boundary <= after_ns) return failure("no_data", "no new boundary yet");
   const Decision at = decide(state_.policy, state_.presence, session.peer, boundary, boundary);

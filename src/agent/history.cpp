@@ -266,9 +266,11 @@ std::optional<double> History::live_energy_at(std::size_t c, std::int64_t t_ns) 
       before = &p;
       return std::nullopt;
     }
-    if (p.t_ns == t_ns || before == nullptr) return p.t_ns == t_ns ? std::optional(p.energy_j) : std::nullopt;
+    if (p.t_ns == t_ns || before == nullptr)
+      return p.t_ns == t_ns ? std::optional(p.energy_j) : std::nullopt;
     if (p.after_gap) return before->energy_j;
-    const double f = static_cast<double>(t_ns - before->t_ns) / static_cast<double>(p.t_ns - before->t_ns);
+    const double f =
+        static_cast<double>(t_ns - before->t_ns) / static_cast<double>(p.t_ns - before->t_ns);
     return before->energy_j + (p.energy_j - before->energy_j) * f;
   };
   for (const Point& p : feed.points) {

@@ -19,7 +19,8 @@ target_link_libraries(agent_unit_tests PRIVATE jouletrace_agent)
 # The real agent as root, its clients as two unprivileged users (skipped when not root).
 jt_add_gtest(agent_e2e_tests agent/agent_e2e_test.cpp LABELS agent e2e SERIAL)
 target_link_libraries(agent_e2e_tests PRIVATE CURL::libcurl)
-target_compile_definitions(agent_e2e_tests PRIVATE JT_PROMETHEUS="/usr/bin/prometheus")
+target_compile_definitions(agent_e2e_tests PRIVATE JT_PROMETHEUS="/usr/bin/prometheus"
+  JT_PYTHON_DIR="${CMAKE_BINARY_DIR}/python")
 
 # The shipped systemd unit passes systemd's own check, pointed at the binary just built
 # (scripts/install-deps.sh installs systemd for systemd-analyze; no systemd needs to run).

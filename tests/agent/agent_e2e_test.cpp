@@ -192,11 +192,11 @@ TEST_F(AgentE2e, AUsersRunGetsCounterEnergyThroughTheAgent) {
   EXPECT_EQ(run.err.find("permission denied"), std::string::npos) << run.err;
 
   // The control: without the agent the same user gets no RAPL, and is told why.
-  const auto direct = run_process({jouletrace_binary(), "run", "--no-agent", "--sysfs-root",
-                                   tree_.path().string(), "--dev-root", (tree_ / "dev").string(),
-                                   "--nvml-library", "/nonexistent/nvml.so", "--no-bmc", "-o",
-                                   (out / "direct.json").string(), "--", "/bin/true"},
-                                  as_alice);
+  const auto direct =
+      run_process({jouletrace_binary(), "run", "--no-agent", "--sysfs-root", tree_.path().string(),
+                   "--dev-root", (tree_ / "dev").string(), "--nvml-library", "/nonexistent/nvml.so",
+                   "--no-bmc", "-o", (out / "direct.json").string(), "--", "/bin/true"},
+                  as_alice);
   ASSERT_EQ(direct.exit_code, 0) << direct.err;
   EXPECT_EQ(component_of(json::parse(read_file(out / "direct.json")), "powercap/intel-rapl:0"),
             nullptr);
@@ -223,8 +223,8 @@ TEST_F(AgentE2e, AnotherUsersJobsAndTimesAreRefused) {
 }
 
 TEST_F(AgentE2e, TheResolutionFloorRisesWhileAnotherUserHasWork) {
-  BackgroundProcess alice_works({"/usr/bin/setpriv", "--reuid=1501", "--regid=1501",
-                                 "--clear-groups", "/bin/sleep", "30"});
+  BackgroundProcess alice_works(
+      {"/usr/bin/setpriv", "--reuid=1501", "--regid=1501", "--clear-groups", "/bin/sleep", "30"});
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const json alone = ask_one(kAlice, socket(), {{"op", "hello"}});
   EXPECT_DOUBLE_EQ(alone["you"]["floor_s"].get<double>(), 0.1) << alone.dump();
@@ -365,6 +365,39 @@ TEST_F(AgentE2e, ARealPrometheusSeesTheCountersRiseAtTheFixturePower) {
   }
   ASSERT_TRUE(power_w.has_value()) << last << server.log();
   EXPECT_NEAR(*power_w, kPackage0W, 0.01 * kPackage0W) << last;
+}
+
+// The library in a user's own process (self mode, here through Python) gets its windows' RAPL
+// energy from the agent without being told, timed by the process's own clock.
+TEST_F(AgentE2e, SelfModeWindowsOfAUserProcessUseTheAgent) {
+  if (!std::filesystem::exists(std::filesystem::path(JT_PYTHON_DIR) / "jouletrace")) {
+    GTEST_SKIP() << "the Python module is not built";
+  }
+  const std::string script =
+      "import json, time, jouletrace\n"
+      "jouletrace.init(sysfs_root='" +
+      tree_.path().string() + "', dev_root='" + (tree_ / "dev").string() +
+      "', nvml_library='/nonexistent/nvml.so')\n"
+      "t0 = time.monotonic()\n"
+      "with jouletrace.phase('train') as p:\n"
+      "    time.sleep(2)\n"
+      "elapsed = time.monotonic() - t0\n"
+      "c = p.measurement.component('powercap/intel-rapl:0')\n"
+      "print(json.dumps({'energy_j': c.energy_j, 'method': c.method,\n"
+      "                  'provenance': c.provenance, 'elapsed_s': elapsed}))\n";
+  ProcessOptions as_alice;
+  as_alice.run_as_uid = kAlice;
+  as_alice.env = agent_env();
+  as_alice.env["PYTHONPATH"] = JT_PYTHON_DIR;
+  const auto run = run_process({"/usr/bin/python3", "-c", script}, as_alice);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const json out = json::parse(run.out);
+  EXPECT_EQ(out["method"], "counter");
+  EXPECT_NE(out["provenance"].get<std::string>().find("agent"), std::string::npos);
+  // The window lies inside the span the script timed, and lasts at least the sleep.
+  const double energy = out["energy_j"].get<double>();
+  EXPECT_GE(energy, kPackage0W * 2.0 * 0.99) << run.out << run.err;
+  EXPECT_LE(energy, kPackage0W * out["elapsed_s"].get<double>() * 1.01) << run.out << run.err;
 }
 
 }  // namespace

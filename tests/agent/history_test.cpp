@@ -143,7 +143,8 @@ TEST(History, ReadingsNotYetSettledAnswerForThePresent) {
   History h({"a"}, small_options());
   feed(h, 0, 100 * kS, 105 * kS, 100 * kMs, 60.0);
   h.advance(105 * kS);
-  const std::vector<std::int64_t> t{105 * kS + 100 * kMs, 105 * kS + 200 * kMs, 105 * kS + 300 * kMs};
+  const std::vector<std::int64_t> t{105 * kS + 100 * kMs, 105 * kS + 200 * kMs,
+                                    105 * kS + 300 * kMs};
   const std::vector<double> e{306.0, 312.0, 318.0};
   h.set_provisional(0, t, e);
   ASSERT_EQ(*h.latest_ns(), 105 * kS);  // no row is made of them
