@@ -21,6 +21,10 @@ jt_add_gtest(agent_e2e_tests agent/agent_e2e_test.cpp LABELS agent e2e SERIAL)
 target_link_libraries(agent_e2e_tests PRIVATE CURL::libcurl)
 target_compile_definitions(agent_e2e_tests PRIVATE JT_PROMETHEUS="/usr/bin/prometheus"
   JT_PYTHON_DIR="${CMAKE_BINARY_DIR}/python")
+if(JOULETRACE_WITH_REDFISH)
+  target_compile_definitions(agent_e2e_tests PRIVATE JT_MOCK_BMC="$<TARGET_FILE:mock_bmc>")
+  add_dependencies(agent_e2e_tests mock_bmc)
+endif()
 
 # The shipped systemd unit passes systemd's own check, pointed at the binary just built
 # (scripts/install-deps.sh installs systemd for systemd-analyze; no systemd needs to run).

@@ -13,11 +13,15 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "agent/agent_test_support.hpp"
+#ifdef JT_MOCK_BMC
+#include "fakes/mock_bmc/mock_bmc_client.hpp"
+#endif
 #include "core/clock.hpp"
 #include "support/test_support.hpp"
 
@@ -126,15 +130,19 @@ class AgentE2e : public ::testing::Test {
     start_agent();
   }
 
-  void start_agent() {
-    agent_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{jouletrace_binary(), "agent", "--sysfs-root",
-                                 tree_.path().string(), "--dev-root", (tree_ / "dev").string(),
-                                 "--nvml-library", "/nonexistent/nvml.so", "--no-bmc", "--socket",
-                                 socket().string(), "--state-dir", (tree_ / "state").string(),
-                                 "--config", (tree_ / "agent.json").string(), "--metrics-listen",
-                                 "127.0.0.1:" + std::to_string(metrics_port_)},
-        tree_ / "agent.out", tree_ / "agent.err");
+  // `meters`: how the agent finds its GPUs and BMC (default: none of either).
+  void start_agent(std::vector<std::string> meters = {"--nvml-library", "/nonexistent/nvml.so",
+                                                      "--no-bmc"}) {
+    std::vector<std::string> argv{
+        jouletrace_binary(), "agent",
+        "--sysfs-root",      tree_.path().string(),
+        "--dev-root",        (tree_ / "dev").string(),
+        "--socket",          socket().string(),
+        "--state-dir",       (tree_ / "state").string(),
+        "--config",          (tree_ / "agent.json").string(),
+        "--metrics-listen",  "127.0.0.1:" + std::to_string(metrics_port_)};
+    argv.insert(argv.end(), meters.begin(), meters.end());
+    agent_ = std::make_unique<BackgroundProcess>(argv, tree_ / "agent.out", tree_ / "agent.err");
     // Ready once it answers with a history.
     for (int i = 0; i < 100; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -399,6 +407,40 @@ TEST_F(AgentE2e, SelfModeWindowsOfAUserProcessUseTheAgent) {
   EXPECT_GE(energy, kPackage0W * 2.0 * 0.99) << run.out << run.err;
   EXPECT_LE(energy, kPackage0W * out["elapsed_s"].get<double>() * 1.01) << run.out << run.err;
 }
+
+#ifdef JT_MOCK_BMC
+// A GPU that is lost and a BMC that stops answering leave the agent serving everything else.
+TEST_F(AgentE2e, ALostGpuAndADeadBmcLeaveTheRestServed) {
+  agent_->signal(SIGTERM);
+  agent_->wait(10.0);
+  write_file(tree_ / "nvml.conf",
+             "gpu uuid=GPU-stays power_w=200\ngpu uuid=GPU-lost power_w=300 lost_after_reads=20\n");
+  ::setenv("JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").c_str(), 1);
+  const MockBmc bmc(tree_.path(), "ok");
+  const auto config = write_redfish_config(tree_ / "bmc.json", {{"url", bmc.url()}});
+  start_agent({"--nvml-library", fake_nvml_library(), "--redfish-config", config.string()});
+  ::unsetenv("JT_FAKE_NVML_CONFIG");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  bmc.set_mode("timeout");
+  std::this_thread::sleep_for(std::chrono::seconds(8));  // past the stale limit
+  const json inventory = ask_one(0, socket(), {{"op", "inventory"}});
+  const json read = ask_one(0, socket(), {{"op", "read"}});
+  ASSERT_TRUE(read.value("ok", false)) << read.dump() << read_file(tree_ / "agent.err");
+  std::map<std::string, std::string> status;
+  for (std::size_t i = 0; i < inventory["channels"].size(); ++i) {
+    status[inventory["channels"][i]["id"]] = read["values"][i]["status"];
+  }
+  EXPECT_EQ(status["powercap/intel-rapl:0"], "ok");
+  EXPECT_EQ(status["nvml/GPU-stays"], "ok");
+  EXPECT_NE(status["nvml/GPU-lost"], "ok") << read.dump();
+  // The history is still within seconds of now: neither held it back.
+  const json hello = ask_one(0, socket(), {{"op", "hello"}});
+  EXPECT_GT(hello["history"]["to_ns"].get<std::int64_t>(), monotonic_ns() - 4'000'000'000);
+  const auto metrics = http_get("http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics");
+  EXPECT_NE(metrics.body.find("jouletrace_sensor_up{node="), std::string::npos);
+  EXPECT_EQ(agent_->wait(0.0), -1) << read_file(tree_ / "agent.err");
+}
+#endif
 
 }  // namespace
 }  // namespace jt::test
