@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/clock.hpp"
 #include "ledger/window_energy.hpp"
@@ -43,11 +44,40 @@ json failure(std::string_view code, std::string_view message, std::string_view h
 
 json success() { return {{"v", agent_wire::kProtocolVersion}, {"ok", true}}; }
 
+// The instants a request may name: 2^62 ns (146 years) either side of the clock's origin. No
+// measured time lies beyond, and the arithmetic on such an instant (the realtime offset, the
+// rounding to a floor) would overflow.
+constexpr std::int64_t kMaxInstantNs = std::int64_t{1} << 62;
+constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+
+// An integer field within [lo, hi], `fallback` when absent; empty for any other value. Why not
+// json::get: a float past the target's range converts with undefined behaviour, and an unsigned
+// number past int64 wraps into range.
+std::optional<std::int64_t> integer(const json& request, const char* field, std::int64_t fallback,
+                                    std::int64_t lo, std::int64_t hi) {
+  const auto it = request.find(field);
+  if (it == request.end()) return fallback;
+  std::int64_t v = 0;
+  if (it->is_number_unsigned()) {
+    const auto u = it->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(kInt64Max)) return std::nullopt;
+    v = static_cast<std::int64_t>(u);
+  } else if (it->is_number_integer()) {
+    v = it->get<std::int64_t>();
+  } else {
+    return std::nullopt;
+  }
+  if (v < lo || v > hi) return std::nullopt;
+  return v;
+}
+
 // A timestamp field in the request's clock, on CLOCK_MONOTONIC.
 std::optional<std::int64_t> instant(const json& request, const char* field) {
-  const auto it = request.find(field);
-  if (it == request.end() || !it->is_number_integer()) return std::nullopt;
-  std::int64_t t = it->get<std::int64_t>();
+  if (!request.contains(field)) return std::nullopt;
+  const auto given = integer(request, field, 0, -kMaxInstantNs, kMaxInstantNs);
+  if (!given) return std::nullopt;
+  std::int64_t t = *given;
   if (request.value("clock", "monotonic") == "realtime") t -= realtime_minus_monotonic_ns();
   return t;
 }
@@ -80,7 +110,7 @@ std::optional<std::string> AgentService::handle(Session& session, std::string_vi
   json answer;
   if (request.is_discarded() || !request.is_object()) {
     answer = failure("bad_request", "a request is one JSON object on one line");
-  } else if (request.value("v", 0) != agent_wire::kProtocolVersion) {
+  } else if (integer(request, "v", 0, kInt64Min, kInt64Max) != agent_wire::kProtocolVersion) {
     answer =
         failure("unsupported_version",
                 fmt::format("this agent speaks protocol version {}", agent_wire::kProtocolVersion),
@@ -170,7 +200,9 @@ json AgentService::inventory() const {
 }
 
 json AgentService::read(Session& session, const json& request, std::int64_t now_ns) {
-  const std::int64_t after = request.value("after_ns", std::int64_t{0});
+  const auto after_field = integer(request, "after_ns", 0, -kMaxInstantNs, kMaxInstantNs);
+  if (!after_field) return failure("bad_request", "after_ns is an integer instant");
+  const std::int64_t after = *after_field;
   const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
   const std::int64_t step = to_ns(d.floor_s);
   const auto live = state_.history.live_latest_ns(now_ns);
@@ -244,7 +276,9 @@ json AgentService::window(Session& session, const json& request, std::int64_t no
     answer["begin_ns"] = session.windows[id].begin_ns;
     return answer;
   }
-  const auto it = session.windows.find(request.value("window", std::int64_t{0}));
+  const auto window_id = integer(request, "window", 0, kInt64Min, kInt64Max);
+  if (!window_id) return failure("bad_request", "window is the integer window_begin answered");
+  const auto it = session.windows.find(*window_id);
   if (it == session.windows.end())
     return failure("not_found", "no such open window on this connection");
   const std::int64_t end = ceil_to(now_ns, step);
@@ -270,10 +304,12 @@ json AgentService::job(Session& session, const json& request, std::int64_t now_n
       return failure("not_found", fmt::format("no job {} of yours on this node", id));
     }
     const Job& j = it->second;
-    json answer = energy_over(
-        j.begin_ns,
-        j.end_ns.value_or(std::min(now_ns, state_.history.latest_ns().value_or(now_ns))),
-        state_.policy.exclusive_floor_s);
+    // A running job ends, so far, where the history does; that lags the clock by the sampler's
+    // settling time, so a job begun a moment ago has measured nothing yet (not a negative span).
+    const std::int64_t end =
+        j.end_ns.value_or(std::min(now_ns, state_.history.latest_ns().value_or(now_ns)));
+    json answer =
+        energy_over(j.begin_ns, std::max(j.begin_ns, end), state_.policy.exclusive_floor_s);
     answer["job_id"] = j.id;
     answer["finished"] = j.end_ns.has_value();
     return answer;
@@ -281,7 +317,10 @@ json AgentService::job(Session& session, const json& request, std::int64_t now_n
   if (!privileged) return failure("denied", "only root and operators register jobs");
   if (op == "job_begin") {
     if (state_.jobs.size() >= 100'000) return failure("limit", "too many jobs on record");
-    Job j{id, request.at("uid").get<uid_t>(), request.value("user", ""), now_ns, std::nullopt};
+    // uid_t(-1) is no user (chown's "unchanged").
+    const auto uid = integer(request, "uid", -1, 0, std::numeric_limits<uid_t>::max() - 1);
+    if (!uid || *uid < 0) return failure("bad_request", "job_begin needs the job's uid");
+    Job j{id, static_cast<uid_t>(*uid), request.value("user", ""), now_ns, std::nullopt};
     state_.jobs[id] = j;
     return success();
   }
@@ -304,6 +343,11 @@ json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, doubl
   const std::int64_t step = std::max(grid.step_ns(), floor_ns);
   from = floor_to(from, step);
   to = ceil_to(to, step);
+  // Only the instants the grid holds rows for can have values: an interval of years (root may ask
+  // for one) must not cost a step per row that was never there.
+  const std::int64_t first_row =
+      grid.empty() ? to : std::max(from, ceil_to(grid.first_t_ns(), step));
+  const std::int64_t last_row = grid.empty() ? from : std::min(to, grid.last_t_ns());
   Timeline timeline;
   timeline.interval_s = ns_to_s(step);
   for (std::size_t c = 0; c < state_.channels.size(); ++c) {
@@ -311,7 +355,7 @@ json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, doubl
     info.update_period_s = std::max(info.update_period_s, ns_to_s(step));
     ChannelSeries series;
     ChannelStats stats;
-    for (std::int64_t t = from; t <= to; t += step) {
+    for (std::int64_t t = first_row; t <= last_row; t += step) {
       const auto v = grid.energy_at(c, t);
       if (!v) continue;
       series.t_ns.push_back(t);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -56,13 +57,27 @@ std::optional<Header> parse_header(const std::string& content) {
     h.ids.push_back(line);
   }
   if (!std::getline(in, line) || line != "rows") return std::nullopt;
-  h.size = static_cast<std::size_t>(in.tellg());
+  // tellg says -1 once getline has hit the end: a journal of no rows that lost its last newline.
+  const std::streamoff end = in.tellg();
+  h.size = end < 0 ? content.size() : static_cast<std::size_t>(end);
   return h;
 }
 
 std::string read_all(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A row's instant moved to this boot's clock and onto the step's grid; empty when it lies past
+// 2^62 ns (146 years) either way, which only a corrupt row or header gives, and where the
+// arithmetic on it would overflow.
+std::optional<std::int64_t> row_instant(std::int64_t written, std::int64_t shift,
+                                        std::int64_t step_ns) {
+  constexpr std::int64_t kMaxInstantNs = std::int64_t{1} << 62;
+  std::int64_t t = 0;
+  if (__builtin_add_overflow(written, shift, &t) || t < -kMaxInstantNs || t > kMaxInstantNs)
+    return std::nullopt;
+  return t - ((t % step_ns) + step_ns) % step_ns;
 }
 
 // The rows of an earlier journal on the current channels and this boot's clock.
@@ -86,25 +101,26 @@ Journal::Rows take_over(const Header& h, std::string_view body, const std::vecto
     }
   }
   // Another boot: its monotonic clock started elsewhere; the wall clock places the rows.
-  const std::int64_t shift =
-      h.boot_id == boot_id ? 0 : h.clock_offset_ns - realtime_minus_monotonic_ns();
+  std::int64_t shift = 0;
+  if (h.boot_id != boot_id &&
+      __builtin_sub_overflow(h.clock_offset_ns, realtime_minus_monotonic_ns(), &shift)) {
+    rows.note = "the journal's clock offset is not a time; its rows are not kept";
+    return rows;
+  }
   std::int64_t expected_t = 0;
   for (std::size_t r = skip; r < count; ++r) {
     const char* at = body.data() + r * row_bytes;
-    std::int64_t t = 0;
-    std::memcpy(&t, at, sizeof t);
-    t += shift;
-    t -= ((t % step_ns) + step_ns) % step_ns;
-    if (rows.row_count == 0) {
-      rows.first_t_ns = t;
-    } else if (t != expected_t) {
-      break;  // the rows must lie on one grid; what follows a jump is not trusted
-    }
-    expected_t = t + step_ns;
+    std::int64_t written = 0;
+    std::memcpy(&written, at, sizeof written);
+    const auto t = row_instant(written, shift, step_ns);
+    // The rows must lie on one grid; what follows a jump or a corrupt instant is not trusted.
+    if (!t || (rows.row_count > 0 && *t != expected_t)) break;
+    if (rows.row_count == 0) rows.first_t_ns = *t;
+    expected_t = *t + step_ns;
     for (std::size_t c = 0; c < ids.size(); ++c) {
       double v = std::numeric_limits<double>::quiet_NaN();
       if (map[c] >= 0) {
-        std::memcpy(&v, at + sizeof t + static_cast<std::size_t>(map[c]) * sizeof(double),
+        std::memcpy(&v, at + sizeof written + static_cast<std::size_t>(map[c]) * sizeof(double),
                     sizeof v);
       }
       rows.values.push_back(v);

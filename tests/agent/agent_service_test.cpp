@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "agent/agent_config.hpp"
@@ -172,6 +173,45 @@ TEST_F(ServiceTest, MalformedRequestsGetAClearAnswer) {
   EXPECT_EQ(ask(kAlice, {{"op", "reboot"}})["error"]["code"], "unknown_op");
   EXPECT_EQ(ask(kAlice, {{"op", "energy"}, {"from_ns", "soon"}})["error"]["code"], "bad_request");
   EXPECT_EQ(ask(kAlice, {{"op", "job"}})["error"]["code"], "bad_request");
+}
+
+// Found by fuzz/agent_protocol_fuzzer.cpp: a "v" of another type threw out of handle(), and a
+// float past an integer's range converted with undefined behaviour.
+TEST_F(ServiceTest, FieldsOfTheWrongTypeAreRefusedNotConverted) {
+  Session session;
+  session.peer.uid = 0;
+  const auto text = service_.handle(session, R"({"v":"1","op":"hello"})", 120 * kS);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(json::parse(*text)["error"]["code"], "unsupported_version");
+  EXPECT_EQ(ask(0, {{"v", 1e300}, {"op", "hello"}})["error"]["code"], "unsupported_version");
+  EXPECT_EQ(ask(0, {{"op", "read"}, {"after_ns", 1e300}})["error"]["code"], "bad_request");
+  EXPECT_EQ(ask(0, {{"op", "window_end"}, {"window", 1e308}})["error"]["code"], "bad_request");
+  EXPECT_EQ(ask(0, {{"op", "job_begin"}, {"job_id", "x"}, {"uid", 1e300}})["error"]["code"],
+            "bad_request");
+  EXPECT_EQ(ask(0, {{"op", "job_begin"}, {"job_id", "x"}, {"uid", -1}})["error"]["code"],
+            "bad_request");
+  EXPECT_EQ(ask(0, {{"op", "energy"},
+                    {"from_ns", std::numeric_limits<std::int64_t>::min()},
+                    {"to_ns", 110 * kS},
+                    {"clock", "realtime"}})["error"]["code"],
+            "bad_request");
+}
+
+// Found by the fuzzer: an interval of years cost one step per row that was never there (a hang).
+TEST_F(ServiceTest, AnIntervalOfYearsIsAnsweredFromTheRowsThereAre) {
+  const json answer =
+      ask(0, {{"op", "energy"}, {"from_ns", -(std::int64_t{1} << 62)}, {"to_ns", 110 * kS}});
+  ASSERT_TRUE(answer["ok"].get<bool>()) << answer.dump();
+  EXPECT_NEAR(component(answer, "nvml/GPU-0")["energy_j"].get<double>(), kGpuW * 10.0, 1e-6);
+}
+
+// Found by the fuzzer: the history lags the clock, so a job asked about just after job_begin
+// was answered with from_ns after to_ns.
+TEST_F(ServiceTest, AJobBegunAMomentAgoHasMeasuredNothingYet) {
+  ASSERT_TRUE(ask(0, {{"op", "job_begin"}, {"job_id", "9"}, {"uid", kAlice}}, 125 * kS)["ok"]);
+  const json answer = ask(0, {{"op", "job"}, {"job_id", "9"}}, 125 * kS + 500 * kMs);
+  ASSERT_TRUE(answer["ok"].get<bool>()) << answer.dump();
+  EXPECT_LE(answer["from_ns"].get<std::int64_t>(), answer["to_ns"].get<std::int64_t>());
 }
 
 TEST_F(ServiceTest, HelloSaysWhatThisUserIsServed) {

@@ -193,6 +193,29 @@ TEST(Journal, DropsATornLastRowAndSaysSo) {
   EXPECT_NE(journal->recovered().note.find("torn"), std::string::npos);
 }
 
+// Found by fuzz/agent_journal_fuzzer.cpp: a journal that ends right after "rows" made the
+// header's length -1 and Journal::open throw; a clock offset near the int64 limits overflowed.
+TEST(Journal, AJournalCutAfterItsHeaderOrWithAnImpossibleClockStartsAnew) {
+  const jt::test::TempTree dir;
+  { ASSERT_TRUE(Journal::open(dir.path(), {"a"}, kS, 100)); }
+  const auto path = dir / "history.journal";
+  std::string content = jt::test::read_file(path);
+  ASSERT_EQ(content.back(), '\n');
+  content.pop_back();
+  jt::test::write_file(path, content);
+  auto cut = Journal::open(dir.path(), {"a"}, kS, 100);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->recovered().row_count, 0U);
+
+  jt::test::write_file(path,
+                       "jouletrace-journal 1\nboot another\nstep_ns 1000000000\n"
+                       "realtime_minus_monotonic_ns -9223372036854775807\nchannels 1\na\nrows\n" +
+                           std::string(16, '\x01'));
+  auto odd = Journal::open(dir.path(), {"a"}, kS, 100);
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->recovered().row_count, 0U);
+}
+
 TEST(Journal, StaysBoundedByCompactingToTheNewestRows) {
   const jt::test::TempTree dir;
   auto journal = Journal::open(dir.path(), {"a"}, kS, 10);
