@@ -20,6 +20,9 @@ using nlohmann::json;
 // How long a request may wait for the history beyond the instant it needs: the sampler's
 // settling time (docs/ARCHITECTURE.md §4.3: at least 1 s) plus slow meters' rounds.
 constexpr std::int64_t kWaitBeyondNs = 4'000'000'000;
+// Names a client gives (windows, jobs, users) are kept for a while: bounded, so that the
+// tables' caps (1024 windows a connection, 100000 jobs) bound memory too.
+constexpr std::size_t kMaxNameBytes = 256;
 
 std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   std::int64_t q = t / step;
@@ -269,8 +272,11 @@ json AgentService::window(Session& session, const json& request, std::int64_t no
   if (request.at("op") == "window_begin") {
     if (session.windows.size() >= 1024)
       return failure("limit", "at most 1024 open windows per connection");
+    const std::string name = request.value("name", "");
+    if (name.size() > kMaxNameBytes)
+      return failure("too_large", "a window name is at most 256 bytes");
     const std::int64_t id = session.next_window++;
-    session.windows[id] = {request.value("name", ""), floor_to(now_ns, step)};
+    session.windows[id] = {name, floor_to(now_ns, step)};
     json answer = success();
     answer["window"] = id;
     answer["begin_ns"] = session.windows[id].begin_ns;
@@ -296,6 +302,7 @@ json AgentService::window(Session& session, const json& request, std::int64_t no
 json AgentService::job(Session& session, const json& request, std::int64_t now_ns) {
   const std::string op = request.at("op").get<std::string>();
   const std::string id = request.at("job_id").get<std::string>();
+  if (id.size() > kMaxNameBytes) return failure("too_large", "a job id is at most 256 bytes");
   const bool privileged = is_operator(state_.policy, session.peer);
   if (op == "job") {
     const auto it = state_.jobs.find(id);
@@ -320,8 +327,13 @@ json AgentService::job(Session& session, const json& request, std::int64_t now_n
     // uid_t(-1) is no user (chown's "unchanged").
     const auto uid = integer(request, "uid", -1, 0, std::numeric_limits<uid_t>::max() - 1);
     if (!uid || *uid < 0) return failure("bad_request", "job_begin needs the job's uid");
-    Job j{id, static_cast<uid_t>(*uid), request.value("user", ""), now_ns, std::nullopt};
-    state_.jobs[id] = j;
+    const std::string user = request.value("user", "");
+    if (user.size() > kMaxNameBytes)
+      return failure("too_large", "a user name is at most 256 bytes");
+    // A job id names one job: registering it again would move its start and lose its energy.
+    if (state_.jobs.contains(id))
+      return failure("exists", fmt::format("job {} is already registered", id));
+    state_.jobs[id] = Job{id, static_cast<uid_t>(*uid), user, now_ns, std::nullopt};
     return success();
   }
   const auto it = state_.jobs.find(id);

@@ -120,6 +120,12 @@ TEST_F(ServiceTest, AnotherUsersTimeAndJobsAreRefused) {
             "denied");
   ASSERT_TRUE(ask(0, {{"op", "job_begin"}, {"job_id", "7"}, {"uid", kAlice}}, 105 * kS)["ok"]);
   ASSERT_TRUE(ask(0, {{"op", "job_end"}, {"job_id", "7"}}, 108 * kS)["ok"]);
+  EXPECT_EQ(ask(0, {{"op", "job_begin"}, {"job_id", "7"}, {"uid", kBob}})["error"]["code"],
+            "exists");
+  EXPECT_EQ(
+      ask(0,
+          {{"op", "job_begin"}, {"job_id", std::string(300, 'j')}, {"uid", kBob}})["error"]["code"],
+      "too_large");
   const json theirs = ask(kBob, {{"op", "job"}, {"job_id", "7"}});
   EXPECT_EQ(theirs["error"]["code"], "not_found");
   const json mine = ask(kAlice, {{"op", "job"}, {"job_id", "7"}});
