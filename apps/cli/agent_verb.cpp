@@ -129,9 +129,12 @@ void journal_new_rows(const agent::History& history, agent::Journal& journal, st
   const agent::EnergyGrid& coarse = history.coarse();
   if (coarse.empty() || failed) return;
   std::vector<double> row(coarse.channels());
-  for (std::size_t r = 0; r < coarse.size(); ++r) {
+  // From the newest row back to the last one journaled: a tick makes a row or none, and a day
+  // of rows must not be walked every tick.
+  std::size_t first_new = coarse.size();
+  while (first_new > 0 && coarse.t_of(first_new - 1) > last_ns) --first_new;
+  for (std::size_t r = first_new; r < coarse.size(); ++r) {
     const std::int64_t t = coarse.t_of(r);
-    if (t <= last_ns) continue;
     for (std::size_t c = 0; c < row.size(); ++c) row[c] = coarse.value(r, c);
     if (auto ok = journal.append(t, row); !ok) {
       fmt::print(stderr, "jouletrace agent: {}; the history is no longer journaled\n",
