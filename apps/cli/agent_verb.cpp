@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -166,6 +167,20 @@ std::int64_t figures_unix_ms(const agent::History& history) {
   return (*latest + realtime_minus_monotonic_ns()) / 1'000'000;
 }
 
+// The rows the last agent journaled go into the history; the memory they were read into goes
+// back to the system, so that a restart does not cost a second day of rows for good.
+void restore_history(agent::AgentState& state, agent::Journal& journal) {
+  agent::Journal::Rows kept = journal.take_recovered();
+  state.history.resume(kept.first_t_ns, kept.step_ns, kept.values, kept.row_count);
+  if (kept.row_count > 0) {
+    state.startup_notes.push_back(
+        fmt::format("{} rows of history kept from before the restart", kept.row_count));
+  }
+  if (!kept.note.empty()) state.startup_notes.push_back(kept.note);
+  kept = {};
+  ::malloc_trim(0);
+}
+
 UniqueFd stop_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -212,13 +227,7 @@ int agent_verb(const AgentOptions& options) {
       {},          sampler.interval_s(), probe.proc_root,
       {}};
   state.policy.exclusive_floor_s = sampler.interval_s();
-  const agent::Journal::Rows& kept = journal->recovered();
-  state.history.resume(kept.first_t_ns, kept.step_ns, kept.values, kept.row_count);
-  if (kept.row_count > 0) {
-    state.startup_notes.push_back(
-        fmt::format("{} s of history kept from before the restart", kept.row_count));
-  }
-  if (!kept.note.empty()) state.startup_notes.push_back(kept.note);
+  restore_history(state, *journal);
 
   auto server = agent::SocketServer::listen(options.socket, config->limits);
   if (!server) return fail(server.error());

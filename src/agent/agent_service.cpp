@@ -343,6 +343,42 @@ json AgentService::job(Session& session, const json& request, std::int64_t now_n
   return success();
 }
 
+namespace {
+
+// The rows of channel c that an interval's energy depends on: the first two and the last two
+// with a value. Energies between them are a counter's, so the ends decide the energy, and the
+// uncertainty model looks only at the spans beside each end and at the gaps (which the caller
+// lists); walking a day of rows for each query would make its cost grow with the interval.
+ChannelSeries end_rows(const EnergyGrid& grid, std::size_t c, std::int64_t first_ns,
+                       std::int64_t last_ns, std::int64_t step) {
+  std::vector<std::pair<std::int64_t, double>> head;
+  std::vector<std::pair<std::int64_t, double>> tail;
+  for (std::int64_t t = first_ns; t <= last_ns && head.size() < 2; t += step) {
+    if (const auto v = grid.energy_at(c, t)) head.emplace_back(t, *v);
+  }
+  const std::int64_t after_head = head.empty() ? last_ns + 1 : head.back().first + step;
+  for (std::int64_t t = last_ns; t >= after_head && tail.size() < 2; t -= step) {
+    if (const auto v = grid.energy_at(c, t)) tail.emplace_back(t, *v);
+  }
+  ChannelSeries series;
+  for (const auto& [t, e] : head) {
+    series.t_ns.push_back(t);
+    series.energy_j.push_back(e);
+  }
+  for (auto it = tail.rbegin(); it != tail.rend(); ++it) {
+    series.t_ns.push_back(it->first);
+    series.energy_j.push_back(it->second);
+  }
+  return series;
+}
+
+std::uint64_t rows_spanned(const ChannelSeries& series, std::int64_t step) {
+  if (series.t_ns.empty()) return 0;
+  return static_cast<std::uint64_t>((series.t_ns.back() - series.t_ns.front()) / step) + 1;
+}
+
+}  // namespace
+
 json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, double floor_s) const {
   const History& h = state_.history;
   const std::int64_t floor_ns = std::max<std::int64_t>(1, to_ns(floor_s));
@@ -365,15 +401,9 @@ json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, doubl
   for (std::size_t c = 0; c < state_.channels.size(); ++c) {
     ChannelInfo info = state_.channels[c];
     info.update_period_s = std::max(info.update_period_s, ns_to_s(step));
-    ChannelSeries series;
+    ChannelSeries series = end_rows(grid, c, first_row, last_row, step);
     ChannelStats stats;
-    for (std::int64_t t = first_row; t <= last_row; t += step) {
-      const auto v = grid.energy_at(c, t);
-      if (!v) continue;
-      series.t_ns.push_back(t);
-      series.energy_j.push_back(*v);
-    }
-    stats.samples = series.t_ns.size();
+    stats.samples = rows_spanned(series, step);
     if (!series.t_ns.empty()) {
       stats.first_t_ns = series.t_ns.front();
       stats.last_t_ns = series.t_ns.back();
@@ -390,9 +420,14 @@ json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, doubl
     timeline.stats.push_back(std::move(stats));
     timeline.channel_interval_s.push_back(ns_to_s(step));
   }
-  const WindowEnergy window = analyse_window(timeline, from, to);
+  WindowEnergy window = analyse_window(timeline, from, to);
+  window.total.samples = 0;
   json components = json::array();
-  for (const WindowComponent& wc : window.components) {
+  for (std::size_t c = 0; c < window.components.size(); ++c) {
+    WindowComponent& wc = window.components[c];
+    // The series holds only the rows at the ends; the figure rests on every row between them.
+    wc.measured.samples = timeline.stats[c].samples;
+    if (wc.in_total) window.total.samples += wc.measured.samples;
     json one = measurement_json(wc.measured);
     one["id"] = wc.id;
     one["domain"] = to_string(wc.domain);

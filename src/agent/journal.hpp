@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -33,6 +34,8 @@ class Journal {
                               std::size_t max_rows);
 
   const Rows& recovered() const { return recovered_; }
+  // The recovered rows, moved out: the history keeps them, and a day of rows is not kept twice.
+  Rows take_recovered() { return std::exchange(recovered_, Rows{}); }
   // Appends a row; once the file holds twice max_rows it is rewritten with the newest half.
   Result<void> append(std::int64_t t_ns, std::span<const double> row);
   const std::filesystem::path& path() const { return path_; }
