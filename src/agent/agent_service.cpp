@@ -167,9 +167,11 @@ json AgentService::dispatch(Session& session, const json& request, std::int64_t 
   if (op == "energy") return energy(session, request, now_ns);
   if (op == "window_begin" || op == "window_end") return window(session, request, now_ns);
   if (op == "job_begin" || op == "job_end" || op == "job") return job(session, request, now_ns);
+  if (op == "run_begin" || op == "run_end") return run(session, request, now_ns);
   return failure(
       "unknown_op", fmt::format("no operation '{}'", op),
-      "hello, inventory, read, energy, window_begin, window_end, job_begin, job_end, job");
+      "hello, inventory, read, energy, window_begin, window_end, job_begin, job_end, job, "
+                 "run_begin, run_end");
 }
 
 json AgentService::hello(const Session& session, std::int64_t now_ns) const {
@@ -304,23 +306,7 @@ json AgentService::job(Session& session, const json& request, std::int64_t now_n
   const std::string id = request.at("job_id").get<std::string>();
   if (id.size() > kMaxNameBytes) return failure("too_large", "a job id is at most 256 bytes");
   const bool privileged = is_operator(state_.policy, session.peer);
-  if (op == "job") {
-    const auto it = state_.jobs.find(id);
-    if (it == state_.jobs.end() || (!privileged && it->second.uid != session.peer.uid)) {
-      // Another user's job is not there at all, as far as this user can tell.
-      return failure("not_found", fmt::format("no job {} of yours on this node", id));
-    }
-    const Job& j = it->second;
-    // A running job ends, so far, where the history does; that lags the clock by the sampler's
-    // settling time, so a job begun a moment ago has measured nothing yet (not a negative span).
-    const std::int64_t end =
-        j.end_ns.value_or(std::min(now_ns, state_.history.latest_ns().value_or(now_ns)));
-    json answer =
-        energy_over(j.begin_ns, std::max(j.begin_ns, end), state_.policy.exclusive_floor_s);
-    answer["job_id"] = j.id;
-    answer["finished"] = j.end_ns.has_value();
-    return answer;
-  }
+  if (op == "job") return job_result(session, id, now_ns);
   if (!privileged) return failure("denied", "only root and operators register jobs");
   if (op == "job_begin") {
     if (state_.jobs.size() >= 100'000) return failure("limit", "too many jobs on record");
@@ -378,6 +364,62 @@ std::uint64_t rows_spanned(const ChannelSeries& series, std::int64_t step) {
 }
 
 }  // namespace
+
+json AgentService::job_result(const Session& session, const std::string& id,
+                              std::int64_t now_ns) const {
+  const auto it = state_.jobs.find(id);
+  const bool privileged = is_operator(state_.policy, session.peer);
+  if (it == state_.jobs.end() || (!privileged && it->second.uid != session.peer.uid)) {
+    // Another user's job is not there at all, as far as this user can tell.
+    return failure("not_found", fmt::format("no job {} of yours on this node", id));
+  }
+  const Job& j = it->second;
+  // A running job ends, so far, where the history does; that lags the clock by the sampler's
+  // settling time, so a job begun a moment ago has measured nothing yet (not a negative span).
+  const std::int64_t end = std::max(
+      j.begin_ns, j.end_ns.value_or(std::min(now_ns, state_.history.latest_ns().value_or(now_ns))));
+  // The owner's own job, at the resolution the node allowed while it ran.
+  const Decision d = decide(state_.policy, state_.presence, session.peer, j.begin_ns, end);
+  json answer = energy_over(j.begin_ns, end, d.floor_s);
+  answer["job_id"] = j.id;
+  answer["finished"] = j.end_ns.has_value();
+  return answer;
+}
+
+json AgentService::run(Session& session, const json& request, std::int64_t now_ns) {
+  if (request.at("op") == "run_begin") {
+    if (session.open_runs.size() >= 64) return failure("limit", "at most 64 open runs per connection");
+    if (state_.jobs.size() >= 100'000) return failure("limit", "too many jobs on record");
+    const std::string id = fmt::format("run-{}-{}-{}", session.peer.pid, session.connected_ns, session.next_run++);
+    state_.jobs[id] = Job{id, session.peer.uid, {}, now_ns, std::nullopt, true};
+    session.open_runs.push_back(id);
+    json answer = success();
+    answer["run_id"] = id;
+    return answer;
+  }
+  const auto id = request.value("run_id", "");
+  const auto open = std::ranges::find(session.open_runs, id);
+  if (open == session.open_runs.end()) return failure("not_found", "no such open run on this connection");
+  session.open_runs.erase(open);
+  state_.jobs[id].end_ns = now_ns;
+  // The result is the run's analysed energy, once the history reaches its end: as a window.
+  const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
+  json waiting{{"op", "energy"},
+               {"from_ns", state_.jobs[id].begin_ns},
+               {"to_ns", now_ns},
+               {"floor_s", d.floor_s},
+               {"name", id}};
+  if (request.contains("id")) waiting["id"] = request["id"];
+  session.pending = Session::Pending{waiting, now_ns, now_ns + to_ns(d.floor_s) + kWaitBeyondNs};
+  return nullptr;
+}
+
+void AgentService::on_disconnect(Session& session, std::int64_t now_ns) {
+  for (const std::string& id : session.open_runs) {
+    if (auto it = state_.jobs.find(id); it != state_.jobs.end()) it->second.end_ns = now_ns;
+  }
+  session.open_runs.clear();
+}
 
 json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, double floor_s) const {
   const History& h = state_.history;
@@ -468,7 +510,7 @@ MetricsSnapshot AgentService::metrics_snapshot(std::int64_t now_unix_ms,
   }
   const std::int64_t latest = state_.history.latest_ns().value_or(0);
   for (const auto& [id, j] : state_.jobs) {
-    if (j.end_ns && *j.end_ns < ended_since_ns) continue;
+    if (j.run || (j.end_ns && *j.end_ns < ended_since_ns)) continue;
     JobMetrics jm{j.id, j.user.empty() ? std::to_string(j.uid) : j.user, j.end_ns.has_value(), {}};
     const std::int64_t end = std::min(j.end_ns.value_or(latest), latest);
     for (std::size_t c = 0; c < state_.channels.size(); ++c) {

@@ -31,6 +31,9 @@ struct Job {
   std::string user;
   std::int64_t begin_ns = 0;
   std::optional<std::int64_t> end_ns;
+  // A run a user's client marked on its own connection (run_begin): its owner may ask for its
+  // result later, but it proves no presence and is not a job of the exporter's.
+  bool run = false;
 };
 
 // Everything the agent serves from, owned by its event loop (one thread: no locks).
@@ -57,6 +60,8 @@ struct Session {
   };
   std::map<std::int64_t, Window> windows;
   std::int64_t next_window = 1;
+  std::vector<std::string> open_runs;  // ended when the connection closes
+  std::int64_t next_run = 1;
   // A request answered once the history reaches `ready_ns` (or at `deadline_ns` with what
   // there is): a read of the next boundary, the end of a window.
   struct Pending {
@@ -79,6 +84,8 @@ class AgentService {
   std::optional<std::string> retry(Session& session, std::int64_t now_ns);
   // A new connection: its process counts as the user's presence from its start.
   void on_connect(Session& session, std::int64_t now_ns);
+  // A closed connection: its runs still open end now.
+  void on_disconnect(Session& session, std::int64_t now_ns);
   // An answer refusing the request outright (too many connections, rate limit).
   static std::string refusal(std::string_view code, std::string_view message,
                              std::string_view hint);
@@ -98,6 +105,8 @@ class AgentService {
   nlohmann::json energy(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json window(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json job(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json job_result(const Session& session, const std::string& id, std::int64_t now_ns) const;
+  nlohmann::json run(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json answer_read(const Session& session, std::int64_t after_ns,
                              std::int64_t now_ns) const;
 

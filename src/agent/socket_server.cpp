@@ -221,9 +221,10 @@ void SocketServer::flush(Client& client) {
   watch(client);
 }
 
-void SocketServer::close_client(int fd) {
+void SocketServer::close_client(int fd, AgentService& service, std::int64_t now_ns) {
   const auto it = clients_.find(fd);
   if (it == clients_.end()) return;
+  service.on_disconnect(it->second->session, now_ns);
   const uid_t uid = it->second->session.peer.uid;
   if (--per_user_[uid] == 0) per_user_.erase(uid);
   ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, fd, nullptr);
@@ -281,7 +282,7 @@ void SocketServer::run(AgentService& service, const std::function<void(std::int6
       const bool answered = !client->session.pending && client->out.empty();
       if (client->closing || (client->eof && answered)) done.push_back(fd);
     }
-    for (int fd : done) close_client(fd);
+    for (int fd : done) close_client(fd, service, now);
   }
 }
 

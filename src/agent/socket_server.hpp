@@ -73,7 +73,7 @@ class SocketServer {
   void process_lines(Client& client, AgentService& service, std::int64_t now_ns);
   void flush(Client& client);
   bool take_token(uid_t uid, std::int64_t now_ns);
-  void close_client(int fd);
+  void close_client(int fd, AgentService& service, std::int64_t now_ns);
   void watch(Client& client);
 
   std::filesystem::path path_;

@@ -169,6 +169,29 @@ TEST_F(ServiceTest, WindowsAreMeasuredBetweenTheirMarks) {
               1e-6);
 }
 
+TEST_F(ServiceTest, AUsersRunIsAnalysedAndKeptForItsOwnerOnly) {
+  Session session;
+  session.peer.uid = kAlice;
+  session.peer.pid = 4242;
+  const json begin = ask(session, {{"op", "run_begin"}}, 102 * kS);
+  ASSERT_TRUE(begin["ok"].get<bool>()) << begin.dump();
+  const std::string id = begin["run_id"];
+  const json end = ask(session, {{"op", "run_end"}, {"run_id", id}}, 105 * kS);
+  ASSERT_TRUE(end["ok"].get<bool>()) << end.dump();
+  EXPECT_EQ(end["name"], id);
+  EXPECT_NEAR(component(end, "powercap/intel-rapl:0")["energy_j"].get<double>(), kPackageW * 3.0,
+              1e-6);
+  // Later, from another connection: the owner gets it again, another user not at all.
+  const json again = ask(kAlice, {{"op", "job"}, {"job_id", id}});
+  ASSERT_TRUE(again["ok"].get<bool>()) << again.dump();
+  EXPECT_TRUE(again["finished"].get<bool>());
+  EXPECT_NEAR(component(again, "nvml/GPU-0")["energy_j"].get<double>(), kGpuW * 3.0, 1e-6);
+  EXPECT_EQ(ask(kBob, {{"op", "job"}, {"job_id", id}})["error"]["code"], "not_found");
+  EXPECT_EQ(ask(kBob, {{"op", "run_end"}, {"run_id", id}})["error"]["code"], "not_found");
+  // A run is not a job of the exporter's.
+  EXPECT_TRUE(service_.metrics_snapshot(0, 0).jobs.empty());
+}
+
 TEST_F(ServiceTest, MalformedRequestsGetAClearAnswer) {
   Session session;
   session.peer.uid = kAlice;
