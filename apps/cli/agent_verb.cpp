@@ -194,19 +194,96 @@ UniqueFd stop_signals() {
 
 }  // namespace
 
+namespace {
+
+// What the agent does between serving clients: the sampler's settled readings into the
+// history, new rows into the journal, and once per presence scan the users on the node, the
+// exporter's snapshot and the records that fell out of the history.
+class AgentLoop {
+ public:
+  AgentLoop(Sampler& sampler, agent::AgentState& state, agent::Journal& journal,
+            agent::MetricsExporter* exporter)
+      : sampler_(sampler),
+        state_(state),
+        journal_(journal),
+        exporter_(exporter),
+        feeder_(state.channels.size()),
+        scan_ns_(static_cast<std::int64_t>(state.policy.presence_scan_s * 1e9)) {
+    const agent::EnergyGrid& coarse = state.history.coarse();
+    journaled_ns_ = coarse.empty() ? 0 : coarse.last_t_ns();
+  }
+
+  void tick(const agent::AgentService& service, std::int64_t now) {
+    feeder_.drain(sampler_, state_, now);
+    state_.history.advance(now);
+    journal_new_rows(state_.history, journal_, journaled_ns_, journal_failed_);
+    if (now < next_scan_) return;
+    state_.presence.scan(state_.proc_root, now, scan_ns_, state_.policy.first_user_uid);
+    if (const auto span = state_.history.span()) state_.presence.forget_before(span->from_ns);
+    note_power(state_);
+    forget_old_jobs(state_);
+    if (exporter_ != nullptr) {
+      exporter_->publish(service.metrics_snapshot(figures_unix_ms(state_.history), published_ns_));
+      published_ns_ = now;
+    }
+    next_scan_ = now + scan_ns_;
+  }
+
+ private:
+  Sampler& sampler_;
+  agent::AgentState& state_;
+  agent::Journal& journal_;
+  agent::MetricsExporter* exporter_;
+  Feeder feeder_;
+  std::int64_t scan_ns_;
+  std::int64_t journaled_ns_ = 0;
+  bool journal_failed_ = false;
+  std::int64_t next_scan_ = 0;
+  std::int64_t published_ns_ = 0;
+};
+
+// The journal of the coarse rows, sized to the history's coarse span.
+Result<agent::Journal> open_journal(const AgentOptions& options,
+                                    const agent::HistoryOptions& history,
+                                    const std::vector<std::string>& ids) {
+  const auto step_ns = static_cast<std::int64_t>(std::llround(history.coarse_step_s * 1e9));
+  const auto rows = static_cast<std::size_t>(history.coarse_span_s / history.coarse_step_s) + 1;
+  return agent::Journal::open(options.state_dir, ids, step_ns, rows);
+}
+
+// The probed sensors; what each backend found goes to the log.
+std::optional<ProbeOutcome> probe_for_agent(const AgentOptions& options) {
+  ProbeContext probe = options.probe;
+  probe.use_agent = false;  // the agent reads the hardware itself
+  auto outcome = probe_node(probe, "agent");
+  if (!outcome) return std::nullopt;
+  for (const auto& report : outcome->reports) {
+    fmt::print(stderr, "jouletrace agent: {}: {}{}\n", report.backend, to_string(report.status),
+               report.detail.empty() ? "" : " (" + report.detail + ")");
+  }
+  return outcome;
+}
+
+Result<std::unique_ptr<agent::MetricsExporter>> listen_for_metrics(const AgentOptions& options,
+                                                                   agent::AgentState& state) {
+  if (options.metrics_listen.empty()) return std::unique_ptr<agent::MetricsExporter>{};
+  auto exporter = agent::MetricsExporter::listen(options.metrics_listen);
+  if (exporter) {
+    state.startup_notes.push_back(
+        fmt::format("Prometheus metrics at http://{}/metrics", options.metrics_listen));
+  }
+  return exporter;
+}
+
+}  // namespace
+
 int agent_verb(const AgentOptions& options) {
   auto config = agent::read_agent_config(options.config, options.interval_s);
   if (!config) return fail(config.error());
   // Before any thread: the sampler's threads inherit the blocked signals.
   UniqueFd stop_fd = stop_signals();
-  ProbeContext probe = options.probe;
-  probe.use_agent = false;  // the agent reads the hardware itself
-  auto outcome = probe_node(probe, "agent");
+  auto outcome = probe_for_agent(options);
   if (!outcome) return kExitOwnFailure;
-  for (const auto& report : outcome->reports) {
-    fmt::print(stderr, "jouletrace agent: {}: {}{}\n", report.backend, to_string(report.status),
-               report.detail.empty() ? "" : " (" + report.detail + ")");
-  }
   SamplerOptions sampler_options;
   sampler_options.interval_s = options.interval_s;
   Sampler sampler(std::move(outcome->sensors), sampler_options);
@@ -214,31 +291,20 @@ int agent_verb(const AgentOptions& options) {
   for (const auto& channel : sampler.channels()) ids.push_back(channel.id);
   agent::HistoryOptions history_options = config->history;
   history_options.fine_step_s = sampler.interval_s();
-  const auto coarse_step_ns =
-      static_cast<std::int64_t>(std::llround(history_options.coarse_step_s * 1e9));
-  const auto coarse_rows =
-      static_cast<std::size_t>(history_options.coarse_span_s / history_options.coarse_step_s) + 1;
-  auto journal = agent::Journal::open(options.state_dir, ids, coarse_step_ns, coarse_rows);
+  auto journal = open_journal(options, history_options, ids);
   if (!journal) return fail(journal.error());
 
   agent::AgentState state{
       host_name(), sampler.channels(),   agent::History(ids, history_options),
       {},          config->policy,       std::vector<agent::ChannelHealth>(ids.size()),
-      {},          sampler.interval_s(), probe.proc_root,
+      {},          sampler.interval_s(), options.probe.proc_root,
       {}};
   state.policy.exclusive_floor_s = sampler.interval_s();
   restore_history(state, *journal);
-
   auto server = agent::SocketServer::listen(options.socket, config->limits);
   if (!server) return fail(server.error());
-  std::unique_ptr<agent::MetricsExporter> exporter;
-  if (!options.metrics_listen.empty()) {
-    auto listening = agent::MetricsExporter::listen(options.metrics_listen);
-    if (!listening) return fail(listening.error());
-    exporter = std::move(*listening);
-    state.startup_notes.push_back(
-        fmt::format("Prometheus metrics at http://{}/metrics", options.metrics_listen));
-  }
+  auto exporter = listen_for_metrics(options, state);
+  if (!exporter) return fail(exporter.error());
   state.startup_notes.push_back(drop_capabilities());
   for (const auto& note : state.startup_notes) fmt::print(stderr, "jouletrace agent: {}\n", note);
   fmt::print(stderr, "jouletrace agent: {} channels, every {:g} s; serving {}\n", ids.size(),
@@ -247,32 +313,11 @@ int agent_verb(const AgentOptions& options) {
   sampler.sample_once();
   sampler.start();
   agent::AgentService service(state);
-  Feeder feeder(ids.size());
-  const agent::EnergyGrid& coarse = state.history.coarse();
-  std::int64_t journaled_ns = coarse.empty() ? 0 : coarse.last_t_ns();
-  bool journal_failed = false;
-  std::int64_t next_scan = 0;
-  std::int64_t published_ns = 0;
-  const auto scan_ns = static_cast<std::int64_t>(config->policy.presence_scan_s * 1e9);
-  const auto tick = [&](std::int64_t now) {
-    feeder.drain(sampler, state, now);
-    state.history.advance(now);
-    journal_new_rows(state.history, *journal, journaled_ns, journal_failed);
-    if (now >= next_scan) {
-      state.presence.scan(state.proc_root, now, scan_ns, state.policy.first_user_uid);
-      if (const auto span = state.history.span()) state.presence.forget_before(span->from_ns);
-      note_power(state);
-      forget_old_jobs(state);
-      if (exporter) {
-        exporter->publish(service.metrics_snapshot(figures_unix_ms(state.history), published_ns));
-        published_ns = now;
-      }
-      next_scan = now + scan_ns;
-    }
-  };
+  AgentLoop loop(sampler, state, *journal, exporter->get());
   const auto tick_ns =
       static_cast<std::int64_t>(std::clamp(sampler.interval_s(), 0.05, 0.25) * 1e9);
-  (*server)->run(service, tick, tick_ns, stop_fd.get());
+  (*server)->run(
+      service, [&](std::int64_t now) { loop.tick(service, now); }, tick_ns, stop_fd.get());
   sampler.stop();
   fmt::print(stderr, "jouletrace agent: stopped\n");
   return 0;

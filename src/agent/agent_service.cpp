@@ -171,7 +171,7 @@ json AgentService::dispatch(Session& session, const json& request, std::int64_t 
   return failure(
       "unknown_op", fmt::format("no operation '{}'", op),
       "hello, inventory, read, energy, window_begin, window_end, job_begin, job_end, job, "
-                 "run_begin, run_end");
+      "run_begin, run_end");
 }
 
 json AgentService::hello(const Session& session, std::int64_t now_ns) const {
@@ -388,9 +388,11 @@ json AgentService::job_result(const Session& session, const std::string& id,
 
 json AgentService::run(Session& session, const json& request, std::int64_t now_ns) {
   if (request.at("op") == "run_begin") {
-    if (session.open_runs.size() >= 64) return failure("limit", "at most 64 open runs per connection");
+    if (session.open_runs.size() >= 64)
+      return failure("limit", "at most 64 open runs per connection");
     if (state_.jobs.size() >= 100'000) return failure("limit", "too many jobs on record");
-    const std::string id = fmt::format("run-{}-{}-{}", session.peer.pid, session.connected_ns, session.next_run++);
+    const std::string id =
+        fmt::format("run-{}-{}-{}", session.peer.pid, session.connected_ns, session.next_run++);
     state_.jobs[id] = Job{id, session.peer.uid, {}, now_ns, std::nullopt, true};
     session.open_runs.push_back(id);
     json answer = success();
@@ -399,7 +401,8 @@ json AgentService::run(Session& session, const json& request, std::int64_t now_n
   }
   const auto id = request.value("run_id", "");
   const auto open = std::ranges::find(session.open_runs, id);
-  if (open == session.open_runs.end()) return failure("not_found", "no such open run on this connection");
+  if (open == session.open_runs.end())
+    return failure("not_found", "no such open run on this connection");
   session.open_runs.erase(open);
   state_.jobs[id].end_ns = now_ns;
   // The result is the run's analysed energy, once the history reaches its end: as a window.
@@ -421,11 +424,11 @@ void AgentService::on_disconnect(Session& session, std::int64_t now_ns) {
   session.open_runs.clear();
 }
 
-json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, double floor_s) const {
+// The rows of [from, to] of the grid that fits the floor, as the timeline of a window: what
+// analyse_window reads for a run's phase reads the same here.
+Timeline AgentService::interval_timeline(std::int64_t& from, std::int64_t& to,
+                                         std::int64_t floor_ns) const {
   const History& h = state_.history;
-  const std::int64_t floor_ns = std::max<std::int64_t>(1, to_ns(floor_s));
-  std::int64_t from = floor_to(begin_ns, floor_ns);
-  std::int64_t to = ceil_to(end_ns, floor_ns);
   const EnergyGrid& grid =
       !h.fine().empty() && h.fine().first_t_ns() <= from && floor_ns <= h.fine().step_ns() * 10
           ? h.fine()
@@ -462,6 +465,14 @@ json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, doubl
     timeline.stats.push_back(std::move(stats));
     timeline.channel_interval_s.push_back(ns_to_s(step));
   }
+  return timeline;
+}
+
+json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, double floor_s) const {
+  const std::int64_t floor_ns = std::max<std::int64_t>(1, to_ns(floor_s));
+  std::int64_t from = floor_to(begin_ns, floor_ns);
+  std::int64_t to = ceil_to(end_ns, floor_ns);
+  const Timeline timeline = interval_timeline(from, to, floor_ns);
   WindowEnergy window = analyse_window(timeline, from, to);
   window.total.samples = 0;
   json components = json::array();
@@ -480,7 +491,7 @@ json AgentService::energy_over(std::int64_t begin_ns, std::int64_t end_ns, doubl
   json answer = success();
   answer["from_ns"] = from;
   answer["to_ns"] = to;
-  answer["resolution_s"] = ns_to_s(step);
+  answer["resolution_s"] = timeline.interval_s;
   answer["components"] = components;
   answer["total"] = measurement_json(window.total);
   return answer;

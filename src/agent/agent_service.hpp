@@ -11,6 +11,7 @@
 #include "agent/access.hpp"
 #include "agent/history.hpp"
 #include "agent/metrics_snapshot.hpp"
+#include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
 namespace jt::agent {
@@ -105,10 +106,13 @@ class AgentService {
   nlohmann::json energy(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json window(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json job(Session& session, const nlohmann::json& request, std::int64_t now_ns);
-  nlohmann::json job_result(const Session& session, const std::string& id, std::int64_t now_ns) const;
+  nlohmann::json job_result(const Session& session, const std::string& id,
+                            std::int64_t now_ns) const;
   nlohmann::json run(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json answer_read(const Session& session, std::int64_t after_ns,
                              std::int64_t now_ns) const;
+
+  Timeline interval_timeline(std::int64_t& from, std::int64_t& to, std::int64_t floor_ns) const;
 
   AgentState& state_;
 };

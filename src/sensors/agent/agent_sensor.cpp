@@ -179,6 +179,36 @@ ProbeOutcome not_used(std::string detail, std::string hint = {},
 
 }  // namespace
 
+namespace {
+
+// The agent's channels this process does not read itself, relayed, with where each one is in
+// the agent's answers; `direct` counts the others.
+struct Relayed {
+  std::vector<ChannelInfo> channels;
+  std::vector<std::size_t> index;
+  std::size_t direct = 0;
+};
+
+Relayed channels_to_relay(const json& listed, const ProbeContext& context, const std::string& path,
+                          double floor_s, double agent_interval_s) {
+  Relayed out;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    auto channel = agent_wire::channel_from_json(listed[i]);
+    if (!channel) continue;
+    const bool read_directly = std::ranges::any_of(
+        context.earlier_channels, [&](const ChannelInfo& c) { return c.id == channel->id; });
+    if (read_directly) {
+      ++out.direct;
+      continue;
+    }
+    out.channels.push_back(relayed(std::move(*channel), path, floor_s, agent_interval_s));
+    out.index.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
 ProbeOutcome probe_agent(const ProbeContext& context) {
   if (!context.use_agent) return not_used("not asked (--no-agent)");
   const std::string path = agent_wire::socket_path(context.agent_socket);
@@ -200,41 +230,24 @@ ProbeOutcome probe_agent(const ProbeContext& context) {
                     ProbeReport::Status::kError);
   }
   const double floor_s = (*hello)["you"].value("floor_s", 1.0);
-  const double agent_interval_s = (*hello)["agent"].value("interval_s", 0.1);
-  std::vector<ChannelInfo> channels;
-  std::vector<std::size_t> index;
-  std::size_t direct = 0;
-  const json& listed = (*inventory)["channels"];
-  for (std::size_t i = 0; i < listed.size(); ++i) {
-    auto channel = agent_wire::channel_from_json(listed[i]);
-    if (!channel) continue;
-    const bool read_directly = std::ranges::any_of(
-        context.earlier_channels, [&](const ChannelInfo& c) { return c.id == channel->id; });
-    if (read_directly) {
-      ++direct;
-      continue;
-    }
-    channels.push_back(relayed(std::move(*channel), path, floor_s, agent_interval_s));
-    index.push_back(i);
-  }
-  if (channels.empty()) {
-    return not_used(
-        fmt::format("the agent at {} serves nothing this process does not read "
-                    "directly ({} channels)",
-                    path, direct));
+  Relayed relay = channels_to_relay((*inventory)["channels"], context, path, floor_s,
+                                    (*hello)["agent"].value("interval_s", 0.1));
+  if (relay.channels.empty()) {
+    return not_used(fmt::format(
+        "the agent at {} serves nothing this process does not read directly ({} channels)", path,
+        relay.direct));
   }
   ProbeOutcome outcome;
+  const bool alone = (*hello)["you"].value("exclusive", false);
   outcome.reports.push_back(
       {"agent",
        ProbeReport::Status::kPresent,
-       fmt::format(
-           "{} channels from the agent at {} (resolution {:g} s{}); {} read directly",
-           channels.size(), path, floor_s,
-           (*hello)["you"].value("exclusive", false) ? ", node not shared" : ", node shared",
-           direct),
+       fmt::format("{} channels from the agent at {} (resolution {:g} s, {}); {} read directly",
+                   relay.channels.size(), path, floor_s, alone ? "node not shared" : "node shared",
+                   relay.direct),
        {}});
   outcome.sensors.push_back(std::make_unique<AgentSensor>(
-      std::move(*connection), std::move(channels), std::move(index), floor_s));
+      std::move(*connection), std::move(relay.channels), std::move(relay.index), floor_s));
   return outcome;
 }
 
