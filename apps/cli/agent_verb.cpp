@@ -188,7 +188,7 @@ UniqueFd stop_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  (void)::signal(SIGPIPE, SIG_IGN);  // a client gone mid-answer is an error code, not a signal
   return UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
 }
 

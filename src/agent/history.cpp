@@ -29,7 +29,9 @@ std::size_t rows_for(double span_s, double step_s) {
 }  // namespace
 
 EnergyGrid::EnergyGrid(std::size_t channels, std::int64_t step_ns, std::size_t capacity_rows)
-    : channels_(channels), step_ns_(std::max<std::int64_t>(1, step_ns)), capacity_(capacity_rows) {
+    : channels_(channels),
+      step_ns_(std::max<std::int64_t>(1, step_ns)),
+      capacity_(std::max<std::size_t>(1, capacity_rows)) {
   values_.resize(capacity_ * channels_, kNaN);
 }
 

@@ -22,8 +22,9 @@ struct ServerLimits {
   std::size_t max_connections_per_user = 32;
   double requests_per_s = 100.0;  // per user, over all their connections
   double request_burst = 200.0;
-  std::size_t max_pending_output = 4 * 1024 * 1024;  // a client that does not read is dropped
-  double partial_line_timeout_s = 10.0;              // a line begun must end within this
+  std::size_t max_pending_output =
+      std::size_t{4} * 1024 * 1024;      // a client that does not read is dropped
+  double partial_line_timeout_s = 10.0;  // a line begun must end within this
 };
 
 struct ServerCounters {

@@ -65,7 +65,8 @@ class AgentConnection {
         return broken(n == 0 ? "the agent closed the connection"
                              : "no answer from the agent in time");
       buffer_.append(chunk, static_cast<std::size_t>(n));
-      if (buffer_.size() > 16 * 1024 * 1024) return broken("the agent's answer is too long");
+      if (buffer_.size() > std::size_t{16} * 1024 * 1024)
+        return broken("the agent's answer is too long");
     }
   }
 

@@ -14,7 +14,7 @@ inline constexpr int kProtocolVersion = 1;
 inline constexpr const char* kDefaultSocket = "/run/jouletrace/agent.sock";
 inline constexpr const char* kSocketEnvironment = "JOULETRACE_AGENT";
 // Longer request lines are refused and the connection closed: nothing legitimate is this big.
-inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+inline constexpr std::size_t kMaxRequestBytes = std::size_t{64} * 1024;
 
 // A channel as the agent describes it: everything ChannelInfo says of it.
 nlohmann::json channel_to_json(const ChannelInfo& channel);
