@@ -60,7 +60,7 @@ void EnergyGrid::append(std::int64_t t_ns, std::span<const double> energy_j) {
     ++count_;
   } else {
     slot = head_;
-    head_ = (head_ + 1) % capacity_;
+    head_ = head_ + 1 == capacity_ ? 0 : head_ + 1;
     first_t_ns_ += step_ns_;
   }
   std::copy(energy_j.begin(), energy_j.end(),
