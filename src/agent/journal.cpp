@@ -13,7 +13,6 @@
 #include <optional>
 #include <sstream>
 
-#include "core/atomic_file.hpp"
 #include "core/clock.hpp"
 
 namespace jt::agent {
@@ -63,9 +62,35 @@ std::optional<Header> parse_header(const std::string& content) {
   return h;
 }
 
-std::string read_all(const std::filesystem::path& path) {
+// The header and at most the newest `max_rows` rows (and a torn remainder) of a journal, so
+// that reading one back costs no more than the rows kept: a journal due for compaction holds
+// twice as many.
+struct JournalFile {
+  std::optional<Header> header;
+  std::string body;
+};
+
+JournalFile read_newest(const std::filesystem::path& path, std::size_t max_rows) {
+  JournalFile file;
   std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  constexpr std::size_t kHeaderBytes = std::size_t{1} << 20;  // some 20000 channel ids
+  std::string head(kHeaderBytes, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  file.header = parse_header(head);
+  if (!file.header) return file;
+  in.clear();
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::size_t>(in.tellg());
+  const std::size_t row_bytes = sizeof(std::int64_t) + file.header->ids.size() * sizeof(double);
+  const std::size_t rows = (size - file.header->size) / row_bytes;
+  const std::size_t skip = rows > max_rows ? rows - max_rows : 0;
+  const std::size_t from = file.header->size + skip * row_bytes;
+  file.body.resize(size - from);
+  in.seekg(static_cast<std::streamoff>(from));
+  in.read(file.body.data(), static_cast<std::streamsize>(file.body.size()));
+  file.body.resize(static_cast<std::size_t>(in.gcount()));
+  return file;
 }
 
 // A row's instant moved to this boot's clock and onto the step's grid; empty when it lies past
@@ -161,10 +186,10 @@ Result<Journal> Journal::open(const std::filesystem::path& state_dir,
         "give --state-dir a directory the agent can write");
   }
   if (std::filesystem::exists(journal.path_)) {
-    const std::string content = read_all(journal.path_);
-    if (const auto h = parse_header(content)) {
-      journal.recovered_ = take_over(*h, std::string_view(content).substr(h->size), journal.ids_,
-                                     step_ns, journal.max_rows_, journal.boot_id_);
+    const JournalFile file = read_newest(journal.path_, journal.max_rows_);
+    if (file.header) {
+      journal.recovered_ = take_over(*file.header, file.body, journal.ids_, step_ns,
+                                     journal.max_rows_, journal.boot_id_);
     } else {
       journal.recovered_.note = "the journal was not readable; it starts anew";
     }
@@ -178,16 +203,36 @@ Result<Journal> Journal::open(const std::filesystem::path& state_dir,
 
 Result<void> Journal::rewrite(const std::vector<double>& values, std::size_t row_count,
                               std::int64_t first_t_ns) {
-  std::string content = header();
-  const std::size_t n = ids_.size();
-  for (std::size_t r = 0; r < row_count; ++r) {
-    const std::int64_t t = first_t_ns + static_cast<std::int64_t>(r) * step_ns_;
-    content.append(reinterpret_cast<const char*>(&t), sizeof t);
-    content.append(reinterpret_cast<const char*>(values.data() + r * n), n * sizeof(double));
-  }
+  // Written row by row to a temporary beside it, then renamed over it: a reader (or a kill)
+  // sees the old journal or the whole new one, and no second copy of the rows is built.
+  const std::filesystem::path temporary = path_.string() + ".new";
   fd_.reset();
-  if (auto ok = write_file_atomically(path_, content); !ok) return ok;
-  ::chmod(path_.c_str(), 0600);
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    const std::string text = header();
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    const std::size_t n = ids_.size();
+    for (std::size_t r = 0; r < row_count && out; ++r) {
+      const std::int64_t t = first_t_ns + static_cast<std::int64_t>(r) * step_ns_;
+      out.write(reinterpret_cast<const char*>(&t), sizeof t);
+      out.write(reinterpret_cast<const char*>(values.data() + r * n),
+                static_cast<std::streamsize>(n * sizeof(double)));
+    }
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      return make_error(ErrorKind::kIo, fmt::format("cannot write {}", temporary.string()),
+                        "is the state directory's file system full?");
+    }
+  }
+  ::chmod(temporary.c_str(), 0600);
+  std::error_code ec;
+  std::filesystem::rename(temporary, path_, ec);
+  if (ec) {
+    return make_error(ErrorKind::kIo,
+                      fmt::format("cannot replace {}: {}", path_.string(), ec.message()));
+  }
   fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
   if (!fd_.valid()) {
     return make_error(ErrorKind::kIo,
@@ -201,13 +246,11 @@ Result<void> Journal::rewrite(const std::vector<double>& values, std::size_t row
 Result<void> Journal::append(std::int64_t t_ns, std::span<const double> row) {
   if (rows_in_file_ >= 2 * max_rows_) {
     // Compact from the file itself: the agent keeps no second copy of a day of rows.
-    const std::string content = read_all(path_);
-    const auto h = parse_header(content);
-    if (h) {
-      Rows kept = take_over(*h, std::string_view(content).substr(h->size), ids_, step_ns_,
-                            max_rows_, boot_id_);
-      if (auto ok = rewrite(kept.values, kept.row_count, kept.first_t_ns); !ok) return ok;
+    Rows kept;
+    if (const JournalFile file = read_newest(path_, max_rows_); file.header) {
+      kept = take_over(*file.header, file.body, ids_, step_ns_, max_rows_, boot_id_);
     }
+    if (auto ok = rewrite(kept.values, kept.row_count, kept.first_t_ns); !ok) return ok;
   }
   std::string record(reinterpret_cast<const char*>(&t_ns), sizeof t_ns);
   record.append(reinterpret_cast<const char*>(row.data()), row.size() * sizeof(double));
