@@ -47,6 +47,10 @@ struct ClientResult {
   std::vector<double> latency_us;
   int failures = 0;
   std::string first_failure;
+  // When this client sent its first request and had its last answer: the wall time of the load
+  // is taken from the clients, never from the main thread, which may wake after they are done.
+  std::chrono::steady_clock::time_point first_sent;
+  std::chrono::steady_clock::time_point last_answered;
 };
 
 [[noreturn]] void usage() {
@@ -177,6 +181,8 @@ void run_client(const Options& o, const Interval& interval, std::barrier<>& star
     const auto t0 = std::chrono::steady_clock::now();
     const auto answer = c.ask(request);
     const auto t1 = std::chrono::steady_clock::now();
+    if (r == 0) result.first_sent = t0;
+    result.last_answered = t1;
     result.latency_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     if (!answer || answer->find(R"("ok":true)") == std::string::npos) {
       if (result.failures++ == 0) result.first_failure = answer.value_or("(connection closed)");
@@ -204,10 +210,14 @@ int main(int argc, char** argv) {
     });
   }
   start.arrive_and_wait();
-  const auto t0 = std::chrono::steady_clock::now();
   threads.clear();  // joins
-  const double wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto first = results.front().first_sent;
+  auto last = results.front().last_answered;
+  for (const auto& r : results) {
+    first = std::min(first, r.first_sent);
+    last = std::max(last, r.last_answered);
+  }
+  const double wall_s = std::chrono::duration<double>(last - first).count();
   std::vector<double> all;
   int failures = 0;
   for (const auto& r : results) {
