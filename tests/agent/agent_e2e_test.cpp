@@ -65,7 +65,7 @@ std::string converse(int fd, const std::vector<std::string>& lines) {
 
 // Each request's answer, asked as `uid` (a forked child that drops to it before connecting).
 std::vector<json> ask_as(uid_t uid, const std::filesystem::path& socket,
-                         const std::vector<json>& requests) {
+                         const std::vector<json>& requests, std::vector<gid_t> groups = {}) {
   std::vector<std::string> lines;
   for (json r : requests) {
     r["v"] = 1;
@@ -76,7 +76,8 @@ std::vector<json> ask_as(uid_t uid, const std::filesystem::path& socket,
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(pipe_fds[0]);
-    if (uid != 0 && (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0)) {
+    if (uid != 0 && (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(uid) != 0 ||
+                     ::setuid(uid) != 0)) {
       ::_exit(2);
     }
     const int fd = connect_to(socket);
@@ -126,7 +127,9 @@ class AgentE2e : public ::testing::Test {
          powercap_energy_file(tree_, "intel-rapl:1") + ":" + std::to_string(kPackage1W)},
         120);
     // Only the test's users count as users: a CI runner's own account must not share the node.
-    write_file(tree_ / "agent.json", R"({"first_user_uid": 1500, "presence_scan_s": 0.2})");
+    // Operators: members of group 4242 (a number: no such group need exist on the machine).
+    write_file(tree_ / "agent.json",
+               R"({"first_user_uid": 1500, "presence_scan_s": 0.2, "operators_group": 4242})");
     start_agent();
   }
 
@@ -222,6 +225,11 @@ TEST_F(AgentE2e, AnotherUsersJobsAndTimesAreRefused) {
             "denied");
   const json mine = ask_one(kAlice, socket(), {{"op", "job"}, {"job_id", "42"}});
   ASSERT_TRUE(mine.value("ok", false)) << mine.dump();
+  // An operator (uid 1600, in group 4242 by its supplementary groups) sees Alice's job.
+  const auto operator_answers =
+      ask_as(1600, socket(), {{{"op", "job"}, {"job_id", "42"}}}, {gid_t{4242}});
+  ASSERT_EQ(operator_answers.size(), 1U);
+  EXPECT_TRUE(operator_answers[0].value("ok", false)) << operator_answers[0].dump();
   // Bob had no process on the node a minute ago.
   const std::int64_t now = monotonic_ns();
   const json before = ask_one(
