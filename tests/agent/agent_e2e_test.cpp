@@ -35,19 +35,7 @@ constexpr uid_t kAlice = 1501;
 constexpr uid_t kBob = 1502;
 
 // A connection to the agent from this process, or from a child that became `uid` first.
-int connect_to(const std::filesystem::path& socket) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{15, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
+int connect_to(const std::filesystem::path& socket) { return connect_unix(socket, 15); }
 
 std::string converse(int fd, const std::vector<std::string>& lines) {
   std::string answers;

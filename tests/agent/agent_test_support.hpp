@@ -4,9 +4,12 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -46,6 +49,22 @@ inline HttpAnswer http_get(const std::string& url, long timeout_ms = 2000) {
   }
   curl_easy_cleanup(curl);
   return answer;
+}
+
+// A connection to a UNIX socket (the agent's), answers awaited at most `timeout_s`; -1 when
+// nothing listens there.
+inline int connect_unix(const std::filesystem::path& path, long timeout_s) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{timeout_s, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
 }
 
 // A TCP port on 127.0.0.1 that was free a moment ago (another program may still take it first).

@@ -13,24 +13,13 @@
 #include <cstring>
 #include <thread>
 
+#include "agent/agent_test_support.hpp"
 #include "support/test_support.hpp"
 
 namespace jt::agent {
 namespace {
 
-int connect_to(const std::filesystem::path& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
+int connect_to(const std::filesystem::path& path) { return jt::test::connect_unix(path, 5); }
 
 std::string answer_to(int fd, const std::string& line) {
   const std::string out = line + "\n";
