@@ -93,6 +93,17 @@ json measurement_json(const Measurement& m) {
   return out;
 }
 
+// An interval whose end the history has not reached: the answer waits (Session::pending) until
+// it has, or until `deadline_ns`, and is then the interval's energy, named when `name` is.
+void wait_for_energy(Session& session, const json& request, std::int64_t begin_ns,
+                     std::int64_t end_ns, double floor_s, const std::string* name,
+                     std::int64_t deadline_ns) {
+  json waiting{{"op", "energy"}, {"from_ns", begin_ns}, {"to_ns", end_ns}, {"floor_s", floor_s}};
+  if (name != nullptr) waiting["name"] = *name;
+  if (request.contains("id")) waiting["id"] = request["id"];
+  session.pending = Session::Pending{std::move(waiting), end_ns, deadline_ns};
+}
+
 }  // namespace
 
 std::string AgentService::refusal(std::string_view code, std::string_view message,
@@ -262,9 +273,7 @@ json AgentService::energy(Session& session, const json& request, std::int64_t no
   const auto latest = state_.history.latest_ns();
   if (latest && *latest >= *to) return energy_over(*from, *to, d.floor_s);
   // Not measured yet: the answer waits until the history reaches the end.
-  json waiting{{"op", "energy"}, {"from_ns", *from}, {"to_ns", *to}, {"floor_s", d.floor_s}};
-  if (request.contains("id")) waiting["id"] = request["id"];
-  session.pending = Session::Pending{waiting, *to, now_ns + kWaitBeyondNs};
+  wait_for_energy(session, request, *from, *to, d.floor_s, nullptr, now_ns + kWaitBeyondNs);
   return nullptr;
 }
 
@@ -290,14 +299,9 @@ json AgentService::window(Session& session, const json& request, std::int64_t no
   if (it == session.windows.end())
     return failure("not_found", "no such open window on this connection");
   const std::int64_t end = ceil_to(now_ns, step);
-  json waiting{{"op", "energy"},
-               {"from_ns", it->second.begin_ns},
-               {"to_ns", end},
-               {"floor_s", d.floor_s},
-               {"name", it->second.name}};
-  if (request.contains("id")) waiting["id"] = request["id"];
+  wait_for_energy(session, request, it->second.begin_ns, end, d.floor_s, &it->second.name,
+                  now_ns + step + kWaitBeyondNs);
   session.windows.erase(it);
-  session.pending = Session::Pending{waiting, end, now_ns + step + kWaitBeyondNs};
   return nullptr;
 }
 
@@ -407,13 +411,8 @@ json AgentService::run(Session& session, const json& request, std::int64_t now_n
   state_.jobs[id].end_ns = now_ns;
   // The result is the run's analysed energy, once the history reaches its end: as a window.
   const Decision d = decide(state_.policy, state_.presence, session.peer, now_ns, now_ns);
-  json waiting{{"op", "energy"},
-               {"from_ns", state_.jobs[id].begin_ns},
-               {"to_ns", now_ns},
-               {"floor_s", d.floor_s},
-               {"name", id}};
-  if (request.contains("id")) waiting["id"] = request["id"];
-  session.pending = Session::Pending{waiting, now_ns, now_ns + to_ns(d.floor_s) + kWaitBeyondNs};
+  wait_for_energy(session, request, state_.jobs[id].begin_ns, now_ns, d.floor_s, &id,
+                  now_ns + to_ns(d.floor_s) + kWaitBeyondNs);
   return nullptr;
 }
 
