@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/job_record.hpp"
+#include "store/job_store.hpp"
+
+namespace jt::store {
+
+// A domain's energy summed over the job's nodes ("package", "dram", "gpu", "node" ...).
+struct DomainFigure {
+  std::string domain;
+  Figure energy;
+};
+
+// What one node contributes to the job: its allocation record (the extern step) when there is
+// one, else its outermost steps (steps not inside another step of that node), said by `whole`.
+struct NodeFigure {
+  std::string node;
+  Figure total;
+  bool whole = true;
+  std::vector<std::string> step_ids;  // the records the figure is made of
+};
+
+// One job across its nodes, steps, components and phases: what `jouletrace job` shows.
+struct JobReport {
+  JobSummary summary;
+  std::vector<DomainFigure> domains;  // from the records `nodes` are made of, in-total parts
+  std::vector<NodeFigure> nodes;
+  std::vector<StepRecord> steps;      // every record, ordered by node, then begin
+  std::vector<PhaseFigure> phases;    // merged by name over every step and node
+  std::vector<std::string> warnings;  // e.g. a node without its allocation record
+};
+
+// Sums with the ledger's rules (sum_of: unknown stays unknown, systematic parts linearly).
+JobReport summarise_job(const std::vector<StepRecord>& records);
+JobSummary summary_of_job(const std::vector<StepRecord>& records);
+
+}  // namespace jt::store
