@@ -19,6 +19,7 @@
 #include "core/clock.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/bmc_backends.hpp"
+#include "sensors/node_inventory.hpp"
 #include "verbs.hpp"
 
 namespace jt::cli {
@@ -95,6 +96,10 @@ class Feeder {
                             series.energy_j.begin() + static_cast<std::ptrdiff_t>(taken));
       const auto old_activity = std::ranges::lower_bound(series.activity_t_ns, settled);
       const auto dropped = old_activity - series.activity_t_ns.begin();
+      for (std::ptrdiff_t i = 0; i < dropped; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        state.activity.add(c, series.activity_t_ns[k], series.activity_pct[k]);
+      }
       series.activity_t_ns.erase(series.activity_t_ns.begin(), old_activity);
       series.activity_pct.erase(series.activity_pct.begin(), series.activity_pct.begin() + dropped);
       agent::ChannelHealth& health = state.health[c];
@@ -213,10 +218,13 @@ class AgentLoop {
     journaled_ns_ = coarse.empty() ? 0 : coarse.last_t_ns();
   }
 
-  void tick(const agent::AgentService& service, std::int64_t now) {
+  void tick(agent::AgentService& service, std::int64_t now) {
     feeder_.drain(sampler_, state_, now);
     state_.history.advance(now);
     journal_new_rows(state_.history, journal_, journaled_ns_, journal_failed_);
+    for (store::StepRecord& record : service.finish_steps(now)) {
+      if (state_.store != nullptr) state_.store->submit(std::move(record));
+    }
     if (now < next_scan_) return;
     state_.presence.scan(state_.proc_root, now, scan_ns_, state_.policy.first_user_uid);
     if (const auto span = state_.history.span()) state_.presence.forget_before(span->from_ns);
@@ -275,6 +283,36 @@ Result<std::unique_ptr<agent::MetricsExporter>> listen_for_metrics(const AgentOp
   return exporter;
 }
 
+void log_line(const std::string& line) { fmt::print(stderr, "jouletrace agent: {}\n", line); }
+
+// The job store of the config (docs/SLURM.md, "Job store"): by default SQLite in the state
+// directory; opened by the worker's thread, so that a database that is down delays nothing.
+std::unique_ptr<agent::StoreWorker> start_store(const AgentOptions& options,
+                                                const agent::AgentConfig& config) {
+  if (!config.store_enabled) return nullptr;
+  store::StoreConfig where = config.store;
+  if (where.kind == store::StoreConfig::Kind::kSqlite && where.sqlite_path.empty())
+    where.sqlite_path = std::filesystem::path(options.state_dir) / "jobs.sqlite";
+  return std::make_unique<agent::StoreWorker>([where] { return store::open_job_store(where); },
+                                              log_line);
+}
+
+// What a step's analysis needs besides its readings: the node, the rated powers, the cgroups.
+agent::StepContext step_context(const AgentOptions& options,
+                                const std::vector<ChannelInfo>& channels) {
+  agent::StepContext context;
+  context.probe = options.probe;
+  context.inventory = read_node_inventory(options.probe, channels);
+  auto path = locate_tdp_file("");
+  auto table = path ? TdpTable::load(*path) : std::unexpected(path.error());
+  if (table) {
+    context.tdp = std::move(*table);
+  } else {
+    context.tdp_error = table.error().message;
+  }
+  return context;
+}
+
 }  // namespace
 
 int agent_verb(const AgentOptions& options) {
@@ -300,6 +338,10 @@ int agent_verb(const AgentOptions& options) {
       {},          sampler.interval_s(), options.probe.proc_root,
       {}};
   state.policy.exclusive_floor_s = sampler.interval_s();
+  state.step_context = step_context(options, sampler.channels());
+  state.activity = agent::ActivityLog(
+      ids.size(), static_cast<std::int64_t>(std::llround(history_options.coarse_step_s * 1e9)),
+      static_cast<std::int64_t>(std::llround(history_options.coarse_span_s * 1e9)));
   restore_history(state, *journal);
   auto server = agent::SocketServer::listen(options.socket, config->limits);
   if (!server) return fail(server.error());
@@ -310,6 +352,8 @@ int agent_verb(const AgentOptions& options) {
   fmt::print(stderr, "jouletrace agent: {} channels, every {:g} s; serving {}\n", ids.size(),
              sampler.interval_s(), options.socket);
 
+  auto store_worker = start_store(options, *config);
+  state.store = store_worker.get();
   sampler.sample_once();
   sampler.start();
   agent::AgentService service(state);
@@ -317,7 +361,8 @@ int agent_verb(const AgentOptions& options) {
   const auto tick_ns =
       static_cast<std::int64_t>(std::clamp(sampler.interval_s(), 0.05, 0.25) * 1e9);
   (*server)->run(
-      service, [&](std::int64_t now) { loop.tick(service, now); }, tick_ns, stop_fd.get());
+      service, [&](std::int64_t now) { loop.tick(service, now); }, tick_ns, stop_fd.get(),
+      store_worker ? store_worker->ready_fd() : -1);
   sampler.stop();
   fmt::print(stderr, "jouletrace agent: stopped\n");
   return 0;

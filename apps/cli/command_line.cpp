@@ -13,8 +13,9 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kVerbs = {"run",       "sensors", "node",
-                                                    "calibrate", "mark",    "agent"};
+constexpr std::array<std::string_view, 8> kVerbs = {"run",       "sensors", "node",
+                                                    "calibrate", "mark",    "agent",
+                                                    "job",       "jobs"};
 
 // The options every verb that reads sensors shares.
 struct ProbeTexts {
@@ -81,6 +82,8 @@ struct Definition {
   CLI::App* calibrate = nullptr;
   CLI::App* mark = nullptr;
   CLI::App* agent = nullptr;
+  CLI::App* job = nullptr;
+  CLI::App* jobs = nullptr;
 };
 
 void define_run(Definition& d) {
@@ -165,6 +168,25 @@ void define_agent(Definition& d) {
                       "Where the history journal is kept (/var/lib/jouletrace)");
   d.agent->add_option("--config", o.config, "Settings file (docs/AGENT.md)");
   d.agent->add_option("-i,--interval", d.agent_interval, "Sampling interval with its unit (100ms)");
+}
+
+void define_job_verbs(Definition& d) {
+  JobOptions& j = d.invocation.job;
+  d.job = d.app.add_subcommand("job", "Show a Slurm job's energy from the job store (like seff)");
+  d.job->add_option("job_id", j.job_id, "The job's id")->required();
+  d.job->add_flag("--json", j.json, "Write JSON (every step record) instead of text");
+  d.job->add_flag("--admin-comment", j.admin_comment,
+                  "Write the compact line the EpilogSlurmctld script stores in AdminComment");
+  d.job->add_option("--expect-nodes", j.expect_nodes,
+                    "With --admin-comment: exit 3 until this many nodes have written records");
+  d.job->add_option("--agent", j.agent_socket, "The node agent's socket");
+  JobsOptions& l = d.invocation.jobs;
+  d.jobs = d.app.add_subcommand("jobs", "List Slurm jobs with their energy, newest first");
+  d.jobs->add_option("--user", l.user, "A user's jobs (name or uid; operators only for others)");
+  d.jobs->add_option("--since", l.since, "Jobs that ended since a date (2026-12-01) or an age (24h)");
+  d.jobs->add_option("--limit", l.limit, "At most this many jobs (100)")->check(CLI::Range(1, 10000));
+  d.jobs->add_flag("--json", l.json, "Write JSON instead of text");
+  d.jobs->add_option("--agent", l.agent_socket, "The node agent's socket");
 }
 
 int usage_error(std::string_view verb, const std::string& message, const std::string& hint = {}) {
@@ -254,17 +276,18 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   define_run(d);
   define_other_verbs(d);
   define_agent(d);
+  define_job_verbs(d);
 
   if (words.empty()) {
     return usage_error(
         "", "no command given",
-        "commands: run, sensors, node, calibrate, mark, agent (`jouletrace --help`)");
+        "commands: run, sensors, node, calibrate, mark, agent, job, jobs (`jouletrace --help`)");
   }
   if (!words[0].starts_with('-') &&
       std::find(kVerbs.begin(), kVerbs.end(), words[0]) == kVerbs.end()) {
     return usage_error(
         "", fmt::format("unknown command '{}'", words[0]),
-        "commands: run, sensors, node, calibrate, mark, agent (`jouletrace --help`)");
+        "commands: run, sensors, node, calibrate, mark, agent, job, jobs (`jouletrace --help`)");
   }
   std::vector<std::string> to_parse(words.begin(), words.end());
   const bool is_run = !words.empty() && words[0] == "run";
@@ -307,6 +330,10 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
     } else {
       problem = interval.error().message;
     }
+  } else if (*d.job) {
+    inv.verb = Invocation::Verb::kJob;
+  } else if (*d.jobs) {
+    inv.verb = Invocation::Verb::kJobs;
   } else if (*d.node) {
     inv.verb = Invocation::Verb::kNode;
     apply(d.node_texts, inv.node.probe);

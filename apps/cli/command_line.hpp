@@ -12,12 +12,14 @@ namespace jt::cli {
 // What a command line asks for: the verb and its options, checked for form and range (files
 // named in it are read later, but before anything runs).
 struct Invocation {
-  enum class Verb { kRun, kSensors, kNode, kCalibrate, kMark, kAgent };
+  enum class Verb { kRun, kSensors, kNode, kCalibrate, kMark, kAgent, kJob, kJobs };
   Verb verb = Verb::kRun;
   RunOptions run;
   SensorsOptions sensors;
   NodeOptions node;
   CalibrateOptions calibrate;
+  JobOptions job;
+  JobsOptions jobs;
   MarkOptions mark;
   AgentOptions agent;
 };

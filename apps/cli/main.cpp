@@ -19,6 +19,8 @@ int dispatch(const jt::cli::Invocation& invocation) {
     case Verb::kCalibrate: return jt::cli::calibrate_verb(invocation.calibrate);
     case Verb::kMark: return jt::cli::mark_verb(invocation.mark);
     case Verb::kAgent: return jt::cli::agent_verb(invocation.agent);
+    case Verb::kJob: return jt::cli::job_verb(invocation.job);
+    case Verb::kJobs: return jt::cli::jobs_verb(invocation.jobs);
   }
   return jt::cli::kExitOwnFailure;
 }

@@ -66,7 +66,28 @@ struct AgentOptions {
   double interval_s = 0.1;
 };
 
+// `jouletrace job` and `jobs` (docs/SLURM.md): a job's records from the job store, through
+// the local agent, which shows users their own jobs and operators every job.
+struct JobOptions {
+  std::string job_id;
+  std::string agent_socket;
+  bool json = false;
+  bool admin_comment = false;  // the compact line for sacct's AdminComment
+  int expect_nodes = 0;        // --admin-comment: incomplete (exit 3) until this many nodes
+};
+struct JobsOptions {
+  std::string agent_socket;
+  std::string user;   // name or uid; empty: one's own (operators: everyone's)
+  std::string since;  // a date, "2026-12-01" or "2026-12-01T10:00", or an age, "24h"
+  std::size_t limit = 100;
+  bool json = false;
+};
+// --admin-comment: the job's records are not all written yet (the epilog retries).
+inline constexpr int kExitJobIncomplete = 3;
+
 int run_verb(const RunOptions& options);
+int job_verb(const JobOptions& options);
+int jobs_verb(const JobsOptions& options);
 int agent_verb(const AgentOptions& options);
 int node_verb(const NodeOptions& options);
 int calibrate_verb(const CalibrateOptions& options);

@@ -45,6 +45,23 @@ void read_limits(const JsonReader& l, ServerLimits& limits) {
   if (auto v = l.optional_member("request_burst")) limits.request_burst = v->as_number(1.0, 1e6);
 }
 
+void read_store(const JsonReader& j, AgentConfig& config) {
+  static constexpr std::array<std::string_view, 3> kKnown{"kind", "path", "credentials_file"};
+  j.reject_unknown_keys(kKnown);
+  const std::string kind = j.optional_member("kind") ? j.member("kind").as_string() : "sqlite";
+  if (kind == "none") {
+    config.store_enabled = false;
+  } else if (kind == "sqlite") {
+    config.store.kind = store::StoreConfig::Kind::kSqlite;
+  } else if (kind == "postgresql") {
+    config.store.kind = store::StoreConfig::Kind::kPostgresql;
+    config.store.credentials_file = j.member("credentials_file").as_string();
+  } else {
+    j.member("kind").fail("is sqlite, postgresql or none");
+  }
+  if (auto v = j.optional_member("path")) config.store.sqlite_path = v->as_string();
+}
+
 }  // namespace
 
 Result<AgentConfig> read_agent_config(const std::filesystem::path& path, double interval_s) {
@@ -62,9 +79,9 @@ Result<AgentConfig> read_agent_config(const std::filesystem::path& path, double 
   auto document = parse_json(text, path.string());
   if (!document) return std::unexpected(document.error());
   const JsonReader top(*document, "");
-  static constexpr std::array<std::string_view, 6> kKnown{"operators_group", "shared_floor_s",
-                                                          "first_user_uid",  "presence_scan_s",
-                                                          "history",         "limits"};
+  static constexpr std::array<std::string_view, 7> kKnown{
+      "operators_group", "shared_floor_s", "first_user_uid", "presence_scan_s",
+      "history",         "limits",         "store"};
   top.as_object().reject_unknown_keys(kKnown);
   if (auto v = top.optional_member("operators_group")) config.policy.operators_gid = group_of(*v);
   if (auto v = top.optional_member("shared_floor_s"))
@@ -76,6 +93,7 @@ Result<AgentConfig> read_agent_config(const std::filesystem::path& path, double 
     config.policy.presence_scan_s = v->as_number(0.1, 60.0);
   if (auto v = top.optional_member("history")) read_history(v->as_object(), config.history);
   if (auto v = top.optional_member("limits")) read_limits(v->as_object(), config.limits);
+  if (auto v = top.optional_member("store")) read_store(v->as_object(), config);
   if (!top.ok()) {
     return make_error(ErrorKind::kInvalidData, fmt::format("{}: {}", path.string(), top.problem()),
                       "docs/AGENT.md lists the settings");

@@ -7,6 +7,7 @@
 #include "agent/history.hpp"
 #include "agent/socket_server.hpp"
 #include "core/result.hpp"
+#include "store/job_store.hpp"
 
 namespace jt::agent {
 
@@ -16,6 +17,10 @@ struct AgentConfig {
   AccessPolicy policy;
   HistoryOptions history;
   ServerLimits limits;
+  // Where step records go (docs/SLURM.md, "Job store"): kind sqlite with an empty path is the
+  // default, STATE_DIR/jobs.sqlite; `enabled` false keeps none.
+  store::StoreConfig store;
+  bool store_enabled = true;
 };
 
 // Reads `path`; an empty path gives the defaults. `interval_s` is the sampling interval, the

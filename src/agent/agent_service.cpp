@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "agent/answers.hpp"
 #include "core/clock.hpp"
 #include "ledger/window_energy.hpp"
 #include "report/json_figures.hpp"
@@ -39,13 +40,6 @@ std::int64_t to_ns(double seconds) {
   return static_cast<std::int64_t>(std::llround(seconds * 1e9));
 }
 
-json failure(std::string_view code, std::string_view message, std::string_view hint = {}) {
-  json error{{"code", code}, {"message", message}};
-  if (!hint.empty()) error["hint"] = hint;
-  return {{"v", agent_wire::kProtocolVersion}, {"ok", false}, {"error", error}};
-}
-
-json success() { return {{"v", agent_wire::kProtocolVersion}, {"ok", true}}; }
 
 // The instants a request may name: 2^62 ns (146 years) either side of the clock's origin. No
 // measured time lies beyond, and the arithmetic on such an instant (the realtime offset, the
@@ -149,6 +143,7 @@ std::optional<std::string> AgentService::handle(Session& session, std::string_vi
 
 std::optional<std::string> AgentService::retry(Session& session, std::int64_t now_ns) {
   if (!session.pending) return std::nullopt;
+  if (session.pending->store_ticket != 0) return store_answer(session, now_ns);
   // A read is answered from the readings not yet settled too; an interval only from rows.
   const bool live = session.pending->request.value("op", "") == "read";
   const auto latest = live ? state_.history.live_latest_ns(now_ns) : state_.history.latest_ns();
@@ -179,10 +174,13 @@ json AgentService::dispatch(Session& session, const json& request, std::int64_t 
   if (op == "window_begin" || op == "window_end") return window(session, request, now_ns);
   if (op == "job_begin" || op == "job_end" || op == "job") return job(session, request, now_ns);
   if (op == "run_begin" || op == "run_end") return run(session, request, now_ns);
+  if (op == "step_begin" || op == "step_end") return step(session, request, now_ns);
+  if (op == "markers") return markers(session, request);
+  if (op == "job_record" || op == "jobs") return stored_jobs(session, request, now_ns);
   return failure(
       "unknown_op", fmt::format("no operation '{}'", op),
       "hello, inventory, read, energy, window_begin, window_end, job_begin, job_end, job, "
-      "run_begin, run_end");
+      "run_begin, run_end, step_begin, step_end, markers, job_record, jobs");
 }
 
 json AgentService::hello(const Session& session, std::int64_t now_ns) const {
@@ -362,6 +360,18 @@ ChannelSeries end_rows(const EnergyGrid& grid, std::size_t c, std::int64_t first
   return series;
 }
 
+ChannelSeries every_row(const EnergyGrid& grid, std::size_t c, std::int64_t first_ns,
+                        std::int64_t last_ns, std::int64_t step) {
+  ChannelSeries series;
+  for (std::int64_t t = first_ns; t <= last_ns; t += step) {
+    if (const auto v = grid.energy_at(c, t)) {
+      series.t_ns.push_back(t);
+      series.energy_j.push_back(*v);
+    }
+  }
+  return series;
+}
+
 std::uint64_t rows_spanned(const ChannelSeries& series, std::int64_t step) {
   if (series.t_ns.empty()) return 0;
   return static_cast<std::uint64_t>((series.t_ns.back() - series.t_ns.front()) / step) + 1;
@@ -417,6 +427,8 @@ json AgentService::run(Session& session, const json& request, std::int64_t now_n
 }
 
 void AgentService::on_disconnect(Session& session, std::int64_t now_ns) {
+  if (session.pending && session.pending->store_ticket != 0 && state_.store != nullptr)
+    state_.store->abandon(session.pending->store_ticket);
   for (const std::string& id : session.open_runs) {
     if (auto it = state_.jobs.find(id); it != state_.jobs.end()) it->second.end_ns = now_ns;
   }
@@ -426,7 +438,7 @@ void AgentService::on_disconnect(Session& session, std::int64_t now_ns) {
 // The rows of [from, to] of the grid that fits the floor, as the timeline of a window: what
 // analyse_window reads for a run's phase reads the same here.
 Timeline AgentService::interval_timeline(std::int64_t& from, std::int64_t& to,
-                                         std::int64_t floor_ns) const {
+                                         std::int64_t floor_ns, bool every_row_wanted) const {
   const History& h = state_.history;
   const EnergyGrid& grid =
       !h.fine().empty() && h.fine().first_t_ns() <= from && floor_ns <= h.fine().step_ns() * 10
@@ -445,7 +457,11 @@ Timeline AgentService::interval_timeline(std::int64_t& from, std::int64_t& to,
   for (std::size_t c = 0; c < state_.channels.size(); ++c) {
     ChannelInfo info = state_.channels[c];
     info.update_period_s = std::max(info.update_period_s, ns_to_s(step));
-    ChannelSeries series = end_rows(grid, c, first_row, last_row, step);
+    ChannelSeries series = every_row_wanted ? every_row(grid, c, first_row, last_row, step)
+                                            : end_rows(grid, c, first_row, last_row, step);
+    if (every_row_wanted && info.reports_activity) {
+      state_.activity.samples_between(c, from, to, series.activity_t_ns, series.activity_pct);
+    }
     ChannelStats stats;
     stats.samples = rows_spanned(series, step);
     if (!series.t_ns.empty()) {

@@ -9,8 +9,12 @@
 #include <vector>
 
 #include "agent/access.hpp"
+#include "agent/activity_log.hpp"
 #include "agent/history.hpp"
 #include "agent/metrics_snapshot.hpp"
+#include "agent/slurm_step.hpp"
+#include "agent/step_analysis.hpp"
+#include "agent/store_worker.hpp"
 #include "sampler/sampler.hpp"
 #include "sensors/sensor.hpp"
 
@@ -35,6 +39,7 @@ struct Job {
   // A run a user's client marked on its own connection (run_begin): its owner may ask for its
   // result later, but it proves no presence and is not a job of the exporter's.
   bool run = false;
+  int open_steps = 0;  // a Slurm job: its steps on this node not ended yet
 };
 
 // Everything the agent serves from, owned by its event loop (one thread: no locks).
@@ -49,6 +54,12 @@ struct AgentState {
   double interval_s = 0.1;
   std::filesystem::path proc_root = "/proc";
   std::vector<std::string> startup_notes;  // what the agent said about its own start
+  // Slurm steps from step_begin until their record is made (after step_end, once the history
+  // reaches their end), by step_key.
+  std::map<std::string, SlurmStep> steps;
+  StepContext step_context;
+  ActivityLog activity{0, 1'000'000'000, 0};
+  StoreWorker* store = nullptr;  // null: no job store (job and jobs answer store_unavailable)
 };
 
 // One client connection's state in the protocol.
@@ -69,8 +80,11 @@ struct Session {
     nlohmann::json request;
     std::int64_t ready_ns = 0;
     std::int64_t deadline_ns = 0;
+    std::uint64_t store_ticket = 0;  // a job-store query's answer, taken when it comes
   };
   std::optional<Pending> pending;
+  // After a `markers` request: every further line is a phase marker of this step (step_key).
+  std::string marker_step;
 };
 
 // The protocol of docs/AGENT.md over AgentState: a request line in, an answer line out (or
@@ -98,6 +112,12 @@ class AgentService {
   // coarser: exposed for tests and the job records.
   nlohmann::json energy_over(std::int64_t begin_ns, std::int64_t end_ns, double floor_s) const;
 
+  // A line of a connection in marker mode (Session::marker_step): one phase marker.
+  void feed_marker(Session& session, std::string_view line);
+  // The records of the steps that ended and that the history now covers to their end (or that
+  // waited for it long enough): analysed, and forgotten here.
+  std::vector<store::StepRecord> finish_steps(std::int64_t now_ns);
+
  private:
   nlohmann::json dispatch(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json hello(const Session& session, std::int64_t now_ns) const;
@@ -109,10 +129,19 @@ class AgentService {
   nlohmann::json job_result(const Session& session, const std::string& id,
                             std::int64_t now_ns) const;
   nlohmann::json run(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json step(Session& session, const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json step_begin(const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json step_end(const nlohmann::json& request, std::int64_t now_ns);
+  nlohmann::json markers(Session& session, const nlohmann::json& request);
+  std::optional<std::string> store_answer(Session& session, std::int64_t now_ns);
+  nlohmann::json stored_jobs(Session& session, const nlohmann::json& request, std::int64_t now_ns);
   nlohmann::json answer_read(const Session& session, std::int64_t after_ns,
                              std::int64_t now_ns) const;
 
-  Timeline interval_timeline(std::int64_t& from, std::int64_t& to, std::int64_t floor_ns) const;
+  // The rows of [from, to] of the grid that fits the floor, as a window's timeline: the rows at
+  // the ends only (an interval's energy depends on no others), or every row (a step's phases).
+  Timeline interval_timeline(std::int64_t& from, std::int64_t& to, std::int64_t floor_ns,
+                             bool every_row = false) const;
 
   AgentState& state_;
 };

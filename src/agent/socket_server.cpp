@@ -161,6 +161,12 @@ void SocketServer::process_lines(Client& client, AgentService& service, std::int
     const std::string_view line(client.in.data() + start, newline - start);
     start = newline + 1;
     if (line.empty()) continue;
+    if (!client.session.marker_step.empty()) {
+      // Phase markers of a step: not requests (a training loop may mark every batch), bounded
+      // per step by the service.
+      service.feed_marker(client.session, line);
+      continue;
+    }
     ++counters_.requests;
     if (!take_token(client.session.peer.uid, now_ns)) {
       ++counters_.rate_limited;
@@ -231,30 +237,37 @@ void SocketServer::close_client(int fd, AgentService& service, std::int64_t now_
   clients_.erase(it);
 }
 
-void SocketServer::run(AgentService& service, const std::function<void(std::int64_t)>& tick,
-                       std::int64_t tick_ns, int stop_fd) {
-  epoll_event stop_ev{};
-  stop_ev.events = EPOLLIN;
-  stop_ev.data.fd = stop_fd;
-  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, stop_fd, &stop_ev);
-  std::int64_t next_tick = monotonic_ns();
+void SocketServer::retry_waiting(AgentService& service, std::int64_t now) {
   const auto partial_limit = static_cast<std::int64_t>(limits_.partial_line_timeout_s * 1e9);
+  for (auto& [fd, client] : clients_) {
+    if (auto answer = service.retry(client->session, now)) {
+      client->out += *answer;
+      process_lines(*client, service, now);
+    }
+    if (client->partial_since_ns != 0 && now - client->partial_since_ns > partial_limit) {
+      ++counters_.dropped;
+      client->closing = true;
+    }
+  }
+}
+
+void SocketServer::run(AgentService& service, const std::function<void(std::int64_t)>& tick,
+                       std::int64_t tick_ns, int stop_fd, int wake_fd) {
+  for (const int fd : {stop_fd, wake_fd}) {
+    if (fd < 0) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+  std::int64_t next_tick = monotonic_ns();
   std::vector<epoll_event> events(64);
   for (;;) {
     std::int64_t now = monotonic_ns();
     if (now >= next_tick) {
       tick(now);
       next_tick = std::max(next_tick + tick_ns, now + tick_ns / 4);
-      for (auto& [fd, client] : clients_) {
-        if (auto answer = service.retry(client->session, now)) {
-          client->out += *answer;
-          process_lines(*client, service, now);
-        }
-        if (client->partial_since_ns != 0 && now - client->partial_since_ns > partial_limit) {
-          ++counters_.dropped;
-          client->closing = true;
-        }
-      }
+      retry_waiting(service, now);
     }
     const int timeout_ms =
         static_cast<int>(std::max<std::int64_t>(0, (next_tick - now) / 1'000'000)) + 1;
@@ -264,6 +277,12 @@ void SocketServer::run(AgentService& service, const std::function<void(std::int6
     for (int i = 0; i < n; ++i) {
       const int fd = events[static_cast<std::size_t>(i)].data.fd;
       if (fd == stop_fd) return;
+      if (fd == wake_fd) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const ssize_t r = ::read(wake_fd, &count, sizeof count);
+        retry_waiting(service, now);
+        continue;
+      }
       if (fd == listen_fd_.get()) {
         accept_all(service, now);
         continue;

@@ -46,9 +46,10 @@ class SocketServer {
   SocketServer& operator=(const SocketServer&) = delete;
 
   // Until `stop_fd` becomes readable (a signalfd or an eventfd): serves clients and calls
-  // tick(now) every tick_ns, retrying waiting requests after each.
+  // tick(now) every tick_ns, retrying waiting requests after each and whenever `wake_fd` (an
+  // eventfd; -1: none) is written, e.g. when the job store has answered.
   void run(AgentService& service, const std::function<void(std::int64_t)>& tick,
-           std::int64_t tick_ns, int stop_fd);
+           std::int64_t tick_ns, int stop_fd, int wake_fd = -1);
   const ServerCounters& counters() const { return counters_; }
   std::size_t connections() const { return clients_.size(); }
 
@@ -71,6 +72,7 @@ class SocketServer {
   SocketServer() = default;
   void accept_all(AgentService& service, std::int64_t now_ns);
   void on_readable(Client& client, AgentService& service, std::int64_t now_ns);
+  void retry_waiting(AgentService& service, std::int64_t now);
   void process_lines(Client& client, AgentService& service, std::int64_t now_ns);
   void flush(Client& client);
   bool take_token(uid_t uid, std::int64_t now_ns);

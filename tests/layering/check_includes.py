@@ -15,13 +15,14 @@ ALLOWED = {
     "bmc": ["sensors/", "core/"],
     "sampler": ["sampler/", "sensors/", "core/"],
     "ledger": ["ledger/", "sampler/", "sensors/", "core/", "markers/"],
-    "report": ["report/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "store": ["store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "report": ["report/", "store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "api": ["api/", "jouletrace/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
-    "agent": ["agent/", "report/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "agent": ["agent/", "report/", "store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]')
 LAYER_PREFIXES = tuple(f"{layer}/" for layer in ("core", "markers", "sensors", "sampler", "ledger",
-                                                 "report", "api", "agent"))
+                                                 "store", "report", "api", "agent"))
 
 
 def layer_of(relative):

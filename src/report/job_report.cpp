@@ -1,0 +1,169 @@
+#include "report/job_report.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "report/text_format.hpp"
+#include "store/job_summary_json.hpp"
+
+namespace jt {
+
+namespace {
+
+using nlohmann::json;
+
+// Wall-clock instants in UTC: a job's records come from nodes that may disagree on the zone.
+std::string utc_text(std::int64_t unix_ms) {
+  const std::time_t seconds = unix_ms / 1000;
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm);
+  return buffer;
+}
+
+std::string figure_text(const store::Figure& f) {
+  if (!f.energy_j) return "unknown";
+  return fmt::format("{} ({})", energy_pm_text(f.energy_j, f.uncertainty_j), to_string(f.method));
+}
+
+std::string kwh_text(const store::Figure& f) {
+  return f.energy_j ? fmt::format("{:.6f} kWh", *f.energy_j / 3.6e6) : "unknown";
+}
+
+std::string duration_text(std::int64_t ms) { return fmt::format("{:.1f} s", static_cast<double>(ms) / 1000.0); }
+
+void header(std::string& out, const store::JobReport& r) {
+  const store::JobSummary& s = r.summary;
+  out += fmt::format("Job {}{} of {} (uid {}): {} node{}, {} step record{}\n",
+                     terminal_safe(s.job_id),
+                     s.cluster.empty() ? "" : " on " + terminal_safe(s.cluster),
+                     terminal_safe(s.user.empty() ? std::to_string(s.uid) : s.user), s.uid, s.nodes,
+                     s.nodes == 1 ? "" : "s", s.steps, s.steps == 1 ? "" : "s");
+  out += fmt::format("  {} to {} UTC ({})\n", utc_text(s.begin_unix_ms), utc_text(s.end_unix_ms),
+                     duration_text(s.end_unix_ms - s.begin_unix_ms));
+  out += fmt::format("Energy: {} = {}{}\n", figure_text(s.total), kwh_text(s.total),
+                     s.whole ? "" : "  [not the whole allocation: see warnings]");
+  for (const store::DomainFigure& d : r.domains)
+    out += fmt::format("  {:<12} {}\n", d.domain, figure_text(d.energy));
+}
+
+void comparison(std::string& out, const store::JobReport& r) {
+  const store::JobSummary& s = r.summary;
+  std::string idle = figure_text(s.idle_gpu);
+  if (const auto share = store::idle_gpu_share(s)) idle += fmt::format(", {:.1f} % of the job", *share * 100.0);
+  out += fmt::format("Idle GPUs (owned, never busy): {}\n", idle);
+  std::string estimate = s.estimate.energy_j ? energy_text(*s.estimate.energy_j) : "unknown";
+  if (const auto error = store::estimate_relative_error(s))
+    estimate += fmt::format(" ({:+.0f} % against the measurement)", *error * 100.0);
+  out += fmt::format("Runtime estimate (rated power x time): {}\n", estimate);
+}
+
+void nodes_and_steps(std::string& out, const store::JobReport& r) {
+  out += "Nodes:\n";
+  for (const store::NodeFigure& n : r.nodes) {
+    out += fmt::format("  {:<20} {:<34} from {}{}\n", fit(terminal_safe(n.node), 20),
+                       figure_text(n.total), fmt::join(n.step_ids, ", "),
+                       n.whole ? "" : " (no allocation record)");
+  }
+  out += "Steps:\n";
+  for (const store::StepRecord& st : r.steps) {
+    out += fmt::format("  {:<20} {:<10} {:>9} {}\n", fit(terminal_safe(st.key.node), 20),
+                       fit(terminal_safe(st.key.step_id), 10),
+                       duration_text(st.end_unix_ms - st.begin_unix_ms), figure_text(st.total));
+  }
+}
+
+void phases(std::string& out, const store::JobReport& r) {
+  if (r.phases.empty()) return;
+  out += "Phases (all steps and nodes):\n";
+  for (const store::PhaseFigure& p : r.phases) {
+    std::string per_item;
+    if (const auto e = energy_per_item(p.energy.energy_j, p.items))
+      per_item = fmt::format(", {} per item over {} items", energy_text(*e), p.items);
+    out += fmt::format("  {:<20} x{:<4} {:>9} {}{}\n", fit(terminal_safe(p.name), 20), p.count,
+                       fmt::format("{:.1f} s", p.duration_s), figure_text(p.energy), per_item);
+  }
+}
+
+}  // namespace
+
+std::string job_text(const store::JobReport& r) {
+  std::string out;
+  header(out, r);
+  comparison(out, r);
+  nodes_and_steps(out, r);
+  phases(out, r);
+  for (const std::string& w : r.warnings) out += "warning: " + terminal_safe(w) + "\n";
+  return out;
+}
+
+json job_json(const store::JobReport& r) {
+  json out{{"schema", "jouletrace-job"}, {"schema_version", 1}};
+  out["job"] = store::to_json(r.summary);
+  out["job"]["estimate_relative_error"] = store::estimate_relative_error(r.summary)
+                                              ? json(*store::estimate_relative_error(r.summary))
+                                              : json(nullptr);
+  out["domains"] = json::array();
+  for (const store::DomainFigure& d : r.domains)
+    out["domains"].push_back({{"domain", d.domain}, {"energy", store::figure_json(d.energy)}});
+  out["nodes"] = json::array();
+  for (const store::NodeFigure& n : r.nodes) {
+    out["nodes"].push_back({{"node", n.node},
+                            {"total", store::figure_json(n.total)},
+                            {"whole", n.whole},
+                            {"steps", n.step_ids}});
+  }
+  out["phases"] = json::array();
+  for (const store::PhaseFigure& p : r.phases) {
+    out["phases"].push_back({{"name", p.name},
+                             {"count", p.count},
+                             {"duration_s", p.duration_s},
+                             {"items", p.items},
+                             {"energy", store::figure_json(p.energy)}});
+  }
+  out["steps"] = json::array();
+  for (const store::StepRecord& st : r.steps) out["steps"].push_back(store::to_json(st));
+  out["warnings"] = r.warnings;
+  return out;
+}
+
+std::string jobs_text(const std::vector<store::JobSummary>& jobs) {
+  std::string out = fmt::format("{:<14} {:<10} {:<19} {:>9} {:>5} {:<30} {}\n", "JOB", "USER",
+                                "END (UTC)", "ELAPSED", "NODES", "ENERGY", "IDLE GPU");
+  for (const store::JobSummary& j : jobs) {
+    out += fmt::format("{:<14} {:<10} {:<19} {:>9} {:>5} {:<30} {}{}\n", fit(terminal_safe(j.job_id), 14),
+                       fit(terminal_safe(j.user.empty() ? std::to_string(j.uid) : j.user), 10),
+                       utc_text(j.end_unix_ms), duration_text(j.end_unix_ms - j.begin_unix_ms),
+                       j.nodes, energy_pm_text(j.total.energy_j, j.total.uncertainty_j),
+                       energy_text(j.idle_gpu.energy_j), j.whole ? "" : " *");
+  }
+  if (jobs.empty()) out += "no jobs\n";
+  return out;
+}
+
+json jobs_json(const std::vector<store::JobSummary>& jobs) {
+  json out{{"schema", "jouletrace-jobs"}, {"schema_version", 1}, {"jobs", json::array()}};
+  for (const store::JobSummary& j : jobs) out["jobs"].push_back(store::to_json(j));
+  return out;
+}
+
+std::string admin_comment(const store::JobReport& r) {
+  const store::JobSummary& s = r.summary;
+  auto energy = [](const store::Figure& f) { return f.energy_j ? json(*f.energy_j) : json(nullptr); };
+  json by_domain = json::object();
+  for (const store::DomainFigure& d : r.domains) by_domain[d.domain] = energy(d.energy);
+  const json out{{"jouletrace", 1},
+                 {"energy_j", energy(s.total)},
+                 {"uncertainty_j", s.total.uncertainty_j},
+                 {"method", to_string(s.total.method)},
+                 {"components_j", by_domain},
+                 {"gpu_idle_j", energy(s.idle_gpu)},
+                 {"estimate_j", energy(s.estimate)},
+                 {"nodes", s.nodes},
+                 {"whole", s.whole}};
+  return out.dump();
+}
+
+}  // namespace jt
