@@ -17,11 +17,12 @@ ALLOWED = {
     "ledger": ["ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "report": ["report/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "api": ["api/", "jouletrace/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
-    "agent": ["agent/", "report/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "store": ["store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "agent": ["agent/", "store/", "report/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]')
 LAYER_PREFIXES = tuple(f"{layer}/" for layer in ("core", "markers", "sensors", "sampler", "ledger",
-                                                 "report", "api", "agent"))
+                                                 "report", "api", "store", "agent"))
 
 
 def layer_of(relative):
