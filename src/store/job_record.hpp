@@ -1,12 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/result.hpp"
 #include "ledger/measurement.hpp"
@@ -25,6 +24,8 @@ struct Figure {
 };
 Figure figure_of(const Measurement& m);
 Measurement measurement_of(const Figure& f);
+// The method named as jt::to_string(Method) writes it; empty for any other text.
+std::optional<Method> method_from_string(std::string_view name);
 
 struct ComponentFigure {
   std::string id;      // the channel's id, "powercap/intel-rapl:0"
@@ -80,10 +81,10 @@ struct StepRecord {
   std::string gpus;    // the step's GPUs as Slurm numbers them, "0,1"
   std::string cgroup;  // the step's cgroup path
   std::vector<ComponentFigure> components;
-  Figure total;                   // the node's total over the step (non-overlapping cover)
-  std::optional<double> coverage; // measured share of the total; unknown: empty
-  std::string attribution_rule;   // how the node's energy was charged on a shared node
-  Figure attributed;              // the step's share (the total when it had the node alone)
+  Figure total;                    // the node's total over the step (non-overlapping cover)
+  std::optional<double> coverage;  // measured share of the total; unknown: empty
+  std::string attribution_rule;    // how the node's energy was charged on a shared node
+  Figure attributed;               // the step's share (the total when it had the node alone)
   std::vector<GpuFigure> gpus_measured;
   Figure idle_gpu;  // energy of GPUs the step owned that stayed idle
   Figure estimate;  // the runtime-based estimate (rated power x time), method model
@@ -96,6 +97,10 @@ nlohmann::json to_json(const StepRecord& record);
 // Strict: a record of another format, a missing field or a value of the wrong type is an
 // error naming the field (records come from other nodes' agents and from the database).
 Result<StepRecord> decode_step_record(std::string_view text);
+// A std::string converts to both the text and a JSON value: this says it is text.
+inline Result<StepRecord> decode_step_record(const std::string& text) {
+  return decode_step_record(std::string_view(text));
+}
 Result<StepRecord> decode_step_record(const nlohmann::json& value);
 
 }  // namespace jt::store

@@ -24,7 +24,7 @@ struct StoreConfig {
 };
 
 struct JobQuery {
-  std::optional<std::uint32_t> uid;  // a user's own jobs; empty: everyone's (operators)
+  std::optional<std::uint32_t> uid;           // a user's own jobs; empty: everyone's (operators)
   std::optional<std::int64_t> since_unix_ms;  // jobs that ended at or after
   std::size_t limit = 100;                    // newest first
 };
@@ -39,7 +39,7 @@ struct JobSummary {
   std::int64_t end_unix_ms = 0;
   int nodes = 0;
   int steps = 0;
-  Figure total;     // the job's energy: each node's allocation, else its outermost steps
+  Figure total;  // the job's energy: each node's allocation, else its outermost steps
   Figure idle_gpu;
   Figure estimate;
   bool whole = true;  // false: a node had no allocation (extern step) record
@@ -50,6 +50,8 @@ class JobStore {
   virtual ~JobStore() = default;
   // Inserts or replaces the record of (cluster, job, step, node).
   virtual Result<void> put(const StepRecord& record) = 0;
+  // Several records in one transaction (a bulk import, a benchmark's fill): all or none.
+  virtual Result<void> put_many(const std::vector<StepRecord>& records) = 0;
   // Every step record of a job on every node; `owner` set: only when the job is theirs
   // (another user's job is simply not found).
   virtual Result<std::vector<StepRecord>> job(const std::string& job_id,
