@@ -10,14 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<Method> method_from(const std::string& name) {
-  for (Method m : {Method::kCounter, Method::kPowerIntegrated, Method::kModel, Method::kMixed,
-                   Method::kNone}) {
-    if (name == to_string(m)) return m;
-  }
-  return std::nullopt;
-}
-
 Error invalid(const std::string& field, const char* what) {
   return Error{ErrorKind::kInvalidData, fmt::format("{}: {}", field, what), {}, {}};
 }
@@ -54,7 +46,7 @@ Result<Figure> decode_figure(const json& value, const char* field) {
   const auto method = value.find("method");
   if (method == value.end() || !method->is_string())
     return std::unexpected(invalid(field, "method is a string"));
-  const auto m = method_from(method->get<std::string>());
+  const auto m = method_from_string(method->get<std::string>());
   if (!m) return std::unexpected(invalid(field, "method is counter, power-integrated, model, mixed or none"));
   f.method = *m;
   return f;
