@@ -40,6 +40,8 @@ void send_to_agent(std::string_view channel, const std::string& line, const std:
     fmt::print(stderr, "jouletrace mark: {}; marker '{}' not recorded\n", sent.error().message,
                name);
   }
+  // The agent's answer is awaited (bounded) only so that closing ends the stream cleanly.
+  if (fd) close_agent_marker_channel(*fd, kAgentTimeoutMs);
 }
 
 }  // namespace

@@ -274,8 +274,9 @@ void ApiRuntime::shutdown_locked() {
     flusher_->stop();
     flusher_.reset();
   }
-  // After the flusher sent the last records: the agent then sees the end of the stream.
-  agent_channel_.reset();
+  // After the flusher sent the last records: the agent then sees the end of the stream. Its
+  // answer came long before; nothing is waited for.
+  close_agent_marker_channel(agent_channel_, 0);
   {
     std::lock_guard self_lock(self_mutex_);
     self_.reset();

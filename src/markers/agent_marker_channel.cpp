@@ -123,6 +123,16 @@ Result<void> send_within(int fd, std::string_view data, int timeout_ms) {
   return {};
 }
 
+void close_agent_marker_channel(UniqueFd& fd, int wait_ms) {
+  if (!fd.valid()) return;
+  pollfd readable{fd.get(), POLLIN, 0};
+  (void)::poll(&readable, 1, wait_ms);
+  char discarded[512];
+  while (::recv(fd.get(), discarded, sizeof discarded, MSG_DONTWAIT) > 0) {
+  }
+  fd.reset();
+}
+
 std::string agent_socket_from_environment() {
   const char* path = std::getenv("JOULETRACE_AGENT");
   return (path != nullptr && *path != '\0') ? std::string(path) : std::string(kDefaultAgentSocket);

@@ -33,6 +33,11 @@ Result<UniqueFd> connect_unix_stream(const std::string& path, int timeout_ms);
 // signal to the calling program).
 Result<void> send_within(int fd, std::string_view data, int timeout_ms);
 
+// Reads and drops what the agent sent (its one answer), waiting at most `wait_ms` for it, then
+// closes. Closing a UNIX socket with unread input resets the connection (ECONNRESET at the
+// agent) instead of ending it cleanly, so the channel is closed through this.
+void close_agent_marker_channel(UniqueFd& fd, int wait_ms);
+
 // The agent's socket for markers: $JOULETRACE_AGENT, else /run/jouletrace/agent.sock.
 std::string agent_socket_from_environment();
 
