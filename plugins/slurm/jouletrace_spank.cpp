@@ -180,6 +180,12 @@ void announce_step(spank_t spank) {
 
 extern "C" {
 
+// SPANK_PLUGIN defines const objects, which C++ gives internal linkage: declared extern first,
+// so that slurmstepd's dlsym finds them.
+extern const char plugin_name[];
+extern const char plugin_type[];
+extern const unsigned int plugin_version;
+extern const unsigned int spank_plugin_version;
 SPANK_PLUGIN(jouletrace, 1)
 
 int slurm_spank_init(spank_t spank, int argc, char** argv) {
