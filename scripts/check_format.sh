@@ -26,7 +26,7 @@ fi
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(find src apps include tests bench examples fuzz python \
+  mapfile -t files < <(find src apps include tests bench examples fuzz python plugins \
     -path tests/fixtures -prune -o -type f \
     \( -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.h' -o -name '*.hpp' \) -print |
     sort)

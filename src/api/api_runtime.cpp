@@ -15,6 +15,8 @@
 #include <limits>
 
 #include "core/clock.hpp"
+#include "core/unique_fd.hpp"
+#include "markers/agent_marker_channel.hpp"
 
 namespace jt {
 
@@ -31,8 +33,28 @@ void copy_text(char (&to)[N], std::string_view from) {
 
 struct MarkerChannel {
   int fd = -1;          // -1: no parent
+  UniqueFd owned;       // the agent connection (agent:...), which this library opened
   std::string problem;  // set when JOULETRACE_MARKERS names nothing usable
 };
+
+// How long jt_init may wait for an agent whose backlog is full: the training process must not
+// stall on a stuck agent; it measures by itself instead.
+constexpr int kAgentConnectTimeoutMs = 100;
+
+// JOULETRACE_MARKERS=agent:<job_id>.<step_id> (docs/MARKERS.md, "Under a Slurm step"): the
+// connection is ours and the flusher writes records to it as it would to the parent's pipe.
+MarkerChannel agent_marker_channel(std::string_view text) {
+  MarkerChannel channel;
+  auto fd =
+      open_agent_marker_channel(text.substr(kAgentMarkersPrefix.size()), kAgentConnectTimeoutMs);
+  if (!fd) {
+    channel.problem = fmt::format("JOULETRACE_MARKERS={}: {}", text, fd.error().message);
+    return channel;
+  }
+  channel.fd = fd->get();
+  channel.owned = std::move(*fd);
+  return channel;
+}
 
 // JOULETRACE_MARKERS=fd:N (docs/MARKERS.md). The variable is inherited further than the fd:
 // a launcher may close descriptors (or srun may carry the environment to another node), so
@@ -43,6 +65,7 @@ MarkerChannel marker_channel_from_environment() {
   const char* value = std::getenv("JOULETRACE_MARKERS");
   if (value == nullptr || *value == '\0') return channel;
   const std::string_view text(value);
+  if (text.starts_with(kAgentMarkersPrefix)) return agent_marker_channel(text);
   int fd = -1;
   if (text.substr(0, 3) == "fd:") {
     const auto digits = text.substr(3);
@@ -50,7 +73,8 @@ MarkerChannel marker_channel_from_environment() {
     if (error != std::errc{} || end != digits.data() + digits.size() || digits.empty()) fd = -1;
   }
   if (fd < 0) {
-    channel.problem = fmt::format("JOULETRACE_MARKERS={} is not of the form fd:N", text);
+    channel.problem =
+        fmt::format("JOULETRACE_MARKERS={} is not of the form fd:N or agent:JOB.STEP", text);
     return channel;
   }
   struct stat st {};
@@ -217,6 +241,7 @@ jt_status ApiRuntime::init_locked(const jt_options* options) {
     self_ = std::move(self);
   }
   flusher_ = std::move(flusher);
+  agent_channel_ = std::move(channel.owned);
   unavailable_reason_ = std::move(unavailable);
   init_ns_ = init_ns;
   dropped_.store(0, std::memory_order_relaxed);
@@ -249,6 +274,9 @@ void ApiRuntime::shutdown_locked() {
     flusher_->stop();
     flusher_.reset();
   }
+  // After the flusher sent the last records: the agent then sees the end of the stream. Its
+  // answer came long before; nothing is waited for.
+  close_agent_marker_channel(agent_channel_, 0);
   {
     std::lock_guard self_lock(self_mutex_);
     self_.reset();
@@ -450,6 +478,8 @@ void ApiRuntime::after_fork_in_child() {
   // which also sends the markers still in the ring. The child starts uninitialised and may
   // call jt_init (it then has its own pid in the records).
   runtime->state_.store(0, std::memory_order_relaxed);
+  // The parent keeps the agent connection; a copy held here would hide its end from the agent.
+  runtime->agent_channel_.reset();
   if (runtime->flusher_) {
     runtime->flusher_->abandon_after_fork();
     (void)runtime->flusher_.release();

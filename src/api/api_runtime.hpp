@@ -11,6 +11,7 @@
 #include "api/marker_ring.hpp"
 #include "api/self_measurement.hpp"
 #include "api/window_table.hpp"
+#include "core/unique_fd.hpp"
 #include "jouletrace/jouletrace.h"
 
 namespace jt {
@@ -83,6 +84,7 @@ class ApiRuntime {
   std::mutex lifecycle_mutex_;  // init, shutdown, fork
   std::mutex self_mutex_;       // self_ while a window is measured
   std::unique_ptr<MarkerFlusher> flusher_;
+  UniqueFd agent_channel_;  // JOULETRACE_MARKERS=agent:...: the connection the flusher writes to
   std::unique_ptr<SelfMeasurement> self_;
   std::string unavailable_reason_;  // set at init when windows get no energy here
   bool hooks_registered_ = false;
