@@ -40,6 +40,9 @@ struct Job {
   // result later, but it proves no presence and is not a job of the exporter's.
   bool run = false;
   int open_steps = 0;  // a Slurm job: its steps on this node not ended yet
+  // The GPUs its steps were given here (Slurm's numbers): the extern step is told none, but
+  // covers the whole allocation.
+  std::string gpus;
 };
 
 // Everything the agent serves from, owned by its event loop (one thread: no locks).

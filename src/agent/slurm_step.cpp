@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 namespace jt::agent {
 
@@ -57,6 +59,23 @@ store::StepScope scope_of_step(const std::string& step_id) {
   if (step_id == "extern") return store::StepScope::kAllocation;
   if (step_id == "batch") return store::StepScope::kBatch;
   return store::StepScope::kStep;
+}
+
+std::string union_of_gpu_lists(const std::string& a, const std::string& b) {
+  std::vector<std::string> seen;
+  for (const std::string* list : {&a, &b}) {
+    std::size_t start = 0;
+    while (start <= list->size()) {
+      const std::size_t comma = std::min(list->find(',', start), list->size());
+      std::string entry = list->substr(start, comma - start);
+      if (!entry.empty() && std::ranges::find(seen, entry) == seen.end())
+        seen.push_back(std::move(entry));
+      start = comma + 1;
+    }
+  }
+  std::string joined;
+  for (const std::string& e : seen) joined += (joined.empty() ? "" : ",") + e;
+  return joined;
 }
 
 Result<SlurmStep> parse_step_begin(const nlohmann::json& request) {

@@ -41,6 +41,8 @@ std::string step_key(const std::string& job_id, const std::string& step_id);
 // Slurm's reserved step numbers as the names sacct shows (slurm.h: SLURM_EXTERN_CONT ...).
 std::string normalise_step_id(const std::string& step_id);
 store::StepScope scope_of_step(const std::string& step_id);
+// Two GPU lists as one, each number once, in order: "0,2" and "2,3" give "0,2,3".
+std::string union_of_gpu_lists(const std::string& a, const std::string& b);
 // The fields of a step_begin request, checked (sizes, types, a "detail" of summary or phases).
 Result<SlurmStep> parse_step_begin(const nlohmann::json& request);
 
