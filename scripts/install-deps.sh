@@ -5,6 +5,7 @@ packages="g++ cmake ninja-build pkg-config python3 python3-dev python3-jsonschem
   libfmt-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
   libcpp-httplib-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcap-dev prometheus-cpp-dev prometheus
+  libsqlite3-dev libpqxx-dev postgresql
   systemd"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

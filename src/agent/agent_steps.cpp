@@ -171,8 +171,10 @@ json AgentService::stored_jobs(Session& session, const json& request, std::int64
         privileged ? std::nullopt : std::optional<std::uint32_t>(session.peer.uid);
     query = [id = *job_id, owner](store::JobStore& store) {
       auto found = store.job(id, owner);
+      // Another user's job is not there at all, as far as this user can tell.
+      if ((!found && found.error().kind == ErrorKind::kNotFound) || (found && found->empty()))
+        return failure("not_found", fmt::format("no job {} of yours in the job store", id));
       if (!found) return failure("store_unavailable", found.error().message, found.error().hint);
-      if (found->empty()) return failure("not_found", fmt::format("no job {} of yours", id));
       json answer = success();
       answer["records"] = json::array();
       for (const store::StepRecord& r : *found) answer["records"].push_back(store::to_json(r));
