@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "report/text_format.hpp"
@@ -43,8 +44,9 @@ void header(std::string& out, const store::JobReport& r) {
                      s.nodes == 1 ? "" : "s", s.steps, s.steps == 1 ? "" : "s");
   out += fmt::format("  {} to {} UTC ({})\n", utc_text(s.begin_unix_ms), utc_text(s.end_unix_ms),
                      duration_text(s.end_unix_ms - s.begin_unix_ms));
-  out += fmt::format("Energy: {} = {}{}\n", figure_text(s.total), kwh_text(s.total),
-                     s.whole ? "" : "  [not the whole allocation: see warnings]");
+  out += fmt::format("Energy of its nodes: {}, {}{}\n", figure_text(s.total), kwh_text(s.total),
+                     s.whole ? "" : " [partial]");
+  out += fmt::format("Charged to the job:  {}, {}\n", figure_text(r.charged), kwh_text(r.charged));
   for (const store::DomainFigure& d : r.domains)
     out += fmt::format("  {:<12} {}\n", d.domain, figure_text(d.energy));
 }
@@ -81,7 +83,7 @@ void phases(std::string& out, const store::JobReport& r) {
   for (const store::PhaseFigure& p : r.phases) {
     std::string per_item;
     if (const auto e = energy_per_item(p.energy.energy_j, p.items))
-      per_item = fmt::format(", {} per item over {} items", energy_text(*e), p.items);
+      per_item = fmt::format(", {}/item ({} items)", energy_text(*e), p.items);
     out += fmt::format("  {:<20} x{:<4} {:>9} {}{}\n", fit(terminal_safe(p.name), 20), p.count,
                        fmt::format("{:.1f} s", p.duration_s), figure_text(p.energy), per_item);
   }
@@ -95,16 +97,20 @@ std::string job_text(const store::JobReport& r) {
   comparison(out, r);
   nodes_and_steps(out, r);
   phases(out, r);
-  for (const std::string& w : r.warnings) out += "warning: " + terminal_safe(w) + "\n";
+  for (const std::string& w : r.warnings) {
+    for (const std::string& line : wrap("warning: " + terminal_safe(w), 100, 0, 2))
+      out += line + "\n";
+  }
   return out;
 }
 
 json job_json(const store::JobReport& r) {
-  json out{{"schema", "jouletrace-job"}, {"schema_version", 1}};
+  json out{{"schema", "jouletrace.job"}, {"version", 1}};
   out["job"] = store::to_json(r.summary);
   out["job"]["estimate_relative_error"] = store::estimate_relative_error(r.summary)
                                               ? json(*store::estimate_relative_error(r.summary))
                                               : json(nullptr);
+  out["charged"] = store::figure_json(r.charged);
   out["domains"] = json::array();
   for (const store::DomainFigure& d : r.domains)
     out["domains"].push_back({{"domain", d.domain}, {"energy", store::figure_json(d.energy)}});
@@ -130,21 +136,23 @@ json job_json(const store::JobReport& r) {
 }
 
 std::string jobs_text(const std::vector<store::JobSummary>& jobs) {
-  std::string out = fmt::format("{:<14} {:<10} {:<19} {:>9} {:>5} {:<30} {}\n", "JOB", "USER",
+  std::string out = fmt::format("{:<12} {:<10} {:<19} {:>9} {:>5} {:<26} {}\n", "JOB", "USER",
                                 "END (UTC)", "ELAPSED", "NODES", "ENERGY", "IDLE GPU");
   for (const store::JobSummary& j : jobs) {
-    out += fmt::format("{:<14} {:<10} {:<19} {:>9} {:>5} {:<30} {}{}\n", fit(terminal_safe(j.job_id), 14),
+    out += fmt::format("{:<12} {:<10} {:<19} {:>9} {:>5} {:<26} {}{}\n", fit(terminal_safe(j.job_id), 12),
                        fit(terminal_safe(j.user.empty() ? std::to_string(j.uid) : j.user), 10),
                        utc_text(j.end_unix_ms), duration_text(j.end_unix_ms - j.begin_unix_ms),
                        j.nodes, energy_pm_text(j.total.energy_j, j.total.uncertainty_j),
                        energy_text(j.idle_gpu.energy_j), j.whole ? "" : " *");
   }
   if (jobs.empty()) out += "no jobs\n";
+  if (std::ranges::any_of(jobs, [](const store::JobSummary& j) { return !j.whole; }))
+    out += "* partial: a node has no allocation record (`jouletrace job JOBID` says which)\n";
   return out;
 }
 
 json jobs_json(const std::vector<store::JobSummary>& jobs) {
-  json out{{"schema", "jouletrace-jobs"}, {"schema_version", 1}, {"jobs", json::array()}};
+  json out{{"schema", "jouletrace.jobs"}, {"version", 1}, {"jobs", json::array()}};
   for (const store::JobSummary& j : jobs) out["jobs"].push_back(store::to_json(j));
   return out;
 }
@@ -156,6 +164,7 @@ std::string admin_comment(const store::JobReport& r) {
   for (const store::DomainFigure& d : r.domains) by_domain[d.domain] = energy(d.energy);
   const json out{{"jouletrace", 1},
                  {"energy_j", energy(s.total)},
+                 {"charged_j", energy(r.charged)},
                  {"uncertainty_j", s.total.uncertainty_j},
                  {"method", to_string(s.total.method)},
                  {"components_j", by_domain},

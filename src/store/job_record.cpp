@@ -21,13 +21,6 @@ constexpr std::array kMethods = {Method::kCounter, Method::kPowerIntegrated, Met
                                  Method::kMixed, Method::kNone};
 constexpr std::array kScopes = {StepScope::kAllocation, StepScope::kBatch, StepScope::kStep};
 
-nlohmann::json figure_json(const Figure& figure) {
-  return {{"energy_j", figure.energy_j ? nlohmann::json(*figure.energy_j) : nlohmann::json()},
-          {"uncertainty_j", figure.uncertainty_j},
-          {"systematic_j", figure.systematic_j},
-          {"method", jt::to_string(figure.method)}};
-}
-
 nlohmann::json component_json(const ComponentFigure& c) {
   return {{"id", c.id},
           {"domain", c.domain},
@@ -79,26 +72,6 @@ std::vector<JsonReader> bounded_array(const JsonReader& object, std::string_view
 
 double non_negative(const JsonReader& object, std::string_view key) {
   return object.number(key, 0.0);
-}
-
-Figure read_figure(const JsonReader& parent, std::string_view key) {
-  const JsonReader object = parent.object(key);
-  Figure figure;
-  const JsonReader energy = object.member("energy_j");
-  if (!energy.is_null()) figure.energy_j = energy.as_number();
-  figure.uncertainty_j = non_negative(object, "uncertainty_j");
-  figure.systematic_j = non_negative(object, "systematic_j");
-  if (figure.systematic_j > figure.uncertainty_j) {
-    object.member("systematic_j").fail("is larger than the uncertainty it is part of");
-  }
-  const JsonReader method = object.member("method");
-  const std::string name = method.as_string();
-  if (const auto parsed = method_from_string(name)) {
-    figure.method = *parsed;
-  } else if (method.ok()) {
-    method.fail("is not a known method (counter, power-integrated, model, mixed, none)");
-  }
-  return figure;
 }
 
 ComponentFigure read_component(const JsonReader& c) {
@@ -178,7 +151,8 @@ void read_figures(const JsonReader& top, StepRecord& r) {
   r.components = read_array<ComponentFigure>(top, "components", read_component);
   r.total = read_figure(top, "total");
   const JsonReader coverage = top.member("coverage");
-  if (!coverage.is_null()) r.coverage = coverage.as_number(0.0, 1.0);
+  // parts / node: above 1 when the meter reads low within the parts' uncertainty.
+  if (!coverage.is_null()) r.coverage = coverage.as_number(0.0, 100.0);
   r.attribution_rule = bounded_string(top, "attribution_rule");
   r.attributed = read_figure(top, "attributed");
   r.gpus_measured = read_array<GpuFigure>(top, "gpus_measured", read_gpu);
@@ -190,6 +164,33 @@ void read_figures(const JsonReader& top, StepRecord& r) {
 }
 
 }  // namespace
+
+nlohmann::json figure_json(const Figure& figure) {
+  return {{"energy_j", figure.energy_j ? nlohmann::json(*figure.energy_j) : nlohmann::json()},
+          {"uncertainty_j", figure.uncertainty_j},
+          {"systematic_j", figure.systematic_j},
+          {"method", jt::to_string(figure.method)}};
+}
+
+Figure read_figure(const JsonReader& parent, std::string_view key) {
+  const JsonReader object = parent.object(key);
+  Figure figure;
+  const JsonReader energy = object.member("energy_j");
+  if (!energy.is_null()) figure.energy_j = energy.as_number();
+  figure.uncertainty_j = non_negative(object, "uncertainty_j");
+  figure.systematic_j = non_negative(object, "systematic_j");
+  if (figure.systematic_j > figure.uncertainty_j) {
+    object.member("systematic_j").fail("is larger than the uncertainty it is part of");
+  }
+  const JsonReader method = object.member("method");
+  const std::string name = method.as_string();
+  if (const auto parsed = method_from_string(name)) {
+    figure.method = *parsed;
+  } else if (method.ok()) {
+    method.fail("is not a known method (counter, power-integrated, model, mixed, none)");
+  }
+  return figure;
+}
 
 Figure figure_of(const Measurement& m) {
   return {.energy_j = m.energy_j,

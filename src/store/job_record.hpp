@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_reader.hpp"
 #include "core/result.hpp"
 #include "ledger/measurement.hpp"
 
@@ -24,6 +25,10 @@ struct Figure {
 };
 Figure figure_of(const Measurement& m);
 Measurement measurement_of(const Figure& f);
+// A figure as records and answers write it: energy_j (null: unknown), uncertainty_j,
+// systematic_j, method; read strictly (the first problem kept in the reader, naming the field).
+nlohmann::json figure_json(const Figure& figure);
+Figure read_figure(const JsonReader& parent, std::string_view key);
 // The method named as jt::to_string(Method) writes it; empty for any other text.
 std::optional<Method> method_from_string(std::string_view name);
 

@@ -175,6 +175,8 @@ JobReport summarise_job(const std::vector<StepRecord>& records) {
   Selection selection = select_records(records);
   JobReport report;
   report.summary = summary_from(records, selection);
+  report.charged =
+      sum_over(records, selection.used, [](const StepRecord& r) { return r.attributed; });
   report.domains = domains_of(records, selection.used);
   report.phases = phases_of(records);
   report.steps = records;

@@ -27,6 +27,9 @@ struct NodeFigure {
 // One job across its nodes, steps, components and phases: what `jouletrace job` shows.
 struct JobReport {
   JobSummary summary;
+  // What the job is charged on nodes it shared (docs/ATTRIBUTION.md): each chosen record's
+  // attributed share; the summary's total is the nodes' energy while the job ran.
+  Figure charged;
   std::vector<DomainFigure> domains;  // from the records `nodes` are made of, in-total parts
   std::vector<NodeFigure> nodes;
   std::vector<StepRecord> steps;      // every record, ordered by node, then begin

@@ -11,12 +11,6 @@ namespace jt::store {
 nlohmann::json to_json(const JobSummary& summary);
 // Strict, like decode_step_record: the answer comes from another process.
 Result<JobSummary> decode_job_summary(const nlohmann::json& value);
-nlohmann::json figure_json(const Figure& figure);
-Result<Figure> decode_figure(const nlohmann::json& value, const char* field);
-
-}  // namespace jt::store
-
-namespace jt::store {
 
 // (estimate - measured) / measured of a job: only when both are known and measured > 0.
 std::optional<double> estimate_relative_error(const JobSummary& summary);

@@ -16,6 +16,7 @@
 #include "ledger/window_energy.hpp"
 #include "report/reporter.hpp"
 #include "report/run_report.hpp"
+#include "support/golden_support.hpp"
 #include "support/test_support.hpp"
 
 namespace jt {
@@ -23,32 +24,9 @@ namespace {
 
 constexpr std::int64_t kS = 1'000'000'000;
 
-std::filesystem::path golden_path(const std::string& name) {
-  return std::filesystem::path(JT_GOLDEN_DIR) / name;
-}
-
-void expect_golden(const std::string& name, const std::string& actual) {
-  const auto path = golden_path(name);
-  if (std::getenv("JOULETRACE_UPDATE_GOLDEN") != nullptr) {
-    test::write_file(path, actual);
-    return;
-  }
-  ASSERT_TRUE(std::filesystem::exists(path))
-      << path << " is missing; create it with JOULETRACE_UPDATE_GOLDEN=1";
-  EXPECT_EQ(test::read_file(path), actual)
-      << "differs from " << path << "; if the change is intended, regenerate with "
-      << "JOULETRACE_UPDATE_GOLDEN=1 and review the diff";
-}
-
-// The contract of the summary: every line fits 100 columns.
-void expect_fits(const std::string& text, std::size_t columns = 100) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    std::size_t width = 0;
-    for (unsigned char c : line) width += (c & 0xC0) != 0x80 ? 1 : 0;
-    EXPECT_LE(width, columns) << line;
-  }
-}
+using test::expect_fits;
+using test::expect_golden;
+using test::golden_path;
 
 ChannelInfo channel(const std::string& id, Domain domain, const std::string& device,
                     Quantity quantity = Quantity::kEnergyCounter) {

@@ -1,0 +1,90 @@
+// `jouletrace job` and `jobs` against golden files: a job on two nodes, one with its extern
+// step (the whole allocation) and one without, phases on both, an idle GPU, and the runtime
+// estimate. The records are built by hand, as the nodes' agents would write them.
+#include <gtest/gtest.h>
+
+#include "report/job_report.hpp"
+#include "store/job_summary.hpp"
+#include "support/golden_support.hpp"
+
+namespace jt {
+namespace {
+
+using test::expect_fits;
+using test::expect_golden;
+
+constexpr std::int64_t kBeginMs = 1'796'000'000'000;  // 2026-11-30 00:53:20 UTC
+
+store::Figure counter(double joules, double uncertainty) {
+  return {joules, uncertainty, uncertainty / 2.0, Method::kCounter};
+}
+
+store::StepRecord step(const std::string& node, const std::string& id, double from_s, double to_s,
+                       double package_w, double gpu_w) {
+  store::StepRecord r;
+  r.key = {"hpc", "4242", id, node};
+  r.uid = 1501;
+  r.user = "alice";
+  r.begin_unix_ms = kBeginMs + static_cast<std::int64_t>(from_s * 1000);
+  r.end_unix_ms = kBeginMs + static_cast<std::int64_t>(to_s * 1000);
+  r.scope = id == "extern"  ? store::StepScope::kAllocation
+            : id == "batch" ? store::StepScope::kBatch
+                            : store::StepScope::kStep;
+  r.detail = "phases";
+  const double seconds = to_s - from_s;
+  r.components = {{"powercap/intel-rapl:0", "package", counter(package_w * seconds, 1.0), seconds,
+                   true},
+                  {"nvml/GPU-0", "gpu", counter(gpu_w * seconds, 2.0), seconds, true}};
+  r.total = counter((package_w + gpu_w) * seconds, 2.5);
+  r.attributed = r.total;
+  r.attribution_rule = "exclusive: the job holds every CPU and GPU of the node";
+  r.idle_gpu = {0.0, 0.0, 0.0, Method::kNone};
+  r.estimate = {(250.0 + 700.0) * seconds, 0.0, 0.0, Method::kModel};
+  return r;
+}
+
+std::vector<store::StepRecord> two_node_job() {
+  store::StepRecord alloc = step("node-a", "extern", 0, 100, 120, 300);
+  store::StepRecord batch = step("node-a", "batch", 1, 99, 120, 300);
+  batch.phases = {{"train", 3, 60.0, 6000, counter(25200.0, 3.0)},
+                  {"infer", 1, 20.0, 1000, counter(8400.0, 1.5)}};
+  // node-b ran step 0 only and has no extern record (no PrologFlags=Contain there).
+  store::StepRecord remote = step("node-b", "0", 10, 90, 110, 80);
+  remote.idle_gpu = counter(80.0 * 80, 2.0);
+  remote.phases = {{"train", 1, 60.0, 6000, counter(11400.0, 2.0)}};
+  return {alloc, batch, remote};
+}
+
+TEST(GoldenJob, TextShowsNodesStepsPhasesAndTheEstimate) {
+  const store::JobReport report = store::summarise_job(two_node_job());
+  const std::string text = job_text(report);
+  expect_fits(text);
+  expect_golden("job_two_nodes.txt", text);
+}
+
+TEST(GoldenJob, JsonCarriesEveryRecord) {
+  const store::JobReport report = store::summarise_job(two_node_job());
+  expect_golden("job_two_nodes.json", job_json(report).dump(2) + "\n");
+}
+
+TEST(GoldenJob, AdminCommentIsOneCompactLine) {
+  const store::JobReport report = store::summarise_job(two_node_job());
+  const std::string line = admin_comment(report);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  expect_golden("job_admin_comment.txt", line + "\n");
+}
+
+TEST(GoldenJob, JobsListsOneLinePerJob) {
+  std::vector<store::JobSummary> jobs{store::summary_of_job(two_node_job())};
+  store::StepRecord other = step("node-a", "extern", 200, 260, 100, 50);
+  other.key.job_id = "4243";
+  other.total.energy_j.reset();  // a node that measured nothing: unknown, never 0 J
+  jobs.push_back(store::summary_of_job({other}));
+  const std::string text = jobs_text(jobs);
+  expect_fits(text);
+  expect_golden("jobs_list.txt", text);
+  expect_golden("jobs_list.json", jobs_json(jobs).dump(2) + "\n");
+}
+
+}  // namespace
+}  // namespace jt
