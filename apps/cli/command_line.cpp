@@ -13,9 +13,8 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kVerbs = {"run",       "sensors", "node",
-                                                    "calibrate", "mark",    "agent",
-                                                    "job",       "jobs"};
+constexpr std::array<std::string_view, 8> kVerbs = {"run",  "sensors", "node", "calibrate",
+                                                    "mark", "agent",   "job",  "jobs"};
 
 // The options every verb that reads sensors shares.
 struct ProbeTexts {
@@ -183,8 +182,10 @@ void define_job_verbs(Definition& d) {
   JobsOptions& l = d.invocation.jobs;
   d.jobs = d.app.add_subcommand("jobs", "List Slurm jobs with their energy, newest first");
   d.jobs->add_option("--user", l.user, "A user's jobs (name or uid; operators only for others)");
-  d.jobs->add_option("--since", l.since, "Jobs that ended since a date (2026-12-01) or an age (24h)");
-  d.jobs->add_option("--limit", l.limit, "At most this many jobs (100)")->check(CLI::Range(1, 10000));
+  d.jobs->add_option("--since", l.since,
+                     "Jobs that ended since a date (2026-12-01) or an age (24h)");
+  d.jobs->add_option("--limit", l.limit, "At most this many jobs (100)")
+      ->check(CLI::Range(1, 10000));
   d.jobs->add_flag("--json", l.json, "Write JSON instead of text");
   d.jobs->add_option("--agent", l.agent_socket, "The node agent's socket");
 }

@@ -37,8 +37,9 @@ Result<json> ask_agent(const std::string& option, json request) {
   auto connection = agent_wire::AgentConnection::open(path);
   if (!connection) {
     Error e = connection.error();
-    e.hint = "job records are kept by the node agent (docs/SLURM.md); is `jouletrace agent` "
-             "running here, or does --agent / JOULETRACE_AGENT name another socket?";
+    e.hint =
+        "job records are kept by the node agent (docs/SLURM.md); is `jouletrace agent` "
+        "running here, or does --agent / JOULETRACE_AGENT name another socket?";
     return std::unexpected(e);
   }
   auto answer = connection->call(std::move(request), kAnswerWaitS);
@@ -84,7 +85,8 @@ int job_verb(const JobOptions& options) {
     }
     records.push_back(std::move(*record));
   }
-  if (records.empty()) return fail("job", fmt::format("no readable record of job {}", options.job_id));
+  if (records.empty())
+    return fail("job", fmt::format("no readable record of job {}", options.job_id));
   const store::JobReport report = store::summarise_job(records);
   if (options.admin_comment) {
     if (!complete(report, options.expect_nodes)) return kExitJobIncomplete;
@@ -115,8 +117,8 @@ Result<std::int64_t> since_unix_ms(const std::string& text) {
                           .count();
   if (auto age = parse_duration_s("--since", text, 0.0, 366.0 * 86400.0))
     return now_ms - static_cast<std::int64_t>(*age * 1000.0);
-  for (const char* format : {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
-                             "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+  for (const char* format :
+       {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
     std::tm tm{};
     const char* end = ::strptime(text.c_str(), format, &tm);
     if (end == nullptr || *end != '\0') continue;

@@ -107,7 +107,7 @@ std::string file_text(const std::string& path) {
 // The step's CPUs as the kernel enforces them (task/cgroup), else Slurm's allocated cores.
 std::string step_cpus(spank_t spank, const std::string& cgroup) {
   if (!cgroup.empty()) {
-    std::string cpus = file_text(cgroup + "/cpuset.cpus.effective");
+    std::string cpus = file_text("/sys/fs/cgroup" + cgroup + "/cpuset.cpus.effective");
     if (!cpus.empty()) return cpus;
   }
   char* cores = nullptr;

@@ -113,8 +113,7 @@ std::string step_end_request(std::string_view job_id, std::string_view step_id) 
   return one_line({{"v", 1}, {"op", "step_end"}, {"job_id", job_id}, {"step_id", step_id}});
 }
 
-std::string step_cgroup_from_proc(std::string_view proc_self_cgroup,
-                                  std::string_view cgroup_mount) {
+std::string step_cgroup_from_proc(std::string_view proc_self_cgroup) {
   // cgroup v2 has one line, "0::/path" (cgroups(7)); v1 lines name their controllers.
   constexpr std::string_view kUnifiedPrefix = "0::";
   std::size_t start = 0;
@@ -128,7 +127,7 @@ std::string step_cgroup_from_proc(std::string_view proc_self_cgroup,
     if (path.ends_with("/slurm")) path.remove_suffix(std::string_view("/slurm").size());
     const std::size_t last = path.rfind('/');
     if (last == std::string_view::npos || !path.substr(last + 1).starts_with("step_")) return {};
-    return std::string(cgroup_mount) + std::string(path);
+    return std::string(path);
   }
   return {};
 }

@@ -50,11 +50,12 @@ struct StepDescription {
 std::string step_begin_request(const StepDescription& step);
 std::string step_end_request(std::string_view job_id, std::string_view step_id);
 
-// The step's cgroup from /proc/self/cgroup of slurmstepd. Under cgroup v2 Slurm 22.05 puts
-// slurmstepd in the step's "slurm" leaf (job_N/step_M/slurm) and the tasks in a sibling "user"
-// subtree, so the step is the leaf's parent. Empty under cgroup v1 or when not in a step.
-std::string step_cgroup_from_proc(std::string_view proc_self_cgroup,
-                                  std::string_view cgroup_mount = "/sys/fs/cgroup");
+// The step's cgroup from /proc/self/cgroup of slurmstepd, as the path below the cgroup v2 root
+// that the agent reads it under ("/system.slice/slurmstepd.scope/job_7/step_0"). Under cgroup v2
+// Slurm 22.05 puts slurmstepd in the step's "slurm" leaf (job_N/step_M/slurm) and the tasks in a
+// sibling "user" subtree, so the step is the leaf's parent. Empty under cgroup v1 or when not in
+// a step.
+std::string step_cgroup_from_proc(std::string_view proc_self_cgroup);
 
 struct EnvironmentVariable {
   std::string name;

@@ -40,7 +40,6 @@ std::int64_t to_ns(double seconds) {
   return static_cast<std::int64_t>(std::llround(seconds * 1e9));
 }
 
-
 // The instants a request may name: 2^62 ns (146 years) either side of the clock's origin. No
 // measured time lies beyond, and the arithmetic on such an instant (the realtime offset, the
 // rounding to a floor) would overflow.

@@ -45,8 +45,7 @@ json AgentService::step(Session& session, const json& request, std::int64_t now_
   if (!is_operator(state_.policy, session.peer))
     return failure("denied", "only root and operators register steps",
                    "steps are registered by the SPANK plugin in slurmstepd (docs/SLURM.md)");
-  return request.at("op") == "step_begin" ? step_begin(request, now_ns)
-                                          : step_end(request, now_ns);
+  return request.at("op") == "step_begin" ? step_begin(request, now_ns) : step_end(request, now_ns);
 }
 
 json AgentService::step_begin(const json& request, std::int64_t now_ns) {
@@ -97,8 +96,8 @@ json AgentService::markers(Session& session, const json& request) {
   if (!job_id || !step_id) return failure("bad_request", "markers needs job_id and step_id");
   const std::string key = step_key(*job_id, normalise_step_id(*step_id));
   const auto it = state_.steps.find(key);
-  const bool mine = it != state_.steps.end() &&
-                    (it->second.uid == session.peer.uid || is_operator(state_.policy, session.peer));
+  const bool mine = it != state_.steps.end() && (it->second.uid == session.peer.uid ||
+                                                 is_operator(state_.policy, session.peer));
   // Another user's step is not there at all, as far as this user can tell.
   if (!mine || it->second.end_ns)
     return failure("not_found", fmt::format("no running step {} of yours", key));

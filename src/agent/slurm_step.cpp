@@ -17,7 +17,8 @@ Result<std::string> text_field(const nlohmann::json& request, const char* field,
                                std::size_t max_bytes = kMaxFieldBytes) {
   const auto it = request.find(field);
   if (it == request.end() || it->is_null()) {
-    if (required) return make_error(ErrorKind::kInvalidData, fmt::format("step_begin needs {}", field));
+    if (required)
+      return make_error(ErrorKind::kInvalidData, fmt::format("step_begin needs {}", field));
     return std::string{};
   }
   if (!it->is_string())

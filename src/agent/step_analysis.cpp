@@ -115,8 +115,8 @@ void attribution_figure(const RunAnalysis& analysis, store::StepRecord& record) 
 }  // namespace
 
 store::StepRecord analyse_step(const Timeline& timeline, const SlurmStep& step,
-                               std::vector<Phase> phases, const StepContext& context, const std::string& node,
-                               std::int64_t end_unix_ms) {
+                               std::vector<Phase> phases, const StepContext& context,
+                               const std::string& node, std::int64_t end_unix_ms) {
   RunAnalysisInputs in;
   in.start_ns = step.begin_ns;
   in.end_ns = step.end_ns.value_or(step.begin_ns);

@@ -23,7 +23,7 @@ struct StepContext {
 // components, total, coverage, attribution on a shared node, idle GPUs it owned, the runtime
 // estimate and its phases, reduced to the record the job store keeps.
 store::StepRecord analyse_step(const Timeline& timeline, const SlurmStep& step,
-                               std::vector<Phase> phases, const StepContext& context, const std::string& node,
-                               std::int64_t end_unix_ms);
+                               std::vector<Phase> phases, const StepContext& context,
+                               const std::string& node, std::int64_t end_unix_ms);
 
 }  // namespace jt::agent

@@ -45,9 +45,10 @@ bool StoreWorker::submit(store::StepRecord record) {
     std::lock_guard lock(mutex_);
     if (records_.size() >= max_queued_) {
       if (!dropping_)
-        log_(fmt::format("the job store queue is full ({} records): the record of step {}.{} "
-                         "and those after it are lost until it drains",
-                         max_queued_, record.key.job_id, record.key.step_id));
+        log_(
+            fmt::format("the job store queue is full ({} records): the record of step {}.{} "
+                        "and those after it are lost until it drains",
+                        max_queued_, record.key.job_id, record.key.step_id));
       dropping_ = true;
       return false;
     }
@@ -97,8 +98,9 @@ bool StoreWorker::ensure_open() {
   if (store_) return true;
   auto opened = opener_();
   if (!opened) {
-    if (!failing_) log_(fmt::format("the job store cannot be opened: {}{}", opened.error().message,
-                                    opened.error().hint.empty() ? "" : " (" + opened.error().hint + ")"));
+    if (!failing_)
+      log_(fmt::format("the job store cannot be opened: {}{}", opened.error().message,
+                       opened.error().hint.empty() ? "" : " (" + opened.error().hint + ")"));
     failing_ = true;
     return false;
   }

@@ -33,15 +33,17 @@ std::string kwh_text(const store::Figure& f) {
   return f.energy_j ? fmt::format("{:.6f} kWh", *f.energy_j / 3.6e6) : "unknown";
 }
 
-std::string duration_text(std::int64_t ms) { return fmt::format("{:.1f} s", static_cast<double>(ms) / 1000.0); }
+std::string duration_text(std::int64_t ms) {
+  return fmt::format("{:.1f} s", static_cast<double>(ms) / 1000.0);
+}
 
 void header(std::string& out, const store::JobReport& r) {
   const store::JobSummary& s = r.summary;
-  out += fmt::format("Job {}{} of {} (uid {}): {} node{}, {} step record{}\n",
-                     terminal_safe(s.job_id),
-                     s.cluster.empty() ? "" : " on " + terminal_safe(s.cluster),
-                     terminal_safe(s.user.empty() ? std::to_string(s.uid) : s.user), s.uid, s.nodes,
-                     s.nodes == 1 ? "" : "s", s.steps, s.steps == 1 ? "" : "s");
+  out +=
+      fmt::format("Job {}{} of {} (uid {}): {} node{}, {} step record{}\n", terminal_safe(s.job_id),
+                  s.cluster.empty() ? "" : " on " + terminal_safe(s.cluster),
+                  terminal_safe(s.user.empty() ? std::to_string(s.uid) : s.user), s.uid, s.nodes,
+                  s.nodes == 1 ? "" : "s", s.steps, s.steps == 1 ? "" : "s");
   out += fmt::format("  {} to {} UTC ({})\n", utc_text(s.begin_unix_ms), utc_text(s.end_unix_ms),
                      duration_text(s.end_unix_ms - s.begin_unix_ms));
   out += fmt::format("Energy of its nodes: {}, {}{}\n", figure_text(s.total), kwh_text(s.total),
@@ -54,7 +56,8 @@ void header(std::string& out, const store::JobReport& r) {
 void comparison(std::string& out, const store::JobReport& r) {
   const store::JobSummary& s = r.summary;
   std::string idle = figure_text(s.idle_gpu);
-  if (const auto share = store::idle_gpu_share(s)) idle += fmt::format(", {:.1f} % of the job", *share * 100.0);
+  if (const auto share = store::idle_gpu_share(s))
+    idle += fmt::format(", {:.1f} % of the job", *share * 100.0);
   out += fmt::format("Idle GPUs (owned, never busy): {}\n", idle);
   std::string estimate = s.estimate.energy_j ? energy_text(*s.estimate.energy_j) : "unknown";
   if (const auto error = store::estimate_relative_error(s))
@@ -139,7 +142,8 @@ std::string jobs_text(const std::vector<store::JobSummary>& jobs) {
   std::string out = fmt::format("{:<12} {:<10} {:<19} {:>9} {:>5} {:<26} {}\n", "JOB", "USER",
                                 "END (UTC)", "ELAPSED", "NODES", "ENERGY", "IDLE GPU");
   for (const store::JobSummary& j : jobs) {
-    out += fmt::format("{:<12} {:<10} {:<19} {:>9} {:>5} {:<26} {}{}\n", fit(terminal_safe(j.job_id), 12),
+    out += fmt::format("{:<12} {:<10} {:<19} {:>9} {:>5} {:<26} {}{}\n",
+                       fit(terminal_safe(j.job_id), 12),
                        fit(terminal_safe(j.user.empty() ? std::to_string(j.uid) : j.user), 10),
                        utc_text(j.end_unix_ms), duration_text(j.end_unix_ms - j.begin_unix_ms),
                        j.nodes, energy_pm_text(j.total.energy_j, j.total.uncertainty_j),
@@ -159,7 +163,9 @@ json jobs_json(const std::vector<store::JobSummary>& jobs) {
 
 std::string admin_comment(const store::JobReport& r) {
   const store::JobSummary& s = r.summary;
-  auto energy = [](const store::Figure& f) { return f.energy_j ? json(*f.energy_j) : json(nullptr); };
+  auto energy = [](const store::Figure& f) {
+    return f.energy_j ? json(*f.energy_j) : json(nullptr);
+  };
   json by_domain = json::object();
   for (const store::DomainFigure& d : r.domains) by_domain[d.domain] = energy(d.energy);
   const json out{{"jouletrace", 1},

@@ -11,7 +11,8 @@ namespace jt {
 // `jouletrace job` (docs/SLURM.md, "Seeing a job's energy"): the job across nodes, steps,
 // components and phases, in J and kWh, with the runtime estimate beside the measurement.
 std::string job_text(const store::JobReport& report);
-// The same as JSON (schema "jouletrace.job", version 1: schemas/job.schema.json): the figures and every step record.
+// The same as JSON (schema "jouletrace.job", version 1: schemas/job.schema.json): the figures and
+// every step record.
 nlohmann::json job_json(const store::JobReport& report);
 // `jouletrace jobs`: one line per job, newest first.
 std::string jobs_text(const std::vector<store::JobSummary>& jobs);

@@ -226,6 +226,88 @@ TEST_F(AgentE2e, AnotherUsersJobsAndTimesAreRefused) {
   EXPECT_EQ(before["error"]["code"], "denied") << before.dump();
 }
 
+// A Slurm step as the SPANK plugin registers it (root's step_begin/step_end), its phase marked
+// from a shell script with `jouletrace mark` through the agent's marker channel, and its record
+// read back from the job store with `jouletrace job` and `jobs` by its owner; another user finds
+// nothing. Expected energies: the fixture's powers times the test's own clock around each event.
+TEST_F(AgentE2e, AStepsRecordReachesItsOwnerThroughTheJobStore) {
+  // The fixture's node meter (an ACPI power meter, µW) is the node's total; a phase is cut from
+  // the parts inside it, the two packages, since a meter averaged over a second cannot resolve
+  // one (docs/ARCHITECTURE.md §4.4).
+  const double node_w = std::stod(read_file(tree_ / "class/hwmon/hwmon0/power1_average")) / 1e6;
+  constexpr double kPartsW = kPackage0W + kPackage1W;
+  const auto step_request = [](const char* op, const char* step) {
+    json r{{"op", op}, {"job_id", "77"}, {"step_id", step}};
+    if (std::string(op) == "step_begin") {
+      r.update({{"uid", kAlice},
+                {"gid", kAlice},
+                {"user", "alice"},
+                {"cluster", "test"},
+                {"detail", "phases"}});
+    }
+    return r;
+  };
+  const std::int64_t begin_before = monotonic_ns();
+  ASSERT_TRUE(ask_one(0, socket(), step_request("step_begin", "extern"))["ok"]);
+  ASSERT_TRUE(ask_one(0, socket(), step_request("step_begin", "0"))["ok"]);
+  const std::int64_t begin_after = monotonic_ns();
+  ProcessOptions as_alice;
+  as_alice.run_as_uid = kAlice;
+  as_alice.env = agent_env();
+  as_alice.env["JOULETRACE_MARKERS"] = "agent:77.0";
+  const std::int64_t mark_before = monotonic_ns();
+  ASSERT_EQ(run_process({jouletrace_binary(), "mark", "begin", "train"}, as_alice).exit_code, 0);
+  const std::int64_t mark_between = monotonic_ns();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const std::int64_t end_mark_before = monotonic_ns();
+  const auto marked = run_process({jouletrace_binary(), "mark", "end", "train"}, as_alice);
+  ASSERT_EQ(marked.exit_code, 0) << marked.err;
+  const std::int64_t mark_after = monotonic_ns();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const std::int64_t end_before = monotonic_ns();
+  ASSERT_TRUE(ask_one(0, socket(), step_request("step_end", "0"))["ok"]);
+  ASSERT_TRUE(ask_one(0, socket(), step_request("step_end", "extern"))["ok"]);
+  const std::int64_t end_after = monotonic_ns();
+
+  as_alice.env.erase("JOULETRACE_MARKERS");
+  ProcessResult job;
+  for (int i = 0; i < 60; ++i) {  // the records are made once the history reaches the end
+    job = run_process({jouletrace_binary(), "job", "77", "--json"}, as_alice);
+    if (job.exit_code == 0 && json::parse(job.out)["steps"].size() == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ASSERT_EQ(job.exit_code, 0) << job.err << read_file(tree_ / "agent.err");
+  const json report = json::parse(job.out);
+  ASSERT_EQ(report["steps"].size(), 2U) << job.out;
+  const double total = report["job"]["total"]["energy_j"].get<double>();
+  EXPECT_GE(total, node_w * ns_to_s(end_before - begin_after) * 0.99) << job.out;
+  EXPECT_LE(total, node_w * ns_to_s(end_after - begin_before) * 1.01) << job.out;
+  EXPECT_TRUE(report["job"]["whole"].get<bool>());
+  ASSERT_EQ(report["phases"].size(), 1U) << job.out;
+  const double train = report["phases"][0]["energy"]["energy_j"].get<double>();
+  EXPECT_GE(train, kPartsW * ns_to_s(end_mark_before - mark_between) * 0.99) << job.out;
+  EXPECT_LE(train, kPartsW * ns_to_s(mark_after - mark_before) * 1.01) << job.out;
+
+  const auto listed = run_process({jouletrace_binary(), "jobs"}, as_alice);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("77 "), std::string::npos) << listed.out;
+  ProcessOptions as_bob;
+  as_bob.run_as_uid = kBob;
+  as_bob.env = agent_env();
+  const auto refused = run_process({jouletrace_binary(), "job", "77"}, as_bob);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("no job 77"), std::string::npos) << refused.err;
+  EXPECT_EQ(run_process({jouletrace_binary(), "jobs"}, as_bob).out.find("77 "), std::string::npos);
+  // The line the epilog puts in AdminComment: complete once the allocation record is there.
+  ProcessOptions as_root;
+  as_root.env = agent_env();
+  const auto comment = run_process({jouletrace_binary(), "job", "77", "--admin-comment"}, as_root);
+  ASSERT_EQ(comment.exit_code, 0) << comment.err;
+  const json line = json::parse(comment.out);
+  EXPECT_EQ(line["jouletrace"], 1);
+  EXPECT_NEAR(line["energy_j"].get<double>(), total, 1e-6);
+}
+
 TEST_F(AgentE2e, TheResolutionFloorRisesWhileAnotherUserHasWork) {
   BackgroundProcess alice_works(
       {"/usr/bin/setpriv", "--reuid=1501", "--regid=1501", "--clear-groups", "/bin/sleep", "30"});

@@ -68,9 +68,16 @@ class StepsTest : public ::testing::Test {
   json begin(const std::string& step, std::int64_t now_ns, const std::string& detail = "phases",
              const std::string& gpus = "0") {
     return ask(root_,
-               {{"op", "step_begin"}, {"job_id", "42"}, {"step_id", step}, {"uid", kAlice},
-                {"gid", kAlice}, {"user", "alice"}, {"cluster", "c1"}, {"cpus", "0-3"},
-                {"gpus", gpus}, {"detail", detail}},
+               {{"op", "step_begin"},
+                {"job_id", "42"},
+                {"step_id", step},
+                {"uid", kAlice},
+                {"gid", kAlice},
+                {"user", "alice"},
+                {"cluster", "c1"},
+                {"cpus", "0-3"},
+                {"gpus", gpus},
+                {"detail", detail}},
                now_ns);
   }
   json end(const std::string& step, std::int64_t now_ns) {
@@ -150,17 +157,17 @@ TEST_F(StepsTest, ARecordWaitsForTheHistoryToReachTheStepsEnd) {
 
 TEST_F(StepsTest, OnlyRootRegistersAndOnlyTheOwnerMarks) {
   Session bob = user(kBob);
-  EXPECT_EQ(ask(bob,
-                {{"op", "step_begin"}, {"job_id", "9"}, {"step_id", "0"}, {"uid", kBob},
-                 {"gid", kBob}},
-                101 * kS)["error"]["code"],
-            "denied");
+  EXPECT_EQ(
+      ask(bob,
+          {{"op", "step_begin"}, {"job_id", "9"}, {"step_id", "0"}, {"uid", kBob}, {"gid", kBob}},
+          101 * kS)["error"]["code"],
+      "denied");
   ASSERT_TRUE(begin("0", 102 * kS)["ok"].get<bool>());
   EXPECT_EQ(begin("0", 103 * kS)["error"]["code"], "exists");
   // Bob cannot write phases into Alice's step, nor learn that it exists.
-  EXPECT_EQ(ask(bob, {{"op", "markers"}, {"job_id", "42"}, {"step_id", "0"}}, 104 * kS)["error"]
-                    ["code"],
-            "not_found");
+  EXPECT_EQ(
+      ask(bob, {{"op", "markers"}, {"job_id", "42"}, {"step_id", "0"}}, 104 * kS)["error"]["code"],
+      "not_found");
   EXPECT_TRUE(bob.marker_step.empty());
   EXPECT_EQ(end("1", 105 * kS)["error"]["code"], "not_found");
 }
@@ -170,26 +177,29 @@ TEST_F(StepsTest, MalformedRegistrationsAreRefusedWithTheField) {
   EXPECT_EQ(no_uid["error"]["code"], "bad_request");
   EXPECT_NE(no_uid["error"]["message"].get<std::string>().find("uid"), std::string::npos);
   EXPECT_EQ(ask(root_,
-                {{"op", "step_begin"}, {"job_id", "1.2"}, {"step_id", "0"}, {"uid", 1},
-                 {"gid", 1}},
+                {{"op", "step_begin"}, {"job_id", "1.2"}, {"step_id", "0"}, {"uid", 1}, {"gid", 1}},
                 kS)["error"]["code"],
             "bad_request");
   EXPECT_EQ(ask(root_,
-                {{"op", "step_begin"}, {"job_id", "1"}, {"step_id", "0"}, {"uid", 1}, {"gid", 1},
+                {{"op", "step_begin"},
+                 {"job_id", "1"},
+                 {"step_id", "0"},
+                 {"uid", 1},
+                 {"gid", 1},
                  {"detail", "everything"}},
                 kS)["error"]["code"],
             "bad_request");
-  EXPECT_EQ(ask(root_,
-                {{"op", "step_begin"}, {"job_id", "1"}, {"step_id", "0"}, {"uid", -1}, {"gid", 1}},
-                kS)["error"]["code"],
-            "bad_request");
+  EXPECT_EQ(
+      ask(root_, {{"op", "step_begin"}, {"job_id", "1"}, {"step_id", "0"}, {"uid", -1}, {"gid", 1}},
+          kS)["error"]["code"],
+      "bad_request");
 }
 
 TEST_F(StepsTest, ASummaryStepTakesNoMarkers) {
   ASSERT_TRUE(begin("0", 102 * kS, "summary")["ok"].get<bool>());
   Session alice = user(kAlice);
-  EXPECT_EQ(ask(alice, {{"op", "markers"}, {"job_id", "42"}, {"step_id", "0"}}, 103 * kS)["error"]
-                    ["code"],
+  EXPECT_EQ(ask(alice, {{"op", "markers"}, {"job_id", "42"}, {"step_id", "0"}},
+                103 * kS)["error"]["code"],
             "denied");
 }
 

@@ -96,10 +96,9 @@ TEST(SlurmStepRequests, StepEnd) {
 
 TEST(SlurmStepCgroup, TheStepIsTheParentOfSlurmstepdsLeaf) {
   EXPECT_EQ(step_cgroup_from_proc("0::/system.slice/slurmstepd.scope/job_7/step_0/slurm\n"),
-            "/sys/fs/cgroup/system.slice/slurmstepd.scope/job_7/step_0");
-  EXPECT_EQ(
-      step_cgroup_from_proc("0::/system.slice/slurmstepd.scope/job_7/step_extern/slurm\n", "/cg"),
-      "/cg/system.slice/slurmstepd.scope/job_7/step_extern");
+            "/system.slice/slurmstepd.scope/job_7/step_0");
+  EXPECT_EQ(step_cgroup_from_proc("0::/system.slice/slurmstepd.scope/job_7/step_extern/slurm\n"),
+            "/system.slice/slurmstepd.scope/job_7/step_extern");
 }
 
 TEST(SlurmStepCgroup, UnknownOutsideAStepOrUnderCgroupV1) {

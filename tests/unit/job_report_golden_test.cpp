@@ -32,9 +32,9 @@ store::StepRecord step(const std::string& node, const std::string& id, double fr
                             : store::StepScope::kStep;
   r.detail = "phases";
   const double seconds = to_s - from_s;
-  r.components = {{"powercap/intel-rapl:0", "package", counter(package_w * seconds, 1.0), seconds,
-                   true},
-                  {"nvml/GPU-0", "gpu", counter(gpu_w * seconds, 2.0), seconds, true}};
+  r.components = {
+      {"powercap/intel-rapl:0", "package", counter(package_w * seconds, 1.0), seconds, true},
+      {"nvml/GPU-0", "gpu", counter(gpu_w * seconds, 2.0), seconds, true}};
   r.total = counter((package_w + gpu_w) * seconds, 2.5);
   r.attributed = r.total;
   r.attribution_rule = "exclusive: the job holds every CPU and GPU of the node";
