@@ -116,7 +116,7 @@ void StoreWorker::write_pending() {
     store::StepRecord record;
     {
       std::lock_guard lock(mutex_);
-      if (records_.empty() || stop_) return;
+      if (records_.empty()) return;
       record = records_.front();
     }
     if (auto ok = store_->put(record); !ok) {
@@ -158,6 +158,12 @@ void StoreWorker::run() {
     if (open) write_pending();
     lock.lock();
   }
+  // Stopping: what is queued is written now if the store takes it (a backlog of 10 000 records
+  // takes seconds), and what is left is said, not dropped silently.
+  lock.unlock();
+  if (queued() > 0 && ensure_open()) write_pending();
+  if (const std::size_t left = queued(); left > 0)
+    log_(fmt::format("stopping with {} step records not written to the job store", left));
 }
 
 }  // namespace jt::agent
