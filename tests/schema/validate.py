@@ -2,16 +2,19 @@
 """Validates jouletrace's JSON documents against the schemas in schemas/.
 
 By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;
-`--as NAME` (run, repeat, node-profile, rated-power, sensors, redfish-config) forces one, which a
-Redfish config without a "schema" field needs. Exit status 0 when every file is valid.
+`--as NAME` (run, repeat, node-profile, rated-power, sensors, redfish-config, job, jobs,
+step-record) forces one, which a Redfish config without a "schema" field and a job store's step
+record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
 
 As a test (`--self-test`, registered in CTest by tests/schema/CMakeLists.txt): checks that every
 schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, the fuzz
-seeds that are such files and the Redfish config example of the docs; validates documents the
-built binary writes on fixture trees (sensors --json, calibrate, node, run with a profile and a
-rated-power file, a checkpoint, --repeat, a command that cannot start, shared attribution); and
-shows that validation can fail: a run report with a field removed, a wrong type, an extra field
-or a wrong schema name, and the like for the other formats, must each be rejected.
+seeds that are such files (and the job store's record seeds against step-record.schema.json,
+where those decode_step_record refuses must be rejected) and the Redfish config example of the
+docs; validates documents the built binary writes on fixture trees (sensors --json, calibrate,
+node, run with a profile and a rated-power file, a checkpoint, --repeat, a command that cannot
+start, shared attribution); and shows that validation can fail: a run report with a field
+removed, a wrong type, an extra field or a wrong schema name, and the like for the other formats
+(job and job list reports, step records among them), must each be rejected.
 
 Needs python3-jsonschema (Debian 12: 4.10.3); uses only what 4.10 has. Without it the test exits
 77 (skipped) unless JOULETRACE_REQUIRE_JSONSCHEMA=1, which CI sets.
@@ -29,7 +32,8 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-STEMS = ["run", "repeat", "node-profile", "rated-power", "sensors", "redfish-config"]
+STEMS = ["run", "repeat", "node-profile", "rated-power", "sensors", "redfish-config", "job", "jobs",
+         "step-record"]
 # The "schema" field of a document -> the schema file that describes it. Old names are the
 # forms readers still accept (see each schema's description).
 BY_NAME = {
@@ -41,6 +45,22 @@ BY_NAME = {
     "jouletrace-tdp/1": "rated-power",
     "jouletrace.sensors": "sensors",
     "jouletrace.redfish-config": "redfish-config",
+    "jouletrace.job": "job",
+    "jouletrace.jobs": "jobs",
+    # A step record has no "schema" ("format": 1 instead): --as step-record.
+}
+# The job store's record seeds (fuzz/corpus/store_record/, plain JSON without a selector byte), by
+# what decode_step_record does with them: those it accepts must validate, those it refuses for a
+# reason a schema can say must be rejected, and those it cannot parse are deliberately skipped.
+STORE_RECORD_SEEDS = {
+    "valid_allocation.json": "valid",
+    "empty_arrays_batch.json": "valid",
+    "unknown_energy_step.json": "valid",
+    "format_2.json": "invalid",
+    "negative_uncertainty.json": "invalid",
+    "unknown_method.json": "invalid",
+    "infinite_energy.json": "unparsable",  # 1e999: Python reads inf, nlohmann refuses it
+    "truncated.json": "unparsable",
 }
 SKIP = 77
 
@@ -106,6 +126,21 @@ def errors_of(validator, document):
     return sorted(out)
 
 
+def strict_json(text):
+    """json.loads as jouletrace's parser reads: a number beyond a double (1e999) or NaN and
+    Infinity (not JSON) are errors, not inf."""
+    def finite(literal):
+        value = float(literal)
+        if value in (float("inf"), float("-inf")):
+            raise ValueError(f"{literal} is too large for a double")
+        return value
+
+    def constant(name):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_float=finite, parse_constant=constant)
+
+
 def stem_of(document, forced=None):
     if forced:
         return forced
@@ -119,7 +154,7 @@ def validate_files(validators, files, forced):
     bad = 0
     for f in files:
         try:
-            document = json.loads(pathlib.Path(f).read_text(encoding="utf-8"))
+            document = strict_json(pathlib.Path(f).read_text(encoding="utf-8"))
             stem = stem_of(document, forced)
         except (OSError, ValueError) as e:
             print(f"{f}: {e}")
@@ -177,12 +212,15 @@ class SelfTest:
         # Fuzz seeds of the node-file readers: the first byte picks the reader. They keep the
         # old forms (profile and rated-power names) that the readers still accept.
         for path in sorted((ROOT / "fuzz" / "corpus").glob("*/*")):
+            if path.parent.name == "store_record":  # no selector byte: checked below
+                continue
             try:
                 document = json.loads(path.read_bytes()[1:].decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError):  # other targets' seeds nest deep
                 continue
             if isinstance(document, dict) and document.get("schema") in BY_NAME:
                 self.valid(str(path.relative_to(ROOT)), document)
+        self.store_record_seeds()
         # JSON fixtures of these formats, wherever they are.
         for path in sorted((ROOT / "tests" / "fixtures").rglob("*.json")):
             try:
@@ -199,6 +237,31 @@ class SelfTest:
         else:
             self.valid("the config example of docs/backends/redfish.md", json.loads(match[1]),
                        "redfish-config")
+
+    def store_record_seeds(self):
+        seeds = ROOT / "fuzz" / "corpus" / "store_record"
+        found = {p.name for p in seeds.iterdir() if p.is_file()} if seeds.is_dir() else set()
+        for name in sorted(found - STORE_RECORD_SEEDS.keys()):
+            self.failures.append(f"fuzz/corpus/store_record/{name}: not in STORE_RECORD_SEEDS "
+                                 "(say whether decode_step_record accepts it)")
+        for name, expected in sorted(STORE_RECORD_SEEDS.items()):
+            label = f"fuzz/corpus/store_record/{name}"
+            if name not in found:
+                self.failures.append(f"{label}: listed in STORE_RECORD_SEEDS but missing")
+                continue
+            try:
+                document = strict_json((seeds / name).read_text(encoding="utf-8"))
+            except ValueError:
+                document = None
+            if expected == "valid" and document is not None:
+                self.valid(label, document, "step-record")
+            elif expected == "invalid" and document is not None:
+                self.invalid(label, document, "step-record")
+            else:
+                self.checks += 1
+                if (document is None) != (expected == "unparsable"):
+                    self.failures.append(f"{label}: expected {expected}, but it "
+                                         f"{'does not parse' if document is None else 'parses'}")
 
     # (b) documents the binary writes on fixture trees
     def written_files(self, work):
@@ -417,6 +480,101 @@ class SelfTest:
             ("an auth method digest", set_(["auth"], "digest")),
             ("an interval of 0.01 s", set_(["interval_s"], 0.01)),
         ])
+
+        # The job store's formats: `job --json`, `jobs --json` and the step record.
+        def unknown_figure(figure):
+            figure.update(energy_j=None, method="none")
+
+        job = json.loads((ROOT / "tests" / "golden" / "job_two_nodes.json").read_text("utf-8"))
+        self.mutants("a job report", job, "job", [
+            ("the schema name of a job list", set_(["schema"], "jouletrace.jobs")),
+            ("version 2", set_(["version"], 2)),
+            ("an extra top-level field", set_(["surprise"], 1)),
+            ("charged removed", drop(["charged"])),
+            ("charged.energy_j a string", set_(["charged", "energy_j"], "57200")),
+            ("charged.method removed", drop(["charged", "method"])),
+            ("an extra field in charged", set_(["charged", "surprise"], 1)),
+            ("a negative uncertainty of a domain",
+             set_(["domains", 0, "energy", "uncertainty_j"], -1.0)),
+            ("job.estimate_relative_error removed", drop(["job", "estimate_relative_error"])),
+            ("an extra field in job", set_(["job", "surprise"], 1)),
+            ("job.uid a string", set_(["job", "uid"], "1501")),
+            ("an unknown method of job.total", set_(["job", "total", "method"], "guess")),
+            ("nodes[0].whole a string", set_(["nodes", 0, "whole"], "yes")),
+            ("nodes[0].steps a string", set_(["nodes", 0, "steps"], "extern")),
+            ("phases[0].items with a fraction", set_(["phases", 0, "items"], 1.5)),
+            ("an unknown scope of steps[0]", set_(["steps", 0, "scope"], "job")),
+            ("steps[0].format 2", set_(["steps", 0, "format"], 2)),
+            ("steps[0].total.energy_j a string", set_(["steps", 0, "total", "energy_j"], "42000")),
+            ("an extra field in steps[0]", set_(["steps", 0, "surprise"], 1)),
+            ("steps[0].components[0].energy.method removed",
+             drop(["steps", 0, "components", 0, "energy", "method"])),
+        ])
+        unknown = copy.deepcopy(job)
+        unknown["job"]["estimate_relative_error"] = None
+        for figure in (unknown["charged"], unknown["job"]["total"], unknown["job"]["estimate"],
+                       *(d["energy"] for d in unknown["domains"]),
+                       *(n["total"] for n in unknown["nodes"]),
+                       *(p["energy"] for p in unknown["phases"]),
+                       *(s["total"] for s in unknown["steps"])):
+            unknown_figure(figure)
+        self.valid("a job report with its unknown figures null", unknown, "job")
+        self.invalid("a job report with an unknown energy written as the string unknown",
+                     dict(unknown, charged=dict(unknown["charged"], energy_j="unknown")), "job")
+
+        jobs = json.loads((ROOT / "tests" / "golden" / "jobs_list.json").read_text("utf-8"))
+        self.mutants("a job list", jobs, "jobs", [
+            ("the schema name of a job report", set_(["schema"], "jouletrace.job")),
+            ("version \"1\"", set_(["version"], "1")),
+            ("jobs an object", set_(["jobs"], {})),
+            ("jobs[0].estimate_relative_error (only job --json has it)",
+             set_(["jobs", 0, "estimate_relative_error"], 0.5)),
+            ("an extra field in jobs[0]", set_(["jobs", 0, "surprise"], 1)),
+            ("jobs[0].whole removed", drop(["jobs", 0, "whole"])),
+            ("a negative uid", set_(["jobs", 0, "uid"], -1)),
+            ("jobs[0].total.energy_j a string", set_(["jobs", 0, "total", "energy_j"], "57200")),
+            ("jobs[0].idle_gpu.method removed", drop(["jobs", 0, "idle_gpu", "method"])),
+            ("a negative systematic part", set_(["jobs", 0, "estimate", "systematic_j"], -1.0)),
+        ])
+
+        # The seed has a GPU, a phase and a coverage, which the golden job's records lack (a
+        # missing seed is a failure of store_record_seeds).
+        path = ROOT / "fuzz" / "corpus" / "store_record" / "valid_allocation.json"
+        if not path.is_file():
+            return
+        record = strict_json(path.read_text(encoding="utf-8"))
+        self.mutants("a step record", record, "step-record", [
+            ("format removed", drop(["format"])),
+            ("format \"1\"", set_(["format"], "1")),
+            ("a schema field", set_(["schema"], "jouletrace.step-record")),
+            ("an extra field", set_(["surprise"], 1)),
+            ("an unknown scope", set_(["scope"], "job")),
+            ("total.energy_j a string", set_(["total", "energy_j"], "1000")),
+            ("total.method removed", drop(["total", "method"])),
+            ("an unknown method", set_(["attributed", "method"], "measured")),
+            ("a negative uncertainty", set_(["idle_gpu", "uncertainty_j"], -1.0)),
+            ("an unknown uncertainty written as null", set_(["estimate", "uncertainty_j"], None)),
+            ("an extra field in a figure", set_(["total", "surprise"], 1)),
+            ("uid 2^32", set_(["uid"], 2**32)),
+            ("begin_unix_ms with a fraction", set_(["begin_unix_ms"], 1700000000000.5)),
+            ("coverage 101", set_(["coverage"], 101.0)),
+            ("coverage a string", set_(["coverage"], "0.875")),
+            ("a negative covered_s", set_(["components", 0, "covered_s"], -1.0)),
+            ("components[0].in_total a string", set_(["components", 0, "in_total"], "yes")),
+            ("a GPU share of 1.5", set_(["gpus_measured", 0, "share"], 1.5)),
+            ("a negative GPU index", set_(["gpus_measured", 0, "index"], -1)),
+            ("phases[0].count with a fraction", set_(["phases", 0, "count"], 1.5)),
+            ("a warning that is not a string", set_(["warnings", 0], 1)),
+            ("a cluster of 4097 characters", set_(["cluster"], "x" * 4097)),
+            ("4097 warnings", set_(["warnings"], ["w"] * 4097)),
+        ])
+        unknown = copy.deepcopy(record)
+        unknown["coverage"] = None
+        for key in ("total", "attributed", "idle_gpu", "estimate"):
+            unknown_figure(unknown[key])
+        for item in (*unknown["components"], *unknown["gpus_measured"], *unknown["phases"]):
+            unknown_figure(item["energy"])
+        self.valid("a step record with its unknown figures null", unknown, "step-record")
 
     def run(self):
         started = time.monotonic()
