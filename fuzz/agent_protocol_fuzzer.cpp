@@ -11,7 +11,10 @@
 //   request is answered by retry once its deadline has passed;
 // - an ok answer to energy, window_end or job has finite (or null) energies, from_ns <= to_ns and
 //   a positive resolution; an ok inventory describes channels that channel_from_json reads back;
-// - only root and operators get ok for job_begin and job_end;
+// - only root and operators get ok for job_begin, job_end, step_begin and step_end;
+// - after an ok `markers`, lines are phase markers (as the socket server hands them to
+//   feed_marker); every step record made is finite or unknown and reads back through the job
+//   store's strict decoder as it was written;
 // - the jobs on record and a connection's open windows stay within their limits;
 // - channel_from_json (the client's reader of inventory answers) takes any JSON object without
 //   throwing, a refusal carrying a message.
@@ -30,6 +33,7 @@
 
 #include "agent/agent_service.hpp"
 #include "fuzz_check.hpp"
+#include "store/job_record.hpp"
 #include "sensors/agent/agent_wire.hpp"
 
 namespace {
@@ -148,7 +152,8 @@ void check_answer(const std::string& text, const std::string& op, bool privilege
     JT_FUZZ_CHECK(a["error"].is_object() && a["error"]["code"].is_string());
     return;
   }
-  if (op == "job_begin" || op == "job_end") JT_FUZZ_CHECK(privileged);
+  if (op == "job_begin" || op == "job_end" || op == "step_begin" || op == "step_end")
+    JT_FUZZ_CHECK(privileged);
   if (op == "energy" || op == "window_end" || op == "job") check_energy_answer(a);
   if (op == "inventory") check_inventory(a);
 }
@@ -158,6 +163,21 @@ void check_channel_reader(std::string_view line) {
   if (!value.is_object()) return;
   const auto channel = jt::agent_wire::channel_from_json(value);
   if (!channel) JT_FUZZ_CHECK(!channel.error().message.empty());
+}
+
+void check_figure(const jt::store::Figure& f) {
+  JT_FUZZ_CHECK(!f.energy_j || std::isfinite(*f.energy_j));
+  JT_FUZZ_CHECK(std::isfinite(f.uncertainty_j) && f.uncertainty_j >= 0.0);
+}
+
+void check_record(const jt::store::StepRecord& r) {
+  check_figure(r.total);
+  check_figure(r.idle_gpu);
+  for (const auto& p : r.phases) check_figure(p.energy);
+  const auto back = jt::store::decode_step_record(jt::store::to_json(r));
+  if (!back) std::fprintf(stderr, "record does not read back: %s\n", back.error().message.c_str());
+  JT_FUZZ_CHECK(back.has_value());
+  JT_FUZZ_CHECK(jt::store::to_json(*back) == jt::store::to_json(r));
 }
 
 [[noreturn]] void threw(const char* what) {
@@ -175,6 +195,10 @@ class Conversation {
   }
 
   void send(std::string_view line) {
+    if (!session_.marker_step.empty()) {
+      service_.feed_marker(session_, line);
+      return;
+    }
     check_channel_reader(line);
     const std::string op = op_of(line);
     const bool was_pending = session_.pending.has_value();
@@ -207,6 +231,7 @@ class Conversation {
       now_ += kRetryStepNs;
       state_.history.advance(now_);
       retry();
+      for (const jt::store::StepRecord& r : service_.finish_steps(now_)) check_record(r);
     }
   }
 
