@@ -194,6 +194,11 @@ int slurm_spank_init(spank_t spank, int argc, char** argv) {
     auto settings = jt::slurm::parse_plugin_arguments(arguments);
     if (settings) {
       state().settings = *settings;
+      char host[256] = {};
+      if (::gethostname(host, sizeof host - 1) == 0) {
+        state().settings.socket_path =
+            jt::slurm::expand_node_name(state().settings.socket_path, host);
+      }
     } else {
       log_problem("plugstack.conf", settings.error());
     }

@@ -58,6 +58,20 @@ Result<void> apply_argument(std::string_view argument, PluginSettings& settings)
 
 }  // namespace
 
+std::string expand_node_name(std::string_view path, std::string_view host_name) {
+  const std::string_view short_name = host_name.substr(0, host_name.find('.'));
+  std::string out;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 1 < path.size() && path[i + 1] == 'n') {
+      out += short_name;
+      ++i;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
+}
+
 Result<Detail> parse_detail(std::string_view text) {
   if (text == "off") return Detail::kOff;
   if (text == "summary") return Detail::kSummary;

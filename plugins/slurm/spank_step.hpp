@@ -27,6 +27,11 @@ struct PluginSettings {
 
 inline constexpr int kMaxTimeoutMs = 10'000;
 
+// The socket path with "%n" replaced by the node's short host name, as Slurm's own paths take
+// it when several slurmd share a host (SlurmdSpoolDir=/var/spool/slurmd.%n): each node's
+// slurmstepd then reaches its own node's agent.
+std::string expand_node_name(std::string_view path, std::string_view host_name);
+
 // Every argument must be known and valid: a typo in plugstack.conf is reported, not ignored.
 Result<PluginSettings> parse_plugin_arguments(std::span<const std::string_view> arguments);
 

@@ -121,3 +121,17 @@ TEST(SlurmStepEnvironment, WhatEachDetailSets) {
 
 }  // namespace
 }  // namespace jt::slurm
+
+namespace jt::slurm {
+namespace {
+
+TEST(SlurmSocketPath, PercentNIsTheNodesShortName) {
+  EXPECT_EQ(expand_node_name("/run/jt/agent.%n.sock", "node7.cluster.example"),
+            "/run/jt/agent.node7.sock");
+  EXPECT_EQ(expand_node_name("/run/jouletrace/agent.sock", "node7"), "/run/jouletrace/agent.sock");
+  EXPECT_EQ(expand_node_name("/x/%", "n"), "/x/%");
+  EXPECT_EQ(expand_node_name("/x/%n%n", "a"), "/x/aa");
+}
+
+}  // namespace
+}  // namespace jt::slurm
