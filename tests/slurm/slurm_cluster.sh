@@ -1,0 +1,359 @@
+#!/bin/bash
+# A throw-away, single-machine Slurm cluster for tests: munged, mariadbd, slurmdbd, slurmctld and
+# slurmd, every file (config, state, logs, sockets, PID files) under one directory, loopback only.
+#
+#   slurm_cluster.sh start DIR [--plugstack-line LINE]... [--plugstack-file FILE]
+#                              [--conf-line LINE]... [--node-name NAME] [--users]
+#   slurm_cluster.sh stop DIR
+#   slurm_cluster.sh env DIR        # prints the environment again
+#
+# `start` prints `export SLURM_CONF=...` (and the munge socket) on stdout; eval it. Everything
+# else goes to stderr. It needs root (daemons drop to munge, mysql and slurm themselves).
+# `stop` kills, by the PIDs recorded under DIR, only what `start` started there.
+#
+# Why its own munge socket and database instead of the system's: tests run repeatedly, beside a
+# possible system Slurm and earlier half-stopped runs; nothing here may depend on /run/munge,
+# /run/mysqld or /etc/slurm, and two DIRs must not share a daemon.
+set -euo pipefail
+
+readonly WAIT_S=${JT_SLURM_WAIT_S:-60}
+readonly TEST_USERS=("jtuser1:1501" "jtuser2:1502")
+readonly TEST_ACCOUNT=jtacct
+
+die() { echo "slurm_cluster: $*" >&2; exit 1; }
+log() { echo "slurm_cluster: $*" >&2; }
+
+# Prints the last lines of each named log (the reason a wait failed is nearly always there).
+tail_logs() {
+  local f
+  for f in "$@"; do
+    [[ -f $f ]] || continue
+    echo "---- tail of $f ----" >&2
+    tail -n 30 "$f" >&2 || true
+  done
+}
+
+# wait_for DESCRIPTION LOGFILES -- COMMAND...: polls COMMAND every 0.2 s for at most WAIT_S.
+wait_for() {
+  local what=$1; shift
+  local logs=()
+  while [[ $1 != -- ]]; do logs+=("$1"); shift; done
+  shift
+  local deadline=$((SECONDS + WAIT_S))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "timed out after ${WAIT_S}s waiting for $what"
+      tail_logs "${logs[@]}"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# A TCP port nobody listens on now. The kernel picks it (bind to port 0) so that two harnesses
+# started at once rarely collide; the daemons' bind errors would show in their logs if they did.
+free_port() {
+  python3 - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+EOF
+}
+
+# The daemon a PID file names, if that process still runs and was started for this DIR (its
+# command line, or for slurmdbd which takes no path argument its environment, names DIR): a
+# recycled PID must never be killed.
+ours() {
+  local pid=$1 dir=$2
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  [[ -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$dir" ||
+    grep -qzF "SLURM_CONF=$dir/etc/slurm.conf" "/proc/$pid/environ" 2>/dev/null
+}
+
+stop_pidfile() {
+  local name=$1 pidfile=$2 dir=$3 pid i
+  [[ -f $pidfile ]] || return 0
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  if ours "$pid" "$dir"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do  # 10 s for a clean exit (mariadb flushes, slurmctld saves state)
+      ours "$pid" "$dir" || break
+      sleep 0.1
+    done
+    if ours "$pid" "$dir"; then
+      log "$name ($pid) ignored SIGTERM for 10 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.2
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+cmd_stop() {
+  local dir=$1 name pid
+  [[ -d $dir/run ]] || return 0
+  # Reverse order of start: the node first, the key server last, so that no daemon logs a storm of
+  # connection errors about one stopped before it.
+  for name in slurmd slurmctld slurmdbd mariadbd munged; do
+    stop_pidfile "$name" "$dir/run/$name.pid" "$dir"
+  done
+  # Job steps (slurmstepd) outlive slurmd by design; they carry the spool dir on their command line
+  # only indirectly, so find them by their parent chain being gone and their SLURM_CONF being ours.
+  for pid in $(pgrep -x slurmstepd || true); do
+    if grep -qzF "SLURM_CONF=$dir/etc/slurm.conf" "/proc/$pid/environ" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  # A daemon of ours still running without a PID file (e.g. a second slurmd started by a test):
+  # only the daemons' own names, so that a test's shell whose arguments name DIR is never hit.
+  for pid in $(for n in slurmd slurmctld slurmdbd munged mariadbd; do pgrep -x "$n"; done || true); do
+    if ours "$pid" "$dir"; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  return 0
+}
+
+print_env() {
+  local dir=$1
+  echo "export SLURM_CONF=$dir/etc/slurm.conf"
+  echo "export JT_SLURM_DIR=$dir"
+  echo "export JT_MUNGE_SOCKET=$dir/munge/munged.socket"
+}
+
+add_test_users() {
+  local entry user uid
+  for entry in "${TEST_USERS[@]}"; do
+    user=${entry%%:*} uid=${entry##*:}
+    if ! id "$user" >/dev/null 2>&1; then
+      useradd --uid "$uid" --user-group --create-home --shell /bin/sh "$user" ||
+        die "useradd $user failed"
+    fi
+  done
+}
+
+cmd_start() {
+  local dir=$1; shift
+  local node=jt1 plugstack_lines=() plugstack_file="" conf_lines=()
+  while (($#)); do
+    case $1 in
+      --plugstack-line) plugstack_lines+=("$2"); shift 2 ;;
+      --plugstack-file) plugstack_file=$2; shift 2 ;;
+      --conf-line) conf_lines+=("$2"); shift 2 ;;
+      --node-name) node=$2; shift 2 ;;
+      *) die "unknown option $1" ;;
+    esac
+  done
+  [[ $(id -u) == 0 ]] || die "start needs root"
+  local bin
+  for bin in munged mungekey mariadbd mariadb-install-db mariadb slurmdbd slurmctld slurmd sacctmgr sinfo; do
+    command -v "$bin" >/dev/null 2>&1 || die "$bin not found"
+  done
+
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  # A DIR used before: stop what still runs there, then start from clean state, so a crashed
+  # earlier run (stale sockets, a half-written database) cannot leak into this one.
+  if [[ -e $dir/.jt-slurm-cluster ]]; then
+    cmd_stop "$dir"
+    rm -rf "${dir:?}"/{etc,run,log,munge,mysql,state,spool,home}
+  elif [[ -n $(ls -A "$dir") ]]; then
+    die "$dir is neither empty nor an earlier cluster's directory"
+  fi
+  touch "$dir/.jt-slurm-cluster"
+  # Daemons running as munge, mysql and slurm, and the test users, must traverse DIR and its
+  # parents (mktemp makes 0700 directories).
+  chmod 755 "$dir"
+  mkdir -p "$dir"/{etc,run,log,munge,state,spool}
+  chown slurm:slurm "$dir"/{log,state,spool,run}
+  chmod 755 "$dir"/{etc,run,log}
+  chmod 1777 "$dir/log"  # slurmdbd, slurmctld (slurm) and mariadb (mysql) write logs here
+
+  add_test_users
+
+  local host
+  host=$(hostname -s)
+  local ctld_port slurmd_port dbd_port db_port
+  ctld_port=$(free_port) slurmd_port=$(free_port) dbd_port=$(free_port) db_port=$(free_port)
+
+  # --- munge: its own key and socket -------------------------------------------------------------
+  local msock=$dir/munge/munged.socket
+  chown munge:munge "$dir/munge"
+  chmod 700 "$dir/munge"
+  setpriv --reuid munge --regid munge --clear-groups -- mungekey --create --force \
+    --keyfile "$dir/munge/munge.key" 2>>"$dir/log/munged.log" || die "mungekey failed"
+  # The socket's directory must let slurm and the test users reach the socket.
+  chmod 755 "$dir/munge"
+  setsid setpriv --reuid munge --regid munge --clear-groups -- /usr/sbin/munged --foreground \
+    --socket "$msock" --key-file "$dir/munge/munge.key" --pid-file "$dir/munge/munged.pidfile" \
+    --log-file "$dir/log/munged.log" --seed-file "$dir/munge/munged.seed" \
+    </dev/null >>"$dir/log/munged.log" 2>&1 &
+  echo $! >"$dir/run/munged.pid"
+  wait_for "munged" "$dir/log/munged.log" -- sh -c "munge -S '$msock' -n | unmunge -S '$msock'"
+
+  # --- mariadb: a private datadir, TCP on loopback --------------------------------------------------
+  mkdir -p "$dir/mysql/data" "$dir/mysql/tmp"
+  chown -R mysql:mysql "$dir/mysql"
+  local mycnf=$dir/etc/my.cnf
+  cat >"$mycnf" <<EOF
+[mariadbd]
+user=mysql
+datadir=$dir/mysql/data
+tmpdir=$dir/mysql/tmp
+socket=$dir/mysql/mysqld.sock
+pid-file=$dir/mysql/mysqld.pid
+log-error=$dir/log/mariadb.log
+port=$db_port
+bind-address=127.0.0.1
+skip-name-resolve
+innodb_buffer_pool_size=64M
+innodb_log_file_size=16M
+# slurmdbd's documented minimums for its large job tables
+innodb_lock_wait_timeout=900
+max_allowed_packet=16M
+EOF
+  mariadb-install-db --defaults-file="$mycnf" --user=mysql --auth-root-authentication-method=socket \
+    --skip-test-db >"$dir/log/mariadb-install.log" 2>&1 ||
+    { tail_logs "$dir/log/mariadb-install.log"; die "mariadb-install-db failed"; }
+  setsid mariadbd --defaults-file="$mycnf" </dev/null >>"$dir/log/mariadb.log" 2>&1 &
+  echo $! >"$dir/run/mariadbd.pid"
+  local sql=(mariadb --defaults-file=/dev/null --protocol=socket -S "$dir/mysql/mysqld.sock" -u root)
+  wait_for "mariadbd" "$dir/log/mariadb.log" -- "${sql[@]}" -e 'select 1'
+  local dbpass
+  dbpass=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  "${sql[@]}" <<EOF || die "creating the accounting database failed"
+CREATE DATABASE slurm_acct_db;
+CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '$dbpass';
+GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';
+FLUSH PRIVILEGES;
+EOF
+
+  # --- configuration -------------------------------------------------------------------------------
+  # slurmdbd reads slurmdbd.conf from the directory of SLURM_CONF (it has no -f option).
+  export SLURM_CONF=$dir/etc/slurm.conf
+  cat >"$dir/etc/slurmdbd.conf" <<EOF
+AuthType=auth/munge
+AuthInfo=socket=$msock
+DbdAddr=127.0.0.1
+DbdHost=$host
+DbdPort=$dbd_port
+SlurmUser=slurm
+LogFile=$dir/log/slurmdbd.log
+PidFile=$dir/run/slurmdbd.pidfile
+DebugLevel=verbose
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$db_port
+StorageUser=slurm
+StoragePass=$dbpass
+StorageLoc=slurm_acct_db
+EOF
+  chown slurm:slurm "$dir/etc/slurmdbd.conf"
+  chmod 600 "$dir/etc/slurmdbd.conf"
+
+  local cpus mem_mb
+  cpus=$(nproc)
+  mem_mb=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 - 512))
+  {
+    cat <<EOF
+ClusterName=jtcluster
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+SlurmUser=slurm
+AuthType=auth/munge
+AuthInfo=socket=$msock
+CryptoType=crypto/munge
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool/%n
+SlurmctldPidFile=$dir/run/slurmctld.pidfile
+SlurmdPidFile=$dir/run/slurmd-%n.pidfile
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd-%n.log
+SlurmctldDebug=verbose
+SlurmdDebug=verbose
+PlugStackConfig=$dir/etc/plugstack.conf
+MailProg=/bin/true
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=30
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+ReturnToService=2
+MpiDefault=none
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=$dbd_port
+# Slurm 22.05 signs every message (not only those to slurmdbd) with the munge socket named here,
+# not AuthInfo's (slurm_protocol_api.c, _global_auth_key); AuthInfo covers job credentials.
+AccountingStoragePass=socket=$msock
+AccountingStorageEnforce=associations
+JobCompType=jobcomp/none
+# Short timers: tests wait on them.
+MinJobAge=300
+KillWait=5
+InactiveLimit=0
+EOF
+    local line
+    for line in "${conf_lines[@]}"; do echo "$line"; done
+    echo "NodeName=$node NodeHostname=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN"
+    echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+  } >"$SLURM_CONF"
+  chmod 644 "$SLURM_CONF"
+  # Extra NodeName lines may come in through --conf-line (Task 4's second node); they must come
+  # before the partition, which names ALL nodes, so nothing to do: ALL is resolved after parsing.
+
+  if [[ -n $plugstack_file ]]; then
+    cp "$plugstack_file" "$dir/etc/plugstack.conf"
+  else
+    : >"$dir/etc/plugstack.conf"
+  fi
+  local l
+  for l in "${plugstack_lines[@]}"; do echo "$l" >>"$dir/etc/plugstack.conf"; done
+  chmod 644 "$dir/etc/plugstack.conf"
+
+  # --- slurmdbd, then the cluster and the users in it ------------------------------------------------
+  setsid slurmdbd -D </dev/null >>"$dir/log/slurmdbd.log" 2>&1 &
+  echo $! >"$dir/run/slurmdbd.pid"
+  wait_for "slurmdbd" "$dir/log/slurmdbd.log" "$dir/log/mariadb.log" -- \
+    timeout 5 sacctmgr -n show cluster
+  timeout 20 sacctmgr -i add cluster jtcluster >/dev/null || die "sacctmgr add cluster failed"
+  timeout 20 sacctmgr -i add account "$TEST_ACCOUNT" Cluster=jtcluster \
+    Description=jouletrace-tests Organization=jouletrace >/dev/null || die "sacctmgr add account failed"
+  local entry
+  for entry in "${TEST_USERS[@]}"; do
+    timeout 20 sacctmgr -i add user "${entry%%:*}" Account="$TEST_ACCOUNT" Cluster=jtcluster \
+      >/dev/null || die "sacctmgr add user ${entry%%:*} failed"
+  done
+
+  # --- slurmctld and slurmd ------------------------------------------------------------------------
+  setsid slurmctld -D -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.log" 2>&1 &
+  echo $! >"$dir/run/slurmctld.pid"
+  wait_for "slurmctld" "$dir/log/slurmctld.log" "$dir/log/slurmdbd.log" -- timeout 5 scontrol ping
+  mkdir -p "$dir/spool/$node"
+  setsid slurmd -D -f "$SLURM_CONF" -N "$node" </dev/null >>"$dir/log/slurmd-$node.log" 2>&1 &
+  echo $! >"$dir/run/slurmd.pid"
+  wait_for "node $node idle" "$dir/log/slurmd-$node.log" "$dir/log/slurmctld.log" -- \
+    sh -c "timeout 5 sinfo -h -n '$node' -o %T | grep -qx idle"
+  log "up: node $node idle, slurmctld port $ctld_port, slurmdbd port $dbd_port, mariadb port $db_port"
+  print_env "$dir"
+}
+
+(($# >= 2)) || die "usage: $0 start|stop|env DIR [options]"
+action=$1 dir=$2
+shift 2
+case $action in
+  start)
+    # A failed start must not leave half a cluster running.
+    if ! (cmd_start "$dir" "$@"); then
+      cmd_stop "$(cd "$dir" 2>/dev/null && pwd || echo "$dir")"
+      exit 1
+    fi
+    ;;
+  stop) [[ -d $dir ]] && cmd_stop "$(cd "$dir" && pwd)"; exit 0 ;;
+  env) print_env "$(cd "$dir" && pwd)" ;;
+  *) die "unknown action $action" ;;
+esac
