@@ -3,7 +3,7 @@
 # slurmd, every file (config, state, logs, sockets, PID files) under one directory, loopback only.
 #
 #   slurm_cluster.sh start DIR [--plugstack-line LINE]... [--plugstack-file FILE]
-#                              [--conf-line LINE]... [--node-name NAME] [--users]
+#                              [--conf-line LINE]... [--node-name NAME] [--etc-file FILE]...
 #   slurm_cluster.sh stop DIR
 #   slurm_cluster.sh env DIR        # prints the environment again
 #
@@ -26,7 +26,7 @@ log() { echo "slurm_cluster: $*" >&2; }
 # Prints the last lines of each named log (the reason a wait failed is nearly always there).
 tail_logs() {
   local f
-  for f in "$@"; do
+  for f in "$@" "${@/%.log/.stderr}"; do
     [[ -f $f ]] || continue
     echo "---- tail of $f ----" >&2
     tail -n 30 "$f" >&2 || true
@@ -106,6 +106,15 @@ cmd_stop() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
+  # proctrack/cgroup (if a test chose it) leaves slurm_<node> hierarchies behind; empty ones go.
+  local node cg
+  if [[ -f $dir/run/nodes ]]; then
+    while read -r node; do
+      while read -r cg; do
+        find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+      done < <(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "slurm_$node" 2>/dev/null)
+    done <"$dir/run/nodes"
+  fi
   # A daemon of ours still running without a PID file (e.g. a second slurmd started by a test):
   # only the daemons' own names, so that a test's shell whose arguments name DIR is never hit.
   for pid in $(for n in slurmd slurmctld slurmdbd munged mariadbd; do pgrep -x "$n"; done || true); do
@@ -136,13 +145,14 @@ add_test_users() {
 
 cmd_start() {
   local dir=$1; shift
-  local node=jt1 plugstack_lines=() plugstack_file="" conf_lines=()
+  local node=jt1 plugstack_lines=() plugstack_file="" conf_lines=() etc_files=()
   while (($#)); do
     case $1 in
       --plugstack-line) plugstack_lines+=("$2"); shift 2 ;;
       --plugstack-file) plugstack_file=$2; shift 2 ;;
       --conf-line) conf_lines+=("$2"); shift 2 ;;
       --node-name) node=$2; shift 2 ;;
+      --etc-file) etc_files+=("$2"); shift 2 ;;  # e.g. a cgroup.conf, next to slurm.conf
       *) die "unknown option $1" ;;
     esac
   done
@@ -189,7 +199,7 @@ cmd_start() {
   setsid setpriv --reuid munge --regid munge --clear-groups -- /usr/sbin/munged --foreground \
     --socket "$msock" --key-file "$dir/munge/munge.key" --pid-file "$dir/munge/munged.pidfile" \
     --log-file "$dir/log/munged.log" --seed-file "$dir/munge/munged.seed" \
-    </dev/null >>"$dir/log/munged.log" 2>&1 &
+    </dev/null >"$dir/log/munged.stderr" 2>&1 &
   echo $! >"$dir/run/munged.pid"
   wait_for "munged" "$dir/log/munged.log" -- sh -c "munge -S '$msock' -n | unmunge -S '$msock'"
 
@@ -217,7 +227,7 @@ EOF
   mariadb-install-db --defaults-file="$mycnf" --user=mysql --auth-root-authentication-method=socket \
     --skip-test-db >"$dir/log/mariadb-install.log" 2>&1 ||
     { tail_logs "$dir/log/mariadb-install.log"; die "mariadb-install-db failed"; }
-  setsid mariadbd --defaults-file="$mycnf" </dev/null >>"$dir/log/mariadb.log" 2>&1 &
+  setsid mariadbd --defaults-file="$mycnf" </dev/null >"$dir/log/mariadb.stderr" 2>&1 &
   echo $! >"$dir/run/mariadbd.pid"
   local sql=(mariadb --defaults-file=/dev/null --protocol=socket -S "$dir/mysql/mysqld.sock" -u root)
   wait_for "mariadbd" "$dir/log/mariadb.log" -- "${sql[@]}" -e 'select 1'
@@ -314,9 +324,13 @@ EOF
   local l
   for l in "${plugstack_lines[@]}"; do echo "$l" >>"$dir/etc/plugstack.conf"; done
   chmod 644 "$dir/etc/plugstack.conf"
+  local f
+  for f in "${etc_files[@]}"; do
+    install -m 644 "$f" "$dir/etc/$(basename "$f")"
+  done
 
   # --- slurmdbd, then the cluster and the users in it ------------------------------------------------
-  setsid slurmdbd -D </dev/null >>"$dir/log/slurmdbd.log" 2>&1 &
+  setsid slurmdbd -D </dev/null >"$dir/log/slurmdbd.stderr" 2>&1 &
   echo $! >"$dir/run/slurmdbd.pid"
   wait_for "slurmdbd" "$dir/log/slurmdbd.log" "$dir/log/mariadb.log" -- \
     timeout 5 sacctmgr -n show cluster
@@ -330,11 +344,12 @@ EOF
   done
 
   # --- slurmctld and slurmd ------------------------------------------------------------------------
-  setsid slurmctld -D -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.log" 2>&1 &
+  setsid slurmctld -D -f "$SLURM_CONF" </dev/null >"$dir/log/slurmctld.stderr" 2>&1 &
   echo $! >"$dir/run/slurmctld.pid"
   wait_for "slurmctld" "$dir/log/slurmctld.log" "$dir/log/slurmdbd.log" -- timeout 5 scontrol ping
   mkdir -p "$dir/spool/$node"
-  setsid slurmd -D -f "$SLURM_CONF" -N "$node" </dev/null >>"$dir/log/slurmd-$node.log" 2>&1 &
+  echo "$node" >>"$dir/run/nodes"
+  setsid slurmd -D -f "$SLURM_CONF" -N "$node" </dev/null >"$dir/log/slurmd-$node.stderr" 2>&1 &
   echo $! >"$dir/run/slurmd.pid"
   wait_for "node $node idle" "$dir/log/slurmd-$node.log" "$dir/log/slurmctld.log" -- \
     sh -c "timeout 5 sinfo -h -n '$node' -o %T | grep -qx idle"
