@@ -4,12 +4,17 @@
 #
 #   slurm_cluster.sh start DIR [--plugstack-line LINE]... [--plugstack-file FILE]
 #                              [--conf-line LINE]... [--node-name NAME] [--etc-file FILE]...
+#                              [--ctld-addr ADDR] [--netns-node NAME]
 #   slurm_cluster.sh stop DIR
 #   slurm_cluster.sh env DIR        # prints the environment again
 #
 # `start` prints `export SLURM_CONF=...` (and the munge socket) on stdout; eval it. Everything
 # else goes to stderr. It needs root (daemons drop to munge, mysql and slurm themselves).
 # `stop` kills, by the PIDs recorded under DIR, only what `start` started there.
+#
+# --netns-node NAME adds a second node: a slurmd in its own UTS and network namespace (hostname
+# NAME), joined to this machine by a veth pair on a private 10.77.X.0/24; slurmctld then listens
+# on the host end of that pair so that both nodes reach it, and `srun -N2` spans the two.
 #
 # Why its own munge socket and database instead of the system's: tests run repeatedly, beside a
 # possible system Slurm and earlier half-stopped runs; nothing here may depend on /run/munge,
@@ -96,9 +101,15 @@ cmd_stop() {
   [[ -d $dir/run ]] || return 0
   # Reverse order of start: the node first, the key server last, so that no daemon logs a storm of
   # connection errors about one stopped before it.
-  for name in slurmd slurmctld slurmdbd mariadbd munged; do
+  for name in slurmd slurmd-netns netns-holder slurmctld slurmdbd mariadbd munged; do
     stop_pidfile "$name" "$dir/run/$name.pid" "$dir"
   done
+  # The pair goes with the namespace's last process; deleting it here covers a holder that died
+  # before the link moved into the namespace.
+  if [[ -f $dir/run/veth ]]; then
+    ip link del "$(cat "$dir/run/veth")" 2>/dev/null || true
+    rm -f "$dir/run/veth"
+  fi
   # Job steps (slurmstepd) outlive slurmd by design; they carry the spool dir on their command line
   # only indirectly, so find them by their parent chain being gone and their SLURM_CONF being ours.
   for pid in $(pgrep -x slurmstepd || true); do
@@ -145,7 +156,8 @@ add_test_users() {
 
 cmd_start() {
   local dir=$1; shift
-  local node=jt1 plugstack_lines=() plugstack_file="" conf_lines=() etc_files=()
+  local node=jt1 plugstack_lines=() plugstack_file="" conf_lines=() etc_files=() ctld_addr=127.0.0.1
+  local netns_node=""
   while (($#)); do
     case $1 in
       --plugstack-line) plugstack_lines+=("$2"); shift 2 ;;
@@ -153,6 +165,9 @@ cmd_start() {
       --conf-line) conf_lines+=("$2"); shift 2 ;;
       --node-name) node=$2; shift 2 ;;
       --etc-file) etc_files+=("$2"); shift 2 ;;  # e.g. a cgroup.conf, next to slurm.conf
+      # An address of this machine that nodes in other network namespaces can reach too.
+      --ctld-addr) ctld_addr=$2; shift 2 ;;
+      --netns-node) netns_node=$2; shift 2 ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -263,13 +278,40 @@ EOF
   chown slurm:slurm "$dir/etc/slurmdbd.conf"
   chmod 600 "$dir/etc/slurmdbd.conf"
 
+  # The second node's network, made before slurm.conf since slurmctld must listen on it.
+  local holder="" veth="" subnet=""
+  if [[ -n $netns_node ]]; then
+    local n
+    for n in $(shuf -i 1-250 -n 20); do
+      ip -o addr | grep -qF " 10.77.$n." || { subnet=10.77.$n; break; }
+    done
+    [[ -n $subnet ]] || die "no free 10.77.X.0/24 for the second node"
+    veth=jtv$n
+    ip link add "$veth" type veth peer name "${veth}p" || die "cannot create a veth pair"
+    echo "$veth" >"$dir/run/veth"
+    { ip addr add "$subnet.1/24" dev "$veth" && ip link set "$veth" up; } ||
+      die "cannot configure $veth"
+    # The namespaces live as long as this holder (or the slurmd inside) does. Its stdio must not
+    # be ours: a caller reading our stdout through a pipe would wait for it.
+    setsid unshare --uts --net -- sleep infinity </dev/null >/dev/null 2>&1 &
+    holder=$!
+    echo "$holder" >"$dir/run/netns-holder.pid"
+    wait_for "the second node's namespaces" -- \
+      sh -c "[ \"\$(readlink /proc/$holder/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+    ip link set "${veth}p" netns "$holder" || die "cannot move ${veth}p into the namespace"
+    nsenter -t "$holder" -n sh -c "ip link set lo up && ip addr add $subnet.2/24 dev ${veth}p &&
+      ip link set ${veth}p up" || die "cannot configure the namespace's network"
+    nsenter -t "$holder" -u hostname "$netns_node" || die "cannot set the namespace's hostname"
+    ctld_addr=$subnet.1
+  fi
+
   local cpus mem_mb
   cpus=$(nproc)
   mem_mb=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 - 512))
   {
     cat <<EOF
 ClusterName=jtcluster
-SlurmctldHost=$host(127.0.0.1)
+SlurmctldHost=$host($ctld_addr)
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
 SlurmUser=slurm
@@ -310,6 +352,9 @@ EOF
     local line
     for line in "${conf_lines[@]}"; do echo "$line"; done
     echo "NodeName=$node NodeHostname=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN"
+    if [[ -n $netns_node ]]; then
+      echo "NodeName=$netns_node NodeHostname=$netns_node NodeAddr=$subnet.2 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN"
+    fi
     echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
   } >"$SLURM_CONF"
   chmod 644 "$SLURM_CONF"
@@ -353,6 +398,16 @@ EOF
   echo $! >"$dir/run/slurmd.pid"
   wait_for "node $node idle" "$dir/log/slurmd-$node.log" "$dir/log/slurmctld.log" -- \
     sh -c "timeout 5 sinfo -h -n '$node' -o %T | grep -qx idle"
+  if [[ -n $netns_node ]]; then
+    mkdir -p "$dir/spool/$netns_node"
+    echo "$netns_node" >>"$dir/run/nodes"
+    setsid nsenter -t "$holder" -n -u -- slurmd -D -f "$SLURM_CONF" -N "$netns_node" </dev/null \
+      >"$dir/log/slurmd-$netns_node.stderr" 2>&1 &
+    echo $! >"$dir/run/slurmd-netns.pid"
+    wait_for "node $netns_node idle" "$dir/log/slurmd-$netns_node.log" "$dir/log/slurmctld.log" -- \
+      sh -c "timeout 5 sinfo -h -n '$netns_node' -o %T | grep -qx idle"
+    log "second node $netns_node at $subnet.2 (veth $veth), slurmctld at $ctld_addr"
+  fi
   log "up: node $node idle, slurmctld port $ctld_port, slurmdbd port $dbd_port, mariadb port $db_port"
   print_env "$dir"
 }
