@@ -130,7 +130,12 @@ comment=$(admin_comment_as_jtuser2 "$job")
 [[ -z $comment ]] || fail "job $job got AdminComment '$comment' from a failing jouletrace"
 grep -q "job $job: jouletrace job $job --admin-comment failed (exit 1" "$work/epilog.log" ||
   fail "no failure line for job $job"
-state=$(timeout 20 sacct -j "$job" -X -n -P -o State)
+# The end record reaches slurmdbd asynchronously: poll (bounded).
+for ((i = 0; i < 100; i++)); do
+  state=$(timeout 20 sacct -j "$job" -X -n -P -o State)
+  [[ $state == COMPLETED ]] && break
+  sleep 0.2
+done
 [[ $state == COMPLETED ]] || fail "job $job is $state"
 grep -q "EpilogSlurmctld exit status" "$cluster/log/slurmctld.log" &&
   fail "slurmctld saw a non-zero EpilogSlurmctld exit"

@@ -15,7 +15,8 @@ if(JT_SHELLCHECK)
     COMMAND ${JT_SHELLCHECK} -s sh ${JT_EPILOG_SLURMCTLD})
   add_test(NAME slurm_harness_shellcheck
     COMMAND ${JT_SHELLCHECK} -e SC2094 ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_cluster.sh
-      ${CMAKE_CURRENT_SOURCE_DIR}/slurm/epilog_slurmctld_test.sh)
+      ${CMAKE_CURRENT_SOURCE_DIR}/slurm/epilog_slurmctld_test.sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/slurm/two_nodes_test.sh)
   set_tests_properties(slurm_scripts_shellcheck slurm_harness_shellcheck
     PROPERTIES LABELS "slurm;unit")
 else()
@@ -42,4 +43,12 @@ add_test(NAME slurm_epilog_slurmctld_sets_admin_comment
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/epilog_slurmctld_test.sh ${JT_EPILOG_SLURMCTLD}
     ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_cluster.sh)
 set_tests_properties(slurm_epilog_slurmctld_sets_admin_comment PROPERTIES
+  LABELS "slurm;e2e" RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The harness's second node (a slurmd in its own UTS and network namespace): srun -N2 spans both,
+# and stop leaves no daemon or veth behind. Exit 77 where namespaces cannot be made.
+add_test(NAME slurm_harness_two_nodes
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/two_nodes_test.sh
+    ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_cluster.sh)
+set_tests_properties(slurm_harness_two_nodes PROPERTIES
   LABELS "slurm;e2e" RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 300)
