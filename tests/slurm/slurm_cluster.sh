@@ -110,8 +110,8 @@ cmd_stop() {
     ip link del "$(cat "$dir/run/veth")" 2>/dev/null || true
     rm -f "$dir/run/veth"
   fi
-  # Job steps (slurmstepd) outlive slurmd by design; they carry the spool dir on their command line
-  # only indirectly, so find them by their parent chain being gone and their SLURM_CONF being ours.
+  # Job steps (slurmstepd) outlive slurmd by design. Their command line is only "slurmstepd:
+  # [ID.step]", but they inherit slurmd's environment, which holds this DIR's SLURM_CONF.
   for pid in $(pgrep -x slurmstepd || true); do
     if grep -qzF "SLURM_CONF=$dir/etc/slurm.conf" "/proc/$pid/environ" 2>/dev/null; then
       kill -KILL "$pid" 2>/dev/null || true
