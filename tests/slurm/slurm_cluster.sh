@@ -99,6 +99,21 @@ stop_pidfile() {
 cmd_stop() {
   local dir=$1 name pid
   [[ -d $dir/run ]] || return 0
+  # Jobs first, while slurmctld and slurmd still run: they kill their tasks themselves. Bounded;
+  # whatever is left is killed below with its slurmstepd.
+  if [[ -f $dir/etc/slurm.conf && -f $dir/run/slurmctld.pid ]] &&
+    ours "$(cat "$dir/run/slurmctld.pid")" "$dir"; then
+    local i jobs=()
+    mapfile -t jobs < <(SLURM_CONF=$dir/etc/slurm.conf timeout 10 squeue -h -o %i 2>/dev/null)
+    if ((${#jobs[@]})); then
+      SLURM_CONF=$dir/etc/slurm.conf timeout 10 scancel --full --quiet "${jobs[@]}" \
+        >/dev/null 2>&1 || true
+    fi
+    for ((i = 0; i < 50; i++)); do
+      [[ -z $(SLURM_CONF=$dir/etc/slurm.conf timeout 5 squeue -h -o %i 2>/dev/null) ]] && break
+      sleep 0.2
+    done
+  fi
   # Reverse order of start: the node first, the key server last, so that no daemon logs a storm of
   # connection errors about one stopped before it.
   for name in slurmd slurmd-netns netns-holder slurmctld slurmdbd mariadbd munged; do
@@ -112,9 +127,16 @@ cmd_stop() {
   fi
   # Job steps (slurmstepd) outlive slurmd by design. Their command line is only "slurmstepd:
   # [ID.step]", but they inherit slurmd's environment, which holds this DIR's SLURM_CONF.
+  # Their tasks go with them: stop the step first so it cannot respawn, then its descendants.
   for pid in $(pgrep -x slurmstepd || true); do
     if grep -qzF "SLURM_CONF=$dir/etc/slurm.conf" "/proc/$pid/environ" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null || true
+      local tree=("$pid") k=0
+      while ((k < ${#tree[@]})); do
+        mapfile -t -O "${#tree[@]}" tree < <(pgrep -P "${tree[k]}" || true)
+        k=$((k + 1))
+      done
+      kill -STOP "$pid" 2>/dev/null || true
+      kill -KILL "${tree[@]}" 2>/dev/null || true
     fi
   done
   # proctrack/cgroup (if a test chose it) leaves slurm_<node> hierarchies behind; empty ones go.
@@ -334,6 +356,8 @@ JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=30
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# Without it a job asking no memory gets the whole node's, and two jobs never share the node.
+DefMemPerCPU=256
 ReturnToService=2
 MpiDefault=none
 AccountingStorageType=accounting_storage/slurmdbd
