@@ -33,8 +33,8 @@
 
 #include "agent/agent_service.hpp"
 #include "fuzz_check.hpp"
-#include "store/job_record.hpp"
 #include "sensors/agent/agent_wire.hpp"
+#include "store/job_record.hpp"
 
 namespace {
 

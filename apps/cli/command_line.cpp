@@ -176,8 +176,11 @@ void define_job_verbs(Definition& d) {
   d.job->add_flag("--json", j.json, "Write JSON (every step record) instead of text");
   d.job->add_flag("--admin-comment", j.admin_comment,
                   "Write the compact line the EpilogSlurmctld script stores in AdminComment");
-  d.job->add_option("--expect-nodes", j.expect_nodes,
-                    "With --admin-comment: exit 3 until this many nodes have written records");
+  d.job
+      ->add_option("--expect-nodes", j.expect_nodes,
+                   "With --admin-comment: exit 3 until this many nodes have written the "
+                   "allocation's record (Slurm's extern step)")
+      ->check(CLI::Range(0, 1'000'000));
   d.job->add_option("--agent", j.agent_socket, "The node agent's socket");
   JobsOptions& l = d.invocation.jobs;
   d.jobs = d.app.add_subcommand("jobs", "List Slurm jobs with their energy, newest first");

@@ -53,16 +53,13 @@ Result<json> ask_agent(const std::string& option, json request) {
                     error.value("message", "the agent refused"), error.value("hint", ""));
 }
 
-// Every node's extern step ended and was recorded: the job's figure is final.
+// The job's figure is final once `expect_nodes` nodes have written their allocation record (the
+// extern step ends last, with the allocation); 0: as soon as there is any record (a cluster
+// without PrologFlags=Contain has no allocation records to wait for).
 bool complete(const store::JobReport& report, int expect_nodes) {
-  if (static_cast<int>(report.nodes.size()) < std::max(1, expect_nodes)) return false;
-  bool any_allocation = false;
-  for (const auto& n : report.nodes) any_allocation = any_allocation || n.whole;
-  if (!any_allocation) return true;  // no PrologFlags=Contain: the steps are all there is
-  for (const auto& n : report.nodes) {
-    if (!n.whole) return false;
-  }
-  return true;
+  const auto with_allocation =
+      std::ranges::count_if(report.nodes, [](const store::NodeFigure& n) { return n.whole; });
+  return with_allocation >= expect_nodes;
 }
 
 }  // namespace

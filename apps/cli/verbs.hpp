@@ -73,7 +73,7 @@ struct JobOptions {
   std::string agent_socket;
   bool json = false;
   bool admin_comment = false;  // the compact line for sacct's AdminComment
-  int expect_nodes = 0;        // --admin-comment: incomplete (exit 3) until this many nodes
+  int expect_nodes = 0;  // --admin-comment: incomplete (exit 3) until this many allocation records
 };
 struct JobsOptions {
   std::string agent_socket;

@@ -43,6 +43,8 @@ struct Job {
   // The GPUs its steps were given here (Slurm's numbers): the extern step is told none, but
   // covers the whole allocation.
   std::string gpus;
+  std::string
+      cluster;  // from the first step that named it (the extern step's environment lacks it)
 };
 
 // Everything the agent serves from, owned by its event loop (one thread: no locks).

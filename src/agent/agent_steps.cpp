@@ -71,6 +71,7 @@ json AgentService::step_begin(const json& request, std::int64_t now_ns) {
   }
   ++job.open_steps;
   job.gpus = union_of_gpu_lists(job.gpus, s.gpus);
+  if (job.cluster.empty()) job.cluster = s.cluster;
   state_.steps.emplace(key, std::move(s));
   return success();
 }
@@ -132,9 +133,10 @@ std::vector<store::StepRecord> AgentService::finish_steps(std::int64_t now_ns) {
     const Timeline timeline = interval_timeline(from, to, floor_ns, true);
     const std::int64_t end_unix_ms = (*s.end_ns + realtime_minus_monotonic_ns()) / 1'000'000;
     std::vector<Phase> phases = s.phases ? s.markers.finish(*s.end_ns) : std::vector<Phase>{};
-    if (const auto job = state_.jobs.find(s.job_id);
-        s.step_id == "extern" && s.gpus.empty() && job != state_.jobs.end()) {
-      s.gpus = job->second.gpus;  // the allocation's GPUs, as its other steps were told
+    if (const auto job = state_.jobs.find(s.job_id); job != state_.jobs.end()) {
+      // The allocation's GPUs, as its other steps were told; one cluster name for all its records.
+      if (s.step_id == "extern" && s.gpus.empty()) s.gpus = job->second.gpus;
+      if (s.cluster.empty()) s.cluster = job->second.cluster;
     }
     records.push_back(
         analyse_step(timeline, s, phases, state_.step_context, state_.node, end_unix_ms));

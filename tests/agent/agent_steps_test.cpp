@@ -222,7 +222,16 @@ TEST(GpuLists, AreJoinedEachNumberOnce) {
 }
 
 TEST_F(StepsTest, TheExternStepOwnsTheGpusItsJobsStepsWereGiven) {
-  ASSERT_TRUE(begin("extern", 101 * kS, "summary", "")["ok"].get<bool>());
+  // Slurm gives the extern step neither GPUs nor the cluster's name.
+  ASSERT_TRUE(ask(root_,
+                  {{"op", "step_begin"},
+                   {"job_id", "42"},
+                   {"step_id", "extern"},
+                   {"uid", kAlice},
+                   {"gid", kAlice},
+                   {"detail", "summary"}},
+                  101 * kS)["ok"]
+                  .get<bool>());
   ASSERT_TRUE(begin("0", 102 * kS, "summary", "0")["ok"].get<bool>());
   ASSERT_TRUE(end("0", 104 * kS)["ok"].get<bool>());
   ASSERT_TRUE(end("extern", 106 * kS)["ok"].get<bool>());
@@ -231,6 +240,7 @@ TEST_F(StepsTest, TheExternStepOwnsTheGpusItsJobsStepsWereGiven) {
   for (const store::StepRecord& r : records) {
     SCOPED_TRACE(r.key.step_id);
     EXPECT_EQ(r.gpus, "0");
+    EXPECT_EQ(r.key.cluster, "c1");
     ASSERT_TRUE(r.idle_gpu.energy_j);
     const double seconds = r.key.step_id == "extern" ? 5.0 : 2.0;
     EXPECT_NEAR(*r.idle_gpu.energy_j, kGpuW * seconds, kGpuW * seconds * 0.01);

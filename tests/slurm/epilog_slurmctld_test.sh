@@ -12,6 +12,10 @@ set -euo pipefail
 epilog=$(readlink -f "$1")
 harness=$(readlink -f "$2")
 
+# Five daemons for a minute: CI runs the Slurm suites in a step of their own (.ci/run).
+if [[ ${JOULETRACE_SLURM_TESTS:-} != 1 ]]; then
+  echo "SKIP: set JOULETRACE_SLURM_TESTS=1 to run the real-Slurm tests"; exit 77
+fi
 if [[ $(id -u) != 0 ]]; then echo "SKIP: needs root (starts Slurm daemons)"; exit 77; fi
 
 work=$(mktemp -d /tmp/jt-epilog-test.XXXXXX)
@@ -41,7 +45,7 @@ readonly ENERGY_LINE='{"jouletrace":1,"energy_j":{"package":123.4,"dram":5.6,"gp
 cat >"$standin/bin/jouletrace" <<EOF
 #!/bin/sh
 # Test stand-in for the jouletrace CLI (tests/slurm/epilog_slurmctld_test.sh); not the real one.
-[ "\$1" = job ] && [ "\$3" = --admin-comment ] || exit 64
+[ "\$1" = job ] && [ "\$3" = --admin-comment ] && [ "\$4" = --expect-nodes ] || exit 64
 calls=$standin/state/jouletrace.\$2
 n=\$(( \$(cat "\$calls" 2>/dev/null || echo 0) + 1 ))
 echo "\$n" >"\$calls"

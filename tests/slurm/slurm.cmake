@@ -16,7 +16,8 @@ if(JT_SHELLCHECK)
   add_test(NAME slurm_harness_shellcheck
     COMMAND ${JT_SHELLCHECK} -e SC2094 ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_cluster.sh
       ${CMAKE_CURRENT_SOURCE_DIR}/slurm/epilog_slurmctld_test.sh
-      ${CMAKE_CURRENT_SOURCE_DIR}/slurm/two_nodes_test.sh)
+      ${CMAKE_CURRENT_SOURCE_DIR}/slurm/two_nodes_test.sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/slurm/jobs_e2e_test.sh)
   set_tests_properties(slurm_scripts_shellcheck slurm_harness_shellcheck
     PROPERTIES LABELS "slurm;unit")
 else()
@@ -52,3 +53,16 @@ add_test(NAME slurm_harness_two_nodes
     ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_cluster.sh)
 set_tests_properties(slurm_harness_two_nodes PROPERTIES
   LABELS "slurm;e2e" RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# Energy of real jobs end to end (docs/SLURM.md): the plugin, one agent per node on live fixture
+# trees, PostgreSQL 15 as the site's store, the epilog; two users, a shared node, two nodes.
+if(TARGET jouletrace_spank)
+  add_test(NAME slurm_jobs_end_to_end
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/slurm/jobs_e2e_test.sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_cluster.sh $<TARGET_FILE:jouletrace>
+      $<TARGET_FILE:jouletrace_spank> $<TARGET_FILE:live_rapl_writer>
+      ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/sysfs/intel-2s ${CMAKE_BINARY_DIR}/python
+      ${JT_EPILOG_SLURMCTLD})
+  set_tests_properties(slurm_jobs_end_to_end PROPERTIES
+    LABELS "slurm;e2e" RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 400)
+endif()
