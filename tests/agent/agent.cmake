@@ -14,7 +14,8 @@ target_compile_definitions(agent_prometheus_tests PRIVATE JT_PROMETHEUS="/usr/bi
 
 # The agent's history, journal, access policy and protocol, in process.
 jt_add_gtest(agent_unit_tests agent/history_test.cpp agent/agent_service_test.cpp
-  agent/socket_server_test.cpp agent/agent_steps_test.cpp LABELS agent)
+  agent/socket_server_test.cpp agent/agent_steps_test.cpp agent/store_worker_test.cpp
+  LABELS agent)
 target_link_libraries(agent_unit_tests PRIVATE jouletrace_agent)
 
 # The real agent as root, its clients as two unprivileged users (skipped when not root).
