@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs clang-tidy with the repository's .clang-tidy over the project's own sources (src/, apps/;
-# not tests/, fuzz/ or bench/), warnings as errors. Exits non-zero on any finding.
+# Runs clang-tidy with the repository's .clang-tidy over the project's own sources (src/, apps/,
+# plugins/; not tests/, fuzz/ or bench/), warnings as errors. Exits non-zero on any finding.
 #
 #   scripts/run_clang_tidy.sh [BUILD_DIR=build]
 #
@@ -43,7 +43,7 @@ seen = set()
 for e in json.load(open(db_path)):
     path = os.path.normpath(os.path.join(e["directory"], e["file"]))
     rel = os.path.relpath(path, root)
-    if not (rel.startswith("src/") or rel.startswith("apps/")) or path in seen:
+    if not rel.startswith(("src/", "apps/", "plugins/")) or path in seen:
         continue
     seen.add(path)
     args = e["arguments"] if "arguments" in e else shlex.split(e["command"])
