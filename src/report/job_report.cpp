@@ -20,7 +20,7 @@ std::string utc_text(std::int64_t unix_ms) {
   std::tm tm{};
   ::gmtime_r(&seconds, &tm);
   char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm);
+  if (std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm) == 0) return "?";
   return buffer;
 }
 

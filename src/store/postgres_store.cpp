@@ -29,7 +29,7 @@ constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(19028)";
 constexpr const char* kHasSchemaTable =
     "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
     " AND table_name = 'jt_schema'";
-constexpr std::size_t kMaxCredentialsBytes = 64 * 1024;
+constexpr std::size_t kMaxCredentialsBytes = std::size_t{64} * 1024;
 
 // PostgreSQL's type oids (pg_type.dat) of the columns the schema uses.
 constexpr unsigned kInt2 = 21, kInt4 = 23, kInt8 = 20, kFloat4 = 700, kFloat8 = 701;
