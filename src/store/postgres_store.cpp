@@ -94,37 +94,23 @@ class PostgresStore final : public JobStore {
 
   Result<std::vector<StepRecord>> job(const std::string& job_id,
                                       std::optional<std::uint32_t> owner) override {
-    std::vector<Value> params{Value(job_id)};
-    if (owner) params.emplace_back(static_cast<std::int64_t>(*owner));
-    auto rows = query(owner ? sql::kJobRecordsOfUid : sql::kJobRecords, params);
-    if (!rows) return std::unexpected(rows.error());
-    return sql::records_of_documents(job_id, *rows);
+    return sql::job_records(runner(), job_id, owner);
   }
 
-  Result<std::vector<JobSummary>> jobs(const JobQuery& query_) override {
-    std::vector<Value> params{Value(query_.since_unix_ms.value_or(INT64_MIN)),
-                              Value(static_cast<std::int64_t>(query_.limit))};
-    if (query_.uid) params.emplace_back(static_cast<std::int64_t>(*query_.uid));
-    auto rows = query(query_.uid ? sql::kJobsOfUid : sql::kJobsAll, params);
-    if (!rows) return std::unexpected(rows.error());
-    std::vector<StepRecord> records;
-    records.reserve(rows->size());
-    for (const auto& row : *rows) {
-      auto record = sql::summary_record(row);
-      if (!record) return std::unexpected(record.error());
-      records.push_back(std::move(*record));
-    }
-    return sql::summaries_of(records);
+  Result<std::vector<JobSummary>> jobs(const JobQuery& request) override {
+    return sql::job_summaries(runner(), request);
   }
 
-  int schema_version() override {
-    auto rows = query(sql::kReadVersion, {});
-    if (!rows || rows->empty() || rows->front().empty()) return 0;
-    const auto* version = std::get_if<std::int64_t>(&rows->front().front());
-    return version ? static_cast<int>(*version) : 0;
-  }
+  int schema_version() override { return sql::stored_schema_version(runner()); }
 
  private:
+  // The driver's own way of running a prepared statement, for the shared queries.
+  sql::RunQuery runner() {
+    return [this](const std::string& statement, const std::vector<Value>& params) {
+      return query(statement, params);
+    };
+  }
+
   class MigrationSession final : public sql::Session {
    public:
     MigrationSession(PostgresStore& store, pqxx::work& w) : store_(store), w_(w) {}

@@ -291,4 +291,36 @@ std::vector<JobSummary> summaries_of(const std::vector<StepRecord>& rows) {
   return out;
 }
 
+Result<std::vector<StepRecord>> job_records(const RunQuery& run, const std::string& job_id,
+                                            std::optional<std::uint32_t> owner) {
+  std::vector<Value> params{Value(job_id)};
+  if (owner) params.emplace_back(static_cast<std::int64_t>(*owner));
+  auto rows = run(owner ? kJobRecordsOfUid : kJobRecords, params);
+  if (!rows) return std::unexpected(rows.error());
+  return records_of_documents(job_id, *rows);
+}
+
+Result<std::vector<JobSummary>> job_summaries(const RunQuery& run, const JobQuery& query) {
+  std::vector<Value> params{Value(query.since_unix_ms.value_or(INT64_MIN)),
+                            Value(static_cast<std::int64_t>(query.limit))};
+  if (query.uid) params.emplace_back(static_cast<std::int64_t>(*query.uid));
+  auto rows = run(query.uid ? kJobsOfUid : kJobsAll, params);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<StepRecord> records;
+  records.reserve(rows->size());
+  for (const auto& row : *rows) {
+    auto record = summary_record(row);
+    if (!record) return std::unexpected(record.error());
+    records.push_back(std::move(*record));
+  }
+  return summaries_of(records);
+}
+
+int stored_schema_version(const RunQuery& run) {
+  auto rows = run(kReadVersion, {});
+  if (!rows || rows->empty() || rows->front().empty()) return 0;
+  const auto* version = std::get_if<std::int64_t>(&rows->front().front());
+  return version ? static_cast<int>(*version) : 0;
+}
+
 }  // namespace jt::store::sql

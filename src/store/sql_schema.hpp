@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -46,6 +48,15 @@ Result<std::vector<StepRecord>> records_of_documents(const std::string& job_id,
                                                      const std::vector<std::vector<Value>>& rows);
 // Rows of kJobsAll/kJobsOfUid, in their order, as one summary per job.
 std::vector<JobSummary> summaries_of(const std::vector<StepRecord>& rows);
+
+// A driver's prepared statement run with its parameters, for the queries both drivers answer the
+// same way from the rows they return.
+using Rows = std::vector<std::vector<Value>>;
+using RunQuery = std::function<Result<Rows>(const std::string&, const std::vector<Value>&)>;
+Result<std::vector<StepRecord>> job_records(const RunQuery& run, const std::string& job_id,
+                                            std::optional<std::uint32_t> owner);
+Result<std::vector<JobSummary>> job_summaries(const RunQuery& run, const JobQuery& query);
+int stored_schema_version(const RunQuery& run);
 
 // What the migration runner needs of a driver, inside one transaction the driver opened.
 class Session {

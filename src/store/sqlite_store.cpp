@@ -80,38 +80,23 @@ class SqliteStore final : public JobStore, private sql::Session {
 
   Result<std::vector<StepRecord>> job(const std::string& job_id,
                                       std::optional<std::uint32_t> owner) override {
-    std::vector<Value> params{Value(job_id)};
-    if (owner) params.emplace_back(static_cast<std::int64_t>(*owner));
-    auto rows = run(owner ? sql::kJobRecordsOfUid : sql::kJobRecords, params);
-    if (!rows) return std::unexpected(rows.error());
-    return sql::records_of_documents(job_id, *rows);
+    return sql::job_records(runner(), job_id, owner);
   }
 
   Result<std::vector<JobSummary>> jobs(const JobQuery& query) override {
-    std::vector<Value> params{Value(query.since_unix_ms.value_or(INT64_MIN)),
-                              Value(static_cast<std::int64_t>(query.limit))};
-    if (query.uid) params.emplace_back(static_cast<std::int64_t>(*query.uid));
-    auto rows = run(query.uid ? sql::kJobsOfUid : sql::kJobsAll, params);
-    if (!rows) return std::unexpected(rows.error());
-    std::vector<StepRecord> records;
-    records.reserve(rows->size());
-    for (const auto& row : *rows) {
-      auto record = sql::summary_record(row);
-      if (!record) return std::unexpected(record.error());
-      records.push_back(std::move(*record));
-    }
-    return sql::summaries_of(records);
+    return sql::job_summaries(runner(), query);
   }
 
-  int schema_version() override {
-    auto rows = run(sql::kReadVersion, {});
-    if (!rows || rows->empty() || rows->front().empty()) return 0;
-    const Value& v = rows->front().front();
-    return std::holds_alternative<std::int64_t>(v) ? static_cast<int>(std::get<std::int64_t>(v))
-                                                   : 0;
-  }
+  int schema_version() override { return sql::stored_schema_version(runner()); }
 
  private:
+  // The driver's own way of running a prepared statement, for the shared queries.
+  sql::RunQuery runner() {
+    return [this](const std::string& statement, const std::vector<Value>& params) {
+      return run(statement, params);
+    };
+  }
+
   Result<void> execute(const std::string& statement, const std::vector<Value>& params) override {
     auto rows = run(statement, params);
     if (!rows) return std::unexpected(rows.error());

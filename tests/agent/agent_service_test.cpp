@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent_config.hpp"
+#include "agent/service_test_node.hpp"
 #include "support/test_support.hpp"
 
 namespace jt::agent {
@@ -21,34 +22,11 @@ constexpr double kGpuW = 300.0;
 constexpr uid_t kAlice = 1501;
 constexpr uid_t kBob = 1502;
 
-ChannelInfo channel(const char* id, Domain domain, Quantity quantity) {
-  ChannelInfo c;
-  c.id = id;
-  c.domain = domain;
-  c.device = id;
-  c.identity = identity_of(domain, 0);
-  c.quantity = quantity;
-  c.update_period_s = 0.001;
-  return c;
-}
-
 // A node whose package draws 120 W and whose GPU draws 300 W from 100 s to 120 s; Alice has work
 // on it from 100 s to 120 s, Bob from 110 s to 111 s.
 class ServiceTest : public ::testing::Test {
  protected:
-  ServiceTest()
-      : state_{"node-1",
-               {channel("powercap/intel-rapl:0", Domain::kPackage, Quantity::kEnergyCounter),
-                channel("nvml/GPU-0", Domain::kGpu, Quantity::kInstantPower)},
-               History({"powercap/intel-rapl:0", "nvml/GPU-0"}, HistoryOptions{}),
-               {},
-               {},
-               std::vector<ChannelHealth>(2),
-               {},
-               0.1,
-               "/nonexistent-proc",
-               {}},
-        service_(state_) {
+  ServiceTest() : state_(test::package_and_gpu_node()), service_(state_) {
     for (std::int64_t t = 100 * kS; t <= 120 * kS; t += 50 * kMs) {
       const double s = static_cast<double>(t - 100 * kS) / 1e9;
       state_.history.add_point(0, t, kPackageW * s, false);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent_service.hpp"
+#include "agent/service_test_node.hpp"
 #include "markers/marker_protocol.hpp"
 
 namespace jt::agent {
@@ -19,34 +20,11 @@ constexpr double kGpuW = 300.0;
 constexpr uid_t kAlice = 1501;
 constexpr uid_t kBob = 1502;
 
-ChannelInfo channel(const char* id, Domain domain, Quantity quantity) {
-  ChannelInfo c;
-  c.id = id;
-  c.domain = domain;
-  c.device = id;
-  c.identity = identity_of(domain, 0);
-  c.quantity = quantity;
-  c.update_period_s = 0.001;
-  return c;
-}
-
 // A node whose package draws 120 W and whose one GPU draws 300 W, never busy, from 100 s to
 // 140 s.
 class StepsTest : public ::testing::Test {
  protected:
-  StepsTest()
-      : state_{"node-1",
-               {channel("powercap/intel-rapl:0", Domain::kPackage, Quantity::kEnergyCounter),
-                channel("nvml/GPU-0", Domain::kGpu, Quantity::kInstantPower)},
-               History({"powercap/intel-rapl:0", "nvml/GPU-0"}, HistoryOptions{}),
-               {},
-               {},
-               std::vector<ChannelHealth>(2),
-               {},
-               0.1,
-               "/nonexistent-proc",
-               {}},
-        service_(state_) {
+  StepsTest() : state_(test::package_and_gpu_node()), service_(state_) {
     state_.channels[1].reports_activity = true;
     state_.channels[1].identity.vendor = Vendor::kNvidia;
     state_.activity = ActivityLog(2, kS, 3600 * kS);

@@ -9,12 +9,7 @@ function(jt_add_store_gtest name)
   target_link_libraries(${name} PRIVATE jouletrace_store GTest::gtest_main jouletrace_warnings)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30
     PROPERTIES TIMEOUT 300 RUN_SERIAL ${ARG_SERIAL})
-  # Several labels: set after discovery, as jt_add_gtest does (a list would be flattened).
-  set(labels_script ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
-  file(WRITE ${labels_script} "if(${name}_TESTS)\n"
-    "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${ARG_LABELS}\")\n"
-    "endif()\n")
-  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels_script})
+  jt_label_discovered_tests(${name} "${ARG_LABELS}")
 endfunction()
 
 jt_add_store_gtest(store_unit_tests LABELS unit
