@@ -105,7 +105,9 @@ TEST_F(StoreWorkerTest, AnAbandonedAnswerIsDropped) {
   });
   worker.abandon(ticket);  // before the answer exists
   release = true;
-  const std::uint64_t later = worker.ask([](store::JobStore&) { return nlohmann::json{{"ok", 1}}; });
+  const std::uint64_t later = worker.ask([](store::JobStore&) {
+    return nlohmann::json{{"ok", 1}};
+  });
   ASSERT_TRUE(eventually([&] { return worker.take(later).has_value(); }));
   EXPECT_FALSE(worker.take(ticket).has_value());
 }
