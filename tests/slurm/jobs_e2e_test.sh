@@ -11,7 +11,7 @@
 # interval must lie within this script's clock around the job. Each user sees only their own
 # jobs; sacct shows every user the AdminComment the epilog wrote.
 #
-#   jobs_e2e_test.sh HARNESS JOULETRACE PLUGIN LIVE_WRITER FIXTURE_TREE PYTHON_DIR EPILOG
+#   jobs_e2e_test.sh HARNESS JOULETRACE PLUGIN LIVE_WRITER FIXTURE_TREE PYTHON_DIR EPILOG FAKE_NVML
 # Exit 0 pass, 77 skipped (not root, no namespaces, no PostgreSQL), other failure.
 set -euo pipefail
 harness=$(readlink -f "$1")
@@ -21,10 +21,12 @@ live_writer=$(readlink -f "$4")
 fixture=$(readlink -f "$5")
 python_dir=$(readlink -f "$6")
 epilog=$(readlink -f "$7")
+fake_nvml=$(readlink -f "$8")
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly NODE1_METER_W=412  # the fixture's power1_average (µW in the file)
 readonly NODE2_METER_W=300  # written below
 readonly PACKAGES_W=(120 80 100 50)
+readonly GPU_W=250  # node 1's fake GPU, never busy; no job is given it (no GRES here)
 
 # Five daemons for a minute: CI runs the Slurm suites in a step of their own (.ci/run).
 if [[ ${JOULETRACE_SLURM_TESTS:-} != 1 ]]; then
@@ -71,11 +73,12 @@ node_tree() {  # node_tree NAME METER_W PACKAGE0_W PACKAGE1_W
 node_tree n1 "$NODE1_METER_W" "${PACKAGES_W[0]}" "${PACKAGES_W[1]}"
 node_tree n2 "$NODE2_METER_W" "${PACKAGES_W[2]}" "${PACKAGES_W[3]}"
 mkdir -p "$work/run" && chmod 755 "$work/run"
-start_agent() {  # start_agent TREE SOCKET_NAME [nsenter prefix...]
-  local tree=$1 name=$2; shift 2
-  "$@" "$jouletrace" agent --sysfs-root "$work/$tree" --dev-root "$work/$tree/dev" \
-    --socket "$work/run/agent.$name.sock" --state-dir "$work/state-$tree" \
-    --config "$work/agent-$tree.json" --nvml-library /nonexistent/nvml.so --no-bmc \
+echo "gpu uuid=GPU-e2e-0 name=FakeGPU power_w=$GPU_W util=0" >"$work/nvml.conf"
+start_agent() {  # start_agent TREE SOCKET_NAME NVML_LIBRARY [nsenter prefix...]
+  local tree=$1 name=$2 nvml=$3; shift 3
+  "$@" env JT_FAKE_NVML_CONFIG="$work/nvml.conf" "$jouletrace" agent --sysfs-root "$work/$tree" \
+    --dev-root "$work/$tree/dev" --socket "$work/run/agent.$name.sock" \
+    --state-dir "$work/state-$tree" --config "$work/agent-$tree.json" --nvml-library "$nvml" --no-bmc \
     >"$work/agent-$tree.out" 2>"$work/agent-$tree.err" &
   pids+=($!)
   for _ in $(seq 100); do [[ -S $work/run/agent.$name.sock ]] && return 0; sleep 0.1; done
@@ -127,8 +130,8 @@ EOF2
 done
 
 
-start_agent n1 "$host"
-start_agent n2 jt2 nsenter -t "$(cat "$work/cluster/run/netns-holder.pid")" -n -u --
+start_agent n1 "$host" "$fake_nvml"
+start_agent n2 jt2 /nonexistent/nvml.so nsenter -t "$(cat "$work/cluster/run/netns-holder.pid")" -n -u --
 cd /tmp
 
 # --- the jobs -----------------------------------------------------------------------------------
@@ -186,11 +189,11 @@ wait_for_records jtuser2 "$job2" 2 >"$work/job2.json"
 wait_for_records jtuser1 "$job3" 4 >"$work/job3.json"
 
 python3 - "$work" "$t0" "$t1" "$(hostname)" "$NODE1_METER_W" "$NODE2_METER_W" \
-  "$((PACKAGES_W[0] + PACKAGES_W[1]))" <<'EOF2' || fail "the records do not match the fixture"
+  "$((PACKAGES_W[0] + PACKAGES_W[1]))" "$GPU_W" <<'EOF2' || fail "the records do not match the fixture"
 import json, sys
 work, t0, t1, host = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 meter_w = {host: float(sys.argv[5]), "jt2": float(sys.argv[6])}
-parts_w = float(sys.argv[7])
+parts_w, gpu_w = float(sys.argv[7]), float(sys.argv[8])
 problems = []
 def near(what, value, expected):
     if abs(value - expected) > 0.01 * expected:
@@ -206,6 +209,14 @@ def check(name, report, steps, nodes):
             problems.append(f"{name} {r['step_id']}: outside the test's clock")
         near(f"{name} {r['node']} {r['step_id']} node power", r["total"]["energy_j"] / seconds,
              meter_w[r["node"]])
+        gpus = [g for g in r["gpus_measured"] if g["id"] == "nvml/GPU-e2e-0"]
+        if r["node"] == host:
+            # Measured, idle, and not the job's: Slurm gave it no GPU, so no idle GPU is charged.
+            if len(gpus) != 1 or not gpus[0]["idle"] or gpus[0]["share"] != 0:
+                problems.append(f"{name} {r['step_id']}: the fake GPU as {gpus}")
+            else:
+                near(f"{name} {r['step_id']} GPU power", gpus[0]["energy"]["energy_j"] / seconds, gpu_w)
+            if r["idle_gpu"]["energy_j"] != 0: problems.append(f"{name}: idle GPU {r['idle_gpu']}")
     for n in report["nodes"]:
         alloc = [r for r in report["steps"] if r["node"] == n["node"] and r["scope"] == "allocation"]
         if len(alloc) != 1: problems.append(f"{name} {n['node']}: no allocation record")
@@ -217,9 +228,11 @@ else:
     train = phases["train"]
     if train["items"] != 600: problems.append(f"train items {train['items']}")
     if not 2.0 <= train["duration_s"] < 3.0: problems.append(f"train lasted {train['duration_s']}")
-    near("train packages power", train["energy"]["energy_j"] / train["duration_s"], parts_w)
-    near("prepare packages power",
-         phases["prepare"]["energy"]["energy_j"] / phases["prepare"]["duration_s"], parts_w)
+    # A phase is cut from the parts inside the node meter (a meter averaged over a second cannot
+    # resolve one): node 1's packages and GPU.
+    near("train parts power", train["energy"]["energy_j"] / train["duration_s"], parts_w + gpu_w)
+    near("prepare parts power",
+         phases["prepare"]["energy"]["energy_j"] / phases["prepare"]["duration_s"], parts_w + gpu_w)
 check("job2", json.load(open(f"{work}/job2.json")), [(host, "extern"), (host, "batch")], 1)
 check("job3", json.load(open(f"{work}/job3.json")),
       [(host, "extern"), ("jt2", "extern"), (host, "0"), ("jt2", "0")], 2)

@@ -62,7 +62,7 @@ if(TARGET jouletrace_spank)
       ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_cluster.sh $<TARGET_FILE:jouletrace>
       $<TARGET_FILE:jouletrace_spank> $<TARGET_FILE:live_rapl_writer>
       ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/sysfs/intel-2s ${CMAKE_BINARY_DIR}/python
-      ${JT_EPILOG_SLURMCTLD})
+      ${JT_EPILOG_SLURMCTLD} $<TARGET_FILE:fake_nvml>)
   set_tests_properties(slurm_jobs_end_to_end PROPERTIES
     LABELS "slurm;e2e" RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 400)
 endif()
