@@ -55,7 +55,9 @@ json AgentService::step_begin(const json& request, std::int64_t now_ns) {
   const std::string key = step_key(s.job_id, s.step_id);
   if (state_.steps.contains(key))
     return failure("exists", fmt::format("step {} is already registered", key));
-  if (state_.steps.size() >= kMaxOpenSteps) return failure("limit", "too many steps on record");
+  if (state_.steps.size() >= kMaxOpenSteps ||
+      (state_.jobs.size() >= 100'000 && !state_.jobs.contains(s.job_id)))
+    return failure("limit", "too many steps or jobs on record");
   s.begin_ns = now_ns;
   s.begin_unix_ms = (now_ns + realtime_minus_monotonic_ns()) / 1'000'000;
   if (s.cgroup.empty()) {

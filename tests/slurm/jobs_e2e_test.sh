@@ -14,6 +14,11 @@
 #   jobs_e2e_test.sh HARNESS JOULETRACE PLUGIN LIVE_WRITER FIXTURE_TREE PYTHON_DIR EPILOG FAKE_NVML
 # Exit 0 pass, 77 skipped (not root, no namespaces, no PostgreSQL), other failure.
 set -euo pipefail
+# Five daemons for a minute: CI runs the Slurm suites in a step of their own (.ci/run).
+if [[ ${JOULETRACE_SLURM_TESTS:-} != 1 ]]; then
+  echo "SKIP: set JOULETRACE_SLURM_TESTS=1 to run the real-Slurm tests"; exit 77
+fi
+[[ $# == 8 ]] || { echo "usage: $0 HARNESS JOULETRACE PLUGIN LIVE_WRITER FIXTURE_TREE PYTHON_DIR EPILOG FAKE_NVML" >&2; exit 2; }
 harness=$(readlink -f "$1")
 jouletrace=$(readlink -f "$2")
 plugin=$(readlink -f "$3")
@@ -28,10 +33,6 @@ readonly NODE2_METER_W=300  # written below
 readonly PACKAGES_W=(120 80 100 50)
 readonly GPU_W=250  # node 1's fake GPU, never busy; no job is given it (no GRES here)
 
-# Five daemons for a minute: CI runs the Slurm suites in a step of their own (.ci/run).
-if [[ ${JOULETRACE_SLURM_TESTS:-} != 1 ]]; then
-  echo "SKIP: set JOULETRACE_SLURM_TESTS=1 to run the real-Slurm tests"; exit 77
-fi
 if [[ $(id -u) != 0 ]]; then echo "SKIP: needs root (starts Slurm daemons)"; exit 77; fi
 if ! unshare --uts --net true 2>/dev/null; then echo "SKIP: no UTS/network namespaces"; exit 77; fi
 if [[ ! -x $PG_BIN/initdb ]]; then echo "SKIP: no PostgreSQL 15 ($PG_BIN)"; exit 77; fi
