@@ -15,12 +15,7 @@ namespace jt::agent {
 namespace {
 
 using nlohmann::json;
-constexpr std::int64_t kS = 1'000'000'000;
-constexpr std::int64_t kMs = 1'000'000;
-constexpr double kPackageW = 120.0;
-constexpr double kGpuW = 300.0;
-constexpr uid_t kAlice = 1501;
-constexpr uid_t kBob = 1502;
+using namespace test;  // NOLINT(google-build-using-namespace): the test node's constants
 
 // A node whose package draws 120 W and whose GPU draws 300 W from 100 s to 120 s; Alice has work
 // on it from 100 s to 120 s, Bob from 110 s to 111 s.

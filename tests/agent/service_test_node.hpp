@@ -6,6 +6,13 @@
 
 namespace jt::agent::test {
 
+constexpr std::int64_t kS = 1'000'000'000;
+constexpr std::int64_t kMs = 1'000'000;
+constexpr double kPackageW = 120.0;  // what the tests feed channel 0
+constexpr double kGpuW = 300.0;      // and channel 1
+constexpr uid_t kAlice = 1501;
+constexpr uid_t kBob = 1502;
+
 inline ChannelInfo channel(const char* id, Domain domain, Quantity quantity) {
   ChannelInfo c;
   c.id = id;
