@@ -172,8 +172,8 @@ void announce_step(spank_t spank) {
     log_problem(("step_begin of " + step.job_id + "." + step.step_id).c_str(), answered.error());
     return;
   }
-  slurm_debug("jouletrace: step %s.%s announced to the agent (detail %s)", step.job_id.c_str(),
-              step.step_id.c_str(), jt::slurm::to_string(step.detail));
+  slurm_info("jouletrace: step %s.%s announced to the agent (detail %s)", step.job_id.c_str(),
+             step.step_id.c_str(), jt::slurm::to_string(step.detail));
 }
 
 }  // namespace
