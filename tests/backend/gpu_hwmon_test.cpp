@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sensors/backends.hpp"
+#include "sensors/registry.hpp"
 #include "support/test_support.hpp"
 
 namespace jt {
@@ -82,6 +83,37 @@ TEST(GpuHwmon, AnotherGpuOfTheNodeIsStillRead) {
   rocm.identity.bus_id = "0000:c2:00.0";
   context.earlier_channels.push_back(rocm);
   EXPECT_EQ(all_channels(probe_hwmon(context)).size(), 1u);
+}
+
+}  // namespace
+}  // namespace jt
+
+namespace jt {
+namespace {
+
+// The whole backend table on a node with one MI210: ROCm SMI reads it, hwmon leaves its amdgpu
+// device out, and the one GPU is counted once.
+TEST(GpuRegistry, RocmSmiSupersedesTheSameGpusHwmon) {
+  test::TempTree tree("sysfs/amd-mi210");
+  const auto config = tree / "rocm.conf";
+  test::write_file(config, "gpu name=AMD_Instinct_MI210 unique_id=1a2b3c pci=0000:c1:00.0\n");
+  ::setenv("JT_FAKE_ROCM_SMI_CONFIG", config.c_str(), 1);
+  ProbeContext context{.sysfs_root = tree.path()};
+  context.dev_root = tree / "dev";
+  context.nvml_library = "/nonexistent/libnvidia-ml.so.1";
+  context.rocm_smi_library = JT_FAKE_ROCM_SMI;
+  context.level_zero_library = "/nonexistent/libze_loader.so.1";
+  context.use_agent = false;
+  const auto outcome = probe_all(context, local_backends());
+  ::unsetenv("JT_FAKE_ROCM_SMI_CONFIG");
+  int gpus = 0;
+  for (const auto& channel : all_channels(outcome)) {
+    if (channel.domain == Domain::kGpu) {
+      ++gpus;
+      EXPECT_EQ(channel.id, "rocm_smi/GPU-00000000001a2b3c");
+    }
+  }
+  EXPECT_EQ(gpus, 1);
 }
 
 }  // namespace
