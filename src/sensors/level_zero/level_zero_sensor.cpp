@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kBackend = "level_zero";
 constexpr std::uint32_t kMostHandles = 1024;
-// The PMU's energy counters refresh about every millisecond (docs/backends/intel.md I3).
+// The update period of the energy counters is assumed, not measured (docs/backends/intel.md I3).
 constexpr double kEnergyUpdatePeriodS = 0.001;
 
 ProbeReport make_report(ProbeReport::Status status, std::string detail, std::string hint = {}) {

@@ -17,9 +17,8 @@ namespace {
 
 constexpr const char* kBackend = "rocm_smi";
 constexpr double kMicro = 1e-6;
-// The SMU refreshes gpu_metrics (the energy accumulator) about every millisecond on MI200 and
-// later, and the average power about every second (docs/backends/amd.md A3); take the coarse
-// ends.
+// Update periods assumed, not measured: 1 ms for the energy accumulator, 1 s for the average
+// power (docs/backends/amd.md A3).
 constexpr double kEnergyUpdatePeriodS = 0.001;
 constexpr double kPowerUpdatePeriodS = 1.0;
 constexpr unsigned int kMostGpus = 1024;
