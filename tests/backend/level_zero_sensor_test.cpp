@@ -51,9 +51,9 @@ TEST(LevelZeroSensor, LoaderWithoutSysmanEntryPointsIsUnsupported) {
 TEST(LevelZeroSensor, CardAndTilesWithIdentityAndConfiguredPower) {
   const auto fake = machine(
       "device name=Intel_Data_Center_GPU_Max_1550 uuid=8680bd0b0000000000000000000000aa "
-      "pci=0000:29:00.0 power_w=600 tiles=2 tile_w=250 limit_w=600\n"
+      "pci=0000:29:00.0 power_w=600 tiles=2 tile_w=250 limit_w=600 busy=40\n"
       "device name=Intel_Arc_B580 uuid=8680e20b0000000000000000000000bb pci=0000:03:00.0 "
-      "power_w=150 lost_after_reads=3\n");
+      "power_w=150 lost_after_reads=3 busy=-1\n");
   auto outcome = probe();
   ASSERT_EQ(outcome.sensors.size(), 1u);
   auto& sensor = *outcome.sensors[0];
@@ -72,6 +72,9 @@ TEST(LevelZeroSensor, CardAndTilesWithIdentityAndConfiguredPower) {
   EXPECT_EQ(card.contains[0], "level_zero/8680bd0b0000000000000000000000aa/tile0");
   EXPECT_EQ(card.contains[1], "level_zero/8680bd0b0000000000000000000000aa/tile1");
   EXPECT_EQ(sensor.channels()[3].identity.index, 1);
+  EXPECT_TRUE(card.reports_activity);                   // the device's engine group
+  EXPECT_FALSE(sensor.channels()[1].reports_activity);  // a tile: its device reports it
+  EXPECT_FALSE(sensor.channels()[3].reports_activity);  // no engine group
 
   const double t0 = steady_s();
   const auto first = read_all(sensor);
@@ -80,6 +83,10 @@ TEST(LevelZeroSensor, CardAndTilesWithIdentityAndConfiguredPower) {
   const double t2 = steady_s();
   const auto second = read_all(sensor);
   const double t3 = steady_s();
+  EXPECT_LT(first[0].activity_pct, 0.0F);  // the first read has no interval yet
+  // The fake's engines are busy 40 % of the time; its own clock, so only rounding separates them.
+  EXPECT_NEAR(second[0].activity_pct, 40.0F, 0.5F);
+  EXPECT_LT(second[3].activity_pct, 0.0F);
   const double watts[] = {600.0, 250.0, 250.0};
   for (std::size_t i = 0; i < 3; ++i) {
     ASSERT_EQ(second[i].status, Reading::Status::kOk) << i;

@@ -7,12 +7,14 @@
 //
 //   init_result=2013265921   zesInit returns this ze_result_t, in decimal (default 0)
 //   device name=Intel_Max_1550 uuid=<32 hex digits> pci=0000:29:00.0 power_w=600 tiles=2
-//          tile_w=250 device_domain=1 limit_w=600 lost_after_reads=N
+//          tile_w=250 device_domain=1 limit_w=600 lost_after_reads=N busy=P
 //
 // '_' in a name reads as a space. The device's own power domain (device_domain=0: none, as on
 // some i915 kernels) counts power_w; each of `tiles` tile domains counts tile_w; energy in uJ is
 // watts * 1e6 * (CLOCK_MONOTONIC seconds since zesInit). lost_after_reads=N: after N energy
 // reads of the device's domains, every call on them answers ZE_RESULT_ERROR_DEVICE_LOST.
+// busy=P: the device's one all-engines group (ZES_ENGINE_GROUP_ALL) is active P % of the time
+// since zesInit; busy=-1: the device has no engine group.
 
 #include <time.h>
 
@@ -75,6 +77,17 @@ struct PowerProperties {  // zes_power_properties_t
   std::uint8_t canControl, isEnergyThresholdSupported;
   std::int32_t defaultLimit, minLimit, maxLimit;
 };
+struct EngineProperties {  // zes_engine_properties_t
+  int stype;
+  void* pNext;
+  int type;
+  std::uint8_t onSubdevice;
+  std::uint32_t subdeviceId;
+};
+struct EngineStats {  // zes_engine_stats_t
+  std::uint64_t activeTime;
+  std::uint64_t timestamp;
+};
 struct EnergyCounter {  // zes_power_energy_counter_t
   std::uint64_t energy;
   std::uint64_t timestamp;
@@ -95,6 +108,7 @@ struct Device {
   bool device_domain = true;
   double limit_w = 0.0;
   long lost_after_reads = -1;
+  long busy = 0;
   long reads = 0;
   std::deque<Domain> domains;
 };
@@ -143,6 +157,8 @@ bool apply_key(Device& d, const std::string& key, const std::string& value) {
     d.limit_w = std::atof(value.c_str());
   } else if (key == "lost_after_reads") {
     d.lost_after_reads = std::atol(value.c_str());
+  } else if (key == "busy") {
+    d.busy = std::atol(value.c_str());
   } else {
     return false;
   }
@@ -285,5 +301,35 @@ FAKE_EXPORT Result zesPowerGetEnergyCounter(void* handle, EnergyCounter* counter
   const double watts = p->tile < 0 ? p->device->power_w : p->device->tile_w;
   counter->energy = static_cast<std::uint64_t>(watts * 1e6 * (t - s.start_s));
   counter->timestamp = static_cast<std::uint64_t>(t * 1e6);
+  return kSuccess;
+}
+
+FAKE_EXPORT Result zesDeviceEnumEngineGroups(void* handle, std::uint32_t* count, void** engines) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  auto* d = static_cast<Device*>(handle);
+  if (d == nullptr) return kInvalidArgument;
+  std::deque<Device*> groups;
+  if (d->busy >= 0) groups.push_back(d);  // the engine group's handle is its device's
+  return list(count, engines, groups, [](Device* g) { return static_cast<void*>(g); });
+}
+
+FAKE_EXPORT Result zesEngineGetProperties(void* handle, EngineProperties* properties) {
+  if (handle == nullptr || properties == nullptr) return kInvalidArgument;
+  properties->type = 0;  // ZES_ENGINE_GROUP_ALL
+  properties->onSubdevice = 0;
+  properties->subdeviceId = 0;
+  return kSuccess;
+}
+
+FAKE_EXPORT Result zesEngineGetActivity(void* handle, EngineStats* stats) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  auto* d = static_cast<Device*>(handle);
+  if (d == nullptr || stats == nullptr) return kInvalidArgument;
+  if (lost(*d)) return kDeviceLost;
+  const double elapsed_us = (now_s() - s.start_s) * 1e6;
+  stats->timestamp = static_cast<std::uint64_t>(elapsed_us);
+  stats->activeTime = static_cast<std::uint64_t>(elapsed_us * static_cast<double>(d->busy) / 100.0);
   return kSuccess;
 }

@@ -19,19 +19,24 @@ void assign(ZesApi& api, void* symbol) {
 
 struct SymbolEntry {
   const char* name;
+  bool required;
   void (*assign)(ZesApi&, void*);
 };
 
-// All required: without any of them no energy can be read (docs/backends/intel.md I1).
+// Without a required one no energy can be read; the engine calls only add utilisation
+// (docs/backends/intel.md I1).
 constexpr SymbolEntry kSymbols[] = {
-    {"zesInit", &assign<&ZesApi::init>},
-    {"zesDriverGet", &assign<&ZesApi::driver_get>},
-    {"zesDeviceGet", &assign<&ZesApi::device_get>},
-    {"zesDeviceGetProperties", &assign<&ZesApi::device_get_properties>},
-    {"zesDevicePciGetProperties", &assign<&ZesApi::device_pci_get_properties>},
-    {"zesDeviceEnumPowerDomains", &assign<&ZesApi::device_enum_power_domains>},
-    {"zesPowerGetProperties", &assign<&ZesApi::power_get_properties>},
-    {"zesPowerGetEnergyCounter", &assign<&ZesApi::power_get_energy_counter>},
+    {"zesInit", true, &assign<&ZesApi::init>},
+    {"zesDriverGet", true, &assign<&ZesApi::driver_get>},
+    {"zesDeviceGet", true, &assign<&ZesApi::device_get>},
+    {"zesDeviceGetProperties", true, &assign<&ZesApi::device_get_properties>},
+    {"zesDevicePciGetProperties", true, &assign<&ZesApi::device_pci_get_properties>},
+    {"zesDeviceEnumPowerDomains", true, &assign<&ZesApi::device_enum_power_domains>},
+    {"zesPowerGetProperties", true, &assign<&ZesApi::power_get_properties>},
+    {"zesPowerGetEnergyCounter", true, &assign<&ZesApi::power_get_energy_counter>},
+    {"zesDeviceEnumEngineGroups", false, &assign<&ZesApi::device_enum_engine_groups>},
+    {"zesEngineGetProperties", false, &assign<&ZesApi::engine_get_properties>},
+    {"zesEngineGetActivity", false, &assign<&ZesApi::engine_get_activity>},
 };
 
 constexpr const char* kHintInstall =
@@ -76,6 +81,7 @@ Result<std::unique_ptr<LevelZeroLibrary>> LevelZeroLibrary::create(const std::st
   std::unique_ptr<LevelZeroLibrary> library(new LevelZeroLibrary(path, handle));
   for (const SymbolEntry& entry : kSymbols) {
     void* symbol = ::dlsym(handle, entry.name);
+    if (symbol == nullptr && !entry.required) continue;
     if (symbol == nullptr) {
       return make_error(ErrorKind::kUnsupported,
                         "Level Zero loader '" + path + "' does not export " + entry.name +

@@ -16,6 +16,7 @@ namespace jt {
 typedef struct _zes_driver_handle_t* zes_driver_handle_t;
 typedef struct _zes_device_handle_t* zes_device_handle_t;
 typedef struct _zes_pwr_handle_t* zes_pwr_handle_t;
+typedef struct _zes_engine_handle_t* zes_engine_handle_t;
 
 using ZeResult = int;  // ze_result_t
 inline constexpr ZeResult kZeSuccess = 0;
@@ -28,6 +29,8 @@ inline constexpr ZeResult kZeErrorUnknown = 0x7ffffffe;
 inline constexpr int kZesStructureTypeDeviceProperties = 0x1;  // ZES_STRUCTURE_TYPE_*
 inline constexpr int kZesStructureTypePciProperties = 0x2;
 inline constexpr int kZesStructureTypePowerProperties = 0xd;
+inline constexpr int kZesStructureTypeEngineProperties = 0x5;
+inline constexpr int kZesEngineGroupAll = 0;  // ZES_ENGINE_GROUP_ALL: all engines combined
 
 // ze_device_properties_t
 struct ZeDeviceProperties {
@@ -103,6 +106,21 @@ struct ZesEnergyCounter {
   std::uint64_t timestamp_us;
 };
 
+// zes_engine_properties_t
+struct ZesEngineProperties {
+  int stype;
+  void* next;
+  int type;  // zes_engine_group_t
+  std::uint8_t on_subdevice;
+  std::uint32_t subdevice_id;
+};
+
+// zes_engine_stats_t: busy time and a timestamp, both in us; busy % = d(active) / d(timestamp).
+struct ZesEngineStats {
+  std::uint64_t active_time_us;
+  std::uint64_t timestamp_us;
+};
+
 struct ZesApi {
   ZeResult (*init)(std::uint32_t flags) = nullptr;
   ZeResult (*driver_get)(std::uint32_t*, zes_driver_handle_t*) = nullptr;
@@ -113,6 +131,11 @@ struct ZesApi {
                                         zes_pwr_handle_t*) = nullptr;
   ZeResult (*power_get_properties)(zes_pwr_handle_t, ZesPowerProperties*) = nullptr;
   ZeResult (*power_get_energy_counter)(zes_pwr_handle_t, ZesEnergyCounter*) = nullptr;
+  // Optional: utilisation, null where the loader lacks them.
+  ZeResult (*device_enum_engine_groups)(zes_device_handle_t, std::uint32_t*,
+                                        zes_engine_handle_t*) = nullptr;
+  ZeResult (*engine_get_properties)(zes_engine_handle_t, ZesEngineProperties*) = nullptr;
+  ZeResult (*engine_get_activity)(zes_engine_handle_t, ZesEngineStats*) = nullptr;
 };
 
 inline constexpr std::string_view kDefaultLevelZeroLibrary = "libze_loader.so.1";

@@ -74,6 +74,30 @@ DeviceIdentity identify(const ZesApi& api, zes_device_handle_t device, int ordin
   return identity;
 }
 
+// The device-wide all-engines group, whose activity tells an idle GPU from a busy one; null where
+// the loader or the driver lacks it.
+zes_engine_handle_t all_engines(const ZesApi& api, zes_device_handle_t device) {
+  if (api.device_enum_engine_groups == nullptr || api.engine_get_properties == nullptr ||
+      api.engine_get_activity == nullptr) {
+    return nullptr;
+  }
+  auto engines = enumerate<zes_engine_handle_t>(
+      [&](std::uint32_t* n, zes_engine_handle_t* h) {
+        return api.device_enum_engine_groups(device, n, h);
+      },
+      "zesDeviceEnumEngineGroups");
+  if (!engines) return nullptr;
+  for (const zes_engine_handle_t engine : *engines) {
+    ZesEngineProperties properties{};
+    properties.stype = kZesStructureTypeEngineProperties;
+    if (api.engine_get_properties(engine, &properties) == kZeSuccess &&
+        properties.type == kZesEngineGroupAll && properties.on_subdevice == 0) {
+      return engine;
+    }
+  }
+  return nullptr;
+}
+
 struct ProbedDevice {
   std::vector<ChannelInfo> channels;
   std::vector<LevelZeroSensor::Domain> domains;
@@ -147,8 +171,14 @@ ProbedDevice probe_device(const LevelZeroLibrary& library, zes_device_handle_t d
                             [&](const ChannelInfo& c) { return c.id == channel->id; })) {
       continue;  // a second domain of the same scope measures the same energy
     }
+    LevelZeroSensor::Domain domain;
+    domain.handle = power;
+    if (channel->id.ends_with("/device")) {
+      domain.engines = all_engines(api, device);
+      channel->reports_activity = domain.engines != nullptr;
+    }
     probed.channels.push_back(std::move(*channel));
-    probed.domains.push_back({power, false});
+    probed.domains.push_back(domain);
   }
   return probed;
 }
@@ -170,6 +200,30 @@ LevelZeroSensor::LevelZeroSensor(std::shared_ptr<LevelZeroLibrary> library,
                                  std::vector<ChannelInfo> channels, std::vector<Domain> domains)
     : library_(std::move(library)), channels_(std::move(channels)), domains_(std::move(domains)) {}
 
+namespace {
+
+// Percent of the time between this read and the last that any engine was busy; negative when
+// unknown (the first read, a failed call, a clock that did not move).
+float engine_activity(const ZesApi& api, LevelZeroSensor::Domain& domain) {
+  ZesEngineStats now{};
+  if (domain.engines == nullptr || api.engine_get_activity(domain.engines, &now) != kZeSuccess) {
+    return -1.0F;
+  }
+  const ZesEngineStats before = domain.last_engines;
+  const bool had = domain.has_last_engines;
+  domain.last_engines = now;
+  domain.has_last_engines = true;
+  if (!had || now.timestamp_us <= before.timestamp_us ||
+      now.active_time_us < before.active_time_us) {
+    return -1.0F;
+  }
+  const double busy = static_cast<double>(now.active_time_us - before.active_time_us) /
+                      static_cast<double>(now.timestamp_us - before.timestamp_us);
+  return static_cast<float>(std::clamp(busy * 100.0, 0.0, 100.0));
+}
+
+}  // namespace
+
 void LevelZeroSensor::read(std::span<Reading> out) {
   const ZesApi& api = library_->api();
   const std::size_t n = std::min(out.size(), domains_.size());
@@ -177,6 +231,7 @@ void LevelZeroSensor::read(std::span<Reading> out) {
     Domain& domain = domains_[i];
     Reading& reading = out[i];
     reading.raw = 0;
+    reading.activity_pct = -1.0F;
     if (domain.lost) {
       reading.t_ns = monotonic_ns();
       reading.half_width_ns = 0;
@@ -192,6 +247,7 @@ void LevelZeroSensor::read(std::span<Reading> out) {
     if (result == kZeSuccess) {
       reading.raw = counter.energy_uj;
       reading.status = Reading::Status::kOk;
+      reading.activity_pct = engine_activity(api, domain);
     } else if (result == kZeErrorDeviceLost) {
       domain.lost = true;
       reading.status = Reading::Status::kLost;

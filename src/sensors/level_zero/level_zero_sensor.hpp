@@ -16,6 +16,11 @@ class LevelZeroSensor final : public Sensor {
  public:
   struct Domain {
     zes_pwr_handle_t handle = nullptr;
+    // The device's all-engines group, for the device's own domain: its busy share between two
+    // reads is the reading's activity (null: activity not reported).
+    zes_engine_handle_t engines = nullptr;
+    ZesEngineStats last_engines{};
+    bool has_last_engines = false;
     bool lost = false;
   };
   LevelZeroSensor(std::shared_ptr<LevelZeroLibrary> library, std::vector<ChannelInfo> channels,
