@@ -15,6 +15,7 @@ namespace {
 constexpr std::array<std::string_view, 1> kSysfsOptions{"--sysfs-root"};
 constexpr std::array<std::string_view, 2> kMsrOptions{"--dev-root", "--sysfs-root"};
 constexpr std::array<std::string_view, 1> kNvmlOptions{"--nvml-library"};
+constexpr std::array<std::string_view, 1> kAmdSmiOptions{"--amd-smi-library"};
 constexpr std::array<std::string_view, 1> kRocmSmiOptions{"--rocm-smi-library"};
 constexpr std::array<std::string_view, 1> kLevelZeroOptions{"--level-zero-library"};
 constexpr std::array<std::string_view, 1> kSupersededByPowercap{"msr"};
@@ -26,6 +27,14 @@ constexpr std::array kLocalBackends{
     Backend{"msr", "RAPL MSRs", BackendGroup::kLocal, ReadLane::kFast, kMsrOptions, {}, &probe_msr},
     Backend{"nvml", "NVML", BackendGroup::kLocal, ReadLane::kFast, kNvmlOptions, {}, &probe_nvml},
     // Before hwmon: an amdgpu or xe hwmon device of a GPU these read is the same GPU again.
+    // AMD SMI before ROCm SMI: ROCm SMI reads only the AMD GPUs AMD SMI could not.
+    Backend{"amd_smi",
+            "AMD SMI",
+            BackendGroup::kLocal,
+            ReadLane::kFast,
+            kAmdSmiOptions,
+            {},
+            &probe_amd_smi},
     Backend{"rocm_smi",
             "ROCm SMI",
             BackendGroup::kLocal,

@@ -62,9 +62,9 @@ struct ProbedGpu {
   std::string summary;
 };
 
-// MI300A is an APU: what ROCm SMI reports is the socket's power, its CPU cores included, which
-// RAPL reads too (docs/backends/amd.md A5). It becomes a module holding those packages.
-void model_apu(ChannelInfo& channel, const ProbeContext& context) {
+}  // namespace
+
+void model_amd_apu(ChannelInfo& channel, const ProbeContext& context) {
   channel.domain = Domain::kModule;
   channel.identity.kind = HardwareKind::kModule;
   for (const auto& earlier : context.earlier_channels) {
@@ -72,6 +72,8 @@ void model_apu(ChannelInfo& channel, const ProbeContext& context) {
   }
   channel.note = "MI300A APU: the socket's power, its CPU cores included";
 }
+
+namespace {
 
 // Chooses the method: the energy counter, else the average power; an error when neither.
 Result<void> choose_source(const RocmSmiLibrary& library, std::uint32_t index, ProbedGpu& probed,
@@ -171,7 +173,7 @@ Result<ProbedGpu> probe_gpu(const RocmSmiLibrary& library, std::uint32_t index,
     return std::unexpected(chosen.error());
   }
   read_extras(api, index, probed);
-  if (channel.device.find("MI300A") != std::string::npos) model_apu(channel, context);
+  if (channel.device.find("MI300A") != std::string::npos) model_amd_apu(channel, context);
   return probed;
 }
 
@@ -279,6 +281,16 @@ ProbeOutcome probe_rocm_smi(const ProbeContext& context) {
                                   "first GCD reports for both",
                                   i)
                     : probed.error().message));
+      continue;
+    }
+    // A GPU AMD SMI already reads (same PCI address): the same energy again.
+    const auto read_before =
+        std::ranges::find_if(context.earlier_channels, [&](const ChannelInfo& c) {
+          return !c.identity.bus_id.empty() && c.identity.bus_id == probed->channel.identity.bus_id;
+        });
+    if (read_before != context.earlier_channels.end()) {
+      outcome.reports.push_back(make_report(ProbeReport::Status::kNotUsed,
+                                            fmt::format("GPU {}: read as {}", i, read_before->id)));
       continue;
     }
     const bool repeated = std::ranges::any_of(

@@ -42,4 +42,9 @@ class RocmSmiSensor final : public Sensor {
   std::vector<Gpu> gpus_;
 };
 
+// MI300A is an APU: what AMD's libraries report is the socket's power, its CPU cores included,
+// which RAPL reads too (docs/backends/amd.md A5). The channel becomes a module holding the CPU
+// packages found before it. Shared by the AMD SMI and ROCm SMI backends.
+void model_amd_apu(ChannelInfo& channel, const ProbeContext& context);
+
 }  // namespace jt
