@@ -118,3 +118,27 @@ TEST(GpuRegistry, RocmSmiSupersedesTheSameGpusHwmon) {
 
 }  // namespace
 }  // namespace jt
+
+namespace jt {
+namespace {
+
+// An xe card Level Zero reads: its hwmon card and package counters are the same GPU again.
+TEST(GpuHwmon, XeCardThatLevelZeroReadsIsNotCountedTwice) {
+  test::TempTree tree("sysfs/intel-xe-bmg");
+  ProbeContext context{.sysfs_root = tree.path()};
+  ChannelInfo ze;
+  ze.id = "level_zero/8680e20b/device";
+  ze.domain = Domain::kGpu;
+  ze.identity.vendor = Vendor::kIntel;
+  ze.identity.kind = HardwareKind::kGpu;
+  ze.identity.bus_id = "0000:03:00.0";
+  context.earlier_channels.push_back(ze);
+  EXPECT_TRUE(all_channels(probe_hwmon(context)).empty());
+  // Without Level Zero, both xe counters are read, the card holding the package.
+  const auto channels = all_channels(probe_hwmon({.sysfs_root = tree.path()}));
+  ASSERT_EQ(channels.size(), 2u);
+  EXPECT_EQ(channels[0].identity.bus_id, "0000:03:00.0");
+}
+
+}  // namespace
+}  // namespace jt
