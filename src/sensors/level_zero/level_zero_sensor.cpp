@@ -180,6 +180,10 @@ ProbedDevice probe_device(const LevelZeroLibrary& library, zes_device_handle_t d
     probed.channels.push_back(std::move(*channel));
     probed.domains.push_back(domain);
   }
+  if (powers->empty()) {
+    outcome.reports.push_back(make_report(ProbeReport::Status::kError,
+                                          label + ": no power domain (zesDeviceEnumPowerDomains)"));
+  }
   return probed;
 }
 
@@ -287,6 +291,16 @@ ProbeOutcome probe_level_zero(const ProbeContext& context) {
     for (const zes_device_handle_t device : *devices) {
       ProbedDevice probed = probe_device(**library, device, ordinal++, outcome);
       for (std::size_t i = 0; i < probed.channels.size(); ++i) {
+        // Two devices answering one UUID would be one channel id twice: the same GPU counted
+        // twice. The first keeps it.
+        if (std::ranges::any_of(
+                channels, [&](const ChannelInfo& c) { return c.id == probed.channels[i].id; })) {
+          outcome.reports.push_back(
+              make_report(ProbeReport::Status::kError,
+                          fmt::format("GPU {}: same id as an earlier GPU ({}); measured once",
+                                      probed.channels[i].identity.index, probed.channels[i].id)));
+          continue;
+        }
         outcome.reports.push_back(
             make_report(ProbeReport::Status::kPresent,
                         fmt::format("{} {}: energy counter (zesPowerGetEnergyCounter, uJ)",
