@@ -4,6 +4,7 @@
 // clock allows (docs/backends/amd.md, intel.md).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,22 @@ TEST_F(AmdAndIntelGpus, RocrVisibleDevicesChargesTheJobOnlyItsAmdGpu) {
   }
   EXPECT_DOUBLE_EQ(amd_share, 0.0);
   EXPECT_DOUBLE_EQ(intel_share, 1.0);
+}
+
+// Nothing configured: the loader searches librocm_smi64.so.5, then .so.6 and .so.7, on the
+// dynamic linker's path (here, the fake's directory).
+TEST_F(AmdAndIntelGpus, DefaultRocmSmiSonameIsFoundOnTheLibraryPath) {
+  auto a = args("sensors");
+  const auto option = std::ranges::find(a, "--rocm-smi-library");
+  a.erase(option, option + 2);
+  auto options = env();
+  const std::string fake = JT_FAKE_ROCM_SMI;
+  options.env["LD_LIBRARY_PATH"] = fake.substr(0, fake.rfind('/'));
+  options.unset_env.push_back("JOULETRACE_ROCM_SMI_LIBRARY");
+  const auto result = test::run_process(a, options);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find(kAmd), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("librocm_smi64.so.5"), std::string::npos) << result.out;
 }
 
 }  // namespace

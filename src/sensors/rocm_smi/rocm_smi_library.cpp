@@ -71,7 +71,11 @@ Result<std::unique_ptr<RocmSmiLibrary>> RocmSmiLibrary::open(std::string_view co
   std::string tried;
   for (const std::string_view soname : kDefaultRocmSmiLibraries) {
     auto library = create(std::string(soname));
-    if (library || library.error().kind != ErrorKind::kNotFound) return library;
+    // Only a soname that does not load sends us to the next; one that loads and fails its init
+    // is the answer, with its own text.
+    const bool not_loadable = !library && library.error().kind == ErrorKind::kNotFound &&
+                              library.error().message.starts_with("cannot load");
+    if (!not_loadable) return library;
     tried += (tried.empty() ? "" : ", ") + std::string(soname);
   }
   return make_error(ErrorKind::kNotFound, "cannot load ROCm SMI (tried " + tried + ")",
