@@ -29,6 +29,14 @@ void add_probe_options(CLI::App* app, ProbeContext& probe, ProbeTexts& texts) {
   app->add_option("--nvml-library", probe.nvml_library,
                   "Path of libnvidia-ml.so.1 (default: $JOULETRACE_NVML_LIBRARY, then the "
                   "system's)");
+  app->add_option("--amd-smi-library", probe.amd_smi_library,
+                  "Path of AMD SMI (default: $JOULETRACE_AMD_SMI_LIBRARY, then libamd_smi.so)");
+  app->add_option("--rocm-smi-library", probe.rocm_smi_library,
+                  "Path of ROCm SMI (default: $JOULETRACE_ROCM_SMI_LIBRARY, then "
+                  "librocm_smi64.so.5, .so.6, .so.7)");
+  app->add_option("--level-zero-library", probe.level_zero_library,
+                  "Path of the Level Zero loader (default: $JOULETRACE_LEVEL_ZERO_LIBRARY, then "
+                  "libze_loader.so.1)");
   app->add_option("--proc-root", texts.proc, "Where /proc is (CPU model, memory size)");
   app->add_option("--redfish-config", probe.redfish_config,
                   "Redfish BMC settings file (default: $JOULETRACE_REDFISH_CONFIG)");

@@ -103,8 +103,9 @@ int sensors_verb(const SensorsOptions& options) {
   }
   fmt::print("\nProbes:\n");
   for (const auto& r : probe.reports) {
-    fmt::print("  {:<9} {:<17} {}\n", r.backend, to_string(r.status), r.detail);
-    if (!r.hint.empty()) fmt::print("  {:<9} {:<17} fix: {}\n", "", "", r.hint);
+    // 10: the longest backend name, level_zero
+    fmt::print("  {:<10} {:<17} {}\n", r.backend, to_string(r.status), r.detail);
+    if (!r.hint.empty()) fmt::print("  {:<10} {:<17} fix: {}\n", "", "", r.hint);
   }
   return 0;
 }

@@ -10,15 +10,35 @@ namespace jt::agent {
 
 namespace {
 
+// The vendors whose GPUs the node measures; NVIDIA alone where it measures none, as before AMD and
+// Intel GPUs were read.
+std::vector<Vendor> gpu_vendors(const Timeline& timeline) {
+  std::vector<Vendor> vendors;
+  for (const ChannelInfo& c : timeline.channels) {
+    if (c.domain != Domain::kGpu || c.identity.vendor == Vendor::kUnknown) continue;
+    if (std::ranges::find(vendors, c.identity.vendor) == vendors.end()) {
+      vendors.push_back(c.identity.vendor);
+    }
+  }
+  if (vendors.empty()) vendors.push_back(Vendor::kNvidia);
+  return vendors;
+}
+
 // The GPUs a step may use, as Slurm numbers them (SLURM_STEP_GPUS, docs/SLURM.md): read like
 // CUDA_VISIBLE_DEVICES outside the job's cgroup, where CUDA's own numbering is not renumbered.
-AttributionInputs step_attribution(const SlurmStep& step, const StepContext& context) {
+// Slurm numbers the GPUs of its gres.conf whatever their vendor (AMD through ROCm SMI, like
+// rocm-smi): the list applies to each vendor measured. A node with GPUs of two vendors is not
+// told apart (docs/backends/amd.md).
+AttributionInputs step_attribution(const SlurmStep& step, const StepContext& context,
+                                   const Timeline& timeline) {
   AttributionInputs in;
   in.mode = AttributionMode::kAuto;
-  GpuVisibility gpus = parse_cuda_visible_devices(step.gpus);
-  gpus.vendor = Vendor::kNvidia;
-  gpus.variable = "SLURM_STEP_GPUS";
-  in.gpus.push_back(std::move(gpus));
+  for (const Vendor vendor : gpu_vendors(timeline)) {
+    GpuVisibility gpus = parse_cuda_visible_devices(step.gpus);
+    gpus.vendor = vendor;
+    gpus.variable = "SLURM_STEP_GPUS";
+    in.gpus.push_back(std::move(gpus));
+  }
   if (!step.cgroup_before) {
     in.cpu_unavailable_reason = step.cgroup_problem;
     return in;
@@ -121,7 +141,7 @@ store::StepRecord analyse_step(const Timeline& timeline, const SlurmStep& step,
   in.start_ns = step.begin_ns;
   in.end_ns = step.end_ns.value_or(step.begin_ns);
   in.inventory = context.inventory;
-  in.attribution = step_attribution(step, context);
+  in.attribution = step_attribution(step, context, timeline);
   in.tdp = context.tdp ? &*context.tdp : nullptr;
   in.tdp_error = context.tdp_error;
   in.idle_activity_pct = context.idle_activity_pct;

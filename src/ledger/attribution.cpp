@@ -303,8 +303,9 @@ CpuShares cpu_shares(const CgroupUsage& cpu) {
 }
 
 std::string shared_policy() {
-  return "shared node: each GPU by ownership (CUDA_VISIBLE_DEVICES, by UUID or nvidia-smi "
-         "index); CPU package and DRAM: dynamic energy by the job's share of the node's busy CPU "
+  return "shared node: each GPU by ownership (CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES and "
+         "HIP_VISIBLE_DEVICES, ZE_AFFINITY_MASK: by UUID or the vendor's index); CPU package and "
+         "DRAM: dynamic energy by the job's share of the node's busy CPU "
          "time (cgroup v2 cpu.stat against /proc/stat) and idle energy by its share of the "
          "online CPUs (cpuset), or the whole energy by the CPU-time share where no idle "
          "baseline exists; rest of node (node meter minus measured parts) by the CPU share, "

@@ -259,7 +259,8 @@ std::vector<AllocatedDevice> all_devices(const NodeInventory& inventory) {
   for (const auto& g : inventory.gpus) {
     std::string label = "GPU " + std::to_string(g.index);
     if (!g.uuid.empty()) label += " (" + g.uuid + ")";
-    out.push_back({HardwareKind::kGpu, label, g.model, g.power_limit_w, g.channel_id});
+    out.push_back(
+        {HardwareKind::kGpu, label, g.model, g.power_limit_w, g.channel_id, g.power_limit_source});
   }
   return out;
 }
@@ -292,7 +293,9 @@ RuntimeEstimate estimate_from_runtime(const std::vector<AllocatedDevice>& device
     } else if (device.kind == HardwareKind::kGpu && device.power_limit_w &&
                *device.power_limit_w > 0.0) {
       d.rated_power_w = *device.power_limit_w;
-      d.rated_from = "NVML enforced power limit (model not in the data file)";
+      d.rated_from = fmt::format("{} (model not in the data file)",
+                                 device.power_limit_source.empty() ? "NVML enforced power limit"
+                                                                   : device.power_limit_source);
     } else {
       d.unknown_reason = device.model.empty()
                              ? std::string("the model is unknown")

@@ -57,6 +57,9 @@ struct AllocatedDevice {
   // The driver's enforced power limit, used for a GPU the data file does not know.
   std::optional<double> power_limit_w;
   std::string channel_id;  // a GPU: the channel that measures it, its identity in the run
+  // Where power_limit_w comes from ("ROCm SMI power cap"); empty: NVML's enforced limit, the one
+  // source before AMD and Intel GPUs were read.
+  std::string power_limit_source;
 };
 
 // Every CPU socket and GPU of the node: the allocation of an exclusive job.

@@ -1,5 +1,6 @@
 #include "ledger/visible_devices.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -44,16 +45,14 @@ std::optional<GpuSelector> parse_selector(std::string_view entry) {
   return std::nullopt;
 }
 
-constexpr std::array kVariables{
-    VisibilityVariable{Vendor::kNvidia, "CUDA_VISIBLE_DEVICES", &parse_cuda_visible_devices},
-};
-
-}  // namespace
-
-GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) {
+// One vendor's list: entries split at commas, each read by `entry_of`; an entry it cannot read
+// hides itself and every entry after it, with a warning naming it, as CUDA does.
+GpuVisibility parse_list(std::optional<std::string_view> value, Vendor vendor,
+                         std::string_view variable,
+                         std::optional<GpuSelector> (*entry_of)(std::string_view)) {
   GpuVisibility visibility;
-  visibility.vendor = Vendor::kNvidia;
-  visibility.variable = "CUDA_VISIBLE_DEVICES";
+  visibility.vendor = vendor;
+  visibility.variable = std::string(variable);
   if (!value) return visibility;
   visibility.all = false;
   visibility.raw = std::string(*value);
@@ -63,7 +62,7 @@ GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) 
     const auto end = value->find(',', start);
     const std::string_view entry = trim(
         value->substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    auto selector = parse_selector(entry);
+    auto selector = entry_of(entry);
     if (!selector) {
       visibility.warnings.push_back(Warning{
           "visibility-entry-invalid", visibility.variable, {}, {{"entry", std::string(entry)}}});
@@ -74,6 +73,71 @@ GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) 
     start = end + 1;
   }
   return visibility;
+}
+
+// ROCm names a GPU by its index or by "GPU-" and its unique id in hex; no MIG.
+std::optional<GpuSelector> parse_amd_selector(std::string_view entry) {
+  if (starts_with_ignoring_case(entry, "MIG-")) return std::nullopt;
+  return parse_selector(entry);
+}
+
+// Indices only (HIP_VISIBLE_DEVICES).
+std::optional<GpuSelector> parse_index_selector(std::string_view entry) {
+  auto selector = parse_selector(entry);
+  if (!selector || selector->kind != GpuSelector::Kind::kIndex) return std::nullopt;
+  return selector;
+}
+
+// ZE_AFFINITY_MASK: "N" (device N) or "N.M" (tile M of device N, charged as the whole device:
+// docs/backends/intel.md I6).
+std::optional<GpuSelector> parse_ze_selector(std::string_view entry) {
+  const auto dot = entry.find('.');
+  if (dot != std::string_view::npos && !parse_index_selector(entry.substr(dot + 1))) {
+    return std::nullopt;
+  }
+  return parse_index_selector(entry.substr(0, dot));
+}
+
+constexpr std::array kVariables{
+    VisibilityVariable{Vendor::kNvidia, "CUDA_VISIBLE_DEVICES", &parse_cuda_visible_devices},
+    VisibilityVariable{Vendor::kAmd, "ROCR_VISIBLE_DEVICES", &parse_rocr_visible_devices},
+    VisibilityVariable{Vendor::kAmd, "HIP_VISIBLE_DEVICES", &parse_hip_visible_devices},
+    VisibilityVariable{Vendor::kIntel, "ZE_AFFINITY_MASK", &parse_ze_affinity_mask},
+};
+
+// HIP_VISIBLE_DEVICES numbers the GPUs ROCR_VISIBLE_DEVICES left visible, in its order
+// (docs/backends/amd.md A6): with both set, the HIP index i is the ROCR entry i.
+GpuVisibility narrow_by_hip(GpuVisibility rocr, const GpuVisibility& hip) {
+  if (rocr.all) return hip;
+  if (hip.all) return rocr;
+  std::vector<GpuSelector> narrowed;
+  for (const auto& sel : hip.selected) {
+    if (sel.index >= 0 && static_cast<std::size_t>(sel.index) < rocr.selected.size()) {
+      narrowed.push_back(rocr.selected[static_cast<std::size_t>(sel.index)]);
+    }
+  }
+  rocr.selected = std::move(narrowed);
+  rocr.raw = "ROCR_VISIBLE_DEVICES=" + rocr.raw + " HIP_VISIBLE_DEVICES=" + hip.raw;
+  rocr.warnings.insert(rocr.warnings.end(), hip.warnings.begin(), hip.warnings.end());
+  return rocr;
+}
+
+}  // namespace
+
+GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value) {
+  return parse_list(value, Vendor::kNvidia, "CUDA_VISIBLE_DEVICES", &parse_selector);
+}
+
+GpuVisibility parse_rocr_visible_devices(std::optional<std::string_view> value) {
+  return parse_list(value, Vendor::kAmd, "ROCR_VISIBLE_DEVICES", &parse_amd_selector);
+}
+
+GpuVisibility parse_hip_visible_devices(std::optional<std::string_view> value) {
+  return parse_list(value, Vendor::kAmd, "HIP_VISIBLE_DEVICES", &parse_index_selector);
+}
+
+GpuVisibility parse_ze_affinity_mask(std::optional<std::string_view> value) {
+  return parse_list(value, Vendor::kIntel, "ZE_AFFINITY_MASK", &parse_ze_selector);
 }
 
 std::span<const VisibilityVariable> visibility_variables() { return kVariables; }
@@ -88,6 +152,13 @@ std::vector<GpuVisibility> read_visible_devices(const Environment& getenv) {
     // The table line decides whose GPUs the variable narrows, whatever its reader filled in.
     visibility.vendor = variable.vendor;
     visibility.variable = name;
+    // A vendor's second variable narrows its first (HIP within ROCR): one visibility each.
+    const auto same = std::ranges::find_if(
+        out, [&](const GpuVisibility& v) { return v.vendor == variable.vendor; });
+    if (same != out.end()) {
+      *same = narrow_by_hip(std::move(*same), visibility);
+      continue;
+    }
     out.push_back(std::move(visibility));
   }
   return out;

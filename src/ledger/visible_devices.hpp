@@ -36,9 +36,15 @@ struct GpuVisibility {
 // every entry after it (with a warning naming it).
 GpuVisibility parse_cuda_visible_devices(std::optional<std::string_view> value);
 
-// The variable through which a vendor's runtime narrows the GPUs a job sees, and its reader.
-// AMD (ROCR_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES) and Intel (ZE_AFFINITY_MASK) get a line each
-// once their GPUs are measured.
+// ROCR_VISIBLE_DEVICES: indices or "GPU-<unique id>"; HIP_VISIBLE_DEVICES: indices, within
+// ROCR's list when both are set; ZE_AFFINITY_MASK: "N" or "N.M" (a tile, charged as its whole
+// device). Same rules for invalid entries as CUDA's (docs/backends/amd.md, intel.md).
+GpuVisibility parse_rocr_visible_devices(std::optional<std::string_view> value);
+GpuVisibility parse_hip_visible_devices(std::optional<std::string_view> value);
+GpuVisibility parse_ze_affinity_mask(std::optional<std::string_view> value);
+
+// The variables through which a vendor's runtime narrows the GPUs a job sees, and their readers.
+// A vendor with two (AMD) gets one visibility: the second narrows the first.
 struct VisibilityVariable {
   Vendor vendor = Vendor::kUnknown;
   std::string_view name;

@@ -10,5 +10,8 @@ ProbeOutcome probe_powercap(const ProbeContext& context);
 ProbeOutcome probe_msr(const ProbeContext& context);
 ProbeOutcome probe_hwmon(const ProbeContext& context);
 ProbeOutcome probe_nvml(const ProbeContext& context);
+ProbeOutcome probe_amd_smi(const ProbeContext& context);
+ProbeOutcome probe_rocm_smi(const ProbeContext& context);
+ProbeOutcome probe_level_zero(const ProbeContext& context);
 
 }  // namespace jt

@@ -45,6 +45,15 @@ std::vector<std::string_view> split_whitespace(std::string_view line) {
   return fields;
 }
 
+// A part of another GPU channel (an Intel GPU's tile inside its device): the device is the GPU,
+// counted once (docs/backends/intel.md). A GPU inside a module (Grace Hopper) stays a GPU.
+bool is_part_of_another(const ChannelInfo& part, const std::vector<ChannelInfo>& channels) {
+  return std::ranges::any_of(channels, [&](const ChannelInfo& whole) {
+    return whole.domain == Domain::kGpu &&
+           std::ranges::find(whole.contains, part.id) != whole.contains.end();
+  });
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> parse_cpu_models(std::string_view cpuinfo) {
@@ -219,7 +228,7 @@ NodeInventory read_node_inventory(const ProbeContext& context,
     InventoryChannel entry{c.id, c.domain, c.device, c.provenance};
     inv.channels.push_back(entry);
     if (c.domain == Domain::kNode || c.domain == Domain::kPsu) inv.node_meters.push_back(entry);
-    if (c.domain != Domain::kGpu) continue;
+    if (c.domain != Domain::kGpu || is_part_of_another(c, channels)) continue;
     GpuInventory gpu;
     gpu.index = c.identity.index;
     gpu.channel_id = c.id;
@@ -227,6 +236,7 @@ NodeInventory read_node_inventory(const ProbeContext& context,
     gpu.provenance = c.provenance;
     gpu.uuid = c.identity.uuid;
     gpu.power_limit_w = c.identity.rated_power_w;
+    gpu.power_limit_source = c.identity.rated_power_source;
     inv.gpus.push_back(std::move(gpu));
   }
   std::sort(inv.gpus.begin(), inv.gpus.end(),

@@ -30,6 +30,9 @@ struct GpuInventory {
   std::string model;                    // as the driver names it, e.g. "NVIDIA H100 80GB HBM3"
   std::optional<double> power_limit_w;  // the enforced limit, when the driver reports one
   std::string provenance;
+  // Where the driver's limit comes from ("ROCm SMI power cap"); not kept in node profiles. Last,
+  // so that positional initialisers of the fields before it stay valid.
+  std::string power_limit_source;
 };
 
 // A probed channel, as the profile remembers it: enough to notice that the node changed.

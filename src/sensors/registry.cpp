@@ -15,6 +15,9 @@ namespace {
 constexpr std::array<std::string_view, 1> kSysfsOptions{"--sysfs-root"};
 constexpr std::array<std::string_view, 2> kMsrOptions{"--dev-root", "--sysfs-root"};
 constexpr std::array<std::string_view, 1> kNvmlOptions{"--nvml-library"};
+constexpr std::array<std::string_view, 1> kAmdSmiOptions{"--amd-smi-library"};
+constexpr std::array<std::string_view, 1> kRocmSmiOptions{"--rocm-smi-library"};
+constexpr std::array<std::string_view, 1> kLevelZeroOptions{"--level-zero-library"};
 constexpr std::array<std::string_view, 1> kSupersededByPowercap{"msr"};
 constexpr std::array<std::string_view, 2> kAgentOptions{"--agent", "--no-agent"};
 
@@ -23,6 +26,29 @@ constexpr std::array kLocalBackends{
             kSupersededByPowercap, &probe_powercap},
     Backend{"msr", "RAPL MSRs", BackendGroup::kLocal, ReadLane::kFast, kMsrOptions, {}, &probe_msr},
     Backend{"nvml", "NVML", BackendGroup::kLocal, ReadLane::kFast, kNvmlOptions, {}, &probe_nvml},
+    // Before hwmon: an amdgpu or xe hwmon device of a GPU these read is the same GPU again.
+    // AMD SMI before ROCm SMI: ROCm SMI reads only the AMD GPUs AMD SMI could not.
+    Backend{"amd_smi",
+            "AMD SMI",
+            BackendGroup::kLocal,
+            ReadLane::kFast,
+            kAmdSmiOptions,
+            {},
+            &probe_amd_smi},
+    Backend{"rocm_smi",
+            "ROCm SMI",
+            BackendGroup::kLocal,
+            ReadLane::kFast,
+            kRocmSmiOptions,
+            {},
+            &probe_rocm_smi},
+    Backend{"level_zero",
+            "Level Zero Sysman",
+            BackendGroup::kLocal,
+            ReadLane::kFast,
+            kLevelZeroOptions,
+            {},
+            &probe_level_zero},
     Backend{
         "hwmon", "hwmon", BackendGroup::kLocal, ReadLane::kFast, kSysfsOptions, {}, &probe_hwmon},
     // Last: it serves only what no backend before it could read (ProbeContext::earlier_channels).

@@ -126,7 +126,11 @@ class Sensor {
 struct ProbeContext {
   std::filesystem::path sysfs_root = "/sys";
   std::filesystem::path dev_root = "/dev";
-  std::string nvml_library;  // empty: JOULETRACE_NVML_LIBRARY, then "libnvidia-ml.so.1"
+  std::string nvml_library;     // empty: JOULETRACE_NVML_LIBRARY, then "libnvidia-ml.so.1"
+  std::string amd_smi_library;  // empty: JOULETRACE_AMD_SMI_LIBRARY, then "libamd_smi.so"
+  // empty: JOULETRACE_ROCM_SMI_LIBRARY, then librocm_smi64.so.5, .so.6, .so.7
+  std::string rocm_smi_library;
+  std::string level_zero_library;  // empty: JOULETRACE_LEVEL_ZERO_LIBRARY, then libze_loader.so.1
   std::filesystem::path proc_root = "/proc";
   // Redfish BMC settings (URL, credentials); empty: $JOULETRACE_REDFISH_CONFIG, then none.
   std::filesystem::path redfish_config;

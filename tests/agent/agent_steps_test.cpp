@@ -118,6 +118,24 @@ TEST_F(StepsTest, AStepWithoutGpusIsChargedNoIdleGpu) {
   EXPECT_DOUBLE_EQ(records[0].gpus_measured.at(0).share, 0.0);
 }
 
+// Slurm numbers AMD GPUs (GRES through ROCm SMI) as it numbers NVIDIA's: SLURM_STEP_GPUS selects
+// them, where before a node's AMD GPU was charged whole to every step.
+TEST_F(StepsTest, SlurmsGpuListSelectsAnAmdGpuToo) {
+  state_.channels[1].identity.vendor = Vendor::kAmd;
+  ASSERT_TRUE(begin("0", 102 * kS, "summary", "0")["ok"].get<bool>());
+  ASSERT_TRUE(end("0", 112 * kS)["ok"].get<bool>());
+  ASSERT_TRUE(begin("1", 120 * kS, "summary", "")["ok"].get<bool>());
+  ASSERT_TRUE(end("1", 130 * kS)["ok"].get<bool>());
+  const auto records = service_.finish_steps(131 * kS);
+  ASSERT_EQ(records.size(), 2U);
+  const auto& owner = records[0].key.step_id == "0" ? records[0] : records[1];
+  const auto& other = records[0].key.step_id == "0" ? records[1] : records[0];
+  EXPECT_DOUBLE_EQ(owner.gpus_measured.at(0).share, 1.0);
+  ASSERT_TRUE(owner.idle_gpu.energy_j);
+  EXPECT_NEAR(*owner.idle_gpu.energy_j, kGpuW * 10.0, kGpuW * 10.0 * 0.01);
+  EXPECT_DOUBLE_EQ(other.gpus_measured.at(0).share, 0.0);
+}
+
 TEST_F(StepsTest, ARecordWaitsForTheHistoryToReachTheStepsEnd) {
   ASSERT_TRUE(begin("0", 130 * kS)["ok"].get<bool>());
   ASSERT_TRUE(end("0", 139 * kS + 950 * kMs)["ok"].get<bool>());

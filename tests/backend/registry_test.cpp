@@ -16,6 +16,9 @@ ProbeContext context_for(const test::TempTree& tree) {
   ctx.sysfs_root = tree.path();
   ctx.dev_root = tree / "dev";
   ctx.nvml_library = "/nonexistent/libnvidia-ml.so.1";
+  ctx.amd_smi_library = "/nonexistent/libamd_smi.so";
+  ctx.rocm_smi_library = "/nonexistent/librocm_smi64.so.5";
+  ctx.level_zero_library = "/nonexistent/libze_loader.so.1";
   return ctx;
 }
 
@@ -42,7 +45,8 @@ TEST(Registry, EveryBackendSaysWhyItFoundNothing) {
   test::TempTree tree("sysfs/no-sensors");
   const auto outcome = probe_all(context_for(tree), local_backends());
   EXPECT_TRUE(outcome.sensors.empty());
-  for (const char* backend : {"powercap", "msr", "hwmon", "nvml"}) {
+  for (const char* backend :
+       {"powercap", "msr", "hwmon", "nvml", "amd_smi", "rocm_smi", "level_zero"}) {
     const auto* r = report_of(outcome, backend);
     ASSERT_NE(r, nullptr) << backend;
     EXPECT_NE(r->status, ProbeReport::Status::kPresent) << backend;

@@ -14,12 +14,17 @@
 
 namespace jt::test {
 
-// The options every e2e run passes so that nothing of the host machine leaks in.
-inline std::vector<std::string> jouletrace_args(const TempTree& tree, const std::string& verb,
-                                                const std::string& nvml = "/nonexistent/nvml.so") {
-  return {jouletrace_binary(),  verb,         "--sysfs-root",
-          tree.path().string(), "--dev-root", (tree / "dev").string(),
-          "--nvml-library",     nvml};
+// The options every e2e run passes so that nothing of the host machine leaks in: no GPU library
+// of the host is loaded unless a test names a fake.
+inline std::vector<std::string> jouletrace_args(
+    const TempTree& tree, const std::string& verb, const std::string& nvml = "/nonexistent/nvml.so",
+    const std::string& rocm_smi = "/nonexistent/librocm_smi64.so.5",
+    const std::string& level_zero = "/nonexistent/libze_loader.so.1",
+    const std::string& amd_smi = "/nonexistent/libamd_smi.so") {
+  return {
+      jouletrace_binary(),  verb,         "--amd-smi-library",     amd_smi,          "--sysfs-root",
+      tree.path().string(), "--dev-root", (tree / "dev").string(), "--nvml-library", nvml,
+      "--rocm-smi-library", rocm_smi,     "--level-zero-library",  level_zero};
 }
 
 inline nlohmann::json read_json(const std::filesystem::path& path) {

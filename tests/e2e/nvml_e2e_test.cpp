@@ -3,6 +3,8 @@
 // own clock allows (the command's sleep to the whole `jouletrace` process), never the report's.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "e2e/e2e_support.hpp"
 
 namespace jt {
@@ -143,7 +145,8 @@ TEST_F(FakeGpus, SensorsVerbListsGpusByUuid) {
 TEST_F(FakeGpus, EnvironmentVariableNamesTheLibrary) {
   test::write_file(tree_ / "nvml.conf", "gpu uuid=GPU-dddd power_w=90\n");
   auto args = test::jouletrace_args(tree_, "sensors");
-  args.resize(args.size() - 2);  // no --nvml-library
+  const auto option = std::ranges::find(args, "--nvml-library");
+  args.erase(option, option + 2);  // no --nvml-library
   const auto result =
       test::run_process(args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree_ / "nvml.conf").string()},
                                        {"JOULETRACE_NVML_LIBRARY", test::fake_nvml_library()}}});

@@ -577,16 +577,62 @@ TEST(VisibleDevices, EachVendorsVariableIsReadFromTheEnvironment) {
   const auto set = read_visible_devices([](const char* name) -> const char* {
     return std::string_view(name) == "CUDA_VISIBLE_DEVICES" ? "2,GPU-abc" : nullptr;
   });
-  ASSERT_EQ(set.size(), visibility_variables().size());
-  ASSERT_EQ(set.size(), 1u);
+  // One visibility per vendor: NVIDIA, AMD (ROCR and HIP together), Intel.
+  ASSERT_EQ(set.size(), 3u);
   EXPECT_EQ(set[0].vendor, Vendor::kNvidia);
   EXPECT_FALSE(set[0].all);
   ASSERT_EQ(set[0].selected.size(), 2u);
   EXPECT_EQ(set[0].selected[0].index, 2);
   EXPECT_EQ(set[0].selected[1].id, "GPU-abc");
+  EXPECT_EQ(set[1].vendor, Vendor::kAmd);
+  EXPECT_TRUE(set[1].all);
+  EXPECT_EQ(set[2].vendor, Vendor::kIntel);
+  EXPECT_TRUE(set[2].all);
   const auto unset = read_visible_devices([](const char*) -> const char* { return nullptr; });
-  ASSERT_EQ(unset.size(), 1u);
-  EXPECT_TRUE(unset[0].all);
+  ASSERT_EQ(unset.size(), 3u);
+  for (const auto& v : unset) EXPECT_TRUE(v.all);
+}
+
+TEST(VisibleDevices, RocrTakesIndicesAndUniqueIdsButNoMig) {
+  const auto v = parse_rocr_visible_devices("1,GPU-00000000001a2b3c,MIG-x,0");
+  EXPECT_EQ(v.vendor, Vendor::kAmd);
+  ASSERT_EQ(v.selected.size(), 2u);  // MIG- is not ROCm's: it hides itself and what follows
+  EXPECT_EQ(v.selected[0].index, 1);
+  EXPECT_EQ(v.selected[1].id, "GPU-00000000001a2b3c");
+  ASSERT_EQ(v.warnings.size(), 1u);
+  EXPECT_EQ(v.warnings[0].code, "visibility-entry-invalid");
+}
+
+TEST(VisibleDevices, HipIndicesNumberTheGpusRocrLeftVisible) {
+  const auto set = read_visible_devices([](const char* name) -> const char* {
+    if (std::string_view(name) == "ROCR_VISIBLE_DEVICES") return "4,6,7";
+    if (std::string_view(name) == "HIP_VISIBLE_DEVICES") return "2,0";
+    return nullptr;
+  });
+  ASSERT_EQ(set.size(), 3u);
+  const auto& amd = set[1];
+  EXPECT_EQ(amd.vendor, Vendor::kAmd);
+  ASSERT_EQ(amd.selected.size(), 2u);
+  EXPECT_EQ(amd.selected[0].index, 7);
+  EXPECT_EQ(amd.selected[1].index, 4);
+}
+
+TEST(VisibleDevices, HipAloneNarrowsAmdGpus) {
+  const auto set = read_visible_devices([](const char* name) -> const char* {
+    return std::string_view(name) == "HIP_VISIBLE_DEVICES" ? "1" : nullptr;
+  });
+  ASSERT_EQ(set[1].selected.size(), 1u);
+  EXPECT_EQ(set[1].selected[0].index, 1);
+  EXPECT_FALSE(set[1].all);
+}
+
+TEST(VisibleDevices, ZeAffinityMaskTakesDevicesAndTilesOfThem) {
+  const auto v = parse_ze_affinity_mask("0.1,3,x");
+  EXPECT_EQ(v.vendor, Vendor::kIntel);
+  ASSERT_EQ(v.selected.size(), 2u);
+  EXPECT_EQ(v.selected[0].index, 0);  // tile 1 of device 0: charged as device 0
+  EXPECT_EQ(v.selected[1].index, 3);
+  EXPECT_EQ(v.warnings.size(), 1u);
 }
 
 }  // namespace

@@ -91,8 +91,10 @@ TEST(AttributionReport, TextSummaryNamesModeSharesRulesAndTotals) {
       format_attribution(shared_attribution()),
       "attribution: shared (auto: the job may use 8 of 32 online CPUs and CUDA_VISIBLE_DEVICES "
       "gives it 1 of 2 measured GPUs)\n"
-      "  policy: shared node: each GPU by ownership (CUDA_VISIBLE_DEVICES, by UUID or nvidia-smi "
-      "index); CPU package and DRAM: dynamic energy by the job's share of the node's busy CPU "
+      "  policy: shared node: each GPU by ownership (CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES "
+      "and "
+      "HIP_VISIBLE_DEVICES, ZE_AFFINITY_MASK: by UUID or the vendor's index); CPU package and "
+      "DRAM: dynamic energy by the job's share of the node's busy CPU "
       "time (cgroup v2 cpu.stat against /proc/stat) and idle energy by its share of the online "
       "CPUs (cpuset), or the whole energy by the CPU-time share where no idle baseline exists; "
       "rest of node (node meter minus measured parts) by the CPU share, as allocated overhead. "

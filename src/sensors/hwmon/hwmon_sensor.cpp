@@ -270,6 +270,35 @@ DeviceScan scan_device(const DeviceContext& device, const std::vector<Attribute>
   return scan;
 }
 
+// The PCI address of the device a hwmon directory belongs to, from PCI_SLOT_NAME in the uevent
+// of the device its `device` link names (a PCI device's uevent carries it); empty for a device
+// that is not on PCI.
+std::string pci_address_of(const fs::path& hwmon_dir) {
+  const auto uevent = read_text_file(hwmon_dir / "device" / "uevent");
+  if (!uevent) return {};
+  constexpr std::string_view kKey = "PCI_SLOT_NAME=";
+  const auto at = uevent->find(kKey);
+  if (at == std::string::npos) return {};
+  const auto end = uevent->find('\n', at);
+  const std::string name = uevent->substr(
+      at + kKey.size(), end == std::string::npos ? std::string::npos : end - at - kKey.size());
+  static const std::regex kPciAddress(R"(^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$)");
+  return std::regex_match(name, kPciAddress) ? name : std::string();
+}
+
+// The channel of a vendor library (ROCm SMI, Level Zero) that already reads this GPU, which
+// supersedes the hwmon device: the same energy again (docs/backends/amd.md A7).
+const ChannelInfo* same_gpu_read_before(const std::string& bus_id, const ProbeContext& context) {
+  if (bus_id.empty()) return nullptr;
+  for (const auto& c : context.earlier_channels) {
+    if (c.identity.bus_id == bus_id &&
+        (c.identity.kind == jt::HardwareKind::kGpu || c.domain == Domain::kModule)) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
 std::string id_base(const std::string& name, const HardwareKind& kind,
                     std::map<std::string, int>& name_counts) {
   if (kind.rail) return fmt::format("{}/grace{}/{}", kBackend, kind.rail->socket, kind.rail->slug);
@@ -306,6 +335,12 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
     const std::vector<Attribute> found = measuring_attributes(device.device_dir);
     if (found.empty()) continue;
     device.kind = classify(device.name, device.device_dir, context.rapl_found);
+    const std::string bus_id = pci_address_of(class_dir / dir);
+    if (const ChannelInfo* same = same_gpu_read_before(bus_id, context);
+        same != nullptr && device.kind.vendor != Vendor::kUnknown) {
+      device.kind.skip = true;
+      device.kind.why_skipped = fmt::format("the GPU at {} is read as {}", bus_id, same->id);
+    }
     if (device.kind.skip) {
       outcome.reports.push_back(
           {std::string(kBackend),
@@ -318,6 +353,7 @@ ProbeOutcome probe_hwmon(const ProbeContext& context) {
     device.gpu_index = gpu_indices[device.kind.vendor];
     device.ordinal = ordinal++;
     DeviceScan scan = scan_device(device, found, outcome);
+    for (auto& channel : scan.channels) channel.identity.bus_id = bus_id;
     std::move(scan.channels.begin(), scan.channels.end(), std::back_inserter(all.channels));
     std::move(scan.attributes.begin(), scan.attributes.end(), std::back_inserter(all.attributes));
     all.roles.insert(all.roles.end(), scan.roles.begin(), scan.roles.end());
