@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages jouletrace builds and tests with.
 set -eu
-packages="g++ cmake ninja-build pkg-config python3 python3-dev python3-jsonschema pybind11-dev
+packages="g++ cmake ninja-build pkg-config help2man python3 python3-dev python3-jsonschema pybind11-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
   libcpp-httplib-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcap-dev prometheus-cpp-dev prometheus

@@ -10,7 +10,32 @@ set_tests_properties(install_consumers_cmake_and_pkg_config PROPERTIES
 find_program(JT_SHELLCHECK shellcheck)
 if(JT_SHELLCHECK)
   add_test(NAME install_scripts_shellcheck
-    COMMAND ${JT_SHELLCHECK} ${CMAKE_CURRENT_SOURCE_DIR}/install/consumers_test.sh)
+    COMMAND ${JT_SHELLCHECK} ${CMAKE_CURRENT_SOURCE_DIR}/install/consumers_test.sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/install/man_pages_test.sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/install/bash_completion_test.sh
+      ${PROJECT_SOURCE_DIR}/packaging/man/make_man_page.sh)
   set_tests_properties(install_scripts_shellcheck PROPERTIES LABELS "install;unit")
 endif()
 
+# Man pages and shell completions (apps/cli/CMakeLists.txt), as built for installation.
+if(JOULETRACE_HELP2MAN)
+  set(jt_help2man_found 1)
+else()
+  set(jt_help2man_found 0)
+endif()
+add_test(NAME install_man_pages_render
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/man_pages_test.sh ${CMAKE_BINARY_DIR}/apps/cli/man
+    ${jt_help2man_found} ${JOULETRACE_VERBS})
+add_test(NAME install_bash_completion_completes_verbs_and_options
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/bash_completion_test.sh
+    ${CMAKE_BINARY_DIR}/apps/cli/completions/jouletrace)
+set_tests_properties(install_man_pages_render install_bash_completion_completes_verbs_and_options
+  PROPERTIES LABELS install SKIP_RETURN_CODE 77 TIMEOUT 60)
+find_program(JT_ZSH zsh)
+if(JT_ZSH)
+  add_test(NAME install_zsh_completion_parses
+    COMMAND ${JT_ZSH} -n ${CMAKE_BINARY_DIR}/apps/cli/completions/_jouletrace)
+  set_tests_properties(install_zsh_completion_parses PROPERTIES LABELS install TIMEOUT 60)
+else()
+  message(STATUS "zsh not found: the zsh completion is generated but not parsed by a test")
+endif()
