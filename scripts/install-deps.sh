@@ -7,6 +7,7 @@ packages="g++ cmake ninja-build pkg-config help2man python3 python3-dev python3-
   libgtest-dev libgmock-dev libbenchmark-dev libcap-dev prometheus-cpp-dev prometheus
   libsqlite3-dev libpqxx-dev postgresql
   libslurm-dev slurmctld slurmd slurm-client slurmdbd munge mariadb-server shellcheck iproute2
+  dpkg-dev man-db
   systemd"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

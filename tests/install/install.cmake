@@ -13,6 +13,7 @@ if(JT_SHELLCHECK)
     COMMAND ${JT_SHELLCHECK} ${CMAKE_CURRENT_SOURCE_DIR}/install/consumers_test.sh
       ${CMAKE_CURRENT_SOURCE_DIR}/install/man_pages_test.sh
       ${CMAKE_CURRENT_SOURCE_DIR}/install/bash_completion_test.sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/install/debian_package_test.sh
       ${PROJECT_SOURCE_DIR}/packaging/man/make_man_page.sh)
   set_tests_properties(install_scripts_shellcheck PROPERTIES LABELS "install;unit")
 endif()
@@ -39,3 +40,12 @@ if(JT_ZSH)
 else()
   message(STATUS "zsh not found: the zsh completion is generated but not parsed by a test")
 endif()
+
+# The Debian package (cmake/JouletracePackage.cmake): cpack -G DEB, dpkg -i, run, dpkg -r. Opt-in
+# with JOULETRACE_PACKAGE_TESTS=1 since it installs into /usr; alone, since it changes the system
+# every other test might use.
+add_test(NAME install_debian_package_installs_runs_and_removes
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/debian_package_test.sh ${CMAKE_BINARY_DIR}
+    ${CMAKE_CPACK_COMMAND})
+set_tests_properties(install_debian_package_installs_runs_and_removes PROPERTIES
+  LABELS install RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 300)
