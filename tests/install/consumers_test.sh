@@ -2,10 +2,14 @@
 # Installs this build's library component (libjouletrace.so, its headers, the CMake package and
 # the pkg-config file) into a fresh prefix, then builds and runs programs outside the tree against
 # it, as users would (docs/INSTALL.md): a CMake project with find_package(jouletrace) and a plain
-# `cc $(pkg-config --cflags --libs jouletrace)`. Exit 77 (a skip) where pkg-config is missing.
-# usage: consumers_test.sh BUILD_DIR CONSUMER_SOURCE_DIR CMAKE C_COMPILER
+# `cc $(pkg-config --cflags --libs jouletrace)`. Exit 77 (a skip) where pkg-config is missing, or
+# in a sanitizer build.
+# usage: consumers_test.sh BUILD_DIR CONSUMER_SOURCE_DIR CMAKE C_COMPILER [SANITIZED]
 set -eu
-build_dir=$1 consumer_dir=$2 cmake=$3 cc=$4
+build_dir=$1 consumer_dir=$2 cmake=$3 cc=$4 sanitized=${5:-0}
+if [ "$sanitized" = 1 ]; then
+  echo "SKIP: a sanitizer build: programs outside it cannot load its instrumented library"; exit 77
+fi
 command -v pkg-config >/dev/null || { echo "SKIP: pkg-config not found (apt-get install pkg-config)"; exit 77; }
 
 work=$(mktemp -d)
