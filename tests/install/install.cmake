@@ -23,6 +23,7 @@ if(JT_SHELLCHECK)
       ${CMAKE_CURRENT_SOURCE_DIR}/install/man_pages_test.sh
       ${CMAKE_CURRENT_SOURCE_DIR}/install/bash_completion_test.sh
       ${CMAKE_CURRENT_SOURCE_DIR}/install/debian_package_test.sh
+      ${CMAKE_CURRENT_SOURCE_DIR}/install/python_pip_test.sh
       ${PROJECT_SOURCE_DIR}/packaging/man/make_man_page.sh)
   set_tests_properties(install_scripts_shellcheck PROPERTIES LABELS "install;unit")
 endif()
@@ -59,3 +60,11 @@ add_test(NAME install_debian_package_installs_runs_and_removes
 set_tests_properties(install_debian_package_installs_runs_and_removes PROPERTIES
   LABELS install RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 300)
 
+# pip install of the Python package (pyproject.toml, setup.py) into a venv, reusing this build.
+# python/ is configured after tests/: the script skips when the module was not built, and the
+# interpreter is the module's (python/CMakeLists.txt: /usr/bin/python3 unless set).
+add_test(NAME install_python_pip_venv
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/python_pip_test.sh ${PROJECT_SOURCE_DIR}
+    ${CMAKE_BINARY_DIR} "${Python3_EXECUTABLE}")
+set_tests_properties(install_python_pip_venv PROPERTIES
+  LABELS "install;python" SKIP_RETURN_CODE 77 TIMEOUT 300)
