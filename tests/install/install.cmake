@@ -61,10 +61,12 @@ set_tests_properties(install_debian_package_installs_runs_and_removes PROPERTIES
   LABELS install RUN_SERIAL TRUE SKIP_RETURN_CODE 77 TIMEOUT 300)
 
 # pip install of the Python package (pyproject.toml, setup.py) into a venv, reusing this build.
-# python/ is configured after tests/: the script skips when the module was not built, and the
-# interpreter is the module's (python/CMakeLists.txt: /usr/bin/python3 unless set).
+# python/ is configured after tests/: the script skips when the module was not built. The
+# interpreter is the module's, the cached one (python/CMakeLists.txt; empty on a first configure:
+# the script takes /usr/bin/python3 as python/ does); here ${Python3_EXECUTABLE} is whatever an
+# earlier find_package(Python3) in this directory found, pyenv's python3 as often as not.
 add_test(NAME install_python_pip_venv
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/python_pip_test.sh ${PROJECT_SOURCE_DIR}
-    ${CMAKE_BINARY_DIR} "${Python3_EXECUTABLE}")
+    ${CMAKE_BINARY_DIR} "$CACHE{Python3_EXECUTABLE}")
 set_tests_properties(install_python_pip_venv PROPERTIES
   LABELS "install;python" SKIP_RETURN_CODE 77 TIMEOUT 300)
