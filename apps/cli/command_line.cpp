@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "arguments.hpp"
+#include "completions.hpp"
 
 namespace jt::cli {
 
@@ -40,12 +41,17 @@ void add_probe_options(CLI::App* app, ProbeContext& probe, ProbeTexts& texts) {
   app->add_option("--proc-root", texts.proc, "Where /proc is (CPU model, memory size)");
   app->add_option("--redfish-config", probe.redfish_config,
                   "Redfish BMC settings file (default: $JOULETRACE_REDFISH_CONFIG)");
-  app->add_flag("!--no-bmc", probe.probe_bmc, "Do not probe whole-node meters behind a BMC");
+  // Callbacks rather than "!--no-bmc" flags: CLI11 shows a negated flag's value in --help
+  // ("--no-bmc{false}"), which then reached the man pages.
+  app->add_flag_callback(
+      "--no-bmc", [&probe] { probe.probe_bmc = false; },
+      "Do not probe whole-node meters behind a BMC");
   app->add_option("--agent", probe.agent_socket,
                   "The node agent's socket (default: $JOULETRACE_AGENT, then "
                   "/run/jouletrace/agent.sock)");
-  app->add_flag("!--no-agent", probe.use_agent,
-                "Read every sensor directly, never through the node agent");
+  app->add_flag_callback(
+      "--no-agent", [&probe] { probe.use_agent = false; },
+      "Read every sensor directly, never through the node agent");
 }
 
 void apply(const ProbeTexts& texts, ProbeContext& probe) {
@@ -73,7 +79,10 @@ struct CalibrateTexts {
 };
 
 struct Definition {
-  CLI::App app{"jouletrace: measure the energy a command uses, per component of the node"};
+  // Named, so that `--help` (and the man pages help2man makes of it) say "Usage: jouletrace ...":
+  // parse() is given the words after the program's name, never argv[0].
+  CLI::App app{"jouletrace: measure the energy a command uses, per component of the node",
+               "jouletrace"};
   Invocation invocation;
   RunTexts run_texts;
   ProbeTexts sensors_texts;
@@ -273,6 +282,19 @@ std::optional<std::string> finish_mark(Definition& d) {
   return std::nullopt;
 }
 
+// The hidden `--generate-completions SHELL` (docs/INSTALL.md): the build installs its output.
+int print_completions(const CLI::App& app, std::span<const std::string> shell) {
+  if (shell.size() == 1 && shell[0] == "bash") {
+    fmt::print("{}", bash_completion(app));
+    return 0;
+  }
+  if (shell.size() == 1 && shell[0] == "zsh") {
+    fmt::print("{}", zsh_completion(app));
+    return 0;
+  }
+  return usage_error("", "usage: jouletrace --generate-completions bash|zsh");
+}
+
 // CLI11 takes the words in reverse order.
 std::vector<std::string> reversed(std::vector<std::string> words) {
   std::reverse(words.begin(), words.end());
@@ -301,6 +323,7 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
         "", fmt::format("unknown command '{}'", words[0]),
         "commands: run, sensors, node, calibrate, mark, agent, job, jobs (`jouletrace --help`)");
   }
+  if (words[0] == "--generate-completions") return print_completions(d.app, words.subspan(1));
   std::vector<std::string> to_parse(words.begin(), words.end());
   const bool is_run = !words.empty() && words[0] == "run";
   if (is_run) {

@@ -33,7 +33,31 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Tuple, Union
 
-from . import _jouletrace as _jt
+
+def _built_for_another_interpreter(error: ImportError) -> ImportError:
+    """Says which interpreter the extension was built for, when it is not this one: Python's own
+    error reads as a circular import (issue 15). The built-for tag is the extension's file name
+    suffix (PEP 3149), e.g. cpython-311-x86_64-linux-gnu."""
+    import glob
+    import sys
+    import sysconfig
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    built = sorted(os.path.basename(p)[len("_jouletrace."):-len(".so")]
+                   for p in glob.glob(os.path.join(here, "_jouletrace.*.so")))
+    wanted = (sysconfig.get_config_var("EXT_SUFFIX") or "")[1:-len(".so")]
+    if not built or wanted in built:
+        return error
+    return ImportError(
+        f"jouletrace's extension was built for {', '.join(built)}, but this interpreter "
+        f"({sys.executable}, Python {sys.version.split()[0]}) needs {wanted}: install jouletrace "
+        f"with this interpreter (`{sys.executable} -m pip install .`, docs/PYTHON.md)")
+
+
+try:
+    from . import _jouletrace as _jt
+except ImportError as _error:
+    raise _built_for_another_interpreter(_error) from _error
 
 __all__ = [
     "ComponentEnergy",

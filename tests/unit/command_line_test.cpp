@@ -171,5 +171,45 @@ TEST(CommandLine, EveryOptionTheBackendTableNamesIsAccepted) {
   EXPECT_NE(exit_code_of({"sensors", "--no-such-backend-option"}), -1);
 }
 
+// The help is what help2man turns into the man pages (docs/INSTALL.md): it names the program
+// and the verb, and shows no value CLI11 keeps inside (a negated flag's "{false}").
+TEST(CommandLine, VerbHelpNamesTheProgramAndHidesInternalValues) {
+  for (const char* verb : {"run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs"}) {
+    testing::internal::CaptureStdout();
+    auto parsed = parse({verb, "--help"});
+    const std::string help = testing::internal::GetCapturedStdout();
+    ASSERT_TRUE(std::holds_alternative<int>(parsed)) << verb;
+    EXPECT_EQ(std::get<int>(parsed), 0) << verb;
+    EXPECT_NE(help.find(std::string("Usage: jouletrace ") + verb), std::string::npos) << help;
+    EXPECT_EQ(help.find("{false}"), std::string::npos) << verb << ": " << help;
+    EXPECT_EQ(help.find("{true}"), std::string::npos) << verb << ": " << help;
+  }
+}
+
+TEST(CommandLine, NoBmcAndNoAgentTurnTheirProbesOff) {
+  auto plain = parse({"sensors"});
+  ASSERT_TRUE(std::holds_alternative<Invocation>(plain));
+  EXPECT_TRUE(std::get<Invocation>(plain).sensors.probe.probe_bmc);
+  EXPECT_TRUE(std::get<Invocation>(plain).sensors.probe.use_agent);
+  auto without = parse({"sensors", "--no-bmc", "--no-agent"});
+  ASSERT_TRUE(std::holds_alternative<Invocation>(without));
+  EXPECT_FALSE(std::get<Invocation>(without).sensors.probe.probe_bmc);
+  EXPECT_FALSE(std::get<Invocation>(without).sensors.probe.use_agent);
+}
+
+TEST(CommandLine, CompletionsNameEveryVerbAndRefuseAnUnknownShell) {
+  for (const char* shell : {"bash", "zsh"}) {
+    testing::internal::CaptureStdout();
+    auto parsed = parse({"--generate-completions", shell});
+    const std::string script = testing::internal::GetCapturedStdout();
+    ASSERT_TRUE(std::holds_alternative<int>(parsed));
+    EXPECT_EQ(std::get<int>(parsed), 0);
+    for (const char* word : {"run", "jobs", "--sysfs-root", "--no-agent", "--expect-nodes"}) {
+      EXPECT_NE(script.find(word), std::string::npos) << shell << " lacks " << word;
+    }
+  }
+  EXPECT_NE(exit_code_of({"--generate-completions", "fish"}), 0);
+}
+
 }  // namespace
 }  // namespace jt::cli

@@ -1,0 +1,2 @@
+// The C consumer compiled as C++ (see CMakeLists.txt).
+#include "consumer.c"
