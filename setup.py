@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Builds the jouletrace Python package with CMake (docs/PYTHON.md).
 
 The extension `_jouletrace` and `libjouletrace.so.1`, which it links, are built by this tree's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // agent_journal_fill: gives a node agent a day of history before it starts (issue 12: query
 // latency over 24 h and the agent's memory once the history is full), by replacing the journal
 // an earlier agent left in STATE_DIR with ROWS coarse rows that end now, on the same channels.

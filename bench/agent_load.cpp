@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // agent_load: query latency of a running node agent under concurrent clients (issue 12: p99 of
 // an interval query at most 1 ms with 64 clients). Each client is a thread with its own
 // connection that sends one `energy` request, waits for the answer line, and sends the next:

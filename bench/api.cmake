@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The marker benchmark (issue 3); included from bench/CMakeLists.txt.
 if(NOT TARGET benchmark::benchmark)
   find_package(benchmark REQUIRED)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Burns a fixed amount of CPU (no I/O, no allocation) so that its run time shows only the
 // interference of whatever runs beside it.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Cost of the phase markers (issue 3: under 200 ns per begin/end pair).
 //
 // The library runs as under `jouletrace run`: JOULETRACE_MARKERS names a pipe that another

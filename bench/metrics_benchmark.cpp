@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Cost of a Prometheus scrape of the node agent (issue 12: at most 5 ms for 64 channels and 1000
 // jobs): Collect() on the last published snapshot plus the text exposition, without the HTTP
 // server, whose cost does not depend on jouletrace.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Cost of one sampling round on a fixture node: every channel read (one pread each), unwrapped
 // and appended to the timeline. Goal (issue 2): under 10 us for 8 sysfs channels.
 #include <benchmark/benchmark.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Slurm plugin's cost per step launch (docs/PERFORMANCE.md, "Slurm plugin"): the two
 // exchanges slurmstepd makes through the plugin (step_begin at the step's start, step_end at its
 // end), timed by calling the plugin's exchange directly, against

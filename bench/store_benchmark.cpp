@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The job store's queries on a site-sized store (docs/PERFORMANCE.md "Job store"): `job` and
 // `jobs` on 100 000 jobs x 4 nodes, and records written per second by one writer.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # How other projects find an installed jouletrace (docs/INSTALL.md): a CMake package exporting
 # jouletrace::jouletrace and a pkg-config file, both for libjouletrace.so (src/api). All in the
 # install component `library` with the library and its headers, so that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The Debian package: `cpack -G DEB` in the build directory (docs/INSTALL.md). Everything the
 # install rules put under the prefix, installed under /usr. CPack's DEB generator is documented in
 # cmake's cpack-generators(7), "CPack DEB Generator".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the node agent's journal read back after a restart (jt::agent::Journal::open): the
 // input is the whole history.journal an earlier agent left in the state directory, torn by a
 // kill, written for other channels or another step, from another boot, or not a journal at all.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the node agent's socket protocol (docs/AGENT.md, "Protocol"): any local user can connect
 // and send any bytes, so the input is what one client sends. Byte 0 picks who the client is
 // (root, an operator, or one of two users); the rest is split on '\n' into request lines for

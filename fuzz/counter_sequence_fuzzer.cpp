@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes jt::ChannelAccumulator, which turns a channel's raw readings into joules (wraps, resets,
 // torn reads, gaps; docs/ARCHITECTURE.md §4.3). The input describes a channel and a sequence of
 // readings with timestamps that never go backwards, as the sampler produces them.

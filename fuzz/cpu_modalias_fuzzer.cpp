@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes jt::parse_cpu_modalias, the reader of /sys/devices/system/cpu/modalias.
 //
 // Invariants:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the DCMI Get Power Reading path: jt::parse_dcmi_power_reading on the raw bytes, the same
 // bytes as a BMC's answer read through DcmiSensor over a ReplayTransport, and the bytes as the
 // text of a replay fixture (jt::parse_replay_script).

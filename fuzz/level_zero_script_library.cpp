@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A scripted libze_loader (Level Zero Sysman) for the level_zero_sequence fuzz target: every
 // Sysman call the backend makes is answered from a byte script, in the order the calls come.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the Level Zero Sysman backend end to end: the production loader (LevelZeroLibrary::create:
 // dlopen, dlsym, zesInit), probe_level_zero and LevelZeroSensor::read, against a scripted
 // libze_loader (level_zero_script_library.cpp) that answers every call from the input, in order.

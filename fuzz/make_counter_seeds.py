@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 # Writes counter_sequence seeds (fuzz/corpus/counter_sequence) in the byte layout the fuzzer's
 # FuzzedDataProvider reads: integers are taken from the end of the input, most significant byte
 # first. Usage: fuzz/make_counter_seeds.py fuzz/corpus/counter_sequence in the byte layout FuzzedDataProvider reads: integers are taken

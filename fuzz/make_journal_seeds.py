@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 # Writes agent_journal seeds (fuzz/corpus/agent_journal): history.journal files as
 # src/agent/journal.cpp writes them (a text header, then per row an int64 CLOCK_MONOTONIC instant
 # and one double per channel, little-endian as on the x86 nodes), and the ways one goes wrong.

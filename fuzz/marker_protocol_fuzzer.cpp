@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the marker channel protocol (docs/MARKERS.md): the input is the byte stream a child
 // process writes into the marker pipe.
 //

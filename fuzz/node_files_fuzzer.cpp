@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the readers of the node's own data files: the node profile (`jouletrace calibrate`
 // writes it, `run` reads it back; a hand-edited or truncated one must not crash a run) and the
 // rated-power table (data/tdp.json, or a site's own --tdp-file).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Writes the nvml_sequence seeds (fuzz/corpus/nvml_sequence/).
 
 The byte format is described in nvml_sequence_fuzzer.cpp (header) and nvml_script_library.cpp

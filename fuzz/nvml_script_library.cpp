@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A scripted libnvidia-ml for the nvml_sequence fuzz target: every NVML call the backend makes is
 // answered from a byte script, in the order the calls come, so the fuzzer decides each return
 // code and value. Built as 64 shared libraries from this one object (fuzz/CMakeLists.txt): the

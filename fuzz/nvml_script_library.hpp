@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // The control interface of the scripted NVML library (nvml_script_library.cpp) that the

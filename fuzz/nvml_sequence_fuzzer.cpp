@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the NVML backend end to end: the production loader (NvmlLibrary::create: dlopen, dlsym,
 // nvmlInit_v2), probe_nvml, NvmlSensor::read and a ChannelAccumulator per channel, against a
 // scripted NVML (nvml_script_library.cpp) that answers every call from the input, in order.

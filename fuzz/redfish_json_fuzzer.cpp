@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the Redfish backend's parsers of what a BMC (or a config file) sends: every
 // jt::redfish::parse_* function, extract_value for every source kind, to_raw, error_message,
 // header_value and parse_config, all on the same bytes.

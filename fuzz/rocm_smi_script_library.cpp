@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A scripted librocm_smi64 for the rocm_smi_sequence fuzz target: every ROCm SMI call the backend
 // makes is answered from a byte script, in the order the calls come (fuzz/CMakeLists.txt builds
 // it as a shared library; the fuzzer reaches its control functions with dlsym).

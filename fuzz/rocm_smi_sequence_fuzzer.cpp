@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the ROCm SMI backend end to end: the production loader (RocmSmiLibrary::create: dlopen,
 // dlsym, rsmi_init), probe_rocm_smi and RocmSmiSensor::read, against a scripted ROCm SMI
 // (rocm_smi_script_library.cpp) that answers every call from the input, in order.

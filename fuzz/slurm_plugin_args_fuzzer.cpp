@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the Slurm plugin's option parsing (plugins/slurm/spank_step.hpp, docs/SLURM.md
 // "Options"): the input is a plugstack.conf argument list, whitespace-separated, and its first
 // word is also tried as a --jouletrace value. The requests the plugin builds from its fields are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the job store's record decoder (docs/STORE.md "Record format"): records come from
 // other nodes' agents and from a shared database, so any bytes must be refused cleanly.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the powercap and hwmon probes on a small sysfs tree whose names and file contents come
 // from the input, then reads every sensor found once and feeds the readings to accumulators.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fuzzes the sysfs value readers: jt::parse_u64 on the raw bytes, and the same bytes as the
 // content of a real file read through OpenAttribute::read_u64 and read_text_file.
 //

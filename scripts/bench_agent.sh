@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The node agent's goals of issue 12, measured end to end on the test fixture
 # (docs/PERFORMANCE.md, "Agent: query latency, CPU and memory"):
 #   1. latency of `energy` queries with 64 concurrent clients (10 s, 1 h and 24 h intervals);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # End-to-end cost of `jouletrace job` and `jouletrace jobs` (docs/PERFORMANCE.md, "Job store"):
 # the CLI process, its request to a real agent, the agent's store thread and the query, on a
 # store filled by bench/store_benchmark (100 000 jobs x 4 nodes by default).

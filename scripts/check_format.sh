@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Checks that the C and C++ sources follow .clang-format, changing nothing.
 #
 #   scripts/check_format.sh            # every C/C++ file of the project (not test fixtures)

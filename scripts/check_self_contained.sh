@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Fails when a tracked file cites notes that live outside the repository: the shared SENSORS.md,
 # ARCHITECTURE, PEERS.md and LOCAL-SERVICES.md notes or a ../shared/docs path. Facts belong in
 # docs/ (docs/backends/*.md "Facts and sources", docs/ACCURACY.md, docs/ARCHITECTURE.md).

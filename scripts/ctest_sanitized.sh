@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs the test suite of a sanitizer preset, as CI does:
 #
 #   scripts/ctest_sanitized.sh asan|tsan

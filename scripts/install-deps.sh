@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs the Debian 12 packages jouletrace builds and tests with.
 set -eu
 packages="g++ cmake ninja-build pkg-config help2man python3 python3-dev python3-jsonschema pybind11-dev

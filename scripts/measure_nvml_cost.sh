@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # What NVML's energy call costs `jouletrace run` (issue 10, item 13). A fake NVML stands for a
 # real driver: its nvmlDeviceGetTotalEnergyConsumption burns 3 ms of CPU and its counter moves
 # every 100 ms, as measured on an H100 with driver 580 (docs/backends/nvml.md). For 0 and N GPUs

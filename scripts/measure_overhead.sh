@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Slowdown of a CPU-bound program under `jouletrace run`, at 100 ms and 1 ms sampling intervals.
 # Prints the median wall time of each configuration and its ratio to the bare run.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs clang-tidy with the repository's .clang-tidy over the project's own sources (src/, apps/,
 # plugins/; not tests/, fuzz/ or bench/), warnings as errors. Exits non-zero on any finding.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Builds the libFuzzer targets (fuzz/) and runs each for a while on a copy of its seed corpus.
 #
 #   scripts/run_fuzzers.sh [SECONDS_PER_TARGET=10] [BUILD_DIR=build-fuzz]

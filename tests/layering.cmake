@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The layers of docs/ARCHITECTURE.md, checked: no source includes from above its layer, and the
 # library inside users' training processes loads no network or TLS stack.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
@@ -23,3 +24,9 @@ add_test(NAME repository_self_contained
   COMMAND ${PROJECT_SOURCE_DIR}/scripts/check_self_contained.sh
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(repository_self_contained PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
+
+# Every source file names its licence (LICENSE, docs/INSTALL.md "Licence").
+add_test(NAME repository_spdx_headers
+  COMMAND ${PROJECT_SOURCE_DIR}/scripts/check_spdx.sh
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(repository_spdx_headers PROPERTIES LABELS unit SKIP_RETURN_CODE 77)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace job` and `jouletrace jobs` (docs/SLURM.md, "Seeing a job's energy"): they ask the
 // local agent, which answers from the job store with what this user may see.
 #include <fmt/format.h>

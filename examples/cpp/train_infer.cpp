@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Train, then infer, with each phase marked: the energy of training and of inference, and per
 // sample, differ (issue 3). Plain C++ so it runs anywhere: a dense layer (softmax regression)
 // trained by minibatch SGD on synthetic clustered data, then used to classify a test set.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Train a small classifier, then run inference on it, with both phases marked for jouletrace.
 
     # the phases go to the report of `jouletrace run` (JSON `phases`, summary phase table):

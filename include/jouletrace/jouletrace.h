@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* jouletrace C API: mark phases of a program (training, inference, an epoch ...) and count the
  * items they process, so that energy can be reported per phase and per item.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // jouletrace C++ API: RAII over the C API in jouletrace.h (header only, C++17).
 //
 //   jouletrace::Session session;              // jt_init; jt_shutdown at scope exit

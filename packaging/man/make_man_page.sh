@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Writes the man page of `jouletrace` or of one verb with help2man(1), from the program's own
 # --help, so that the page cannot drift from the options (docs/INSTALL.md).
 # usage: make_man_page.sh JOULETRACE_BINARY VERB|"" VERSION OUTPUT

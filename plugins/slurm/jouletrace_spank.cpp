@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The SPANK entry points (https://slurm.schedmd.com/spank.html). Which callback runs where, in
 // Slurm 22.05 (src/common/plugstack.c, src/slurmd/slurmstepd/mgr.c): slurmstepd calls
 // slurm_spank_init then slurm_spank_init_post_opt (options known) as root for every step,

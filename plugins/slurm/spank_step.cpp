@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "spank_step.hpp"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Energy per phase of a Python program (training, inference, an epoch ...), per component of the node.
 
     import jouletrace

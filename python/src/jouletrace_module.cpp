@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The `_jouletrace` extension: a thin pybind11 layer over the C API (jouletrace/jouletrace.h).
 // It maps statuses to the package's exception type and a measurement to a dict; everything a user
 // sees (phases, decorators, Measurement objects, sync hooks) is in jouletrace/__init__.py.

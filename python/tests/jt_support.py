@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Helpers for the jouletrace Python tests: fixture trees, the live counter writer, a parent pipe."""
 
 from __future__ import annotations

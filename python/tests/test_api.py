@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The package's surface, without starting the library."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Parent mode: a child process started the way `jouletrace run` starts a command (a pipe's write
 end inherited and named in JOULETRACE_MARKERS before jouletrace is imported) sends its markers as
 B/E/N records; its end_window returns None because the energy is in the parent's report."""

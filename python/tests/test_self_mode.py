@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Self mode: the library samples a fixture node in this process while the live writer advances
 package-0 at a known power, so every window's energy is known: 50 W x its duration."""
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Slurm side of the agent's protocol (docs/SLURM.md): steps registered by the SPANK
 // plugin, their phase markers, their records, and the job store's answers.
 #include <fmt/format.h>

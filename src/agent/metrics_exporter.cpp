@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "agent/metrics_exporter.hpp"
 
 #include <prometheus/exposer.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "agent/slurm_step.hpp"
 
 #include <fmt/format.h>

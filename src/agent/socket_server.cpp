@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "agent/socket_server.hpp"
 
 #include <fmt/format.h>

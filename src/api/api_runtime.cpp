@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "api/api_runtime.hpp"
 
 #include <fcntl.h>

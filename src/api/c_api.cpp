@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The C entry points: each one catches everything, so no C++ exception crosses the API
 // (docs/ARCHITECTURE.md §6), and reports what went wrong through a per-thread last-error text.
 

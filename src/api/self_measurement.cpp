@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "api/self_measurement.hpp"
 
 #include <signal.h>

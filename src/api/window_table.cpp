@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "api/window_table.hpp"
 
 #include <pthread.h>

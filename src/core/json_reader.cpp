@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "core/json_reader.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "core/sysfs_file.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "ledger/anchored_energy.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "ledger/node_profile.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "markers/agent_marker_channel.hpp"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "markers/marker_protocol.hpp"
 
 #include <fmt/format.h>

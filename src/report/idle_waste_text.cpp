@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "report/idle_waste_text.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sampler/sampler.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/bmc_backends.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/cgroup_usage.hpp"
 
 #include <unistd.h>

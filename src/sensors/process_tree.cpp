@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/process_tree.hpp"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "store/job_store.hpp"
 
 #include "store/drivers.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The job store in one PostgreSQL database for a site (docs/STORE.md "PostgreSQL"), through
 // Debian's libpqxx 6.4: every node's agent writes its records there, so a job spanning nodes is
 // whole. The statements are the shared ones (sql_schema); pqxx exceptions stop at this file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "store/sql_schema.hpp"
 
 #include <utility>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The job store in one SQLite file (docs/STORE.md "SQLite"): the default, in the agent's state
 // directory. Debian's libsqlite3 is used as is; the statements are the shared ones (sql_schema).
 #include <fcntl.h>

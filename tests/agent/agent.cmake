@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests: the node agent's Prometheus exporter (issue 12). The HTTP client is the test's own
 # (libcurl); the agent links none.
 find_package(CURL REQUIRED)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The real `jouletrace agent` as root on a live fixture tree whose energy files are root-only
 // (mode 0400, as the kernel makes them), and its clients as two unprivileged users. Expected
 // energies come from the fixture writer's known powers and the clocks of the test and of the

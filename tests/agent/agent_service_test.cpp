@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The agent's protocol and access policy over a history fed at known powers: what each user is
 // served, at which resolution, and what is refused.
 #include "agent/agent_service.hpp"

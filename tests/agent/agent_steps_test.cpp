@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Slurm steps in the agent (docs/SLURM.md): registered by root, phases marked by the step's
 // user, analysed into the job store's record once the history reaches the step's end. Expected
 // energies come from the fixture's known powers and the test's instants.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The agent's history: grids of energy rows, gaps, stale channels, the journal and restarts.
 // Expected values come from the points the tests feed in (a known power), never from the code.
 #include "agent/history.hpp"

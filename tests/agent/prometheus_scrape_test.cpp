@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A real Prometheus server scrapes the exporter while a publisher thread advances a channel's
 // energy at a known power; Prometheus must see the counter rise at that power.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // The node the agent's protocol tests serve from: a package energy counter and a GPU power meter

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The agent's event loop against clients that misbehave in ways the e2e tests cannot provoke in
 // seconds: one that asks and never reads is dropped once its unread answers pass the cap, while
 // another client is still answered.

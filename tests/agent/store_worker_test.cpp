@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The agent's job-store thread over a real SQLite store: records wait while the store cannot be
 // opened and are written once it can; a full queue loses records and says so; queries are
 // answered, and an abandoned answer is dropped.

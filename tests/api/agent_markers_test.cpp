@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // JOULETRACE_MARKERS=agent:<job>.<step> (docs/MARKERS.md, "Under a Slurm step"): a stand-in agent
 // on a UNIX socket receives the request line, then the records of the library and of
 // `jouletrace mark`, timestamped within the test's own clock readings; without an agent the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The C API's contract: statuses, misuse, versioned structs, init and shutdown.
 #include <gtest/gtest.h>
 

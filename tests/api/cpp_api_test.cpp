@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The C++ wrapper (jouletrace/jouletrace.hpp).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* A C program marking phases, for the API tests: it checks that jouletrace.h is plain C and
  * stands in for a workload under `jouletrace run` (JOULETRACE_MARKERS in its environment).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The record format of docs/MARKERS.md as the library writes it, checked against lines written
 // out here from that document (not against the parent's encoder or parser, which share code with
 // the library's and would agree with it however wrong), and those lines against the parser that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Under a parent: the records that reach JOULETRACE_MARKERS, as `jouletrace run` reads them.
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Without a parent: the library samples a fixture node whose package counter a live writer
 // advances at a known power, so each window's energy is known in advance.
 #include <gtest/gtest.h>

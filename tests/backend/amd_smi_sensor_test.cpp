@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // AMD SMI backend through the production loader, against the in-tree fake libamd_smi.so
 // (tests/fakes/fake_amd_smi.cpp documents its configuration).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/ipmi/dcmi_sensor.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // A fake GPU machine for the vendor-library fakes of tests/fakes: the config file lives in a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // amdgpu and xe hwmon beside the vendor libraries: which file was used, the GPU's PCI address, and
 // the hwmon device left out when ROCm SMI or Level Zero already reads the same GPU.
 

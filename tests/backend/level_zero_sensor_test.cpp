@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Level Zero Sysman backend through the production loader, against the in-tree fake
 // libze_loader.so.1 (tests/fakes/fake_level_zero.cpp documents its configuration).
 

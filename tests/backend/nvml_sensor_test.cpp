@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // NVML backend through the production loader, against the in-tree fake libnvidia-ml.so.1
 // (tests/fakes/fake_nvml.cpp documents its configuration).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests: redfish. The backend against a loopback Redfish mock (tests/fakes/mock_bmc).
 add_subdirectory(fakes/mock_bmc)
 find_package(CURL REQUIRED)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Redfish backend's pure parts: config parsing and file checks, the resource parsers, the
 // value extraction and unit conversion, and the discovery rule.
 #include "sensors/redfish/redfish_json.hpp"

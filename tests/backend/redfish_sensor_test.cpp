@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The Redfish backend against a loopback BMC (tests/fakes/mock_bmc): every scenario's probe
 // result and message, readings checked against the mock's known power, failures mid-run,
 // sessions, TLS and the config file checks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ROCm SMI backend through the production loader, against the in-tree fake librocm_smi64.so.5
 // (tests/fakes/fake_rocm_smi.cpp documents its configuration).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The run contract (README "The run contract"), clause by clause, on the real binary: the
 // command runs as if jouletrace were not there, and no number is lost or invented.
 #include <fcntl.h>

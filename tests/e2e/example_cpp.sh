@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The C++ example (examples/cpp/train_infer.cpp) under `jouletrace run`: its phases, nested
 # epochs and item counts must reach the parent's JSON report.
 set -eu

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Faults injected into a real `jouletrace run` (issue 5): a powercap zone that vanishes mid-run
 // (and one that comes back as a new counter), and a report that cannot be written anywhere.
 // Each asserts a clear message and that no measured energy is lost or invented.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace sensors` and `run` on a node with an AMD and an Intel GPU: the production loaders
 // on the fake ROCm SMI and Level Zero, whose GPUs draw configured powers, beside the amdgpu hwmon
 // fixture of the same AMD GPU. Expected energies are those powers times the span the test's own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace run` on fixture nodes made of known parts: idle and busy GPUs (fake NVML), a node
 // meter (loopback Redfish BMC), a calibrated profile, a rated-power file and a GPU allocation.
 // Checks the waste report, coverage and rest of node, the idle/dynamic split, the runtime-based

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace node` and `jouletrace calibrate` end to end: the real binary on fixture trees, with
 // a live writer and the fake NVML drawing known power, so that every idle baseline can be
 // checked against the power that was actually written.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace run` on node layouts from public sources (issue 10; fixtures cite them in
 // tests/fixtures/sysfs/README.md): whatever contains what, the total counts each joule once and
 // matches the power the fixture was given times the test's own clock.

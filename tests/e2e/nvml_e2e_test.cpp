@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace run` with GPUs: the production NVML loader on the fake libnvidia-ml.so.1, whose GPUs
 // draw a configured power, so each GPU's energy is known: that power times the span the test's
 // own clock allows (the command's sleep to the whole `jouletrace` process), never the report's.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace sensors` and `jouletrace run` with --redfish-config against the loopback BMC:
 // the node meter is listed and measured; a failing BMC costs a clear message and the meter,
 // never the run or its report.

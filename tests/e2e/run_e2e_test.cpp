@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace run` end to end: the real binary on fixture trees whose counters a live writer
 // advances at known power, so every energy can be checked against power x time, the time from
 // the test's own clock (test::RunClock), never from the report.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Prints its arguments, each followed by a NUL byte: what a measured command received, byte
 // for byte.
 #include <cstdio>

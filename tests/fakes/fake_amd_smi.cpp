@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A fake libamd_smi.so, loaded by tests through the production dlopen loader. Declarations
 // written from amdsmi.h (github.com/ROCm/amdsmi), not the backend's.
 //

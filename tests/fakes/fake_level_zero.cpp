@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A fake libze_loader.so.1 with Sysman, loaded by tests through the production dlopen loader
 // (docs/backends/intel.md lists the entry points; zes_api.h gives their signatures). Its own
 // declarations of the structures, written from zes_api.h, not the backend's.

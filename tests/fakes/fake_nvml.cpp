@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A fake libnvidia-ml.so.1, loaded by tests through the production dlopen loader.
 //
 // Configuration: $JT_FAKE_NVML_CONFIG names a text file, read at each first nvmlInit_v2 (a later

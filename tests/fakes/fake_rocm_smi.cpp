@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A fake librocm_smi64.so, loaded by tests through the production dlopen loader
 // (docs/backends/amd.md lists the entry points; rocm_smi.h gives their signatures).
 //

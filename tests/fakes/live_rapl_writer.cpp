@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // live_rapl_writer: advances fake energy counters (powercap energy_uj style) at known power while
 // another process samples them. Standalone test helper: C++ standard library and POSIX only.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A command that counts every signal it receives, for the signal clauses of the run contract.
 // It blocks the signals a terminal, scancel or a user may send and takes them one by one with
 // sigtimedwait(), so that a second copy arriving late is counted, not merged into the first.

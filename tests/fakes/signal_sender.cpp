@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Starts a command and later signals it the way a batch system or a user does, for the signal
 // clauses of the run contract.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // vanishing_counter: an energy counter in a real kernel file that vanishes mid-run, and may come
 // back as a new one, as a powercap zone does when its device goes away or its driver reloads.
 //

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Hardware check: on a machine with real RAPL or NVML, `jouletrace sensors` must find them and
 # `jouletrace run` must measure a non-zero package energy. Skips (77) where there is nothing.
 set -eu

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The bash completion the CLI generates (apps/cli/completions.cpp), loaded as bash-completion
 # would load it: it registers itself for `jouletrace` and completes verbs and a verb's options.
 # usage: bash_completion_test.sh COMPLETION_FILE

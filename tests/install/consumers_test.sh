@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs this build's library component (libjouletrace.so, its headers, the CMake package and
 # the pkg-config file) into a fresh prefix, then builds and runs programs outside the tree against
 # it, as users would (docs/INSTALL.md): a CMake project with find_package(jouletrace) and a plain

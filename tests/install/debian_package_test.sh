@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The Debian package CPack makes of this build (cmake/JouletracePackage.cmake): installed with
 # dpkg, its command runs, its man page is found, and dpkg removes it. It changes the machine, so
 # it runs only with JOULETRACE_PACKAGE_TESTS=1, as root, where no jouletrace is installed;

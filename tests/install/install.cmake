@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests: installing jouletrace (issue 15, docs/INSTALL.md). What a user of an installed prefix
 # sees: the CMake package, the pkg-config file and the headers, from programs outside this tree.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # The man pages help2man made from the CLI's --help (apps/cli/CMakeLists.txt): one per verb, each
 # naming the program in its synopsis, each rendered by groff without a warning. Exit 77 (a skip)
 # where help2man was not found at configure time.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # `pip install --no-build-isolation .` (pyproject.toml, setup.py) into a venv that sees Debian's
 # packages, as docs/PYTHON.md says: the package imports there from anywhere, carries
 # libjouletrace.so.1 beside its extension, and an interpreter it was not built for is told which
@@ -42,4 +43,19 @@ said=$(PYTHONPATH=$work/other "$work/venv/bin/python" -c 'import jouletrace' 2>&
 echo "$said" | grep -q "built for cpython-39-x86_64-linux-gnu, but this interpreter" || {
   echo "FAIL: an import from another interpreter said: $said"; exit 1; }
 echo "another interpreter is told: $(echo "$said" | tail -n 1)"
+# A wheel (`pip wheel .`) installed into another venv, used from elsewhere: the library the
+# extension loads is the one inside that venv, not this build's.
+JOULETRACE_CMAKE_BUILD_DIR=$build_dir "$work/venv/bin/pip" wheel --no-build-isolation \
+  --no-deps --no-index -w "$work/wheels" "$work/src" >"$work/wheel.log" 2>&1 || { cat "$work/wheel.log"; exit 1; }
+wheel=$(ls "$work"/wheels/jouletrace-*.whl)
+echo "wheel: $(basename "$wheel")"
+"$python" -m venv --system-site-packages "$work/elsewhere" >/dev/null 2>&1
+"$work/elsewhere/bin/pip" install --no-deps --no-index "$wheel" >"$work/wheel-install.log" 2>&1 ||
+  { cat "$work/wheel-install.log"; exit 1; }
+loaded=$("$work/elsewhere/bin/python" -c 'import jouletrace
+print(next(l.split()[-1] for l in open("/proc/self/maps") if "libjouletrace.so" in l))')
+case $loaded in
+  "$work/elsewhere/"*) echo "the wheel's module loads $loaded" ;;
+  *) echo "FAIL: the wheel's module loaded $loaded, not the copy inside its venv"; exit 1 ;;
+esac
 echo PASS

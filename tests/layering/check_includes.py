@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Checks that every source under src/ includes only from its own layer and the layers below
 (docs/ARCHITECTURE.md): the static libraries alone would let an upward include compile."""
 import pathlib

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Checks what a built ELF file loads: check_needed.sh FILE forbid|require PATTERN...
 # forbid: neither its DT_NEEDED entries nor the libraries they load in turn (ldd) may match;
 # require: its DT_NEEDED entries must match each pattern (the control that the check can fail).

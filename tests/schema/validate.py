@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Validates jouletrace's JSON documents against the schemas in schemas/.
 
 By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The plugin's one exchange with the agent (plugins/slurm/agent_exchange.hpp) against a stand-in
 // server: it must succeed only on {"ok":true}, and never take longer than its timeout.
 #include "agent_exchange.hpp"

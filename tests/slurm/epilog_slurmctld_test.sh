@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The shipped EpilogSlurmctld (packaging/slurm/jouletrace-epilog-slurmctld) against a real Slurm
 # (slurm_cluster.sh): jtuser1's jobs end, the epilog asks a STAND-IN `jouletrace` (this test's
 # own, not the real CLI) for the energy line, retries while it answers "not ready" (exit 3),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Energy of real Slurm jobs (docs/SLURM.md), end to end: a throw-away Slurm of two nodes
 # (slurm_cluster.sh; the second a slurmd in its own UTS and network namespace) with the SPANK
 # plugin, PrologFlags=Contain and the shipped EpilogSlurmctld; one agent per node on a live

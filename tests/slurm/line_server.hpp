@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // A UNIX socket server on a thread that stands in for the agent (docs/AGENT.md) in the plugin's

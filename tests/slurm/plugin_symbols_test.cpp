@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What slurmstepd looks up in the plugin (https://slurm.schedmd.com/spank.html): the names
 // SPANK_PLUGIN defines and the callbacks. Loaded lazily: the slurm_* functions the plugin calls
 // exist only inside Slurm's daemons and are never called here.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests: Slurm integration (issue 13). The shipped EpilogSlurmctld runs under a real, throw-away
 # Slurm that tests/slurm/slurm_cluster.sh starts (munged, mariadbd, slurmdbd, slurmctld, slurmd,
 # all under a temporary directory). Needs root and Debian's slurmctld slurmd slurm-client

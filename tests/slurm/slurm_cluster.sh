@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A throw-away, single-machine Slurm cluster for tests: munged, mariadbd, slurmdbd, slurmctld and
 # slurmd, every file (config, state, logs, sockets, PID files) under one directory, loopback only.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The SPANK plugin's option parsing and the requests it builds (plugins/slurm/spank_step.hpp,
 // docs/SLURM.md "Options"). Expected requests are written out by hand from docs/AGENT.md.
 #include "spank_step.hpp"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The harness's second node (slurm_cluster.sh --netns-node): a slurmd in its own UTS and network
 # namespace. A job of jtuser1's spans both nodes and sacct, read by jtuser2, records it so; the
 # cluster's stop leaves neither daemon nor veth behind. Tests of multi-node attribution build on it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The step record's JSON codec and its strict decoder (docs/STORE.md "Record format").
 #include "store/job_record.hpp"
 

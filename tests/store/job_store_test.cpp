@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One typed suite for both drivers (docs/STORE.md): the binary is built once per backend
 // (JT_STORE_BACKEND), so that the PostgreSQL one carries its own labels and runs alone.
 #include "store/job_store.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The job summary rule (docs/STORE.md "The summary rule"). Expected figures are worked out here
 // from the inputs: independent uncertainties in quadrature, systematic parts linearly.
 #include "store/job_summary.hpp"

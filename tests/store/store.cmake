@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests: the job store (docs/STORE.md). These binaries link only the store and GoogleTest, not
 # jouletrace_test_support (jt_add_gtest): they need neither the CLI nor the fake sensors, so
 # they build without the whole tree.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // The databases the store's typed suite runs against: a temporary SQLite file, and a real

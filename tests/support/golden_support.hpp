@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // Golden files of the reporters (tests/golden/README.md): regenerate after an intended change

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A GPU counter read once a second anchoring the same GPU's power read every 100 ms (issue 10,
 // item 13): totals are the counter's, phases get the power's shape within a counter span.
 #include "ledger/anchored_energy.hpp"

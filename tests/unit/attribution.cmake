@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests: attribution
 jt_add_gtest(attribution_tests
   unit/attribution_cgroup_test.cpp

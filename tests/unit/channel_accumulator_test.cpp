@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sampler/channel_accumulator.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The command-line contract of `jouletrace run` (README "The run contract"): jouletrace's
 // options end at the first word that is not one of them, and the command's words reach it
 // unchanged, whatever they look like.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/cpu_topology.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Inputs the fuzz targets (fuzz/) found to break an invariant, fed to the same functions.
 // docs/RELIABILITY.md ("Fuzzing") lists them; each test names its target and what broke.
 #include <gtest/gtest.h>

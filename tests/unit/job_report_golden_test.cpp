@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // `jouletrace job` and `jobs` against golden files: a job on two nodes, one with its extern
 // step (the whole allocation) and one without, phases on both, an idle GPU, and the runtime
 // estimate. The records are built by hand, as the nodes' agents would write them.

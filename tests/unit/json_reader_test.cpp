@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The one JSON helper (core/json_reader.hpp): parsing without exceptions, and the strict reader's
 // paths and messages, checked against literal texts.
 #include "core/json_reader.hpp"

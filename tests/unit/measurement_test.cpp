@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The one way figures combine (src/ledger/measurement.hpp), against sums worked by hand.
 #include "ledger/measurement.hpp"
 

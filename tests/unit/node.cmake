@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests: node profile, calibration and the runtime estimate (issue 4).
 jt_add_gtest(node_tests
   unit/node_inventory_test.cpp

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The ledger's whole-node view: uncertainty budgets, node coverage and the rest of the node,
 // activity windows and idle-accelerator waste; and the sampler's threads for slow meters.
 #include <gtest/gtest.h>

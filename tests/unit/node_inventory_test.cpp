@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the node is made of, read from fixture /proc and /sys trees and from probed channels.
 #include "sensors/node_inventory.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The node profile: JSON round trip, strict loading, where it lives, idle baselines and the
 // idle/dynamic split they give a run.
 #include "ledger/node_profile.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The rated-power data file and the runtime-based estimate (rated power x runtime x PUE).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The reporters against golden files: the exact summary, JSON and CSV of a few runs built the
 // way `run` builds them (summarise_run, find_idle_waste, estimate_from_runtime over hand-made
 // timelines). Regenerate after an intended change with

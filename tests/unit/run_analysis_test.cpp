@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The one analysis of a run (ledger/run_analysis.hpp), against figures the test derives from the
 // constant powers it sets up: 100 W on the package, 300 W on each of two GPUs, 2 s.
 #include "ledger/run_analysis.hpp"

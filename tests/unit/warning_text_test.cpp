@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The reporter's words for every warning code, each against the sentence written out by hand,
 // and the JSON beside them.
 #include "report/warning_text.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/amd_smi/amd_smi_library.hpp"
 
 #include <dlfcn.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // What hwmon devices contain, among themselves and of what earlier backends read

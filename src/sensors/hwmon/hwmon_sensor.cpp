@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // hwmon energy and power attributes (docs/backends/hwmon.md F1): <sysfs-root>/class/hwmon/hwmonN.
 #include <fmt/format.h>
 

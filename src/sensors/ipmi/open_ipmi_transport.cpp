@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/ipmi/open_ipmi_transport.hpp"
 
 #include <fcntl.h>

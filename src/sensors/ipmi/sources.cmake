@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # IPMI DCMI whole-node meter: the OpenIPMI device transport, response parser, sensor, probe. The
 # replay transport that feeds it recorded answers is a test aid (tests/support).
 target_sources(jouletrace_bmc PRIVATE

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/level_zero/level_zero_sensor.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/msr/msr_sensor.hpp"
 
 #include <fcntl.h>

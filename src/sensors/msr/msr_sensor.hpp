@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // RAPL energy counters read straight from the model-specific registers through the msr driver

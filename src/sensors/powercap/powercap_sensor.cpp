@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Linux powercap RAPL zones (docs/backends/powercap.md F1-F10):
 // <sysfs-root>/class/powercap/intel-rapl:N[:M].
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/redfish/redfish_config.hpp"
 
 #include <fcntl.h>

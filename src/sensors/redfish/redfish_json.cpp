@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/redfish/redfish_json.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The Redfish node-meter backend: HTTPS through libcurl (Debian libcurl4-openssl-dev).
 find_package(CURL)
 if(NOT CURL_FOUND)

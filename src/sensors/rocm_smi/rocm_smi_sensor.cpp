@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "sensors/rocm_smi/rocm_smi_sensor.hpp"
 
 #include <fmt/format.h>

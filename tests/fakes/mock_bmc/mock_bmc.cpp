@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A loopback Redfish service for tests: serves one named scenario on 127.0.0.1, over HTTP or
 // HTTPS, with basic auth and sessions, and a node whose energy advances with real time at a known
 // power, so that a test can check the energy a client measures.

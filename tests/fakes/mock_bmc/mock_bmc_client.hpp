@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #pragma once
 
 // Test-side handle on a running mock_bmc (mock_bmc.cpp): starts it on an ephemeral port, talks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* A program outside the jouletrace tree, built against an installed prefix by
  * tests/install/consumers_test.sh, once with CMake's find_package and once with pkg-config.
  * argv[1]: an empty sysfs tree, so that no sensor of the test machine is probed. */
