@@ -26,6 +26,7 @@ struct ProbeTexts {
 };
 
 void add_probe_options(CLI::App* app, ProbeContext& probe, ProbeTexts& texts) {
+  probe.may_set_environment = true;  // our own process (src/sensors/sensor.hpp)
   app->add_option("--sysfs-root", texts.sysfs, "Where sysfs is mounted (fixture trees in tests)");
   app->add_option("--dev-root", texts.dev, "Where /dev is (for cpu/N/msr)");
   app->add_option("--nvml-library", probe.nvml_library,
@@ -35,7 +36,7 @@ void add_probe_options(CLI::App* app, ProbeContext& probe, ProbeTexts& texts) {
                   "Path of AMD SMI (default: $JOULETRACE_AMD_SMI_LIBRARY, then libamd_smi.so)");
   app->add_option("--rocm-smi-library", probe.rocm_smi_library,
                   "Path of ROCm SMI (default: $JOULETRACE_ROCM_SMI_LIBRARY, then "
-                  "librocm_smi64.so.5, .so.6, .so.7)");
+                  "librocm_smi64.so.5, .so.6, .so.7, .so.1)");
   app->add_option("--level-zero-library", probe.level_zero_library,
                   "Path of the Level Zero loader (default: $JOULETRACE_LEVEL_ZERO_LIBRARY, then "
                   "libze_loader.so.1)");

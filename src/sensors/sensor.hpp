@@ -129,9 +129,14 @@ struct ProbeContext {
   std::filesystem::path dev_root = "/dev";
   std::string nvml_library;     // empty: JOULETRACE_NVML_LIBRARY, then "libnvidia-ml.so.1"
   std::string amd_smi_library;  // empty: JOULETRACE_AMD_SMI_LIBRARY, then "libamd_smi.so"
-  // empty: JOULETRACE_ROCM_SMI_LIBRARY, then librocm_smi64.so.5, .so.6, .so.7
+  // empty: JOULETRACE_ROCM_SMI_LIBRARY, then librocm_smi64.so.5, .so.6, .so.7, .so.1
   std::string rocm_smi_library;
   std::string level_zero_library;  // empty: JOULETRACE_LEVEL_ZERO_LIBRARY, then libze_loader.so.1
+  // Whether a backend may set a variable in this process's environment for a moment (a Level
+  // Zero loader before 1.5 enables Sysman only through ZES_ENABLE_SYSMAN=1 at zeInit). The
+  // jouletrace command may; the library inside someone's program must not (setenv races with
+  // its threads' getenv).
+  bool may_set_environment = false;
   std::filesystem::path proc_root = "/proc";
   // Redfish BMC settings (URL, credentials); empty: $JOULETRACE_REDFISH_CONFIG, then none.
   std::filesystem::path redfish_config;

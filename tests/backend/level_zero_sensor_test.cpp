@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -99,4 +100,68 @@ TEST(LevelZeroSensor, CardAndTilesWithIdentityAndConfiguredPower) {
   EXPECT_EQ(second[3].status, Reading::Status::kOk);
   EXPECT_EQ(read_all(sensor)[3].status, Reading::Status::kLost);
   EXPECT_EQ(read_all(sensor)[3].status, Reading::Status::kLost);
+}
+
+// A loader before 1.5 (Debian 12's libze1): no zesInit; Sysman through zeInit with
+// ZES_ENABLE_SYSMAN=1 (docs/backends/intel.md I1b). Each test is its own process under CTest, so
+// each sees the fake fresh.
+namespace {
+
+jt::ProbeOutcome probe_legacy(bool may_set_environment) {
+  jt::ProbeContext context;
+  context.level_zero_library = JT_FAKE_LEVEL_ZERO_LEGACY;
+  context.may_set_environment = may_set_environment;
+  return jt::probe_level_zero(context);
+}
+
+constexpr const char* kOneMax1100 =
+    "device name=Intel_Data_Center_GPU_Max_1100 uuid=8680bd0c0000000000000000000000cc "
+    "pci=0000:3a:00.0 power_w=300 busy=-1\n";
+
+}  // namespace
+
+TEST(LevelZeroSensor, OldLoaderInsideAProgramLeavesItsEnvironmentAlone) {
+  const auto fake = machine(kOneMax1100);
+  ::unsetenv("ZES_ENABLE_SYSMAN");
+  const auto outcome = probe_legacy(false);
+  EXPECT_TRUE(outcome.sensors.empty());
+  ASSERT_EQ(outcome.reports.size(), 1u);
+  EXPECT_EQ(outcome.reports[0].status, ProbeReport::Status::kAbsent);
+  EXPECT_NE(outcome.reports[0].detail.find("ZES_ENABLE_SYSMAN=1"), std::string::npos)
+      << outcome.reports[0].detail;
+  EXPECT_EQ(std::getenv("ZES_ENABLE_SYSMAN"), nullptr);
+}
+
+TEST(LevelZeroSensor, OldLoaderReadsSysmanThroughZeInitAndUnsetsTheVariable) {
+  const auto fake = machine(kOneMax1100);
+  ::unsetenv("ZES_ENABLE_SYSMAN");
+  auto outcome = probe_legacy(true);
+  EXPECT_EQ(std::getenv("ZES_ENABLE_SYSMAN"), nullptr);  // gone again after zeInit
+  ASSERT_EQ(outcome.sensors.size(), 1u);
+  auto& sensor = *outcome.sensors[0];
+  ASSERT_EQ(sensor.channels().size(), 1u);
+  EXPECT_EQ(sensor.channels()[0].id, "level_zero/8680bd0c0000000000000000000000cc/device");
+  EXPECT_EQ(sensor.channels()[0].identity.bus_id, "0000:3a:00.0");
+
+  const double t0 = steady_s();
+  const auto first = read_all(sensor);
+  const double t1 = steady_s();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double t2 = steady_s();
+  const auto second = read_all(sensor);
+  const double t3 = steady_s();
+  ASSERT_EQ(second[0].status, Reading::Status::kOk);
+  const double joules = static_cast<double>(second[0].raw - first[0].raw) * 1e-6;
+  EXPECT_GE(joules, 300.0 * (t2 - t1) - 2e-6);
+  EXPECT_LE(joules, 300.0 * (t3 - t0) + 2e-6);
+}
+
+TEST(LevelZeroSensor, OldLoaderInsideAProgramStartedWithSysmanEnabledIsRead) {
+  const auto fake = machine(kOneMax1100);
+  ::setenv("ZES_ENABLE_SYSMAN", "1", 1);
+  const auto outcome = probe_legacy(false);
+  EXPECT_STREQ(std::getenv("ZES_ENABLE_SYSMAN"), "1");  // the program's own setting stays
+  ::unsetenv("ZES_ENABLE_SYSMAN");
+  ASSERT_EQ(outcome.sensors.size(), 1u);
+  EXPECT_EQ(outcome.sensors[0]->channels().size(), 1u);
 }

@@ -121,6 +121,31 @@ TEST_F(AmdAndIntelGpus, RocrVisibleDevicesChargesTheJobOnlyItsAmdGpu) {
   EXPECT_DOUBLE_EQ(intel_share, 1.0);
 }
 
+// Debian 12's Level Zero loader predates zesInit: the command enables Sysman for its own zeInit
+// only (docs/backends/intel.md I1b). The GPU is measured; the command it runs does not inherit
+// ZES_ENABLE_SYSMAN.
+TEST_F(AmdAndIntelGpus, OldLevelZeroLoaderIsReadAndTheCommandDoesNotInheritSysman) {
+  auto a = args("run");
+  const auto option = std::ranges::find(a, "--level-zero-library");
+  *(option + 1) = JT_FAKE_LEVEL_ZERO_LEGACY;
+  for (const auto& s : {std::string("--output"), (tree_ / "run.json").string(), std::string("--"),
+                        std::string("sh"), std::string("-c"),
+                        std::string("sleep 0.5; echo \"sysman=${ZES_ENABLE_SYSMAN-unset}\"")}) {
+    a.push_back(s);
+  }
+  auto options = env();
+  options.unset_env.push_back("ZES_ENABLE_SYSMAN");
+  const auto run = test::run_timed(a, options);
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_NE(run.result.out.find("sysman=unset"), std::string::npos) << run.result.out;
+  const auto clock = run.clock(0.5);
+  const auto report = test::read_json(tree_ / "run.json");
+  const auto* intel = component(report, kIntel);
+  ASSERT_NE(intel, nullptr) << report.dump(2);
+  EXPECT_EQ(intel->at("method"), "counter");
+  EXPECT_TRUE(test::energy_within(intel->at("energy_j"), 600, clock, 600 * 0.012));
+}
+
 // Nothing configured: the loader searches librocm_smi64.so.5, then .so.6 and .so.7, on the
 // dynamic linker's path (here, the fake's directory).
 TEST_F(AmdAndIntelGpus, DefaultRocmSmiSonameIsFoundOnTheLibraryPath) {

@@ -3,6 +3,11 @@
 // (docs/backends/intel.md lists the entry points; zes_api.h gives their signatures). Its own
 // declarations of the structures, written from zes_api.h, not the backend's.
 //
+// Built twice: as a loader from 1.5 on (zesInit, zesDriverGet, zesDeviceGet), and with
+// JT_FAKE_ZE_LEGACY as an older one like Debian 12's libze1 1.8 (zeInit, zeDriverGet,
+// zeDeviceGet only), whose Sysman calls answer ZE_RESULT_ERROR_UNINITIALIZED unless
+// ZES_ENABLE_SYSMAN was "1" when zeInit ran.
+//
 // Configuration: $JT_FAKE_LEVEL_ZERO_CONFIG names a text file, read at the first zesInit.
 // Without it: a machine with no Intel GPU. One item per line, '#' comments:
 //
@@ -31,6 +36,15 @@
 #include <string>
 
 #define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
+#ifdef JT_FAKE_ZE_LEGACY
+#define FAKE_INIT zeInit
+#define FAKE_DRIVER_GET zeDriverGet
+#define FAKE_DEVICE_GET zeDeviceGet
+#else
+#define FAKE_INIT zesInit
+#define FAKE_DRIVER_GET zesDriverGet
+#define FAKE_DEVICE_GET zesDeviceGet
+#endif
 
 namespace {
 
@@ -117,6 +131,7 @@ struct Device {
 struct State {
   std::mutex mutex;
   bool initialised = false;
+  bool sysman = false;  // Sysman enabled at initialisation
   Result init_result = kSuccess;
   std::deque<Device> devices;
   double start_s = 0.0;
@@ -220,18 +235,28 @@ Result list(std::uint32_t* count, Handle* out, Container& items, Make make) {
 
 }  // namespace
 
-FAKE_EXPORT Result zesInit(std::uint32_t) {
+bool sysman_enabled_at_init() {
+#ifdef JT_FAKE_ZE_LEGACY
+  const char* value = std::getenv("ZES_ENABLE_SYSMAN");
+  return value != nullptr && std::strcmp(value, "1") == 0;
+#else
+  return true;
+#endif
+}
+
+FAKE_EXPORT Result FAKE_INIT(std::uint32_t) {
   State& s = state();
   std::lock_guard lock(s.mutex);
   if (s.initialised) return kSuccess;
   if (!load_config(s)) return kUnknown;
   if (s.init_result != kSuccess) return s.init_result;
   s.initialised = true;
+  s.sysman = sysman_enabled_at_init();
   s.start_s = now_s();
   return kSuccess;
 }
 
-FAKE_EXPORT Result zesDriverGet(std::uint32_t* count, void** drivers) {
+FAKE_EXPORT Result FAKE_DRIVER_GET(std::uint32_t* count, void** drivers) {
   State& s = state();
   std::lock_guard lock(s.mutex);
   if (!s.initialised) return kUninitialized;
@@ -239,7 +264,7 @@ FAKE_EXPORT Result zesDriverGet(std::uint32_t* count, void** drivers) {
   return list(count, drivers, one, [](int* d) { return static_cast<void*>(d); });
 }
 
-FAKE_EXPORT Result zesDeviceGet(void*, std::uint32_t* count, void** devices) {
+FAKE_EXPORT Result FAKE_DEVICE_GET(void*, std::uint32_t* count, void** devices) {
   State& s = state();
   std::lock_guard lock(s.mutex);
   if (!s.initialised) return kUninitialized;
@@ -250,6 +275,7 @@ FAKE_EXPORT Result zesDeviceGetProperties(void* handle, DeviceProperties* proper
   State& s = state();
   std::lock_guard lock(s.mutex);
   auto* d = static_cast<Device*>(handle);
+  if (!s.sysman) return kUninitialized;
   if (d == nullptr || properties == nullptr) return kInvalidArgument;
   if (lost(*d)) return kDeviceLost;
   std::memcpy(properties->core.uuid, d->uuid, sizeof d->uuid);
@@ -274,6 +300,7 @@ FAKE_EXPORT Result zesDeviceEnumPowerDomains(void* handle, std::uint32_t* count,
   State& s = state();
   std::lock_guard lock(s.mutex);
   auto* d = static_cast<Device*>(handle);
+  if (!s.sysman) return kUninitialized;
   if (d == nullptr) return kInvalidArgument;
   return list(count, powers, d->domains, [](Domain& p) { return static_cast<void*>(&p); });
 }

@@ -18,7 +18,6 @@ if dpkg-query -W -f='${Status}' jouletrace 2>/dev/null | grep -q "installed" || 
 fi
 
 work=$(mktemp -d)
-# --purge after a failure as after -r: no "config-files" record left in dpkg's database.
 # --purge, after -r or a failure: no "config-files" record left in dpkg's database.
 cleanup() { dpkg --purge jouletrace >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT

@@ -141,29 +141,38 @@ struct ZesApi {
 
 inline constexpr std::string_view kDefaultLevelZeroLibrary = "libze_loader.so.1";
 inline constexpr const char* kLevelZeroLibraryEnv = "JOULETRACE_LEVEL_ZERO_LIBRARY";
+inline constexpr const char* kSysmanEnvironmentVariable = "ZES_ENABLE_SYSMAN";
 
 // The configured path, else $JOULETRACE_LEVEL_ZERO_LIBRARY, else libze_loader.so.1.
 std::string resolve_level_zero_library_path(std::string_view configured);
 
-// A loaded loader with Sysman initialised (zesInit). Level Zero has no shut-down call: the
-// library is unloaded with this object.
+// A loaded loader with Sysman initialised: by zesInit, or, in a loader before 1.5 (Debian 12's
+// libze1 1.8), by zeInit with ZES_ENABLE_SYSMAN=1, whose device handles are Sysman's too
+// (docs/backends/intel.md I1). Level Zero has no shut-down call: the library is unloaded with
+// this object.
 class LevelZeroLibrary {
  public:
-  // Error kinds: kNotFound (not loadable, or no Sysman driver), kPermissionDenied,
-  // kUnsupported (a required entry point missing: a loader before zesInit, 1.5), kIo.
-  static Result<std::unique_ptr<LevelZeroLibrary>> create(const std::string& path);
+  // Error kinds: kNotFound (not loadable, no Sysman driver, or an old loader whose Sysman needs
+  // ZES_ENABLE_SYSMAN=1 where this process may not set it), kPermissionDenied, kUnsupported (a
+  // required entry point missing), kIo.
+  static Result<std::unique_ptr<LevelZeroLibrary>> create(const std::string& path,
+                                                          bool may_set_environment = false);
   ~LevelZeroLibrary();
   LevelZeroLibrary(const LevelZeroLibrary&) = delete;
   LevelZeroLibrary& operator=(const LevelZeroLibrary&) = delete;
 
   const ZesApi& api() const { return api_; }
   const std::string& path() const { return path_; }
+  // Sysman initialised by zeInit and ZES_ENABLE_SYSMAN (a loader before 1.5).
+  bool through_core() const { return through_core_; }
 
  private:
   LevelZeroLibrary(std::string path, void* handle) : path_(std::move(path)), handle_(handle) {}
+  Result<void> init_through_core(bool may_set_environment);
   std::string path_;
   void* handle_ = nullptr;
   ZesApi api_;
+  bool through_core_ = false;
 };
 
 // "ZE_RESULT_ERROR_DEVICE_LOST (0x70000001)" and the like.

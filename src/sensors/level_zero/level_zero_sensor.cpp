@@ -264,8 +264,8 @@ void LevelZeroSensor::read(std::span<Reading> out) {
 
 ProbeOutcome probe_level_zero(const ProbeContext& context) {
   ProbeOutcome outcome;
-  auto library =
-      LevelZeroLibrary::create(resolve_level_zero_library_path(context.level_zero_library));
+  auto library = LevelZeroLibrary::create(
+      resolve_level_zero_library_path(context.level_zero_library), context.may_set_environment);
   if (!library) {
     outcome.reports.push_back(probe_report(kBackend, library.error()));
     return outcome;

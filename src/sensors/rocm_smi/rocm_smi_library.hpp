@@ -24,10 +24,10 @@ inline constexpr RsmiStatus kRsmiInitError = 8;
 inline constexpr RsmiStatus kRsmiNotFound = 10;
 inline constexpr RsmiStatus kRsmiUnknownError = 0xFFFFFFFF;
 
-// The sonames tried in turn when nothing is configured: Debian ships .so.5, ROCm 6 and 7 ship
-// .so.6 and .so.7 (docs/backends/amd.md A1).
+// The sonames tried in turn when nothing is configured: ROCm 5, 6 and 7 ship .so.5, .so.6 and
+// .so.7; Debian 12's librocm-smi64-1 (ROCm 5.2) renames it .so.1 (docs/backends/amd.md A1).
 inline constexpr std::string_view kDefaultRocmSmiLibraries[] = {
-    "librocm_smi64.so.5", "librocm_smi64.so.6", "librocm_smi64.so.7"};
+    "librocm_smi64.so.5", "librocm_smi64.so.6", "librocm_smi64.so.7", "librocm_smi64.so.1"};
 inline constexpr const char* kRocmSmiLibraryEnv = "JOULETRACE_ROCM_SMI_LIBRARY";
 
 // Entry points (rocm_smi.h). Optional ones are null when the library predates them.
