@@ -125,8 +125,8 @@ StatedRun read_run(const JsonReader& reader) {
 
 Error invalid(const std::string& origin, const std::string& problem) {
   return Error{ErrorKind::kInvalidData, fmt::format("{}: {}", origin, problem),
-               "compare reads the reports of `jouletrace run -o FILE.json` (jouletrace.run) "
-               "and of `run --repeat N -o FILE.json` (jouletrace.repeat), version 1"};
+               "compare reads the reports of `run -o` (jouletrace.run) and of "
+               "`run --repeat N -o` (jouletrace.repeat), version 1"};
 }
 
 }  // namespace
