@@ -51,8 +51,8 @@ struct PhaseComparison {
   std::optional<double> items;  // mean items per run; empty when no run counted any
   RepeatedFigure energy_per_item;
   RepeatedFigure idle_gpu;  // the idle GPUs' energy in the phase
-  std::optional<RatioToReference>
-      vs_reference;  // empty without a reference or a phase of this name there
+  // Empty without a reference, for the reference itself, or when it has no phase of this name.
+  std::optional<RatioToReference> vs_reference;
 };
 
 struct ComponentComparison {

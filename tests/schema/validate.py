@@ -3,9 +3,9 @@
 """Validates jouletrace's JSON documents against the schemas in schemas/.
 
 By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;
-`--as NAME` (run, repeat, node-profile, rated-power, sensors, redfish-config, job, jobs,
-step-record, compare) forces one, which a Redfish config without a "schema" field and a job store's step
-record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
+`--as NAME` (run, repeat, compare, node-profile, rated-power, sensors, redfish-config, job,
+jobs, step-record) forces one, which a Redfish config without a "schema" field and a job store's
+step record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
 
 As a test (`--self-test`, registered in CTest by tests/schema/CMakeLists.txt): checks that every
 schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, the fuzz
@@ -13,7 +13,7 @@ seeds that are such files (and the job store's record seeds against step-record.
 where those decode_step_record refuses must be rejected) and the Redfish config example of the
 docs; validates documents the built binary writes on fixture trees (sensors --json, calibrate,
 node, run with a profile and a rated-power file, a checkpoint, --repeat, a command that cannot
-start, shared attribution); and shows that validation can fail: a run report with a field
+start, shared attribution, compare --json over them); and shows that validation can fail: a run report with a field
 removed, a wrong type, an extra field or a wrong schema name, and the like for the other formats
 (job and job list reports, step records among them), must each be rejected.
 
