@@ -15,8 +15,8 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kVerbs = {"run",  "sensors", "node", "calibrate",
-                                                    "mark", "agent",   "job",  "jobs"};
+constexpr std::array<std::string_view, 9> kVerbs = {"run",   "sensors", "node", "calibrate", "mark",
+                                                    "agent", "job",     "jobs", "compare"};
 
 // The options every verb that reads sensors shares.
 struct ProbeTexts {
@@ -102,6 +102,7 @@ struct Definition {
   CLI::App* agent = nullptr;
   CLI::App* job = nullptr;
   CLI::App* jobs = nullptr;
+  CLI::App* compare = nullptr;
 };
 
 void define_run(Definition& d) {
@@ -212,6 +213,23 @@ void define_job_verbs(Definition& d) {
   d.jobs->add_option("--agent", l.agent_socket, "The node agent's socket");
 }
 
+void define_compare(Definition& d) {
+  CompareOptions& c = d.invocation.compare;
+  d.compare = d.app.add_subcommand(
+      "compare",
+      "Compare result files of `run -o` and `run --repeat N -o`: the study table, one "
+      "configuration per file: jouletrace compare [options] [LABEL=]FILE...");
+  d.compare->add_option("results", c.results, "Result files, each FILE or LABEL=FILE")->required();
+  d.compare->add_option("--reference", c.reference,
+                        "The label of the configuration the others are divided by, per phase");
+  auto* csv = d.compare->add_flag("--csv", c.csv,
+                                  "Write CSV: a row per configuration, phase "
+                                  "and figure");
+  auto* json = d.compare->add_flag("--json", c.json, "Write JSON (schemas/compare.schema.json)");
+  csv->excludes(json);
+  d.compare->add_option("-o,--output", c.output, "Write to this file instead of stdout");
+}
+
 int usage_error(std::string_view verb, const std::string& message, const std::string& hint = {}) {
   fmt::print(stderr, "jouletrace{}{}: {}\n", verb.empty() ? "" : " ", verb, message);
   fmt::print(stderr, "  {}\n",
@@ -313,17 +331,20 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   define_other_verbs(d);
   define_agent(d);
   define_job_verbs(d);
+  define_compare(d);
 
   if (words.empty()) {
     return usage_error(
         "", "no command given",
-        "commands: run, sensors, node, calibrate, mark, agent, job, jobs (`jouletrace --help`)");
+        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare (`jouletrace "
+        "--help`)");
   }
   if (!words[0].starts_with('-') &&
       std::find(kVerbs.begin(), kVerbs.end(), words[0]) == kVerbs.end()) {
     return usage_error(
         "", fmt::format("unknown command '{}'", words[0]),
-        "commands: run, sensors, node, calibrate, mark, agent, job, jobs (`jouletrace --help`)");
+        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare (`jouletrace "
+        "--help`)");
   }
   if (words[0] == "--generate-completions") return print_completions(d.app, words.subspan(1));
   std::vector<std::string> to_parse(words.begin(), words.end());
@@ -371,6 +392,8 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
     inv.verb = Invocation::Verb::kJob;
   } else if (*d.jobs) {
     inv.verb = Invocation::Verb::kJobs;
+  } else if (*d.compare) {
+    inv.verb = Invocation::Verb::kCompare;
   } else if (*d.node) {
     inv.verb = Invocation::Verb::kNode;
     apply(d.node_texts, inv.node.probe);

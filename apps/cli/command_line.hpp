@@ -13,7 +13,7 @@ namespace jt::cli {
 // What a command line asks for: the verb and its options, checked for form and range (files
 // named in it are read later, but before anything runs).
 struct Invocation {
-  enum class Verb { kRun, kSensors, kNode, kCalibrate, kMark, kAgent, kJob, kJobs };
+  enum class Verb { kRun, kSensors, kNode, kCalibrate, kMark, kAgent, kJob, kJobs, kCompare };
   Verb verb = Verb::kRun;
   RunOptions run;
   SensorsOptions sensors;
@@ -21,6 +21,7 @@ struct Invocation {
   CalibrateOptions calibrate;
   JobOptions job;
   JobsOptions jobs;
+  CompareOptions compare;
   MarkOptions mark;
   AgentOptions agent;
 };

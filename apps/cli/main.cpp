@@ -22,6 +22,7 @@ int dispatch(const jt::cli::Invocation& invocation) {
     case Verb::kAgent: return jt::cli::agent_verb(invocation.agent);
     case Verb::kJob: return jt::cli::job_verb(invocation.job);
     case Verb::kJobs: return jt::cli::jobs_verb(invocation.jobs);
+    case Verb::kCompare: return jt::cli::compare_verb(invocation.compare);
   }
   return jt::cli::kExitOwnFailure;
 }

@@ -83,12 +83,21 @@ struct JobsOptions {
   std::size_t limit = 100;
   bool json = false;
 };
+// `jouletrace compare` (README.md, "Use"): the study table of result files.
+struct CompareOptions {
+  std::vector<std::string> results;  // FILE or LABEL=FILE, one configuration each
+  std::string reference;             // a label; empty: no ratios
+  bool csv = false;
+  bool json = false;
+  std::string output;  // empty or "-": standard output
+};
 // --admin-comment: the job's records are not all written yet (the epilog retries).
 inline constexpr int kExitJobIncomplete = 3;
 
 int run_verb(const RunOptions& options);
 int job_verb(const JobOptions& options);
 int jobs_verb(const JobsOptions& options);
+int compare_verb(const CompareOptions& options);
 int agent_verb(const AgentOptions& options);
 int node_verb(const NodeOptions& options);
 int calibrate_verb(const CalibrateOptions& options);

@@ -8,21 +8,32 @@ namespace jt {
 
 namespace {
 
-// One figure's value in each run where it is known.
-struct Values {
-  std::vector<double> values;
-  std::vector<double> uncertainties;
-  Method method = Method::kNone;
+// Figures by name, in the order they were first seen.
+struct NamedValues {
+  std::map<std::string, RunValues> by_name;
+  std::vector<std::string> order;
+
+  void add(const std::string& name, const Measurement& m) {
+    if (!by_name.contains(name)) order.push_back(name);
+    by_name[name].add(m.energy_j, m.uncertainty_j(), m.method);
+  }
+  std::vector<RepeatedFigure> figures() const {
+    std::vector<RepeatedFigure> out;
+    for (const auto& name : order) out.push_back(repeated_figure(name, by_name.at(name)));
+    return out;
+  }
 };
 
-void add(Values& values, const Measurement& m) {
-  if (!m.energy_j) return;
-  values.values.push_back(*m.energy_j);
-  values.uncertainties.push_back(m.uncertainty_j());
-  values.method = combined(values.method, m.method);
+}  // namespace
+
+void RunValues::add(const std::optional<double>& value, double uncertainty, Method value_method) {
+  if (!value) return;
+  values.push_back(*value);
+  uncertainties.push_back(uncertainty);
+  method = combined(method, value_method);
 }
 
-RepeatedFigure figure(const std::string& name, const Values& values) {
+RepeatedFigure repeated_figure(const std::string& name, const RunValues& values) {
   RepeatedFigure f;
   f.name = name;
   f.method = to_string(values.method);
@@ -45,40 +56,23 @@ RepeatedFigure figure(const std::string& name, const Values& values) {
   return f;
 }
 
-// Figures by name, in the order they were first seen.
-struct NamedValues {
-  std::map<std::string, Values> by_name;
-  std::vector<std::string> order;
-
-  void add(const std::string& name, const Measurement& m) {
-    if (!by_name.contains(name)) order.push_back(name);
-    jt::add(by_name[name], m);
-  }
-  std::vector<RepeatedFigure> figures() const {
-    std::vector<RepeatedFigure> out;
-    for (const auto& name : order) out.push_back(figure(name, by_name.at(name)));
-    return out;
-  }
-};
-
-}  // namespace
-
 RepeatStatistics repeat_statistics(const std::vector<const RunAnalysis*>& runs) {
-  Values duration;
-  Values total;
+  RunValues duration;
+  RunValues total;
   NamedValues components;
   NamedValues phases;
   for (const RunAnalysis* run : runs) {
     duration.values.push_back(run->window.duration_s);
     duration.uncertainties.push_back(0.0);
-    add(total, run->window.total);
+    total.add(run->window.total.energy_j, run->window.total.uncertainty_j(),
+              run->window.total.method);
     for (const auto& c : run->window.components) components.add(c.id, c.measured);
     for (const auto& t : run->phase_totals) phases.add(t.name, t.energy);
   }
   RepeatStatistics out;
-  out.duration = figure("duration", duration);
+  out.duration = repeated_figure("duration", duration);
   out.duration.method = out.duration.runs > 0 ? "clock" : "none";
-  out.total = figure("total", total);
+  out.total = repeated_figure("total", total);
   out.components = components.figures();
   out.phases = phases.figures();
   return out;

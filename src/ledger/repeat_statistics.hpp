@@ -21,6 +21,20 @@ struct RepeatedFigure {
   std::string method;               // the runs' method ("clock" for the duration)
 };
 
+// The values of one figure in each run where it is known, for repeated_figure().
+struct RunValues {
+  std::vector<double> values;
+  std::vector<double> uncertainties;
+  Method method = Method::kNone;
+  // An unknown value is left out, so that the figure's `runs` counts only the runs that know
+  // it: unknown never becomes a 0 that drags the mean down.
+  void add(const std::optional<double>& value, double uncertainty, Method value_method);
+};
+// The mean, the sample standard deviation (two runs or more) and the mean of the runs' own
+// uncertainties; method none and no mean when no run knows the figure. `repeat_statistics` and
+// the comparison of result files (`jouletrace compare`) both summarise runs with it.
+RepeatedFigure repeated_figure(const std::string& name, const RunValues& values);
+
 // `run --repeat N`: the duration (seconds, in the _j fields), the total, every component and
 // every phase name (the phases of one name in a run added up) over the runs.
 struct RepeatStatistics {

@@ -57,6 +57,14 @@ std::string energy_text(const std::optional<double>& joules) {
   return joules ? energy_text(*joules) : std::string("unknown");
 }
 
+std::string duration_text(double seconds) {
+  const double magnitude = std::abs(seconds);
+  if (magnitude >= 3600.0) return fmt::format("{:.2f} h", seconds / 3600.0);
+  if (magnitude >= 60.0) return fmt::format("{:.2f} min", seconds / 60.0);
+  // Short runs (a test, a `true`) keep their milliseconds.
+  return magnitude < 10.0 ? fmt::format("{:.3f} s", seconds) : fmt::format("{:.2f} s", seconds);
+}
+
 std::string rounded_energy_text(double joules) {
   const double magnitude = std::abs(joules);
   if (magnitude >= 1e9) return fmt::format("{:.2f} GJ", joules * 1e-9);

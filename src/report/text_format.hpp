@@ -12,6 +12,8 @@ namespace jt {
 std::string energy_text(double joules);
 // An unknown energy is "unknown", never "0 J".
 std::string energy_text(const std::optional<double>& joules);
+// "4.100 s", "14.00 s", "12.50 min", "3.02 h": a duration in the unit that suits it.
+std::string duration_text(double seconds);
 // "612 kJ", "3.4 J", "1.20 MJ": fewer digits, for energies quoted in a sentence across the
 // scales a run spans (the idle-waste summary).
 std::string rounded_energy_text(double joules);

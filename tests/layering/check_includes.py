@@ -17,13 +17,14 @@ ALLOWED = {
     "sampler": ["sampler/", "sensors/", "core/"],
     "ledger": ["ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "store": ["store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
-    "report": ["report/", "store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "study": ["study/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "report": ["report/", "study/", "store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
     "api": ["api/", "jouletrace/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
-    "agent": ["agent/", "report/", "store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
+    "agent": ["agent/", "report/", "study/", "store/", "ledger/", "sampler/", "sensors/", "core/", "markers/"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]')
 LAYER_PREFIXES = tuple(f"{layer}/" for layer in ("core", "markers", "sensors", "sampler", "ledger",
-                                                 "store", "report", "api", "agent"))
+                                                 "store", "study", "report", "api", "agent"))
 
 
 def layer_of(relative):

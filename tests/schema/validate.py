@@ -3,9 +3,9 @@
 """Validates jouletrace's JSON documents against the schemas in schemas/.
 
 By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;
-`--as NAME` (run, repeat, node-profile, rated-power, sensors, redfish-config, job, jobs,
-step-record) forces one, which a Redfish config without a "schema" field and a job store's step
-record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
+`--as NAME` (run, repeat, compare, node-profile, rated-power, sensors, redfish-config, job,
+jobs, step-record) forces one, which a Redfish config without a "schema" field and a job store's
+step record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
 
 As a test (`--self-test`, registered in CTest by tests/schema/CMakeLists.txt): checks that every
 schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, the fuzz
@@ -13,7 +13,7 @@ seeds that are such files (and the job store's record seeds against step-record.
 where those decode_step_record refuses must be rejected) and the Redfish config example of the
 docs; validates documents the built binary writes on fixture trees (sensors --json, calibrate,
 node, run with a profile and a rated-power file, a checkpoint, --repeat, a command that cannot
-start, shared attribution); and shows that validation can fail: a run report with a field
+start, shared attribution, compare --json over them); and shows that validation can fail: a run report with a field
 removed, a wrong type, an extra field or a wrong schema name, and the like for the other formats
 (job and job list reports, step records among them), must each be rejected.
 
@@ -34,7 +34,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STEMS = ["run", "repeat", "node-profile", "rated-power", "sensors", "redfish-config", "job", "jobs",
-         "step-record"]
+         "step-record", "compare"]
 # The "schema" field of a document -> the schema file that describes it. Old names are the
 # forms readers still accept (see each schema's description).
 BY_NAME = {
@@ -48,6 +48,7 @@ BY_NAME = {
     "jouletrace.redfish-config": "redfish-config",
     "jouletrace.job": "job",
     "jouletrace.jobs": "jobs",
+    "jouletrace.compare": "compare",
     # A step record has no "schema" ("format": 1 instead): --as step-record.
 }
 # The job store's record seeds (fuzz/corpus/store_record/, plain JSON without a selector byte), by
@@ -357,6 +358,18 @@ class SelfTest:
                       extra_env={"CUDA_VISIBLE_DEVICES": "GPU-1234"}) is not None:
             self.valid("run --attribution shared -o", load("run -o", work / "shared.json"),
                        "run")
+        # compare over a repeat report and a run report with GPUs, as the binary wrote them.
+        if "repeat" in written and (work / "shared.json").is_file():
+            argv = [a.jouletrace, "compare", "--json", "-o", str(work / "compare.json"),
+                    "--reference", "repeat", f"repeat={work / 'repeat.json'}",
+                    f"gpus={work / 'shared.json'}"]
+            result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+            if result.returncode != 0:
+                self.failures.append(f"compare exited {result.returncode}:\n{result.stderr}")
+            else:
+                written["compare"] = load("compare --json", work / "compare.json")
+                self.valid("compare --json of run and repeat reports", written["compare"],
+                           "compare")
         return written
 
     # (c) validation must be able to fail
@@ -522,6 +535,20 @@ class SelfTest:
         self.valid("a job report with its unknown figures null", unknown, "job")
         self.invalid("a job report with an unknown energy written as the string unknown",
                      dict(unknown, charged=dict(unknown["charged"], energy_j="unknown")), "job")
+
+        compare = json.loads((ROOT / "tests" / "golden" / "compare.json").read_text("utf-8"))
+        self.mutants("a comparison", compare, "compare", [
+            ("the schema name of a repeat report", set_(["schema"], "jouletrace.repeat")),
+            ("no configuration", set_(["configurations"], [])),
+            ("a mean energy written as a string",
+             set_(["configurations", 0, "total", "mean_j"], "0")),
+            ("total.method removed", drop(["configurations", 0, "total", "method"])),
+            ("an extra field in a phase", set_(["configurations", 0, "phases", 0, "surprise"], 1)),
+            ("a ratio without its method", drop(["configurations", 1, "vs_reference",
+                                                 "energy_ratio_method"])),
+            ("a duration with method counter", set_(["configurations", 0, "duration", "method"],
+                                                    "counter")),
+        ])
 
         jobs = json.loads((ROOT / "tests" / "golden" / "jobs_list.json").read_text("utf-8"))
         self.mutants("a job list", jobs, "jobs", [

@@ -175,7 +175,8 @@ TEST(CommandLine, EveryOptionTheBackendTableNamesIsAccepted) {
 // The help is what help2man turns into the man pages (docs/INSTALL.md): it names the program
 // and the verb, and shows no value CLI11 keeps inside (a negated flag's "{false}").
 TEST(CommandLine, VerbHelpNamesTheProgramAndHidesInternalValues) {
-  for (const char* verb : {"run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs"}) {
+  for (const char* verb :
+       {"run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs", "compare"}) {
     testing::internal::CaptureStdout();
     auto parsed = parse({verb, "--help"});
     const std::string help = testing::internal::GetCapturedStdout();

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "study/result_document.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <limits>
+
+#include "core/json_reader.hpp"
+#include "core/sysfs_file.hpp"
+
+namespace jt::study {
+
+namespace {
+
+constexpr std::string_view kRunSchema = "jouletrace.run";
+constexpr std::string_view kRepeatSchema = "jouletrace.repeat";
+constexpr std::int64_t kVersion = 1;
+
+std::optional<double> nullable_number(const JsonReader& object, std::string_view key) {
+  const JsonReader value = object.member(key);
+  if (value.is_null()) return std::nullopt;
+  return value.as_number();
+}
+
+// `<prefix>energy_j`, `<prefix>uncertainty_j`, `<prefix>method`, as the reporters write every
+// figure (src/report/json_figures.hpp).
+StatedFigure read_figure(const JsonReader& object, const std::string& prefix) {
+  StatedFigure figure;
+  figure.energy_j = nullable_number(object, prefix + "energy_j");
+  const auto uncertainty = nullable_number(object, prefix + "uncertainty_j");
+  if (figure.energy_j && !uncertainty) {
+    // A known energy without its uncertainty would be compared as if it were exact.
+    object.member(prefix + "uncertainty_j").fail("is null beside a known energy");
+  }
+  if (uncertainty && *uncertainty < 0.0) object.member(prefix + "uncertainty_j").fail("is < 0");
+  figure.uncertainty_j = uncertainty.value_or(0.0);
+  const JsonReader method = object.member(prefix + "method");
+  const std::string name = method.as_string();
+  if (const auto parsed = method_named(name)) {
+    figure.method = *parsed;
+  } else if (method.ok()) {
+    method.fail("is not a known method (counter, power-integrated, model, mixed, none)");
+  }
+  return figure;
+}
+
+std::vector<StatedComponent> read_components(const JsonReader& run) {
+  std::vector<StatedComponent> components;
+  for (const JsonReader& c : run.array("components")) {
+    components.push_back({c.as_object().string("id"), c.string("domain"), read_figure(c, "")});
+  }
+  return components;
+}
+
+std::vector<StatedPhase> read_phase_totals(const JsonReader& run) {
+  std::vector<StatedPhase> phases;
+  for (const JsonReader& p : run.array("phase_totals")) {
+    StatedPhase phase;
+    phase.name = p.as_object().string("name");
+    phase.duration_s = nullable_number(p, "duration_s");
+    phase.items = static_cast<std::uint64_t>(p.integer("items", 0));
+    phase.energy = read_figure(p, "");
+    phase.energy_per_item_j = nullable_number(p, "energy_per_item_j");
+    phases.push_back(std::move(phase));
+  }
+  return phases;
+}
+
+StatedEstimate read_estimate(const JsonReader& run) {
+  const JsonReader estimate = run.object("runtime_estimate");
+  StatedEstimate out;
+  if (estimate.optional_member("error")) return out;  // the report says why there is none
+  out.made = true;
+  out.complete = estimate.boolean("complete");
+  out.estimate_j = estimate.number("estimate_j", 0.0);
+  out.relative_error = nullable_number(estimate, "relative_error");
+  return out;
+}
+
+// The run's entry comes first, under the window "run"; the phases' follow, by name.
+void read_idle_waste(const JsonReader& reader, StatedRun& run) {
+  const auto entries = reader.array("idle_waste");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const JsonReader& w = entries[i];
+    const std::string window = w.as_object().string("window");
+    const StatedFigure idle = read_figure(w, "idle_gpu_");
+    if (i == 0 && window == "run") {
+      run.gpus = static_cast<int>(w.integer("gpus", 0, std::numeric_limits<int>::max()));
+      run.idle_gpu = idle;
+      continue;
+    }
+    for (StatedPhase& phase : run.phases) {
+      if (phase.name == window && !phase.idle_gpu) phase.idle_gpu = idle;
+    }
+  }
+}
+
+void check_schema(const JsonReader& top, std::string_view expected) {
+  const JsonReader schema = top.member("schema");
+  if (schema.as_string() != expected && schema.ok()) {
+    schema.fail(fmt::format("is not {}", expected));
+  }
+  const JsonReader version = top.member("version");
+  if (version.as_integer() != kVersion && version.ok()) {
+    version.fail(fmt::format("is not {} (the version this jouletrace reads)", kVersion));
+  }
+}
+
+StatedRun read_run(const JsonReader& reader) {
+  check_schema(reader.as_object(), kRunSchema);
+  StatedRun run;
+  run.started = reader.boolean("started");
+  run.complete = reader.boolean("complete");
+  run.hostname = reader.string("hostname");
+  run.command = reader.strings("command");
+  run.duration_s = nullable_number(reader, "duration_s");
+  run.total = read_figure(reader, "total_");
+  run.components = read_components(reader);
+  run.phases = read_phase_totals(reader);
+  run.estimate = read_estimate(reader);
+  read_idle_waste(reader, run);
+  return run;
+}
+
+Error invalid(const std::string& origin, const std::string& problem) {
+  return Error{ErrorKind::kInvalidData, fmt::format("{}: {}", origin, problem),
+               "compare reads the reports of `run -o` (jouletrace.run) and of "
+               "`run --repeat N -o` (jouletrace.repeat), version 1"};
+}
+
+}  // namespace
+
+std::optional<Method> method_named(std::string_view name) {
+  constexpr std::array kMethods = {Method::kCounter, Method::kPowerIntegrated, Method::kModel,
+                                   Method::kMixed, Method::kNone};
+  for (Method method : kMethods) {
+    if (name == to_string(method)) return method;
+  }
+  return std::nullopt;
+}
+
+Result<ResultDocument> decode_result_document(const nlohmann::json& document,
+                                              const std::string& origin) {
+  const JsonReader top(document, "");
+  ResultDocument out;
+  const JsonReader schema = top.as_object().member("schema");
+  out.schema = schema.as_string();
+  if (!top.ok()) return std::unexpected(invalid(origin, top.problem()));
+  if (out.schema == kRunSchema) {
+    out.runs.push_back(read_run(top));
+  } else if (out.schema == kRepeatSchema) {
+    check_schema(top, kRepeatSchema);
+    const auto runs = top.array("runs");
+    for (const JsonReader& run : runs) out.runs.push_back(read_run(run));
+  } else {
+    return std::unexpected(invalid(origin, fmt::format("schema is '{}', not {} or {}", out.schema,
+                                                       kRunSchema, kRepeatSchema)));
+  }
+  if (!top.ok()) return std::unexpected(invalid(origin, top.problem()));
+  if (out.runs.empty()) return std::unexpected(invalid(origin, "runs is empty"));
+  return out;
+}
+
+Result<ResultDocument> read_result_document(const std::filesystem::path& path) {
+  // Both errors already name the file.
+  auto text = read_text_file(path);
+  if (!text) return std::unexpected(text.error());
+  auto document = parse_json(*text, path.string());
+  if (!document) {
+    Error e = document.error();
+    e.hint = invalid("", "").hint;
+    return std::unexpected(e);
+  }
+  return decode_result_document(*document, path.string());
+}
+
+}  // namespace jt::study

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "ledger/measurement.hpp"
+
+// The result files `jouletrace compare` reads: the report of `run -o` (jouletrace.run) and of
+// `run --repeat N -o` (jouletrace.repeat), decoded strictly into the figures a comparison needs.
+// Each figure is taken as the report states it, with its uncertainty and method: nothing of the
+// run is recomputed here.
+namespace jt::study {
+
+// An energy as a report states it; unknown is an empty energy (null in the file), never 0.
+struct StatedFigure {
+  std::optional<double> energy_j;
+  double uncertainty_j = 0.0;
+  Method method = Method::kNone;
+};
+
+struct StatedComponent {
+  std::string id;
+  std::string domain;
+  StatedFigure energy;
+};
+
+// A run's phases of one name added up (its `phase_totals`), and the idle GPUs' energy in them.
+struct StatedPhase {
+  std::string name;
+  std::optional<double> duration_s;
+  std::uint64_t items = 0;
+  StatedFigure energy;
+  std::optional<double> energy_per_item_j;
+  std::optional<StatedFigure> idle_gpu;  // empty: the report has no idle-waste entry for it
+};
+
+// The runtime-based estimate the run report made (rated power x runtime x PUE).
+struct StatedEstimate {
+  bool made = false;      // false: the report says why there is none
+  bool complete = false;  // every device had a rated power
+  std::optional<double> estimate_j;
+  std::optional<double> relative_error;  // (estimate - measured) / measured
+};
+
+struct StatedRun {
+  bool started = false;
+  bool complete = false;  // false: a checkpoint written while the command ran
+  std::string hostname;
+  std::vector<std::string> command;
+  std::optional<double> duration_s;
+  StatedFigure total;
+  std::vector<StatedComponent> components;
+  std::vector<StatedPhase> phases;
+  StatedEstimate estimate;
+  int gpus = 0;                          // GPUs the idle-waste analysis saw
+  std::optional<StatedFigure> idle_gpu;  // the whole run's idle-GPU energy
+};
+
+// One file: a run report is one run, a repeat report each of its runs.
+struct ResultDocument {
+  std::string schema;  // "jouletrace.run" or "jouletrace.repeat"
+  std::vector<StatedRun> runs;
+};
+
+// The method a report names ("counter", "power-integrated", ...); empty for another word.
+std::optional<Method> method_named(std::string_view name);
+
+// Decodes a parsed document; the error names `origin` and the first bad field by its path
+// ("runs[1].phase_totals[0].energy_j is a string, not a number").
+Result<ResultDocument> decode_result_document(const nlohmann::json& document,
+                                              const std::string& origin);
+// Reads, parses and decodes a file; every failure is an Error naming the file.
+Result<ResultDocument> read_result_document(const std::filesystem::path& path);
+
+}  // namespace jt::study
