@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "sensors/backends.hpp"
+#include "sensors/gpu_driver_presence.hpp"
 #include "sensors/rocm_smi/rocm_smi_sensor.hpp"
 
 namespace jt {
@@ -199,6 +200,12 @@ void AmdSmiSensor::read(std::span<Reading> out) {
 
 ProbeOutcome probe_amd_smi(const ProbeContext& context) {
   ProbeOutcome outcome;
+  if (auto skipped = skip_vendor_library(
+          context, {kBackend, "AMD SMI", "--amd-smi-library", context.amd_smi_library,
+                    kAmdSmiLibraryEnv, kAmdGpuDrivers})) {
+    outcome.reports.push_back(std::move(*skipped));
+    return outcome;
+  }
   auto library = AmdSmiLibrary::create(resolve_amd_smi_library_path(context.amd_smi_library));
   if (!library) {
     outcome.reports.push_back(probe_report(kBackend, library.error()));

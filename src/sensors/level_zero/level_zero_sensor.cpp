@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "sensors/backends.hpp"
+#include "sensors/gpu_driver_presence.hpp"
 
 namespace jt {
 
@@ -264,6 +265,12 @@ void LevelZeroSensor::read(std::span<Reading> out) {
 
 ProbeOutcome probe_level_zero(const ProbeContext& context) {
   ProbeOutcome outcome;
+  if (auto skipped = skip_vendor_library(
+          context, {kBackend, "the Level Zero loader", "--level-zero-library",
+                    context.level_zero_library, kLevelZeroLibraryEnv, kIntelGpuDrivers})) {
+    outcome.reports.push_back(std::move(*skipped));
+    return outcome;
+  }
   auto library = LevelZeroLibrary::create(
       resolve_level_zero_library_path(context.level_zero_library), context.may_set_environment);
   if (!library) {

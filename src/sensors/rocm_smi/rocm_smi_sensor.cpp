@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "sensors/backends.hpp"
+#include "sensors/gpu_driver_presence.hpp"
 
 namespace jt {
 
@@ -249,6 +250,12 @@ bool is_secondary_gcd(const RocmSmiLibrary& library, std::uint32_t index) {
 
 ProbeOutcome probe_rocm_smi(const ProbeContext& context) {
   ProbeOutcome outcome;
+  if (auto skipped = skip_vendor_library(
+          context, {kBackend, "ROCm SMI", "--rocm-smi-library", context.rocm_smi_library,
+                    kRocmSmiLibraryEnv, kAmdGpuDrivers})) {
+    outcome.reports.push_back(std::move(*skipped));
+    return outcome;
+  }
   auto library = RocmSmiLibrary::open(context.rocm_smi_library);
   if (!library) {
     outcome.reports.push_back(probe_report(kBackend, library.error()));
