@@ -6,36 +6,28 @@
 #include <cstdlib>
 #include <type_traits>
 
+#include "sensors/dl_symbols.hpp"
+
 namespace jt {
 
 namespace {
 
-template <auto Slot>
-void assign(AmdSmiApi& api, void* symbol) {
-  using Fn = std::remove_reference_t<decltype(api.*Slot)>;
-  api.*Slot = reinterpret_cast<Fn>(symbol);
-}
-
-struct SymbolEntry {
-  const char* name;
-  bool required;
-  void (*assign)(AmdSmiApi&, void*);
-};
+using ApiSymbol = SymbolEntry<AmdSmiApi>;
 
 // The energy counter is required: without it ROCm SMI, next in the backend table, reads the
 // GPU's power instead (docs/backends/amd.md).
-constexpr SymbolEntry kSymbols[] = {
-    {"amdsmi_init", true, &assign<&AmdSmiApi::init>},
-    {"amdsmi_shut_down", true, &assign<&AmdSmiApi::shut_down>},
-    {"amdsmi_get_socket_handles", true, &assign<&AmdSmiApi::get_socket_handles>},
-    {"amdsmi_get_processor_handles", true, &assign<&AmdSmiApi::get_processor_handles>},
-    {"amdsmi_get_energy_count", true, &assign<&AmdSmiApi::get_energy_count>},
-    {"amdsmi_status_code_to_string", false, &assign<&AmdSmiApi::status_code_to_string>},
-    {"amdsmi_get_gpu_device_uuid", false, &assign<&AmdSmiApi::get_gpu_device_uuid>},
-    {"amdsmi_get_gpu_device_bdf", false, &assign<&AmdSmiApi::get_gpu_device_bdf>},
-    {"amdsmi_get_gpu_asic_info", false, &assign<&AmdSmiApi::get_gpu_asic_info>},
-    {"amdsmi_get_power_cap_info", false, &assign<&AmdSmiApi::get_power_cap_info>},
-    {"amdsmi_get_gpu_activity", false, &assign<&AmdSmiApi::get_gpu_activity>},
+constexpr ApiSymbol kSymbols[] = {
+    {"amdsmi_init", true, &assign_symbol<&AmdSmiApi::init>},
+    {"amdsmi_shut_down", true, &assign_symbol<&AmdSmiApi::shut_down>},
+    {"amdsmi_get_socket_handles", true, &assign_symbol<&AmdSmiApi::get_socket_handles>},
+    {"amdsmi_get_processor_handles", true, &assign_symbol<&AmdSmiApi::get_processor_handles>},
+    {"amdsmi_get_energy_count", true, &assign_symbol<&AmdSmiApi::get_energy_count>},
+    {"amdsmi_status_code_to_string", false, &assign_symbol<&AmdSmiApi::status_code_to_string>},
+    {"amdsmi_get_gpu_device_uuid", false, &assign_symbol<&AmdSmiApi::get_gpu_device_uuid>},
+    {"amdsmi_get_gpu_device_bdf", false, &assign_symbol<&AmdSmiApi::get_gpu_device_bdf>},
+    {"amdsmi_get_gpu_asic_info", false, &assign_symbol<&AmdSmiApi::get_gpu_asic_info>},
+    {"amdsmi_get_power_cap_info", false, &assign_symbol<&AmdSmiApi::get_power_cap_info>},
+    {"amdsmi_get_gpu_activity", false, &assign_symbol<&AmdSmiApi::get_gpu_activity>},
 };
 
 constexpr const char* kHintInstall =
@@ -66,7 +58,7 @@ Result<std::unique_ptr<AmdSmiLibrary>> AmdSmiLibrary::create(const std::string& 
                       kHintInstall);
   }
   std::unique_ptr<AmdSmiLibrary> library(new AmdSmiLibrary(path, handle));
-  for (const SymbolEntry& entry : kSymbols) {
+  for (const ApiSymbol& entry : kSymbols) {
     void* symbol = ::dlsym(handle, entry.name);
     if (symbol != nullptr) {
       entry.assign(library->api_, symbol);

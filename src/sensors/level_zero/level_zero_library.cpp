@@ -10,45 +10,37 @@
 #include <type_traits>
 #include <utility>
 
+#include "sensors/dl_symbols.hpp"
+
 namespace jt {
 
 namespace {
 
-template <auto Slot>
-void assign(ZesApi& api, void* symbol) {
-  using Fn = std::remove_reference_t<decltype(api.*Slot)>;
-  api.*Slot = reinterpret_cast<Fn>(symbol);
-}
-
-struct SymbolEntry {
-  const char* name;
-  bool required;
-  void (*assign)(ZesApi&, void*);
-};
+using ApiSymbol = SymbolEntry<ZesApi>;
 
 // Without a required one no energy can be read; the engine calls only add utilisation
 // (docs/backends/intel.md I1).
 // A loader from 1.5 on initialises Sysman with zesInit and enumerates with zesDriverGet and
 // zesDeviceGet; an older one only through the core calls of the same signatures.
-constexpr SymbolEntry kSysmanInitSymbols[] = {
-    {"zesInit", true, &assign<&ZesApi::init>},
-    {"zesDriverGet", true, &assign<&ZesApi::driver_get>},
-    {"zesDeviceGet", true, &assign<&ZesApi::device_get>},
+constexpr ApiSymbol kSysmanInitSymbols[] = {
+    {"zesInit", true, &assign_symbol<&ZesApi::init>},
+    {"zesDriverGet", true, &assign_symbol<&ZesApi::driver_get>},
+    {"zesDeviceGet", true, &assign_symbol<&ZesApi::device_get>},
 };
-constexpr SymbolEntry kCoreInitSymbols[] = {
-    {"zeInit", true, &assign<&ZesApi::init>},
-    {"zeDriverGet", true, &assign<&ZesApi::driver_get>},
-    {"zeDeviceGet", true, &assign<&ZesApi::device_get>},
+constexpr ApiSymbol kCoreInitSymbols[] = {
+    {"zeInit", true, &assign_symbol<&ZesApi::init>},
+    {"zeDriverGet", true, &assign_symbol<&ZesApi::driver_get>},
+    {"zeDeviceGet", true, &assign_symbol<&ZesApi::device_get>},
 };
-constexpr SymbolEntry kSymbols[] = {
-    {"zesDeviceGetProperties", true, &assign<&ZesApi::device_get_properties>},
-    {"zesDevicePciGetProperties", true, &assign<&ZesApi::device_pci_get_properties>},
-    {"zesDeviceEnumPowerDomains", true, &assign<&ZesApi::device_enum_power_domains>},
-    {"zesPowerGetProperties", true, &assign<&ZesApi::power_get_properties>},
-    {"zesPowerGetEnergyCounter", true, &assign<&ZesApi::power_get_energy_counter>},
-    {"zesDeviceEnumEngineGroups", false, &assign<&ZesApi::device_enum_engine_groups>},
-    {"zesEngineGetProperties", false, &assign<&ZesApi::engine_get_properties>},
-    {"zesEngineGetActivity", false, &assign<&ZesApi::engine_get_activity>},
+constexpr ApiSymbol kSymbols[] = {
+    {"zesDeviceGetProperties", true, &assign_symbol<&ZesApi::device_get_properties>},
+    {"zesDevicePciGetProperties", true, &assign_symbol<&ZesApi::device_pci_get_properties>},
+    {"zesDeviceEnumPowerDomains", true, &assign_symbol<&ZesApi::device_enum_power_domains>},
+    {"zesPowerGetProperties", true, &assign_symbol<&ZesApi::power_get_properties>},
+    {"zesPowerGetEnergyCounter", true, &assign_symbol<&ZesApi::power_get_energy_counter>},
+    {"zesDeviceEnumEngineGroups", false, &assign_symbol<&ZesApi::device_enum_engine_groups>},
+    {"zesEngineGetProperties", false, &assign_symbol<&ZesApi::engine_get_properties>},
+    {"zesEngineGetActivity", false, &assign_symbol<&ZesApi::engine_get_activity>},
 };
 
 constexpr const char* kHintInstall =
@@ -83,9 +75,9 @@ LevelZeroLibrary::~LevelZeroLibrary() {
 
 namespace {
 
-Result<void> bind(LevelZeroLibrary& library, void* handle, std::span<const SymbolEntry> symbols,
+Result<void> bind(LevelZeroLibrary& library, void* handle, std::span<const ApiSymbol> symbols,
                   ZesApi& api) {
-  for (const SymbolEntry& entry : symbols) {
+  for (const ApiSymbol& entry : symbols) {
     void* symbol = ::dlsym(handle, entry.name);
     if (symbol == nullptr && !entry.required) continue;
     if (symbol == nullptr) {
@@ -156,9 +148,8 @@ Result<std::unique_ptr<LevelZeroLibrary>> LevelZeroLibrary::create(const std::st
                           "not a Level Zero loader",
                       kHintInstall);
   }
-  const auto init_symbols = library->through_core_
-                                ? std::span<const SymbolEntry>(kCoreInitSymbols)
-                                : std::span<const SymbolEntry>(kSysmanInitSymbols);
+  const auto init_symbols = library->through_core_ ? std::span<const ApiSymbol>(kCoreInitSymbols)
+                                                   : std::span<const ApiSymbol>(kSysmanInitSymbols);
   if (auto bound = bind(*library, handle, init_symbols, library->api_); !bound) {
     return std::unexpected(bound.error());
   }

@@ -8,40 +8,34 @@
 #include <type_traits>
 #include <utility>
 
+#include "sensors/dl_symbols.hpp"
+
 namespace jt {
 
 namespace {
 
-// Stores a dlsym result into its typed slot of NvmlApi.
-template <auto Slot>
-void assign(NvmlApi& api, void* symbol) {
-  using Fn = std::remove_reference_t<decltype(api.*Slot)>;
-  api.*Slot = reinterpret_cast<Fn>(symbol);
-}
-
-struct SymbolEntry {
-  const char* name;
-  bool required;
-  void (*assign)(NvmlApi&, void*);
-};
+using ApiSymbol = SymbolEntry<NvmlApi>;
 
 // Every entry point goes through this one list, so adding a call cannot bypass the
 // missing-symbol bookkeeping. Versioned names only (docs/backends/nvml.md F1).
-constexpr SymbolEntry kSymbols[] = {
-    {"nvmlInit_v2", true, &assign<&NvmlApi::init_v2>},
-    {"nvmlShutdown", true, &assign<&NvmlApi::shutdown>},
-    {"nvmlErrorString", true, &assign<&NvmlApi::error_string>},
-    {"nvmlDeviceGetCount_v2", true, &assign<&NvmlApi::device_get_count_v2>},
-    {"nvmlDeviceGetHandleByIndex_v2", true, &assign<&NvmlApi::device_get_handle_by_index_v2>},
-    {"nvmlDeviceGetUUID", false, &assign<&NvmlApi::device_get_uuid>},
-    {"nvmlDeviceGetName", false, &assign<&NvmlApi::device_get_name>},
+constexpr ApiSymbol kSymbols[] = {
+    {"nvmlInit_v2", true, &assign_symbol<&NvmlApi::init_v2>},
+    {"nvmlShutdown", true, &assign_symbol<&NvmlApi::shutdown>},
+    {"nvmlErrorString", true, &assign_symbol<&NvmlApi::error_string>},
+    {"nvmlDeviceGetCount_v2", true, &assign_symbol<&NvmlApi::device_get_count_v2>},
+    {"nvmlDeviceGetHandleByIndex_v2", true,
+     &assign_symbol<&NvmlApi::device_get_handle_by_index_v2>},
+    {"nvmlDeviceGetUUID", false, &assign_symbol<&NvmlApi::device_get_uuid>},
+    {"nvmlDeviceGetName", false, &assign_symbol<&NvmlApi::device_get_name>},
     {"nvmlDeviceGetTotalEnergyConsumption", false,
-     &assign<&NvmlApi::device_get_total_energy_consumption>},
-    {"nvmlDeviceGetPowerUsage", false, &assign<&NvmlApi::device_get_power_usage>},
-    {"nvmlDeviceGetEnforcedPowerLimit", false, &assign<&NvmlApi::device_get_enforced_power_limit>},
-    {"nvmlDeviceGetUtilizationRates", false, &assign<&NvmlApi::device_get_utilization_rates>},
-    {"nvmlDeviceGetPciInfo_v3", false, &assign<&NvmlApi::device_get_pci_info_v3>},
-    {"nvmlDeviceGetFieldValues", false, &assign<&NvmlApi::device_get_field_values>},
+     &assign_symbol<&NvmlApi::device_get_total_energy_consumption>},
+    {"nvmlDeviceGetPowerUsage", false, &assign_symbol<&NvmlApi::device_get_power_usage>},
+    {"nvmlDeviceGetEnforcedPowerLimit", false,
+     &assign_symbol<&NvmlApi::device_get_enforced_power_limit>},
+    {"nvmlDeviceGetUtilizationRates", false,
+     &assign_symbol<&NvmlApi::device_get_utilization_rates>},
+    {"nvmlDeviceGetPciInfo_v3", false, &assign_symbol<&NvmlApi::device_get_pci_info_v3>},
+    {"nvmlDeviceGetFieldValues", false, &assign_symbol<&NvmlApi::device_get_field_values>},
 };
 
 std::string last_dl_error() {
@@ -85,7 +79,7 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::create(const std::string& path
     library->loaded_path_ = map->l_name;
   }
 
-  for (const SymbolEntry& entry : kSymbols) {
+  for (const ApiSymbol& entry : kSymbols) {
     void* symbol = ::dlsym(handle, entry.name);
     if (symbol != nullptr) {
       entry.assign(library->api_, symbol);

@@ -7,36 +7,28 @@
 #include <type_traits>
 #include <utility>
 
+#include "sensors/dl_symbols.hpp"
+
 namespace jt {
 
 namespace {
 
-template <auto Slot>
-void assign(RsmiApi& api, void* symbol) {
-  using Fn = std::remove_reference_t<decltype(api.*Slot)>;
-  api.*Slot = reinterpret_cast<Fn>(symbol);
-}
-
-struct SymbolEntry {
-  const char* name;
-  bool required;
-  void (*assign)(RsmiApi&, void*);
-};
+using ApiSymbol = SymbolEntry<RsmiApi>;
 
 // Every entry point goes through this list, so none can bypass the missing-symbol bookkeeping.
 // rsmi_dev_energy_count_get arrived in ROCm 4.x: older libraries measure by power only.
-constexpr SymbolEntry kSymbols[] = {
-    {"rsmi_init", true, &assign<&RsmiApi::init>},
-    {"rsmi_shut_down", true, &assign<&RsmiApi::shut_down>},
-    {"rsmi_num_monitor_devices", true, &assign<&RsmiApi::num_monitor_devices>},
-    {"rsmi_status_string", false, &assign<&RsmiApi::status_string>},
-    {"rsmi_dev_energy_count_get", false, &assign<&RsmiApi::dev_energy_count_get>},
-    {"rsmi_dev_power_ave_get", false, &assign<&RsmiApi::dev_power_ave_get>},
-    {"rsmi_dev_power_cap_get", false, &assign<&RsmiApi::dev_power_cap_get>},
-    {"rsmi_dev_unique_id_get", false, &assign<&RsmiApi::dev_unique_id_get>},
-    {"rsmi_dev_pci_id_get", false, &assign<&RsmiApi::dev_pci_id_get>},
-    {"rsmi_dev_name_get", false, &assign<&RsmiApi::dev_name_get>},
-    {"rsmi_dev_busy_percent_get", false, &assign<&RsmiApi::dev_busy_percent_get>},
+constexpr ApiSymbol kSymbols[] = {
+    {"rsmi_init", true, &assign_symbol<&RsmiApi::init>},
+    {"rsmi_shut_down", true, &assign_symbol<&RsmiApi::shut_down>},
+    {"rsmi_num_monitor_devices", true, &assign_symbol<&RsmiApi::num_monitor_devices>},
+    {"rsmi_status_string", false, &assign_symbol<&RsmiApi::status_string>},
+    {"rsmi_dev_energy_count_get", false, &assign_symbol<&RsmiApi::dev_energy_count_get>},
+    {"rsmi_dev_power_ave_get", false, &assign_symbol<&RsmiApi::dev_power_ave_get>},
+    {"rsmi_dev_power_cap_get", false, &assign_symbol<&RsmiApi::dev_power_cap_get>},
+    {"rsmi_dev_unique_id_get", false, &assign_symbol<&RsmiApi::dev_unique_id_get>},
+    {"rsmi_dev_pci_id_get", false, &assign_symbol<&RsmiApi::dev_pci_id_get>},
+    {"rsmi_dev_name_get", false, &assign_symbol<&RsmiApi::dev_name_get>},
+    {"rsmi_dev_busy_percent_get", false, &assign_symbol<&RsmiApi::dev_busy_percent_get>},
 };
 
 constexpr const char* kHintInstall =
@@ -92,7 +84,7 @@ Result<std::unique_ptr<RocmSmiLibrary>> RocmSmiLibrary::create(const std::string
                       kHintInstall);
   }
   std::unique_ptr<RocmSmiLibrary> library(new RocmSmiLibrary(path, handle));
-  for (const SymbolEntry& entry : kSymbols) {
+  for (const ApiSymbol& entry : kSymbols) {
     void* symbol = ::dlsym(handle, entry.name);
     if (symbol != nullptr) {
       entry.assign(library->api_, symbol);
