@@ -89,7 +89,7 @@ zes_engine_handle_t all_engines(const ZesApi& api, zes_device_handle_t device) {
       },
       "zesDeviceEnumEngineGroups");
   if (!engines) return nullptr;
-  for (const zes_engine_handle_t engine : *engines) {
+  for (zes_engine_handle_t engine : *engines) {
     ZesEngineProperties properties{};
     properties.stype = kZesStructureTypeEngineProperties;
     if (api.engine_get_properties(engine, &properties) == kZeSuccess &&
@@ -162,11 +162,12 @@ ProbedDevice probe_device(const LevelZeroLibrary& library, zes_device_handle_t d
         make_report(ProbeReport::Status::kError, label + ": " + powers.error().message));
     return probed;
   }
-  for (const zes_pwr_handle_t power : *powers) {
+  for (zes_pwr_handle_t power : *powers) {
     std::string why;
     auto channel = domain_channel(api, power, base, why);
     if (!channel) {
-      outcome.reports.push_back(make_report(ProbeReport::Status::kError, label + ": " + why));
+      outcome.reports.push_back(
+          make_report(ProbeReport::Status::kError, fmt::format("{}: {}", label, why)));
       continue;
     }
     if (std::ranges::any_of(probed.channels,
@@ -288,7 +289,7 @@ ProbeOutcome probe_level_zero(const ProbeContext& context) {
   std::vector<ChannelInfo> channels;
   std::vector<LevelZeroSensor::Domain> domains;
   int ordinal = 0;
-  for (const zes_driver_handle_t driver : *drivers) {
+  for (zes_driver_handle_t driver : *drivers) {
     auto devices = enumerate<zes_device_handle_t>(
         [&](std::uint32_t* n, zes_device_handle_t* h) { return api.device_get(driver, n, h); },
         "zesDeviceGet");
@@ -296,7 +297,7 @@ ProbeOutcome probe_level_zero(const ProbeContext& context) {
       outcome.reports.push_back(make_report(ProbeReport::Status::kError, devices.error().message));
       continue;
     }
-    for (const zes_device_handle_t device : *devices) {
+    for (zes_device_handle_t device : *devices) {
       ProbedDevice probed = probe_device(**library, device, ordinal++, outcome);
       for (std::size_t i = 0; i < probed.channels.size(); ++i) {
         // Two devices answering one UUID would be one channel id twice: the same GPU counted
