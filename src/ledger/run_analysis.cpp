@@ -52,10 +52,10 @@ void add_runtime_estimate(const RunAnalysisInputs& inputs, RunAnalysis& run) {
 // The job's share on a shared node, else the run's total: what the runtime estimate is
 // compared with, without its "unknown total" shortcut (an unknown energy gives unknown CO2e).
 void add_carbon(const RunAnalysisInputs& inputs, RunAnalysis& run) {
-  run.carbon_factors = inputs.carbon;
+  if (inputs.carbon != nullptr) run.carbon_factors = *inputs.carbon;
   const bool shared = run.attribution && run.attribution->mode == AttributionMode::kShared;
   run.carbon =
-      carbon_of(shared ? run.attribution->attributed_total : run.window.total, inputs.carbon);
+      carbon_of(shared ? run.attribution->attributed_total : run.window.total, run.carbon_factors);
 }
 
 // The analysis of a timeline whose GPU counters are joined already.

@@ -59,8 +59,8 @@ struct RunAnalysisInputs {
   const TdpTable* tdp = nullptr;  // rated powers; null: no estimate, `tdp_error` says why
   std::string tdp_error;
   double pue = 1.0;
-  // The factors of the CO2e and cost figures (their PUE is `pue`); none given: both unknown.
-  CarbonFactors carbon;
+  // The factors of the CO2e and cost figures; null: none given, both unknown.
+  const CarbonFactors* carbon = nullptr;
   double idle_activity_pct = 1.0;  // a GPU never busier than this did no work
   CpuActivity cpu_activity;
   std::vector<Phase> phases;
