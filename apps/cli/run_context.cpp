@@ -254,7 +254,7 @@ RunAnalysisInputs analysis_inputs(const RunContext& context, const RunProgress& 
   in.tdp = context.tdp ? &*context.tdp : nullptr;
   in.tdp_error = context.tdp_error;
   in.pue = context.options.pue;
-  in.carbon = context.carbon;
+  in.carbon = &context.carbon;
   in.idle_activity_pct = context.options.idle_activity_pct;
   in.cpu_activity = CpuActivity{progress.cpu_time_s, available_cores()};
   in.phases = progress.phases;
