@@ -334,8 +334,7 @@ CarbonFigure carbon_of(const Measurement& energy, const CarbonFactors& factors) 
     out.co2e_method = fmt::format("{} x {:g} g/kWh ({})", basis, factors.intensity->value,
                                   factors.intensity->origin);
   } else {
-    out.co2e_method =
-        "unknown: no grid carbon intensity (pass --region CODE or --carbon-intensity G_PER_KWH)";
+    out.co2e_method = kNoIntensityMethod;
   }
   if (factors.price) {
     const double per_j = facility_kwh_per_j * factors.price->value;
@@ -345,7 +344,7 @@ CarbonFigure carbon_of(const Measurement& energy, const CarbonFactors& factors) 
     out.cost_method = fmt::format("{} x {:g}{}/kWh ({})", basis, factors.price->value, unit,
                                   factors.price->origin);
   } else {
-    out.cost_method = "unknown: no electricity price (pass --price AMOUNT[/CURRENCY])";
+    out.cost_method = kNoPriceMethod;
   }
   return out;
 }

@@ -110,14 +110,19 @@ Result<CarbonFactors> resolve_carbon_factors(const CarbonSettings& settings,
 // The CO2e and the cost of an energy figure. Unknown energy or factor: empty, never 0; the
 // method then says which is missing. The uncertainty is the energy's, scaled by the factors:
 // the intensity's and the price's own uncertainties are not modelled.
+inline constexpr const char* kNoIntensityMethod =
+    "unknown: no grid carbon intensity (pass --region CODE or --carbon-intensity G_PER_KWH)";
+inline constexpr const char* kNoPriceMethod =
+    "unknown: no electricity price (pass --price AMOUNT[/CURRENCY])";
+// A default figure is what no factor gives: unknown, saying what to pass.
 struct CarbonFigure {
   std::optional<double> co2e_g;
   double co2e_uncertainty_g = 0.0;
-  std::string co2e_method;
+  std::string co2e_method = kNoIntensityMethod;
   std::optional<double> cost;
   double cost_uncertainty = 0.0;
   std::string currency;
-  std::string cost_method;
+  std::string cost_method = kNoPriceMethod;
 };
 inline constexpr double kJoulesPerKwh = 3.6e6;
 CarbonFigure carbon_of(const Measurement& energy, const CarbonFactors& factors);

@@ -90,7 +90,8 @@ TEST_F(CarbonRun, TheOptionBeatsTheEnvironmentWhichBeatsTheDataFile) {
   const auto timed = run({"--carbon-intensity", "100"},
                          {{"JOULETRACE_REGION", "FR"}, {"JOULETRACE_CARBON_INTENSITY", "999"}});
   ASSERT_EQ(timed.result.exit_code, 0) << timed.result.err;
-  const auto& carbon = read_json(tree_ / "report.json")["carbon"];
+  const auto report = read_json(tree_ / "report.json");
+  const auto& carbon = report["carbon"];
   EXPECT_EQ(carbon["region"]["code"], "FR");
   EXPECT_EQ(carbon["intensity_g_per_kwh"], 100.0);
   EXPECT_EQ(carbon["intensity_from"], "option");
@@ -102,7 +103,8 @@ TEST_F(CarbonRun, TheOptionBeatsTheEnvironmentWhichBeatsTheDataFile) {
 TEST_F(CarbonRun, NoRegionMeansNoCo2eAndABadOneIsAUsageError) {
   const auto plain = run({});
   ASSERT_EQ(plain.result.exit_code, 0) << plain.result.err;
-  const auto& carbon = read_json(tree_ / "report.json")["carbon"];
+  const auto report = read_json(tree_ / "report.json");
+  const auto& carbon = report["carbon"];
   EXPECT_TRUE(carbon["co2e_g"].is_null()) << carbon.dump(2);
   EXPECT_TRUE(carbon["region"].is_null());
   EXPECT_FALSE(test::contains(plain.result.err, "CO2e")) << plain.result.err;

@@ -103,8 +103,8 @@ TEST(CarbonTable, RejectsMalformedFilesNamingTheField) {
           "source": {"publisher": "T", "url": "https://example.org"}})";
   const Case cases[] = {
       {"{", "test.json"},
-      {R"({"schema": "other", "version": 1, "regions": [])", "schema"},
-      {R"({"schema": "jouletrace.carbon", "version": 2, "regions": [])", "version"},
+      {R"({"schema": "other", "version": 1, "regions": []})", "schema"},
+      {R"({"schema": "jouletrace.carbon", "version": 2, "regions": []})", "version"},
       {head + "]}", "regions is empty"},
       {head + R"({"code": "DE", "name": "Germany", "intensity_g_per_kwh": 380, "year": 2023}]})",
        "regions[0].source"},
