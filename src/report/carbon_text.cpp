@@ -72,6 +72,11 @@ std::string co2e_text(double grams) {
   return fmt::format("{:.3f} g", grams);
 }
 
+std::string cost_text(double amount) {
+  if (amount != 0.0 && std::abs(amount) < 0.01) return fmt::format("{:.3g}", amount);
+  return fmt::format("{:.4f}", amount);
+}
+
 std::string format_carbon(const CarbonFactors& factors, const CarbonFigure& figure) {
   if (!carbon_configured(factors)) return {};
   std::string text;
@@ -83,8 +88,8 @@ std::string format_carbon(const CarbonFactors& factors, const CarbonFigure& figu
   }
   if (figure.cost) {
     const std::string unit = figure.currency.empty() ? "" : " " + figure.currency;
-    text += fmt::format("cost: {:.4f}{} +/- {:.4f}{} ({})\n", *figure.cost, unit,
-                        figure.cost_uncertainty, unit, figure.cost_method);
+    text += fmt::format("cost: {}{} +/- {}{} ({})\n", cost_text(*figure.cost), unit,
+                        cost_text(figure.cost_uncertainty), unit, figure.cost_method);
   } else {
     text += "cost: " + figure.cost_method + "\n";
   }

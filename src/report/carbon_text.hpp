@@ -18,5 +18,8 @@ bool carbon_configured(const CarbonFactors& factors);
 std::string format_carbon(const CarbonFactors& factors, const CarbonFigure& figure);
 // A mass in g, kg or t with three decimals.
 std::string co2e_text(double grams);
+// An amount of money: four decimals, or three significant digits below 0.01 (a short run costs
+// millionths, which four decimals would show as 0).
+std::string cost_text(double amount);
 
 }  // namespace jt

@@ -230,7 +230,7 @@ void estimate_lines(std::string& out, const ConfigurationComparison& c) {
 }
 
 std::string co2e_cell(double grams) { return co2e_text(grams); }
-std::string cost_cell(double amount) { return fmt::format("{:.4f}", amount); }
+std::string cost_cell(double amount) { return cost_text(amount); }
 
 // CO2e and cost as the reports stated them, with the first run's method; nothing when no run
 // stated either (no factor was configured).
