@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+
+#include "ledger/repeat_statistics.hpp"
 
 namespace jt {
 namespace {
@@ -230,6 +233,23 @@ TEST(CarbonSettings, BadRegionsAndValuesAreErrorsNamingWhereTheyCameFrom) {
   auto e3 = resolve_carbon_factors(bad_env, &table, "");
   ASSERT_FALSE(e3.has_value());
   EXPECT_TRUE(e3.error().message.starts_with("JOULETRACE_CARBON_INTENSITY 'lots'"));
+}
+
+TEST(Carbon, RepeatedRunsGiveTheMeanCo2eOfTheRunsThatKnowIt) {
+  CarbonFactors f;
+  f.intensity = CarbonFactor{360.0, "option"};
+  RunAnalysis first, second, unknown;
+  first.carbon = carbon_of(energy(3.6e6, 3.6e4), f);   // 1 kWh: 360 g +/- 3.6 g
+  second.carbon = carbon_of(energy(7.2e6, 7.2e4), f);  // 2 kWh: 720 g +/- 7.2 g
+  unknown.carbon = carbon_of(Measurement{}, f);
+  const RepeatStatistics stats = repeat_statistics({&first, &second, &unknown});
+  EXPECT_EQ(stats.co2e.runs, 2u);
+  ASSERT_TRUE(stats.co2e.mean_j.has_value());
+  EXPECT_NEAR(*stats.co2e.mean_j, 540.0, 1e-9);
+  EXPECT_NEAR(*stats.co2e.stddev_j, std::sqrt(2.0) * 180.0, 1e-9);
+  EXPECT_NEAR(stats.co2e.mean_uncertainty_j, 5.4, 1e-9);
+  EXPECT_EQ(stats.co2e.method, first.carbon.co2e_method);
+  EXPECT_EQ(repeat_statistics({&unknown}).co2e.method, "none");
 }
 
 }  // namespace
