@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "ledger/repeat_statistics.hpp"
+#include "study/comparison.hpp"
+#include "unit/compare_test_support.hpp"
 
 namespace jt {
 namespace {
@@ -250,6 +252,39 @@ TEST(Carbon, RepeatedRunsGiveTheMeanCo2eOfTheRunsThatKnowIt) {
   EXPECT_NEAR(stats.co2e.mean_uncertainty_j, 5.4, 1e-9);
   EXPECT_EQ(stats.co2e.method, first.carbon.co2e_method);
   EXPECT_EQ(repeat_statistics({&unknown}).co2e.method, "none");
+}
+
+// A run report's carbon object as `run` writes it: CO2e, and a cost in `currency`.
+nlohmann::json stated_carbon(double co2e_g, double cost, const std::string& currency) {
+  return {{"co2e_g", co2e_g},
+          {"co2e_uncertainty_g", 1.0},
+          {"co2e_method", "method " + currency},
+          {"cost", cost},
+          {"cost_uncertainty", 0.01},
+          {"cost_method", "cost " + currency},
+          {"currency", currency},
+          {"pue", 1.0}};
+}
+
+TEST(Carbon, CompareAveragesTheStatedCo2eAndLeavesOutCostsInAnotherCurrency) {
+  test::RunSpec eur{.total_j = 1000.0, .total_uncertainty_j = 1.0};
+  eur.carbon = stated_carbon(100.0, 0.5, "EUR");
+  test::RunSpec usd = eur;
+  usd.carbon = stated_carbon(200.0, 0.7, "USD");
+  test::RunSpec old_report = eur;  // from before CO2e existed: no carbon object
+  old_report.carbon.reset();
+  auto document =
+      study::decode_result_document(test::repeat_document({eur, usd, old_report}), "three.json");
+  ASSERT_TRUE(document.has_value()) << document.error().message;
+  auto comparison = study::compare_results({{"three", "three.json", *document}}, std::nullopt);
+  ASSERT_TRUE(comparison.has_value()) << comparison.error().message;
+  const auto& c = comparison->configurations.at(0);
+  EXPECT_EQ(c.co2e.runs, 2u);
+  EXPECT_NEAR(*c.co2e.mean_j, 150.0, 1e-9);
+  EXPECT_EQ(c.co2e.method, "method EUR");
+  EXPECT_EQ(c.cost.runs, 1u);
+  EXPECT_NEAR(*c.cost.mean_j, 0.5, 1e-12);
+  EXPECT_EQ(c.currency, "EUR");
 }
 
 }  // namespace
