@@ -71,6 +71,9 @@ struct RunTexts {
   std::string idle_threshold = "1";
   std::string checkpoint = "10s";
   std::string repeat = "1";
+  std::string carbon_intensity;
+  std::string price;
+  std::string region;
 };
 
 struct CalibrateTexts {
@@ -125,7 +128,17 @@ void define_run(Definition& d) {
       "Node profile with idle baselines (default: written by `jouletrace calibrate`)");
   d.run->add_option("--tdp-file", o.tdp_file,
                     "Rated-power data for the runtime-based estimate (default: the installed one)");
-  d.run->add_option("--pue", t.pue, "Power usage effectiveness for the runtime-based estimate");
+  d.run->add_option("--pue", t.pue,
+                    "Power usage effectiveness for the runtime-based estimate and CO2e/cost (1)");
+  d.run->add_option("--region", t.region,
+                    "Country or grid region of the carbon data file for CO2e (and price) "
+                    "(default: $JOULETRACE_REGION; none: no CO2e)");
+  d.run->add_option("--carbon-intensity", t.carbon_intensity,
+                    "Grid carbon intensity in g CO2e/kWh (default: $JOULETRACE_CARBON_INTENSITY, "
+                    "then the region's)");
+  d.run->add_option("--price", t.price,
+                    "Electricity price per kWh, AMOUNT or AMOUNT/CURRENCY (default: "
+                    "$JOULETRACE_PRICE, then the region's)");
   d.run
       ->add_option("--attribution", o.attribution,
                    "exclusive (the job owns the node), shared (split by the stated policy) or auto")
@@ -239,6 +252,28 @@ int usage_error(std::string_view verb, const std::string& message, const std::st
   return kExitOwnFailure;
 }
 
+// The carbon options, checked now so that a typo is a usage error before anything runs; the
+// region is checked against the data file when the run is prepared.
+std::optional<std::string> finish_carbon(Definition& d) {
+  RunOptions& o = d.invocation.run;
+  const RunTexts& t = d.run_texts;
+  if (d.run->count("--carbon-intensity") > 0) {
+    auto intensity = parse_carbon_intensity(t.carbon_intensity, "--carbon-intensity");
+    if (!intensity) return intensity.error().message;
+    o.carbon.carbon_intensity = t.carbon_intensity;
+  }
+  if (d.run->count("--price") > 0) {
+    auto price = parse_price(t.price, "--price");
+    if (!price) return price.error().message;
+    o.carbon.price = t.price;
+  }
+  if (d.run->count("--region") > 0) {
+    if (t.region.empty()) return "--region: empty (give a code such as DE or US-CAL-CISO)";
+    o.carbon.region = t.region;
+  }
+  return std::nullopt;
+}
+
 // Turns the texts of `run` into checked values; an error message names the option.
 std::optional<std::string> finish_run(Definition& d) {
   RunOptions& o = d.invocation.run;
@@ -254,6 +289,8 @@ std::optional<std::string> finish_run(Definition& d) {
   auto pue = parse_number("--pue", t.pue, 1.0, 5.0);
   if (!pue) return pue.error().message;
   o.pue = *pue;
+  o.pue_given = d.run->count("--pue") > 0;
+  if (auto error = finish_carbon(d)) return error;
   auto threshold = parse_number("--idle-threshold", t.idle_threshold, 0.0, 100.0, "%");
   if (!threshold) return threshold.error().message;
   o.idle_activity_pct = *threshold;

@@ -108,6 +108,39 @@ Result<void> load_rated_powers(const RunOptions& options, RunContext& context) {
   return {};
 }
 
+std::optional<std::string> environment_text(const char* variable) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+// The CO2e and cost factors: the data file is read only when a region asks for it, so that a
+// run without one never fails on a missing or broken file.
+Result<void> load_carbon_factors(const RunOptions& options, RunContext& context) {
+  CarbonSettings settings;
+  settings.options = options.carbon;
+  settings.environment = {environment_text("JOULETRACE_CARBON_INTENSITY"),
+                          environment_text("JOULETRACE_PRICE"),
+                          environment_text("JOULETRACE_REGION")};
+  settings.pue = options.pue;
+  settings.pue_given = options.pue_given;
+  std::optional<CarbonTable> table;
+  std::string table_error;
+  if (settings.options.region || settings.environment.region) {
+    const auto path = locate_carbon_file();
+    auto loaded = path ? CarbonTable::load(*path) : std::unexpected(path.error());
+    if (loaded) {
+      table = *std::move(loaded);
+    } else {
+      table_error = loaded.error().message;
+    }
+  }
+  auto factors = resolve_carbon_factors(settings, table ? &*table : nullptr, table_error);
+  if (!factors) return std::unexpected(factors.error());
+  context.carbon = *std::move(factors);
+  return {};
+}
+
 }  // namespace
 
 Result<void> check_run_options(const RunOptions& options) {
@@ -134,6 +167,7 @@ Result<RunContext> prepare_run(const RunOptions& options, const std::vector<Chan
   context.need_cpu_model = !has_cpu_channel(channels);
   if (auto ok = load_node_profile(options, context); !ok) return std::unexpected(ok.error());
   if (auto ok = load_rated_powers(options, context); !ok) return std::unexpected(ok.error());
+  if (auto ok = load_carbon_factors(options, context); !ok) return std::unexpected(ok.error());
   context.inventory = read_node_inventory(options.probe, channels);
   return context;
 }
@@ -220,6 +254,7 @@ RunAnalysisInputs analysis_inputs(const RunContext& context, const RunProgress& 
   in.tdp = context.tdp ? &*context.tdp : nullptr;
   in.tdp_error = context.tdp_error;
   in.pue = context.options.pue;
+  in.carbon = &context.carbon;
   in.idle_activity_pct = context.options.idle_activity_pct;
   in.cpu_activity = CpuActivity{progress.cpu_time_s, available_cores()};
   in.phases = progress.phases;

@@ -9,6 +9,7 @@
 #include "child_process.hpp"
 #include "core/result.hpp"
 #include "ledger/attribution.hpp"
+#include "ledger/carbon.hpp"
 #include "ledger/node_profile.hpp"
 #include "ledger/runtime_estimate.hpp"
 #include "markers/marker_protocol.hpp"
@@ -32,6 +33,7 @@ struct RunContext {
   std::vector<std::string> profile_warnings;  // a default profile that could not be used
   std::optional<TdpTable> tdp;
   std::string tdp_error;  // why there is no runtime-based estimate
+  CarbonFactors carbon;   // option > environment > data file (docs/CARBON.md)
 };
 
 // Whether a file can be created at `path` (its directory exists and takes a new file), so

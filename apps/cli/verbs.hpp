@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/carbon.hpp"
 #include "sensors/sensor.hpp"
 
 namespace jt::cli {
@@ -27,7 +28,10 @@ struct RunOptions {
   // Node profile with idle baselines (from `jouletrace calibrate`); empty: the default place.
   std::string profile_path;
   std::string tdp_file;  // rated-power data for the runtime estimate; empty: the installed one
-  double pue = 1.0;      // power usage effectiveness applied to the runtime estimate
+  double pue = 1.0;      // power usage effectiveness applied to the runtime estimate and CO2e
+  bool pue_given = false;
+  // --carbon-intensity, --price, --region as given (checked); the environment is read later.
+  CarbonSettingTexts carbon;
   std::string attribution = "auto";  // exclusive, shared, auto
   double idle_activity_pct = 1.0;    // a GPU whose utilisation never exceeds this did no work
 };

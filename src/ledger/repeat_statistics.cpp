@@ -61,6 +61,8 @@ RepeatStatistics repeat_statistics(const std::vector<const RunAnalysis*>& runs) 
   RunValues total;
   NamedValues components;
   NamedValues phases;
+  RunValues co2e;
+  std::string co2e_method;
   for (const RunAnalysis* run : runs) {
     duration.values.push_back(run->window.duration_s);
     duration.uncertainties.push_back(0.0);
@@ -68,6 +70,8 @@ RepeatStatistics repeat_statistics(const std::vector<const RunAnalysis*>& runs) 
               run->window.total.method);
     for (const auto& c : run->window.components) components.add(c.id, c.measured);
     for (const auto& t : run->phase_totals) phases.add(t.name, t.energy);
+    co2e.add(run->carbon.co2e_g, run->carbon.co2e_uncertainty_g, run->window.total.method);
+    if (run->carbon.co2e_g && co2e_method.empty()) co2e_method = run->carbon.co2e_method;
   }
   RepeatStatistics out;
   out.duration = repeated_figure("duration", duration);
@@ -75,6 +79,8 @@ RepeatStatistics repeat_statistics(const std::vector<const RunAnalysis*>& runs) 
   out.total = repeated_figure("total", total);
   out.components = components.figures();
   out.phases = phases.figures();
+  out.co2e = repeated_figure("co2e", co2e);
+  if (out.co2e.runs > 0) out.co2e.method = co2e_method;
   return out;
 }
 

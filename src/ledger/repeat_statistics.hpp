@@ -42,6 +42,8 @@ struct RepeatStatistics {
   RepeatedFigure total;
   std::vector<RepeatedFigure> components;
   std::vector<RepeatedFigure> phases;
+  // CO2e in g (the `_j` fields) over the runs that know it; method: the first run's method text.
+  RepeatedFigure co2e{.name = "co2e", .method = "none"};
 };
 // `runs`: the analyses of the runs that started and ended.
 RepeatStatistics repeat_statistics(const std::vector<const RunAnalysis*>& runs);

@@ -49,6 +49,15 @@ void add_runtime_estimate(const RunAnalysisInputs& inputs, RunAnalysis& run) {
                                                estimate_scope(run.window, run.attribution));
 }
 
+// The job's share on a shared node, else the run's total: what the runtime estimate is
+// compared with, without its "unknown total" shortcut (an unknown energy gives unknown CO2e).
+void add_carbon(const RunAnalysisInputs& inputs, RunAnalysis& run) {
+  if (inputs.carbon != nullptr) run.carbon_factors = *inputs.carbon;
+  const bool shared = run.attribution && run.attribution->mode == AttributionMode::kShared;
+  run.carbon =
+      carbon_of(shared ? run.attribution->attributed_total : run.window.total, run.carbon_factors);
+}
+
 // The analysis of a timeline whose GPU counters are joined already.
 RunAnalysis analyse_joined(const Timeline& timeline, const RunAnalysisInputs& inputs) {
   RunAnalysis run;
@@ -70,6 +79,7 @@ RunAnalysis analyse_joined(const Timeline& timeline, const RunAnalysisInputs& in
     run.attribution_error = attribution.error().message;
   }
   add_runtime_estimate(inputs, run);
+  add_carbon(inputs, run);
   run.idle_waste.push_back(find_idle_waste("run", waste_inputs(run.window), run.window.total,
                                            run.window.duration_s, inputs.idle_activity_pct,
                                            inputs.cpu_activity));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ledger/attribution.hpp"
+#include "ledger/carbon.hpp"
 #include "ledger/idle_waste.hpp"
 #include "ledger/node_profile.hpp"
 #include "ledger/run_ledger.hpp"
@@ -58,6 +59,8 @@ struct RunAnalysisInputs {
   const TdpTable* tdp = nullptr;  // rated powers; null: no estimate, `tdp_error` says why
   std::string tdp_error;
   double pue = 1.0;
+  // The factors of the CO2e and cost figures; null: none given, both unknown.
+  const CarbonFactors* carbon = nullptr;
   double idle_activity_pct = 1.0;  // a GPU never busier than this did no work
   CpuActivity cpu_activity;
   std::vector<Phase> phases;
@@ -73,6 +76,9 @@ struct RunAnalysis {
   // The common runtime-based estimate (rated power x time x PUE) next to the measurement.
   std::optional<RuntimeEstimate> runtime_estimate;
   std::string runtime_estimate_error;
+  // CO2e and cost of the run's energy (the job's share on a shared node), with their factors.
+  CarbonFactors carbon_factors;
+  CarbonFigure carbon;
   // Idle accelerators (and idle CPUs beside working GPUs): the run first, then each phase.
   std::vector<IdleWaste> idle_waste;
   std::vector<PhaseReport> phases;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "report/carbon_text.hpp"
 #include "report/json_figures.hpp"
 #include "report/text_format.hpp"
 
@@ -75,7 +76,10 @@ json configuration_json(const ConfigurationComparison& c) {
           {"gpus", c.gpus},
           {"idle_gpu", figure_json(c.idle_gpu, "j")},
           {"vs_reference", ratio_json(c.vs_reference)},
-          {"phases", std::move(phases)}};
+          {"phases", std::move(phases)},
+          {"co2e", figure_json(c.co2e, "g")},
+          {"cost", figure_json(c.cost, "")},
+          {"currency", c.currency.empty() ? json(nullptr) : json(c.currency)}};
 }
 
 // ---- CSV ----
@@ -123,6 +127,8 @@ std::vector<CsvRow> run_rows(const ConfigurationComparison& c) {
   rows.push_back(csv_row("estimate", "J", c.estimate));
   rows.push_back(csv_row("estimate_relative_error", "1", c.estimate_relative_error));
   rows.push_back(csv_row("idle_gpu_energy", "J", c.idle_gpu));
+  rows.push_back(csv_row("co2e", "g", c.co2e));
+  rows.push_back(csv_row("cost", c.currency.empty() ? "currency" : c.currency, c.cost));
   add_ratio_rows(rows, c.vs_reference);
   return rows;
 }
@@ -223,6 +229,28 @@ void estimate_lines(std::string& out, const ConfigurationComparison& c) {
   append_wrapped(out, line, 2);
 }
 
+std::string co2e_cell(double grams) { return co2e_text(grams); }
+std::string cost_cell(double amount) { return cost_text(amount); }
+
+// CO2e and cost as the reports stated them, with the first run's method; nothing when no run
+// stated either (no factor was configured).
+void carbon_lines(std::string& out, const ConfigurationComparison& c) {
+  if (c.co2e.runs > 0) {
+    append_wrapped(out,
+                   fmt::format("CO2e: {} +/- {} ({})", spread_text(c.co2e, co2e_cell, co2e_cell),
+                               co2e_cell(c.co2e.mean_uncertainty_j), c.co2e.method),
+                   2);
+  }
+  if (c.cost.runs > 0) {
+    const std::string unit = c.currency.empty() ? "" : " " + c.currency;
+    append_wrapped(
+        out,
+        fmt::format("cost{}: {} +/- {} ({})", unit, spread_text(c.cost, cost_cell, cost_cell),
+                    cost_cell(c.cost.mean_uncertainty_j), c.cost.method),
+        2);
+  }
+}
+
 std::string idle_text(const RepeatedFigure& f) {
   if (!f.mean_j) return "unknown";
   return fmt::format("{} sd {} +/- {} ({})", energy_cell(*f.mean_j),
@@ -272,6 +300,7 @@ void configuration_text(std::string& out, const ConfigurationComparison& c) {
   for (const auto& p : c.phases) {
     out += table_row("phase " + p.name, &p.duration, p.energy, &p.energy_per_item);
   }
+  carbon_lines(out, c);
   estimate_lines(out, c);
   idle_lines(out, c);
 }

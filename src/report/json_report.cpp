@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "report/attribution_text.hpp"
+#include "report/carbon_text.hpp"
 #include "report/estimate_text.hpp"
 #include "report/idle_waste_text.hpp"
 #include "report/json_figures.hpp"
@@ -155,6 +156,7 @@ nlohmann::json to_json(const RunReport& report) {
   } else {
     out["runtime_estimate"] = {{"error", report.runtime_estimate_error}};
   }
+  out["carbon"] = to_json(report.carbon_factors, report.carbon);
   if (report.attribution) {
     out["attribution"] = to_json(*report.attribution);
   } else {

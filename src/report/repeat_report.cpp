@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include <fmt/format.h>
 
+#include "report/carbon_text.hpp"
 #include "report/json_figures.hpp"
 #include "report/run_report.hpp"
 #include "report/text_format.hpp"
@@ -52,7 +53,8 @@ nlohmann::json to_json(const RepeatSummary& repeat) {
            {{"duration", to_json(repeat.duration, "s")},
             {"total", to_json(repeat.total, "j")},
             {"components", std::move(components)},
-            {"phases", std::move(phases)}}},
+            {"phases", std::move(phases)},
+            {"co2e", to_json(repeat.co2e, "g")}}},
           {"runs", std::move(runs)}};
 }
 
@@ -80,6 +82,16 @@ std::string format_repeat_summary(const RepeatSummary& repeat, const SummaryOpti
   for (const auto& p : repeat.phases) {
     out += fmt::format("  phase {:<24}  {} ({})\n", fit(terminal_safe(p.name), 24), figure_text(p),
                        p.method);
+  }
+  if (const RepeatedFigure& c = repeat.co2e; c.mean_j) {
+    // The method names its factors and their sources: wrapped, as the run's summary is; the
+    // label goes in after wrapping, which would fold its padding.
+    const std::string figures = fmt::format("{} sd {}, each +/- {} ({})", co2e_text(*c.mean_j),
+                                            c.stddev_j ? co2e_text(*c.stddev_j) : "-",
+                                            co2e_text(c.mean_uncertainty_j), c.method);
+    std::vector<std::string> lines = wrap(figures, options.width, 34, 4);
+    if (!lines.empty()) lines[0].replace(2, 4, "CO2e");
+    for (const auto& part : lines) out += part + "\n";
   }
   if (!repeat.runs.empty()) {
     SummaryOptions notes = options;

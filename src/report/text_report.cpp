@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "report/attribution_text.hpp"
+#include "report/carbon_text.hpp"
 #include "report/estimate_text.hpp"
 #include "report/idle_waste_text.hpp"
 #include "report/run_report.hpp"
@@ -108,6 +109,7 @@ void headline(const RunReport& report, Text& text) {
     cover = fmt::format("sum of {} parts", w.total_cover.size());
   }
   text.line(fmt::format("total: {} ({}; {})", total, to_string(w.total.method), cover));
+  text.block(format_carbon(report.carbon_factors, report.carbon), 2);
 }
 
 // The +/- column: "-" when the energy itself is unknown.

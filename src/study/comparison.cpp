@@ -91,12 +91,40 @@ void add_estimate(ConfigurationComparison& c, RunValues& estimate, RunValues& er
   error.add(stated.relative_error, kUnknownUncertainty, Method::kModel);
 }
 
+struct CarbonValues {
+  RunValues co2e;
+  RunValues cost;
+  std::string co2e_method;
+  std::string cost_method;
+  std::optional<std::string> currency;  // the first known cost's
+};
+
+void add_carbon(CarbonValues& values, const std::optional<StatedCarbon>& carbon, Method method) {
+  if (!carbon) return;
+  values.co2e.add(carbon->co2e_g, carbon->co2e_uncertainty_g, method);
+  if (values.co2e_method.empty()) values.co2e_method = carbon->co2e_method;
+  if (!carbon->cost) return;
+  if (!values.currency) values.currency = carbon->currency;
+  if (*values.currency != carbon->currency) return;
+  values.cost.add(carbon->cost, carbon->cost_uncertainty, method);
+  if (values.cost_method.empty()) values.cost_method = carbon->cost_method;
+}
+
+void summarise_carbon(ConfigurationComparison& c, const CarbonValues& values) {
+  c.co2e = repeated_figure("co2e", values.co2e);
+  if (c.co2e.runs > 0) c.co2e.method = values.co2e_method;
+  c.cost = repeated_figure("cost", values.cost);
+  if (c.cost.runs > 0) c.cost.method = values.cost_method;
+  c.currency = values.currency.value_or("");
+}
+
 bool compared(const StatedRun& run) { return run.started && run.complete; }
 
 ConfigurationComparison summarise(const LabelledResult& result) {
   ConfigurationComparison c{
       .label = result.label, .path = result.path, .schema = result.document.schema};
   RunValues duration, total, estimate, error, idle_gpu;
+  CarbonValues carbon;
   Named<ComponentComparison> domains;
   Named<RunValues> components;
   Named<PhaseValues> phases;
@@ -118,7 +146,9 @@ ConfigurationComparison summarise(const LabelledResult& result) {
     add_estimate(c, estimate, error, run.estimate);
     c.gpus = std::max(c.gpus, run.gpus);
     if (run.idle_gpu && run.gpus > 0) add(idle_gpu, *run.idle_gpu);
+    add_carbon(carbon, run.carbon, run.total.method);
   }
+  summarise_carbon(c, carbon);
   c.duration = duration_figure("duration", duration);
   c.total = repeated_figure("total", total);
   for (const std::string& id : components.order) {

@@ -79,6 +79,12 @@ struct ConfigurationComparison {
   RepeatedFigure idle_gpu;                 // idle accelerators' energy over the run
   std::optional<RatioToReference> vs_reference;  // the whole run
   std::vector<PhaseComparison> phases;           // by name, in the order first seen
+  // CO2e (g) and cost as the runs' reports stated them; `method` is the first run's method text
+  // (its factors and their sources). A run whose cost is in another currency than the first's
+  // is left out of the cost.
+  RepeatedFigure co2e;
+  RepeatedFigure cost;
+  std::string currency;
 };
 
 struct Comparison {

@@ -96,6 +96,33 @@ void read_idle_waste(const JsonReader& reader, StatedRun& run) {
   }
 }
 
+// A stated figure and its uncertainty; the uncertainty is null exactly when the figure is.
+std::optional<double> read_carbon_figure(const JsonReader& carbon, const std::string& key,
+                                         const std::string& uncertainty_key, double& uncertainty) {
+  const auto value = nullable_number(carbon, key);
+  const auto spread = nullable_number(carbon, uncertainty_key);
+  if (value && (!spread || *spread < 0.0)) {
+    carbon.member(uncertainty_key).fail("is null or < 0 beside a known figure");
+  }
+  uncertainty = spread.value_or(0.0);
+  return value;
+}
+
+std::optional<StatedCarbon> read_carbon(const JsonReader& run) {
+  const auto member = run.optional_member("carbon");
+  if (!member) return std::nullopt;
+  const JsonReader carbon = member->as_object();
+  StatedCarbon out;
+  out.co2e_g = read_carbon_figure(carbon, "co2e_g", "co2e_uncertainty_g", out.co2e_uncertainty_g);
+  out.co2e_method = carbon.string("co2e_method");
+  out.cost = read_carbon_figure(carbon, "cost", "cost_uncertainty", out.cost_uncertainty);
+  out.cost_method = carbon.string("cost_method");
+  if (const JsonReader currency = carbon.member("currency"); !currency.is_null()) {
+    out.currency = currency.as_string();
+  }
+  return out;
+}
+
 void check_schema(const JsonReader& top, std::string_view expected) {
   const JsonReader schema = top.member("schema");
   if (schema.as_string() != expected && schema.ok()) {
@@ -120,6 +147,7 @@ StatedRun read_run(const JsonReader& reader) {
   run.phases = read_phase_totals(reader);
   run.estimate = read_estimate(reader);
   read_idle_waste(reader, run);
+  run.carbon = read_carbon(reader);
   return run;
 }
 

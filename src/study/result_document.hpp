@@ -49,6 +49,17 @@ struct StatedEstimate {
   std::optional<double> relative_error;  // (estimate - measured) / measured
 };
 
+// The CO2e and cost the run report stated (its `carbon` object; absent in older reports).
+struct StatedCarbon {
+  std::optional<double> co2e_g;
+  double co2e_uncertainty_g = 0.0;
+  std::string co2e_method;
+  std::optional<double> cost;
+  double cost_uncertainty = 0.0;
+  std::string currency;  // empty: the report names none
+  std::string cost_method;
+};
+
 struct StatedRun {
   bool started = false;
   bool complete = false;  // false: a checkpoint written while the command ran
@@ -61,6 +72,7 @@ struct StatedRun {
   StatedEstimate estimate;
   int gpus = 0;                          // GPUs the idle-waste analysis saw
   std::optional<StatedFigure> idle_gpu;  // the whole run's idle-GPU energy
+  std::optional<StatedCarbon> carbon;    // empty: a report from before CO2e existed
 };
 
 // One file: a run report is one run, a repeat report each of its runs.

@@ -3,12 +3,12 @@
 """Validates jouletrace's JSON documents against the schemas in schemas/.
 
 By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;
-`--as NAME` (run, repeat, compare, node-profile, rated-power, sensors, redfish-config, job,
+`--as NAME` (run, repeat, compare, carbon, node-profile, rated-power, sensors, redfish-config, job,
 jobs, step-record) forces one, which a Redfish config without a "schema" field and a job store's
 step record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
 
 As a test (`--self-test`, registered in CTest by tests/schema/CMakeLists.txt): checks that every
-schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, the fuzz
+schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, data/carbon.json, the fuzz
 seeds that are such files (and the job store's record seeds against step-record.schema.json,
 where those decode_step_record refuses must be rejected) and the Redfish config example of the
 docs; validates documents the built binary writes on fixture trees (sensors --json, calibrate,
@@ -34,7 +34,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STEMS = ["run", "repeat", "node-profile", "rated-power", "sensors", "redfish-config", "job", "jobs",
-         "step-record", "compare"]
+         "step-record", "compare", "carbon"]
 # The "schema" field of a document -> the schema file that describes it. Old names are the
 # forms readers still accept (see each schema's description).
 BY_NAME = {
@@ -49,6 +49,7 @@ BY_NAME = {
     "jouletrace.job": "job",
     "jouletrace.jobs": "jobs",
     "jouletrace.compare": "compare",
+    "jouletrace.carbon": "carbon",
     # A step record has no "schema" ("format": 1 instead): --as step-record.
 }
 # The job store's record seeds (fuzz/corpus/store_record/, plain JSON without a selector byte), by
@@ -211,6 +212,8 @@ class SelfTest:
         self.valid("data/tdp.json", tdp, "rated-power")
         if tdp.get("schema") != "jouletrace.rated-power":
             self.failures.append("data/tdp.json does not use the current schema name")
+        carbon = json.loads((ROOT / "data" / "carbon.json").read_text(encoding="utf-8"))
+        self.valid("data/carbon.json", carbon, "carbon")
         # Fuzz seeds of the node-file readers: the first byte picks the reader. They keep the
         # old forms (profile and rated-power names) that the readers still accept.
         for path in sorted((ROOT / "fuzz" / "corpus").glob("*/*")):
@@ -480,6 +483,18 @@ class SelfTest:
             ("a rating of 0 W", set_(["devices", 0, "rated_power_w"], 0)),
             ("an http source", set_(["devices", 0, "source"], "http://example.invalid")),
             ("an extra field in a device", set_(["devices", 0, "tdp"], 1)),
+        ])
+        carbon = json.loads((ROOT / "data" / "carbon.json").read_text(encoding="utf-8"))
+        self.mutants("data/carbon.json", carbon, "carbon", [
+            ("no version", drop(["version"])),
+            ("a region without a year", drop(["regions", 0, "year"])),
+            ("a region without a source", drop(["regions", 0, "source"])),
+            ("an intensity of 0", set_(["regions", 0, "intensity_g_per_kwh"], 0)),
+            ("an http source", set_(["regions", 0, "source", "url"], "http://example.invalid")),
+            ("a price without a currency",
+             set_(["regions", 0, "price"], {"per_kwh": 0.2, "year": 2024,
+                                            "source": {"publisher": "x",
+                                                       "url": "https://example.invalid"}})),
         ])
         config = {"url": "https://bmc.example", "username": "monitor", "password": "secret"}
         self.valid("a Redfish config without schema and version", config, "redfish-config")

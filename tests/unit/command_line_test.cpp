@@ -89,6 +89,11 @@ TEST(CommandLine, DurationsNeedAUnitAndNumbersARange) {
       {{"--checkpoint", "10"}, "--checkpoint '10': a duration needs a unit"},
       {{"--repeat", "2.5"}, "--repeat '2.5' is not a whole number"},
       {{"--repeat", "0"}, "--repeat 0 is out of range"},
+      {{"--carbon-intensity", "lots"}, "--carbon-intensity 'lots' is not a number"},
+      {{"--carbon-intensity", "5000"}, "--carbon-intensity 5000 is out of range"},
+      {{"--price", "0.25/EURO"}, "--price '0.25/EURO': the currency after '/' is not"},
+      {{"--price", "cheap"}, "--price 'cheap' is not AMOUNT or AMOUNT/CURRENCY"},
+      {{"--region", ""}, "--region: empty"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> words = {"run"};
@@ -104,6 +109,23 @@ TEST(CommandLine, DurationsNeedAUnitAndNumbersARange) {
   EXPECT_DOUBLE_EQ(*parse_duration_s("-i", "2min", 0, 3600), 120.0);
   EXPECT_DOUBLE_EQ(*parse_duration_s("-i", "250us", 0, 3600), 250e-6);
   EXPECT_DOUBLE_EQ(*parse_duration_s("-i", "0.5s", 0, 3600), 0.5);
+}
+
+TEST(CommandLine, CarbonOptionsAreKeptAsGivenAndPueSaysWhetherItWasGiven) {
+  auto plain = std::get<Invocation>(parse({"run", "true"})).run;
+  EXPECT_FALSE(plain.pue_given);
+  EXPECT_FALSE(plain.carbon.region.has_value());
+  EXPECT_FALSE(plain.carbon.carbon_intensity.has_value());
+  EXPECT_FALSE(plain.carbon.price.has_value());
+  auto given =
+      std::get<Invocation>(parse({"run", "--region", "de", "--pue", "1.2", "--carbon-intensity",
+                                  "300", "--price", "0.3/EUR", "true"}))
+          .run;
+  EXPECT_TRUE(given.pue_given);
+  EXPECT_DOUBLE_EQ(given.pue, 1.2);
+  EXPECT_EQ(given.carbon.region, "de");
+  EXPECT_EQ(given.carbon.carbon_intensity, "300");
+  EXPECT_EQ(given.carbon.price, "0.3/EUR");
 }
 
 // Property: whatever the command's words are (option-like words, spaces, empty strings, UTF-8,

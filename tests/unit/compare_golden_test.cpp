@@ -4,6 +4,7 @@
 // reference. The documents are built by hand, as `run -o` and `run --repeat N -o` write them.
 #include <gtest/gtest.h>
 
+#include "report/carbon_text.hpp"
 #include "report/compare_report.hpp"
 #include "support/golden_support.hpp"
 #include "unit/compare_test_support.hpp"
@@ -45,6 +46,17 @@ RunSpec gpu_node() {
               {"infer", 14.0, 10000, 7100.0, 340.0, 1008.0}};
   r.estimate_j = 142500.0;
   r.estimate_complete = false;  // one GPU without a rated power
+  // CO2e as `run --carbon-intensity 380 --price 0.25/EUR --pue 1.2` writes it.
+  CarbonFactors factors;
+  factors.pue = {1.2, "option"};
+  factors.intensity = CarbonFactor{380.0, "option"};
+  factors.price = CarbonFactor{0.25, "option"};
+  factors.currency = "EUR";
+  Measurement total;
+  total.energy_j = r.total_j;
+  total.uncertainty.total_j = r.total_uncertainty_j;
+  total.method = Method::kCounter;
+  r.carbon = to_json(factors, carbon_of(total, factors));
   return r;
 }
 

@@ -37,6 +37,7 @@ struct RunSpec {
   std::optional<double> idle_gpu_j;
   double idle_gpu_uncertainty_j = 0.0;
   bool complete = true;
+  std::optional<nlohmann::json> carbon;  // the run report's carbon object; empty: none
 };
 
 inline nlohmann::json nullable(const std::optional<double>& v) {
@@ -99,6 +100,7 @@ inline nlohmann::json run_document(const RunSpec& spec) {
   } else {
     run["runtime_estimate"] = {{"error", "no rated power for any device"}};
   }
+  if (spec.carbon) run["carbon"] = *spec.carbon;
   return run;
 }
 

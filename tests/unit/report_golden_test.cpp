@@ -131,6 +131,13 @@ RunReport gpu_node_run() {
         {gpu->identity.index, gpu->id, gpu->identity.uuid, gpu->device, 700.0, "fake NVML"});
   }
   inputs.tdp = &table;
+  // CO2e from a region entry made here (not the shipped file, which may be refreshed).
+  CarbonFactors carbon;
+  carbon.region = "XT";
+  carbon.region_entry = CarbonRegion{
+      "XT", "Testland", 380.0, 2023, {"Test", "test data", "https://example.invalid/xt"}, {}};
+  carbon.intensity = CarbonFactor{380.0, "XT 2023, Test"};
+  inputs.carbon = &carbon;
   inputs.cpu_activity = CpuActivity{2.0, 32};
   inputs.phases = {{"train", 1 * kS, 6 * kS, 6400, 1234, false},
                    {"eval", 6 * kS, 6 * kS + 5'000'000, 0, 1234, false},
