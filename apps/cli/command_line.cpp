@@ -15,8 +15,11 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kVerbs = {"run",   "sensors", "node", "calibrate", "mark",
-                                                    "agent", "job",     "jobs", "compare"};
+constexpr std::array<std::string_view, 10> kVerbs = {
+    "run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs", "compare", "study"};
+constexpr const char* kVerbList =
+    "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare, study (`jouletrace "
+    "--help`)";
 
 // The options every verb that reads sensors shares.
 struct ProbeTexts {
@@ -62,18 +65,37 @@ void apply(const ProbeTexts& texts, ProbeContext& probe) {
   probe.proc_root = texts.proc;
 }
 
+// The carbon options as their command line gave them.
+struct CarbonTexts {
+  std::string carbon_intensity;
+  std::string price;
+  std::string region;
+  std::string pue = "1";
+};
+
+void add_carbon_options(CLI::App* app, CarbonTexts& t) {
+  app->add_option("--pue", t.pue,
+                  "Power usage effectiveness for the runtime-based estimate and CO2e/cost (1)");
+  app->add_option("--region", t.region,
+                  "Country or grid region of the carbon data file for CO2e (and price) "
+                  "(default: $JOULETRACE_REGION; none: no CO2e)");
+  app->add_option("--carbon-intensity", t.carbon_intensity,
+                  "Grid carbon intensity in g CO2e/kWh (default: $JOULETRACE_CARBON_INTENSITY, "
+                  "then the region's)");
+  app->add_option("--price", t.price,
+                  "Electricity price per kWh, AMOUNT or AMOUNT/CURRENCY (default: "
+                  "$JOULETRACE_PRICE, then the region's)");
+}
+
 // The values `run` takes as text and checks itself, so that every message says what was wrong.
 struct RunTexts {
   ProbeTexts probe;
   std::string interval = "100ms";
   std::string model_watts = "7";
-  std::string pue = "1";
   std::string idle_threshold = "1";
   std::string checkpoint = "10s";
   std::string repeat = "1";
-  std::string carbon_intensity;
-  std::string price;
-  std::string region;
+  CarbonTexts carbon;
 };
 
 struct CalibrateTexts {
@@ -94,6 +116,10 @@ struct Definition {
   ProbeTexts node_texts;
   CalibrateTexts calibrate_texts;
   ProbeTexts agent_texts;
+  RunTexts study_texts;
+  CarbonTexts job_carbon;
+  std::string study_repetitions;
+  std::string study_cooldown;
   std::string agent_interval = "100ms";
   bool model_watts_given = false;
   std::string items_name;
@@ -106,49 +132,43 @@ struct Definition {
   CLI::App* job = nullptr;
   CLI::App* jobs = nullptr;
   CLI::App* compare = nullptr;
+  CLI::App* study = nullptr;
 };
+
+// What `run` and `study` measure with: sensors, interval, baselines, estimate, CO2e, attribution.
+void add_measurement_options(CLI::App* app, RunOptions& o, RunTexts& t) {
+  add_probe_options(app, o.probe, t.probe);
+  app->add_option("-i,--interval", t.interval, "Sampling interval with its unit (100ms)");
+  app->add_flag("-v,--verbose", o.verbose, "Print every absent backend with its fix");
+  app->add_option("--model-watts-per-core", t.model_watts,
+                  "Power of one busy core for the CPU estimate used when no CPU sensor is "
+                  "readable (default 7)");
+  app->add_option("--profile", o.profile_path,
+                  "Node profile with idle baselines (default: written by `jouletrace calibrate`)");
+  app->add_option("--tdp-file", o.tdp_file,
+                  "Rated-power data for the runtime-based estimate (default: the installed one)");
+  add_carbon_options(app, t.carbon);
+  app->add_option("--attribution", o.attribution,
+                  "exclusive (the job owns the node), shared (split by the stated policy) or auto")
+      ->check(CLI::IsMember({"auto", "exclusive", "shared"}));
+  app->add_option("--idle-threshold", t.idle_threshold,
+                  "A GPU whose utilisation never exceeds this percentage did no work (1)");
+  app->add_flag("--wait-all", o.wait_all,
+                "Also wait for processes the command left running when it exited");
+}
 
 void define_run(Definition& d) {
   RunOptions& o = d.invocation.run;
   RunTexts& t = d.run_texts;
   d.run = d.app.add_subcommand(
       "run", "Run a command and report the energy it used: jouletrace run [options] CMD ARGS...");
-  add_probe_options(d.run, o.probe, t.probe);
-  d.run->add_option("-i,--interval", t.interval, "Sampling interval with its unit (100ms)");
+  add_measurement_options(d.run, o, t);
   d.run->add_option("-o,--output", o.output_json,
                     "Write the JSON report to this file (- : stdout)");
   d.run->add_option("--csv", o.output_csv, "Stream the energy time series to this CSV file");
   d.run->add_flag("-q,--quiet", o.quiet, "Do not print the summary");
-  d.run->add_flag("-v,--verbose", o.verbose, "Print every absent backend with its fix");
-  d.run->add_option("--model-watts-per-core", t.model_watts,
-                    "Power of one busy core for the CPU estimate used when no CPU sensor is "
-                    "readable (default 7)");
-  d.run->add_option(
-      "--profile", o.profile_path,
-      "Node profile with idle baselines (default: written by `jouletrace calibrate`)");
-  d.run->add_option("--tdp-file", o.tdp_file,
-                    "Rated-power data for the runtime-based estimate (default: the installed one)");
-  d.run->add_option("--pue", t.pue,
-                    "Power usage effectiveness for the runtime-based estimate and CO2e/cost (1)");
-  d.run->add_option("--region", t.region,
-                    "Country or grid region of the carbon data file for CO2e (and price) "
-                    "(default: $JOULETRACE_REGION; none: no CO2e)");
-  d.run->add_option("--carbon-intensity", t.carbon_intensity,
-                    "Grid carbon intensity in g CO2e/kWh (default: $JOULETRACE_CARBON_INTENSITY, "
-                    "then the region's)");
-  d.run->add_option("--price", t.price,
-                    "Electricity price per kWh, AMOUNT or AMOUNT/CURRENCY (default: "
-                    "$JOULETRACE_PRICE, then the region's)");
-  d.run
-      ->add_option("--attribution", o.attribution,
-                   "exclusive (the job owns the node), shared (split by the stated policy) or auto")
-      ->check(CLI::IsMember({"auto", "exclusive", "shared"}));
-  d.run->add_option("--idle-threshold", t.idle_threshold,
-                    "A GPU whose utilisation never exceeds this percentage did no work (1)");
   d.run->add_option("--checkpoint", t.checkpoint,
                     "Rewrite the JSON report this often while the command runs (10s; 0s: never)");
-  d.run->add_flag("--wait-all", o.wait_all,
-                  "Also wait for processes the command left running when it exited");
   d.run->add_option("--repeat", t.repeat, "Run the command N times; mean and deviation (1)");
 }
 
@@ -215,6 +235,7 @@ void define_job_verbs(Definition& d) {
                    "allocation's record (Slurm's extern step)")
       ->check(CLI::Range(0, 1'000'000));
   d.job->add_option("--agent", j.agent_socket, "The node agent's socket");
+  add_carbon_options(d.job, d.job_carbon);
   JobsOptions& l = d.invocation.jobs;
   d.jobs = d.app.add_subcommand("jobs", "List Slurm jobs with their energy, newest first");
   d.jobs->add_option("--user", l.user, "A user's jobs (name or uid; operators only for others)");
@@ -243,6 +264,28 @@ void define_compare(Definition& d) {
   d.compare->add_option("-o,--output", c.output, "Write to this file instead of stdout");
 }
 
+void define_study(Definition& d) {
+  StudyOptions& o = d.invocation.study;
+  d.study = d.app.add_subcommand(
+      "study",
+      "Run a declared matrix of commands and bundled workloads x configurations, each repeated "
+      "with a cool-down and an idle check, under measurement; one result file per node and "
+      "configuration: jouletrace study [options] STUDY.toml|STUDY.json");
+  d.study->add_option("study_file", o.study_file, "The study (docs/STUDY.md)")->required();
+  add_measurement_options(d.study, o.run, d.study_texts);
+  d.study->add_option("-o,--output", o.output,
+                      "Result directory (default: the study's `output`, else study-results "
+                      "beside the study file); each node writes into HOSTNAME/ below it");
+  d.study->add_option("--repetitions", d.study_repetitions,
+                      "Runs per configuration, overriding the study's");
+  d.study->add_option("--cooldown", d.study_cooldown,
+                      "Wait after each run, overriding the study's (e.g. 30s)");
+  d.study->add_flag("--no-idle-check", o.no_idle_check,
+                    "Do not wait for the node to return to idle before each run");
+  d.study->add_flag("--dry-run", o.dry_run, "List the runs the study would make, run nothing");
+  d.study->add_flag("-q,--quiet", o.run.quiet, "No progress, only warnings and errors");
+}
+
 int usage_error(std::string_view verb, const std::string& message, const std::string& hint = {}) {
   fmt::print(stderr, "jouletrace{}{}: {}\n", verb.empty() ? "" : " ", verb, message);
   fmt::print(stderr, "  {}\n",
@@ -253,31 +296,33 @@ int usage_error(std::string_view verb, const std::string& message, const std::st
 }
 
 // The carbon options, checked now so that a typo is a usage error before anything runs; the
-// region is checked against the data file when the run is prepared.
-std::optional<std::string> finish_carbon(Definition& d) {
-  RunOptions& o = d.invocation.run;
-  const RunTexts& t = d.run_texts;
-  if (d.run->count("--carbon-intensity") > 0) {
+// region is checked against the data file when the factors are resolved.
+std::optional<std::string> finish_carbon(const CLI::App& app, const CarbonTexts& t,
+                                         CarbonSettingTexts& out, double& pue, bool& pue_given) {
+  auto parsed_pue = parse_number("--pue", t.pue, 1.0, 5.0);
+  if (!parsed_pue) return parsed_pue.error().message;
+  pue = *parsed_pue;
+  pue_given = app.count("--pue") > 0;
+  if (app.count("--carbon-intensity") > 0) {
     auto intensity = parse_carbon_intensity(t.carbon_intensity, "--carbon-intensity");
     if (!intensity) return intensity.error().message;
-    o.carbon.carbon_intensity = t.carbon_intensity;
+    out.carbon_intensity = t.carbon_intensity;
   }
-  if (d.run->count("--price") > 0) {
+  if (app.count("--price") > 0) {
     auto price = parse_price(t.price, "--price");
     if (!price) return price.error().message;
-    o.carbon.price = t.price;
+    out.price = t.price;
   }
-  if (d.run->count("--region") > 0) {
+  if (app.count("--region") > 0) {
     if (t.region.empty()) return "--region: empty (give a code such as DE or US-CAL-CISO)";
-    o.carbon.region = t.region;
+    out.region = t.region;
   }
   return std::nullopt;
 }
 
-// Turns the texts of `run` into checked values; an error message names the option.
-std::optional<std::string> finish_run(Definition& d) {
-  RunOptions& o = d.invocation.run;
-  const RunTexts& t = d.run_texts;
+// Turns the texts of the measurement options into checked values; a message names the option.
+std::optional<std::string> finish_measurement(const CLI::App& app, const RunTexts& t,
+                                              RunOptions& o) {
   apply(t.probe, o.probe);
   auto interval = parse_duration_s("--interval", t.interval, 1e-4, 3600.0);
   if (!interval) return interval.error().message;
@@ -285,15 +330,19 @@ std::optional<std::string> finish_run(Definition& d) {
   // More than a kilowatt per core is no CPU; 0 or less would make the estimate meaningless.
   auto watts = parse_number("--model-watts-per-core", t.model_watts, 0.01, 1000.0, "W");
   if (!watts) return watts.error().message;
-  o.model_watts_per_core = d.run->count("--model-watts-per-core") > 0 ? *watts : 0.0;
-  auto pue = parse_number("--pue", t.pue, 1.0, 5.0);
-  if (!pue) return pue.error().message;
-  o.pue = *pue;
-  o.pue_given = d.run->count("--pue") > 0;
-  if (auto error = finish_carbon(d)) return error;
+  o.model_watts_per_core = app.count("--model-watts-per-core") > 0 ? *watts : 0.0;
+  if (auto error = finish_carbon(app, t.carbon, o.carbon, o.pue, o.pue_given)) return error;
   auto threshold = parse_number("--idle-threshold", t.idle_threshold, 0.0, 100.0, "%");
   if (!threshold) return threshold.error().message;
   o.idle_activity_pct = *threshold;
+  return std::nullopt;
+}
+
+// Turns the texts of `run` into checked values; an error message names the option.
+std::optional<std::string> finish_run(Definition& d) {
+  RunOptions& o = d.invocation.run;
+  const RunTexts& t = d.run_texts;
+  if (auto error = finish_measurement(*d.run, t, o)) return error;
   auto checkpoint = parse_duration_s("--checkpoint", t.checkpoint, 0.0, 86400.0);
   if (!checkpoint) return checkpoint.error().message;
   if (*checkpoint > 0.0 && *checkpoint < 1.0) return "--checkpoint: at least 1s (or 0s: never)";
@@ -305,6 +354,25 @@ std::optional<std::string> finish_run(Definition& d) {
   }
   o.repeat = static_cast<int>(*repeat);
   if (o.command.empty()) return "no command given; usage: jouletrace run [options] CMD ARGS...";
+  return std::nullopt;
+}
+
+std::optional<std::string> finish_study(Definition& d) {
+  StudyOptions& o = d.invocation.study;
+  if (auto error = finish_measurement(*d.study, d.study_texts, o.run)) return error;
+  if (d.study->count("--repetitions") > 0) {
+    auto repetitions = parse_number("--repetitions", d.study_repetitions, 1.0, 1000.0);
+    if (!repetitions) return repetitions.error().message;
+    if (*repetitions != static_cast<double>(static_cast<int>(*repetitions))) {
+      return fmt::format("--repetitions '{}' is not a whole number", d.study_repetitions);
+    }
+    o.repetitions = static_cast<int>(*repetitions);
+  }
+  if (d.study->count("--cooldown") > 0) {
+    auto cooldown = parse_duration_s("--cooldown", d.study_cooldown, 0.0, 86400.0);
+    if (!cooldown) return cooldown.error().message;
+    o.cooldown_s = *cooldown;
+  }
   return std::nullopt;
 }
 
@@ -369,19 +437,14 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   define_agent(d);
   define_job_verbs(d);
   define_compare(d);
+  define_study(d);
 
   if (words.empty()) {
-    return usage_error(
-        "", "no command given",
-        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare (`jouletrace "
-        "--help`)");
+    return usage_error("", "no command given", kVerbList);
   }
   if (!words[0].starts_with('-') &&
       std::find(kVerbs.begin(), kVerbs.end(), words[0]) == kVerbs.end()) {
-    return usage_error(
-        "", fmt::format("unknown command '{}'", words[0]),
-        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare (`jouletrace "
-        "--help`)");
+    return usage_error("", fmt::format("unknown command '{}'", words[0]), kVerbList);
   }
   if (words[0] == "--generate-completions") return print_completions(d.app, words.subspan(1));
   std::vector<std::string> to_parse(words.begin(), words.end());
@@ -427,10 +490,14 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
     }
   } else if (*d.job) {
     inv.verb = Invocation::Verb::kJob;
+    problem = finish_carbon(*d.job, d.job_carbon, inv.job.carbon, inv.job.pue, inv.job.pue_given);
   } else if (*d.jobs) {
     inv.verb = Invocation::Verb::kJobs;
   } else if (*d.compare) {
     inv.verb = Invocation::Verb::kCompare;
+  } else if (*d.study) {
+    inv.verb = Invocation::Verb::kStudy;
+    problem = finish_study(d);
   } else if (*d.node) {
     inv.verb = Invocation::Verb::kNode;
     apply(d.node_texts, inv.node.probe);

@@ -10,7 +10,9 @@
 #include <set>
 
 #include "arguments.hpp"
+#include "report/carbon_text.hpp"
 #include "report/job_report.hpp"
+#include "run_context.hpp"
 #include "sensors/agent/agent_connection.hpp"
 #include "sensors/agent/agent_wire.hpp"
 #include "store/job_summary.hpp"
@@ -66,6 +68,9 @@ bool complete(const store::JobReport& report, int expect_nodes) {
 }  // namespace
 
 int job_verb(const JobOptions& options) {
+  // A bad region or price is an error before the agent is asked.
+  auto factors = resolve_carbon_options(options.carbon, options.pue, options.pue_given);
+  if (!factors) return fail("job", factors.error().message, factors.error().hint);
   auto answer = ask_agent(options.agent_socket, {{"op", "job_record"}, {"job_id", options.job_id}});
   if (!answer) {
     // The epilog asks before the nodes' agents have written: not there yet, not a failure.
@@ -85,7 +90,8 @@ int job_verb(const JobOptions& options) {
   }
   if (records.empty())
     return fail("job", fmt::format("no readable record of job {}", options.job_id));
-  const store::JobReport report = store::summarise_job(records);
+  store::JobReport report = store::summarise_job(records);
+  if (carbon_configured(*factors)) store::add_carbon(report, *factors);
   if (options.admin_comment) {
     if (!complete(report, options.expect_nodes)) return kExitJobIncomplete;
     fmt::print("{}\n", admin_comment(report));

@@ -117,13 +117,23 @@ std::optional<std::string> environment_text(const char* variable) {
 // The CO2e and cost factors: the data file is read only when a region asks for it, so that a
 // run without one never fails on a missing or broken file.
 Result<void> load_carbon_factors(const RunOptions& options, RunContext& context) {
+  auto factors = resolve_carbon_options(options.carbon, options.pue, options.pue_given);
+  if (!factors) return std::unexpected(factors.error());
+  context.carbon = *std::move(factors);
+  return {};
+}
+
+}  // namespace
+
+Result<CarbonFactors> resolve_carbon_options(const CarbonSettingTexts& options, double pue,
+                                             bool pue_given) {
   CarbonSettings settings;
-  settings.options = options.carbon;
+  settings.options = options;
   settings.environment = {environment_text("JOULETRACE_CARBON_INTENSITY"),
                           environment_text("JOULETRACE_PRICE"),
                           environment_text("JOULETRACE_REGION")};
-  settings.pue = options.pue;
-  settings.pue_given = options.pue_given;
+  settings.pue = pue;
+  settings.pue_given = pue_given;
   std::optional<CarbonTable> table;
   std::string table_error;
   if (settings.options.region || settings.environment.region) {
@@ -135,13 +145,8 @@ Result<void> load_carbon_factors(const RunOptions& options, RunContext& context)
       table_error = loaded.error().message;
     }
   }
-  auto factors = resolve_carbon_factors(settings, table ? &*table : nullptr, table_error);
-  if (!factors) return std::unexpected(factors.error());
-  context.carbon = *std::move(factors);
-  return {};
+  return resolve_carbon_factors(settings, table ? &*table : nullptr, table_error);
 }
-
-}  // namespace
 
 Result<void> check_run_options(const RunOptions& options) {
   if (!options.output_json.empty() && options.output_json != "-") {

@@ -40,6 +40,11 @@ struct RunContext {
 // that a measurement is never lost to a typo found after hours. `option` names it in messages.
 Result<void> check_writable(const std::string& path, const char* option);
 
+// CO2e and cost factors: each from its option, else the environment, else the region's entry
+// of the carbon data file (docs/CARBON.md).
+Result<CarbonFactors> resolve_carbon_options(const CarbonSettingTexts& options, double pue,
+                                             bool pue_given);
+
 // Checks what the options name before any sensor is probed: output paths writable, a Redfish
 // config readable and valid. An error here means nothing ran.
 Result<void> check_run_options(const RunOptions& options);

@@ -17,6 +17,7 @@
 #include "core/clock.hpp"
 #include "csv_stream.hpp"
 #include "marker_channel.hpp"
+#include "measure.hpp"
 #include "repeat.hpp"
 #include "report/reporter.hpp"
 #include "report/run_report.hpp"
@@ -28,8 +29,6 @@
 #include "verbs.hpp"
 
 namespace jt::cli {
-
-namespace {
 
 std::string utc_now_iso8601() {
   const auto now = std::chrono::system_clock::now();
@@ -69,15 +68,7 @@ double own_cpu_s() {
          static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1e-6;
 }
 
-using CheckpointWriter = std::function<void(const RunReport&)>;
-
-// What RunRecorder needs to know of a run besides the sampler and the markers.
-struct RecorderSetup {
-  CsvStream* csv = nullptr;
-  std::int64_t csv_origin_ns = 0;    // the CSV's time origin: the first run's start
-  CheckpointWriter checkpoint;       // empty: no JSON report to checkpoint
-  double self_cpu_baseline_s = 0.0;  // jouletrace's own CPU time before this run
-};
+namespace {
 
 // While the command runs: streams the CSV every second and checkpoints the JSON report every
 // --checkpoint, so that a run killed with SIGKILL (a time limit, the OOM killer) keeps all but
@@ -228,7 +219,8 @@ void finish_progress(Sampler& sampler, MarkerChannel& markers, const ChildExit& 
   progress.cpu_time_s = exit.cpu_time_s;
 }
 
-// One run of the command under measurement; `run` counts from 0.
+}  // namespace
+
 RunReport measure_once(const RunContext& context, std::vector<std::unique_ptr<Sensor>> sensors,
                        RecorderSetup setup, int run) {
   const RunOptions& options = context.options;
@@ -274,6 +266,8 @@ RunReport measure_once(const RunContext& context, std::vector<std::unique_ptr<Se
   report.self_cpu_s = own_cpu_s() - self_cpu_baseline_s;
   return report;
 }
+
+namespace {
 
 int own_failure(const Error& error) {
   fmt::print(stderr, "jouletrace run: {}\n", error.message);

@@ -79,6 +79,10 @@ struct JobOptions {
   bool json = false;
   bool admin_comment = false;  // the compact line for sacct's AdminComment
   int expect_nodes = 0;  // --admin-comment: incomplete (exit 3) until this many allocation records
+  // CO2e and cost of the job's energy (docs/CARBON.md): as given, checked; resolved later.
+  CarbonSettingTexts carbon;
+  double pue = 1.0;
+  bool pue_given = false;
 };
 struct JobsOptions {
   std::string agent_socket;
@@ -95,6 +99,16 @@ struct CompareOptions {
   bool json = false;
   std::string output;  // empty or "-": standard output
 };
+// `jouletrace study` (docs/STUDY.md): a declared matrix run under measurement.
+struct StudyOptions {
+  RunOptions run;  // how to measure; its command and repeat come from each cell
+  std::string study_file;
+  std::string output;              // overrides the study's result directory
+  std::optional<int> repetitions;  // overrides the study's and the entries'
+  std::optional<double> cooldown_s;
+  bool no_idle_check = false;
+  bool dry_run = false;
+};
 // --admin-comment: the job's records are not all written yet (the epilog retries).
 inline constexpr int kExitJobIncomplete = 3;
 
@@ -102,6 +116,7 @@ int run_verb(const RunOptions& options);
 int job_verb(const JobOptions& options);
 int jobs_verb(const JobsOptions& options);
 int compare_verb(const CompareOptions& options);
+int study_verb(const StudyOptions& options);
 int agent_verb(const AgentOptions& options);
 int node_verb(const NodeOptions& options);
 int calibrate_verb(const CalibrateOptions& options);

@@ -36,7 +36,8 @@ void add_phases(const Timeline& timeline, const RunAnalysisInputs& inputs, RunAn
     if (!waste.idle_gpus.empty()) run.idle_waste.push_back(std::move(waste));
     run.phases.push_back(std::move(p));
   }
-  run.phase_totals = phase_totals(run.phases);
+  // Phases are cut after add_carbon has settled the factors: the same ones as the run's.
+  run.phase_totals = phase_totals(run.phases, run.carbon_factors);
 }
 
 void add_runtime_estimate(const RunAnalysisInputs& inputs, RunAnalysis& run) {
@@ -89,14 +90,15 @@ RunAnalysis analyse_joined(const Timeline& timeline, const RunAnalysisInputs& in
 
 }  // namespace
 
-std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases) {
+std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases,
+                                     const CarbonFactors& carbon) {
   std::vector<PhaseTotal> totals;
   std::vector<std::vector<Measurement>> parts;
   for (const auto& p : phases) {
     auto it = std::find_if(totals.begin(), totals.end(),
                            [&](const PhaseTotal& t) { return t.name == p.phase.name; });
     if (it == totals.end()) {
-      totals.push_back(PhaseTotal{p.phase.name, 0, {}, 0.0, 0, std::nullopt});
+      totals.push_back(PhaseTotal{p.phase.name, 0, {}, 0.0, 0, std::nullopt, {}});
       parts.emplace_back();
       it = totals.end() - 1;
     }
@@ -108,6 +110,7 @@ std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases) {
   for (std::size_t i = 0; i < totals.size(); ++i) {
     totals[i].energy = sum_of(parts[i], fmt::format("{} phases added up", totals[i].count));
     totals[i].energy_per_item_j = energy_per_item(totals[i].energy.energy_j, totals[i].items);
+    totals[i].carbon = carbon_of(totals[i].energy, carbon);
   }
   return totals;
 }

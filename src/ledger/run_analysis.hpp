@@ -34,8 +34,10 @@ struct PhaseTotal {
   double duration_s = 0.0;
   std::uint64_t items = 0;
   std::optional<double> energy_per_item_j;
+  CarbonFigure carbon;  // of `energy`, with the run's CO2e and cost factors
 };
-std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases);
+std::vector<PhaseTotal> phase_totals(const std::vector<PhaseReport>& phases,
+                                     const CarbonFactors& carbon);
 
 // The CPU estimate for a run without a CPU energy sensor: `watts_per_busy_core` (0: the
 // default, kDefaultWattsPerBusyCore) times the process tree's CPU time.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "report/json_figures.hpp"
+#include "report/text_format.hpp"
 
 namespace jt {
 
@@ -62,6 +63,17 @@ nlohmann::json to_json(const CarbonFactors& factors, const CarbonFigure& figure)
           {"uncertainty_note", kUncertaintyNote}};
 }
 
+void put_carbon(nlohmann::json& object, const CarbonFigure& figure) {
+  object["co2e_g"] = optional_number(figure.co2e_g);
+  object["co2e_uncertainty_g"] =
+      figure.co2e_g ? finite(figure.co2e_uncertainty_g) : nlohmann::json(nullptr);
+  object["co2e_method"] = figure.co2e_method;
+  object["cost"] = optional_number(figure.cost);
+  object["cost_uncertainty"] =
+      figure.cost ? finite(figure.cost_uncertainty) : nlohmann::json(nullptr);
+  object["cost_method"] = figure.cost_method;
+}
+
 bool carbon_configured(const CarbonFactors& factors) {
   return factors.intensity || factors.price || factors.region_entry;
 }
@@ -94,6 +106,30 @@ std::string format_carbon(const CarbonFactors& factors, const CarbonFigure& figu
     text += "cost: " + figure.cost_method + "\n";
   }
   return text;
+}
+
+std::string format_phase_carbon(const CarbonFactors& factors,
+                                const std::vector<std::pair<std::string, CarbonFigure>>& phases) {
+  if (!carbon_configured(factors) || phases.empty()) return {};
+  std::string co2e;
+  std::string cost;
+  for (const auto& [name, figure] : phases) {
+    const std::string phase = terminal_safe(name);
+    co2e += fmt::format(
+        "{}{} {}", co2e.empty() ? "" : ", ", phase,
+        figure.co2e_g ? co2e_text(*figure.co2e_g) + " +/- " + co2e_text(figure.co2e_uncertainty_g)
+                      : "unknown");
+    if (figure.cost) {
+      cost += fmt::format("{}{} {} +/- {}", cost.empty() ? "" : ", ", phase,
+                          cost_text(*figure.cost), cost_text(figure.cost_uncertainty));
+    }
+  }
+  std::string out = "CO2e per phase: " + co2e + "\n";
+  if (!cost.empty()) {
+    out += fmt::format("cost per phase{}: {}\n",
+                       factors.currency.empty() ? "" : " (" + factors.currency + ")", cost);
+  }
+  return out;
 }
 
 }  // namespace jt

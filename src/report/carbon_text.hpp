@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ledger/carbon.hpp"
 
@@ -11,6 +13,13 @@ namespace jt {
 // The `carbon` object of a run report: the factors with where each came from, and the CO2e and
 // cost figures with their uncertainties and methods (null when unknown).
 nlohmann::json to_json(const CarbonFactors& factors, const CarbonFigure& figure);
+// A phase's CO2e and cost, into `object` beside its energy: co2e_g, co2e_uncertainty_g,
+// co2e_method, cost, cost_uncertainty, cost_method (the factors are the run's `carbon`).
+void put_carbon(nlohmann::json& object, const CarbonFigure& figure);
+// "CO2e per phase: train 12.3 g +/- 0.6 g, infer ..." and the cost likewise; empty when nothing
+// is configured.
+std::string format_phase_carbon(const CarbonFactors& factors,
+                                const std::vector<std::pair<std::string, CarbonFigure>>& phases);
 // Whether the user configured anything: with no factor the text says nothing about CO2e.
 bool carbon_configured(const CarbonFactors& factors);
 // "CO2e: 12.345 g +/- 0.600 g (method)" and the cost likewise, one line each, unknown ones

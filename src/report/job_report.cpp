@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "report/carbon_text.hpp"
 #include "report/text_format.hpp"
 #include "store/job_summary_json.hpp"
 
@@ -93,6 +94,24 @@ void phases(std::string& out, const store::JobReport& r) {
   }
 }
 
+// CO2e and cost of the charged energy, then per phase, when factors were given.
+void carbon(std::string& out, const store::JobReport& r) {
+  if (!r.carbon) return;
+  std::vector<std::pair<std::string, CarbonFigure>> per_phase;
+  for (std::size_t i = 0; i < r.phases.size() && i < r.carbon->phases.size(); ++i) {
+    per_phase.emplace_back(r.phases[i].name, r.carbon->phases[i]);
+  }
+  const std::string lines = format_carbon(r.carbon->factors, r.carbon->charged) +
+                            format_phase_carbon(r.carbon->factors, per_phase);
+  // The method texts name factors and sources: wrapped to the page's 100 columns.
+  for (std::size_t at = 0, end; at < lines.size(); at = end + 1) {
+    end = lines.find('\n', at);
+    for (const std::string& wrapped : wrap(lines.substr(at, end - at), 100, 0, 4)) {
+      out += wrapped + "\n";
+    }
+  }
+}
+
 }  // namespace
 
 std::string job_text(const store::JobReport& r) {
@@ -101,6 +120,7 @@ std::string job_text(const store::JobReport& r) {
   comparison(out, r);
   nodes_and_steps(out, r);
   phases(out, r);
+  carbon(out, r);
   for (const std::string& w : r.warnings) {
     for (const std::string& line : wrap("warning: " + terminal_safe(w), 100, 0, 2))
       out += line + "\n";
@@ -126,13 +146,18 @@ json job_json(const store::JobReport& r) {
                             {"steps", n.step_ids}});
   }
   out["phases"] = json::array();
-  for (const store::PhaseFigure& p : r.phases) {
-    out["phases"].push_back({{"name", p.name},
-                             {"count", p.count},
-                             {"duration_s", p.duration_s},
-                             {"items", p.items},
-                             {"energy", store::figure_json(p.energy)}});
+  for (std::size_t i = 0; i < r.phases.size(); ++i) {
+    const store::PhaseFigure& p = r.phases[i];
+    json phase{{"name", p.name},
+               {"count", p.count},
+               {"duration_s", p.duration_s},
+               {"items", p.items},
+               {"energy", store::figure_json(p.energy)}};
+    if (r.carbon && i < r.carbon->phases.size()) put_carbon(phase, r.carbon->phases[i]);
+    out["phases"].push_back(std::move(phase));
   }
+  // Only when the reader gave factors: a stored job has no region of its own.
+  out["carbon"] = r.carbon ? to_json(r.carbon->factors, r.carbon->charged) : json(nullptr);
   out["steps"] = json::array();
   for (const store::StepRecord& st : r.steps) out["steps"].push_back(store::to_json(st));
   out["warnings"] = r.warnings;

@@ -201,6 +201,7 @@ nlohmann::json to_json(const RunReport& report) {
                   {"items", t.items},
                   {"energy_per_item_j", optional_number(t.energy_per_item_j)}};
     put(total, "", t.energy);
+    put_carbon(total, t.carbon);
     totals.push_back(std::move(total));
   }
   out["phase_totals"] = std::move(totals);

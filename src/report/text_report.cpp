@@ -219,6 +219,14 @@ void phase_totals_table(const RunReport& report, Text& text) {
                           to_string(t.energy.method)));
   }
   whole_run_row(report, text, false);
+  std::vector<std::pair<std::string, CarbonFigure>> carbon;
+  for (const auto& t : totals) carbon.emplace_back(t.name, t.carbon);
+  // Prose, not a block: with many phases the line is wrapped to the width.
+  const std::string lines = format_phase_carbon(report.carbon_factors, carbon);
+  for (std::size_t at = 0, end; at < lines.size(); at = end + 1) {
+    end = lines.find('\n', at);
+    text.prose(std::string_view(lines).substr(at, end - at), 2, 4);
+  }
 }
 
 void analysis_lines(const RunReport& report, Text& text) {

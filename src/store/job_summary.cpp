@@ -191,4 +191,14 @@ JobReport summarise_job(const std::vector<StepRecord>& records) {
   return report;
 }
 
+void add_carbon(JobReport& report, const CarbonFactors& factors) {
+  JobReport::Carbon carbon;
+  carbon.factors = factors;
+  carbon.charged = carbon_of(measurement_of(report.charged), factors);
+  for (const PhaseFigure& phase : report.phases) {
+    carbon.phases.push_back(carbon_of(measurement_of(phase.energy), factors));
+  }
+  report.carbon = std::move(carbon);
+}
+
 }  // namespace jt::store

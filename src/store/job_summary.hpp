@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ledger/carbon.hpp"
 #include "store/job_record.hpp"
 #include "store/job_store.hpp"
 
@@ -36,10 +38,21 @@ struct JobReport {
   std::vector<StepRecord> steps;      // every record, ordered by node, then begin
   std::vector<PhaseFigure> phases;    // merged by name over every step and node
   std::vector<std::string> warnings;  // e.g. a node without its allocation record
+  // CO2e and cost of what the job is charged, and of each phase, when the reader gave factors
+  // (`job --region ...`, docs/CARBON.md); empty: none given.
+  struct Carbon {
+    CarbonFactors factors;
+    CarbonFigure charged;
+    std::vector<CarbonFigure> phases;  // in the order of `phases`
+  };
+  std::optional<Carbon> carbon;
 };
 
 // Sums with the ledger's rules (sum_of: unknown stays unknown, systematic parts linearly).
 JobReport summarise_job(const std::vector<StepRecord>& records);
 JobSummary summary_of_job(const std::vector<StepRecord>& records);
+// Post-processing of the summed energies (docs/CARBON.md): the same rule as a run's, of the
+// figure the job is charged and of each phase.
+void add_carbon(JobReport& report, const CarbonFactors& factors);
 
 }  // namespace jt::store

@@ -352,6 +352,21 @@ class SelfTest:
                       "true") is not None:
             written["repeat"] = load("run --repeat", work / "repeat.json")
             self.valid("run --repeat 2 -o", written["repeat"], "repeat")
+        # A study of one entry with two configurations and a phase: its result files are
+        # repeat reports with the study's record and the node profile.
+        study_file = work / "study.json"
+        study_file.write_text(json.dumps({
+            "name": "schema", "repetitions": 1, "cooldown_s": 0,
+            "output": str(work / "study-results"),
+            "idle_check": {"window_s": 0.2, "timeout_s": 0},
+            "entries": [{"name": "nap", "command": ["sleep", "0.1"], "phases": ["train"],
+                         "configurations": [{"name": "a"}, {"name": "b"}]}]}), "utf-8")
+        if jouletrace("study", "-q", "--profile", str(profile), str(study_file)) is not None:
+            for index in sorted((work / "study-results").glob("*/study.json")):
+                written["study"] = load("study index", index)
+                for name in ("nap@a.json", "nap@b.json"):
+                    self.valid(f"study result {name}", load("study", index.parent / name),
+                               "repeat")
         if jouletrace("run", "-q", "-o", str(work / "not-started.json"), "--",
                       str(work / "no-such-command"), expect=127) is not None:
             self.valid("run -o of a command that cannot start",

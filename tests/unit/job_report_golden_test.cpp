@@ -68,6 +68,30 @@ TEST(GoldenJob, JsonCarriesEveryRecord) {
   expect_golden("job_two_nodes.json", job_json(report).dump(2) + "\n");
 }
 
+// `job --carbon-intensity 400 --price 0.30/EUR --pue 1.2`: the charged energy and each phase
+// as kWh x 1.2 x 400 g and x 0.30 EUR, beside the figures of the plain report.
+TEST(GoldenJob, CarbonAndCostOfTheChargedEnergyAndEachPhase) {
+  store::JobReport report = store::summarise_job(two_node_job());
+  CarbonFactors factors;
+  factors.pue = {1.2, "option"};
+  factors.intensity = CarbonFactor{400.0, "option"};
+  factors.price = CarbonFactor{0.30, "option"};
+  factors.currency = "EUR";
+  store::add_carbon(report, factors);
+  ASSERT_TRUE(report.charged.energy_j);
+  const double kwh = *report.charged.energy_j / 3.6e6;
+  ASSERT_TRUE(report.carbon->charged.co2e_g);
+  EXPECT_NEAR(*report.carbon->charged.co2e_g, kwh * 1.2 * 400.0, 1e-9);
+  EXPECT_NEAR(*report.carbon->charged.cost, kwh * 1.2 * 0.30, 1e-12);
+  ASSERT_EQ(report.carbon->phases.size(), report.phases.size());
+  const double train_kwh = *report.phases[0].energy.energy_j / 3.6e6;
+  EXPECT_NEAR(*report.carbon->phases[0].co2e_g, train_kwh * 1.2 * 400.0, 1e-9);
+  const std::string text = job_text(report);
+  expect_fits(text);
+  expect_golden("job_carbon.txt", text);
+  expect_golden("job_carbon.json", job_json(report).dump(2) + "\n");
+}
+
 TEST(GoldenJob, AdminCommentIsOneCompactLine) {
   const store::JobReport report = store::summarise_job(two_node_job());
   const std::string line = admin_comment(report);

@@ -230,7 +230,7 @@ TEST(Golden, ManyPhasesBecomeTotalsPerNameWithUncertainty) {
       .energy.total.energy_j.reset();  // one step without a known energy makes its total unknown
   r.phases[5].energy.total.method = Method::kNone;
   r.phases[5].energy_per_item_j.reset();
-  r.phase_totals = phase_totals(r.phases);
+  r.phase_totals = phase_totals(r.phases, r.carbon_factors);
   const std::string text = format_summary(r);
   expect_golden("many_phases.txt", text);
   expect_fits(text);
@@ -242,7 +242,7 @@ TEST(Golden, NamesFromOutsideAreMadeSafeForTheTerminal) {
   r.phases[0].phase.name = "trai\x1b]0;pwned\x07n";
   r.phases[1].phase.name = "\xc3\xa9valuation-\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac-very-long-name";
   r.phases[2].phase.name = "bad\xff\xfeutf8";
-  r.phase_totals = phase_totals(r.phases);
+  r.phase_totals = phase_totals(r.phases, r.carbon_factors);
   const std::string text = format_summary(r);
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
   EXPECT_EQ(text.find('\x07'), std::string::npos);
@@ -261,7 +261,7 @@ TEST(Golden, RepeatedRunsShowEachHeadlineAndTheStatistics) {
     r.window = summarise_run(timeline, 0, 2 * kS, std::nullopt);
     r.phases.push_back(phase_report(Phase{"step", kS / 2, kS, 10, 1, false},
                                     measure_window(timeline, {0}, kS / 2, kS)));
-    r.phase_totals = phase_totals(r.phases);
+    r.phase_totals = phase_totals(r.phases, r.carbon_factors);
     runs.push_back(std::move(r));
   }
   RepeatSummary repeat;

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// `jouletrace study` end to end: the real binary runs a declared matrix on a fixture node whose
+// counters a live writer advances at known power; every run's energy is checked against that
+// power times the test's own bounds on the run's span, and the idle check against the powers
+// the test set before and during the study.
+#include <gtest/gtest.h>
+
+#include "e2e/e2e_support.hpp"
+
+namespace jt {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::read_json;
+
+constexpr double kTickS = 0.001;
+constexpr double kSlackS = 0.010;  // a late first or last read on a loaded 2-core machine
+constexpr double kPackagesW = 80.0;
+
+struct StudyNode {
+  test::TempTree tree{"sysfs/intel-2s"};
+  std::unique_ptr<test::BackgroundProcess> writer;
+
+  StudyNode() { std::filesystem::remove_all(tree / "class/hwmon"); }
+  void power(double package0_w, double package1_w) {
+    writer.reset();
+    writer = test::start_live_writer(
+        tree,
+        {"--channel",
+         test::powercap_energy_file(tree, "intel-rapl:0") + ":" + std::to_string(package0_w),
+         "--channel",
+         test::powercap_energy_file(tree, "intel-rapl:1") + ":" + std::to_string(package1_w)});
+  }
+  test::TimedRun study(const json& plan, const std::vector<std::string>& options = {}) {
+    test::write_file(tree / "study.json", plan.dump());
+    auto args = test::jouletrace_args(tree, "study");
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back((tree / "study.json").string());
+    test::ProcessOptions env;
+    env.env["JOULETRACE_PROFILE"] = (tree / "no-profile.json").string();
+    return test::run_timed(args, env);
+  }
+  // The one node directory below the result directory.
+  fs::path results() const {
+    for (const auto& entry : fs::directory_iterator(tree / "results")) {
+      if (entry.is_directory()) return entry.path();
+    }
+    return {};
+  }
+};
+
+// Two configurations of one command, each run twice: the configuration's variable reaches its
+// runs only, the phases are recorded, and each run used the packages' power over its span.
+TEST(StudyE2e, EveryRunOfTheMatrixUsedTheKnownPowerOverItsSpan) {
+  StudyNode node;
+  node.power(50.0, 30.0);
+  const std::string mark = test::jouletrace_binary() + " mark";
+  const std::string script = "test \"$WHICH\" = \"$EXPECT\" && " + mark + " begin train && " +
+                             "sleep $PAUSE && " + mark + " items 7 train && " + mark + " end train";
+  const json plan = {
+      {"name", "e2e"},
+      {"repetitions", 2},
+      {"cooldown_s", 0.2},
+      {"output", (node.tree / "results").string()},
+      {"idle_check", {{"window_s", 0.3}, {"timeout_s", 5}}},
+      {"entries",
+       {{{"name", "work"},
+         {"command", {"sh", "-c", script}},
+         {"phases", {"train", "infer"}},
+         {"configurations",
+          {{{"name", "short"}, {"env", {{"WHICH", "a"}, {"EXPECT", "a"}, {"PAUSE", "0.3"}}}},
+           {{"name", "long"}, {"env", {{"EXPECT", ""}, {"PAUSE", "0.6"}}}}}}}}}};
+  const test::TimedRun run = node.study(plan, {"-q"});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  const fs::path dir = node.results();
+  ASSERT_FALSE(dir.empty());
+
+  const json index = read_json(dir / "study.json");
+  EXPECT_EQ(index["schema"], "jouletrace.study");
+  EXPECT_EQ(index["complete"], true);
+  ASSERT_EQ(index["results"].size(), 2u) << index.dump(2);
+  const struct {
+    const char* label;
+    const char* file;
+    double pause_s;
+  } cells[] = {{"work/short", "work@short.json", 0.3}, {"work/long", "work@long.json", 0.6}};
+  for (std::size_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(index["results"][c]["label"], cells[c].label);
+    EXPECT_EQ(index["results"][c]["file"], cells[c].file);
+    EXPECT_EQ(index["results"][c]["runs"], 2);
+    const json result = read_json(dir / cells[c].file);
+    EXPECT_EQ(result["schema"], "jouletrace.repeat");
+    EXPECT_EQ(result["study"]["label"], cells[c].label);
+    ASSERT_EQ(result["runs"].size(), 2u) << result.dump(2);
+    for (const json& r : result["runs"]) {
+      // The command checked its variables (the second cell must not see the first's WHICH).
+      EXPECT_EQ(r["exit_code"], 0) << r.dump(2);
+      const double energy = r["total_energy_j"];
+      const double duration = r["duration_s"];
+      // Each run took at least its pause and at most the whole study.
+      EXPECT_GE(duration, cells[c].pause_s);
+      EXPECT_LE(duration, run.elapsed_s);
+      EXPECT_NEAR(energy, kPackagesW * duration, kPackagesW * (2 * kTickS + kSlackS) + 1e-6);
+      ASSERT_EQ(r["phases"].size(), 1u);
+      EXPECT_EQ(r["phases"][0]["name"], "train");
+      EXPECT_EQ(r["phases"][0]["items"], 7);
+    }
+    // Each run was preceded by an idle check against the power before the study: the same.
+    ASSERT_EQ(result["study"]["idle_checks"].size(), 2u);
+    for (const json& check : result["study"]["idle_checks"]) {
+      EXPECT_EQ(check["idle"], true) << check.dump(2);
+      EXPECT_NEAR(check["power_w"].get<double>(), kPackagesW, 1.0) << check.dump(2);
+      EXPECT_NEAR(check["baseline_w"].get<double>(), kPackagesW, 1.0) << check.dump(2);
+    }
+    // `infer` was declared and never marked.
+    const std::string warnings = result["study"]["warnings"].dump();
+    EXPECT_NE(warnings.find("phase 'infer' was not marked"), std::string::npos) << warnings;
+    EXPECT_FALSE(result["node"]["node"].is_null()) << result["node"].dump(2);
+  }
+}
+
+// A node left hotter than its calibrated idle power: each run waits for the time-out, is
+// measured anyway, and its file says so.
+TEST(StudyE2e, ANodeThatStaysBusyIsMeasuredWithAWarning) {
+  StudyNode node;
+  node.power(10.0, 10.0);
+  const std::string profile = (node.tree / "profile.json").string();
+  auto calibrate = test::jouletrace_args(node.tree, "calibrate");
+  for (const char* word : {"--settle", "0s", "--duration", "400ms", "--profile"}) {
+    calibrate.push_back(word);
+  }
+  calibrate.push_back(profile);
+  const auto calibrated = test::run_process(calibrate);
+  ASSERT_EQ(calibrated.exit_code, 0) << calibrated.err;
+  node.power(50.0, 30.0);
+  const json plan = {{"repetitions", 1},
+                     {"cooldown_s", 0},
+                     {"output", (node.tree / "results").string()},
+                     {"idle_check", {{"window_s", 0.2}, {"timeout_s", 0.5}, {"margin_w", 1}}},
+                     {"entries", {{{"name", "nap"}, {"command", {"sleep", "0.2"}}}}}};
+  const test::TimedRun run = node.study(plan, {"--profile", profile});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_NE(run.result.err.find("was not idle"), std::string::npos) << run.result.err;
+  const json result = read_json(node.results() / "nap.json");
+  const json& check = result["study"]["idle_checks"][0];
+  EXPECT_EQ(check["idle"], false) << check.dump(2);
+  EXPECT_GE(check["windows"].get<int>(), 2);  // waited: 0.5 s of 0.2-s windows
+  EXPECT_GE(check["waited_s"].get<double>(), 0.5);
+  EXPECT_NEAR(check["power_w"].get<double>(), 80.0, 1.0);
+  EXPECT_NEAR(check["baseline_w"].get<double>(), 20.0, 1.0);
+  EXPECT_NE(result["study"]["baseline_source"].get<std::string>().find("calibrated"),
+            std::string::npos);
+  EXPECT_EQ(result["runs"][0]["exit_code"], 0);
+}
+
+TEST(StudyCli, ABadStudyRunsNothingAndNamesTheMistake) {
+  StudyNode node;
+  const json plan = {{"entries", {{{"name", "a"}, {"comand", {"true"}}}}}};
+  const test::TimedRun run = node.study(plan);
+  EXPECT_EQ(run.result.exit_code, 125);
+  EXPECT_NE(run.result.err.find("comand"), std::string::npos) << run.result.err;
+  EXPECT_FALSE(fs::exists(node.tree / "results"));
+
+  // --dry-run lists the matrix and runs nothing.
+  const json good = {{"output", (node.tree / "results").string()},
+                     {"entries",
+                      {{{"name", "a"},
+                        {"command", {"touch", (node.tree / "ran").string()}},
+                        {"configurations", {{{"name", "x"}}, {{"name", "y"}}}}}}}};
+  const test::TimedRun dry = node.study(good, {"--dry-run", "--repetitions", "4"});
+  ASSERT_EQ(dry.result.exit_code, 0) << dry.result.err;
+  EXPECT_NE(dry.result.out.find("a/x x4"), std::string::npos) << dry.result.out;
+  EXPECT_NE(dry.result.out.find("a/y x4"), std::string::npos) << dry.result.out;
+  EXPECT_FALSE(fs::exists(node.tree / "ran"));
+}
+
+}  // namespace
+}  // namespace jt
