@@ -7,7 +7,7 @@ packages="g++ cmake ninja-build pkg-config help2man python3 python3-dev python3-
   libfmt-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev
   libcpp-httplib-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev libcap-dev prometheus-cpp-dev prometheus
-  libsqlite3-dev libpqxx-dev postgresql
+  libsqlite3-dev libpqxx-dev postgresql libtomlplusplus-dev
   libslurm-dev slurmctld slurmd slurm-client slurmdbd munge mariadb-server shellcheck iproute2
   dpkg-dev man-db
   systemd"
