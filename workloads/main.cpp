@@ -7,8 +7,9 @@
 // Each marks its `train` and `infer` phases through jouletrace's phase API, items counted, so
 // that under `jouletrace run` the report has their energy per sample. Exit status: 0 done, 1 a
 // failure (bad data, a LibTorch error), 2 bad options or a device or precision not available.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -43,7 +44,7 @@ std::unique_ptr<jouletrace::Session> open_session() {
   try {
     return std::make_unique<jouletrace::Session>();
   } catch (const jouletrace::Error& e) {
-    std::fprintf(stderr, "jouletrace-workload: phases not marked: %s\n", e.what());
+    fmt::print(stderr, "jouletrace-workload: phases not marked: {}\n", e.what());
     return nullptr;
   }
 }
@@ -52,20 +53,19 @@ bool write_metrics(const std::string& path, const nlohmann::json& metrics) {
   std::ofstream out(path);
   out << metrics.dump(2) << '\n';
   if (!out.flush()) {
-    std::fprintf(stderr, "jouletrace-workload: cannot write the metrics to %s\n", path.c_str());
+    fmt::print(stderr, "jouletrace-workload: cannot write the metrics to {}\n", path);
     return false;
   }
   return true;
 }
 
 void print_result(const jw::WorkloadResult& result) {
-  std::printf("%s: %s %.4f, final loss %.4f\n", result.workload.c_str(), result.metric_name.c_str(),
-              result.metric, result.final_loss);
+  fmt::print("{}: {} {:.4f}, final loss {:.4f}\n", result.workload, result.metric_name,
+             result.metric, result.final_loss);
   for (const jw::PhaseRecord& phase : result.phases) {
-    std::printf("  %-5s %8llu samples %9.3f s", phase.name.c_str(),
-                static_cast<unsigned long long>(phase.items), phase.seconds);
-    if (phase.energy_j) std::printf("  %.1f J (%s)", *phase.energy_j, phase.energy_method.c_str());
-    std::printf("\n");
+    fmt::print("  {:<5} {:>8} samples {:9.3f} s", phase.name, phase.items, phase.seconds);
+    if (phase.energy_j) fmt::print("  {:.1f} J ({})", *phase.energy_j, phase.energy_method);
+    fmt::print("\n");
   }
 }
 
@@ -73,7 +73,7 @@ template <typename Options, typename Run>
 int run_workload(const Options& options, Run run) {
   const std::vector<std::string> problems = jw::validate(options);
   for (const std::string& problem : problems)
-    std::fprintf(stderr, "jouletrace-workload: %s\n", problem.c_str());
+    fmt::print(stderr, "jouletrace-workload: {}\n", problem);
   if (!problems.empty()) return kExitUnusable;
   try {
     const std::unique_ptr<jouletrace::Session> session = open_session();
@@ -84,17 +84,15 @@ int run_workload(const Options& options, Run run) {
       return kExitFailure;
     return EXIT_SUCCESS;
   } catch (const jw::UnavailableError& e) {
-    std::fprintf(stderr, "jouletrace-workload: %s\n", e.what());
+    fmt::print(stderr, "jouletrace-workload: {}\n", e.what());
     return kExitUnusable;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "jouletrace-workload: %s\n", e.what());
+    fmt::print(stderr, "jouletrace-workload: {}\n", e.what());
     return kExitFailure;
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_command_line(int argc, char** argv) {
   CLI::App app("The bundled deep-learning workloads of jouletrace (docs/WORKLOADS.md)",
                "jouletrace-workload");
   app.require_subcommand(1);
@@ -152,4 +150,15 @@ int main(int argc, char** argv) {
     return run_workload(fashion, jw::run_fashion_mnist);
   }
   return run_workload(unet, jw::run_unet3d);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_command_line(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "jouletrace-workload: internal error: {}\n", e.what());
+    return kExitFailure;
+  }
 }
