@@ -73,7 +73,8 @@ class SmallResNetImpl : public nn::Module {
 };
 TORCH_MODULE(SmallResNet);
 
-// Images as floats in [0, 1], N x 1 x rows x cols; labels as int64.
+// Images as floats in [0, 1], N x 1 x rows x cols; labels as int64. from_blob wants a mutable
+// pointer, but the bytes are only read: the conversion copies them.
 torch::Tensor image_tensor(const ImageSet& set) {
   torch::Tensor bytes =
       torch::from_blob(const_cast<std::uint8_t*>(set.pixels.data()),

@@ -85,7 +85,7 @@ VolumeTensors make_volumes(const Unet3dOptions& options, VolumeRole role, int co
     images.push_back(torch::from_blob(v.image.data(), {1, e, e, e}, torch::kFloat32));
     masks.push_back(torch::from_blob(v.mask.data(), {e, e, e}, torch::kUInt8));
   }
-  made.images = torch::stack(images).clone();
+  made.images = torch::stack(images);  // stack copies: no tensor aliases a volume's buffers
   made.masks = torch::stack(masks).to(torch::kInt64);
   return made;
 }
