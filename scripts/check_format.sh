@@ -27,7 +27,7 @@ fi
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(find src apps include tests bench examples fuzz python plugins \
+  mapfile -t files < <(find src apps include tests bench examples fuzz python plugins workloads \
     -path tests/fixtures -prune -o -type f \
     \( -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.h' -o -name '*.hpp' \) -print |
     sort)

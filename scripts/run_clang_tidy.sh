@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Runs clang-tidy with the repository's .clang-tidy over the project's own sources (src/, apps/,
-# plugins/; not tests/, fuzz/ or bench/), warnings as errors. Exits non-zero on any finding.
+# plugins/, workloads/; not tests/, fuzz/ or bench/), warnings as errors. Exits non-zero on any
+# finding. Not the two LibTorch translation units of workloads/ (fashion_mnist.cpp, unet3d.cpp):
+# clang 16 with libstdc++ 12 cannot compile LibTorch 1.13's headers as C++20 or later
+# (std::vector<c10::IValue> is instantiated while c10::IValue is incomplete).
 #
 #   scripts/run_clang_tidy.sh [BUILD_DIR=build]
 #
@@ -32,7 +35,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# A copy of the compilation database with only src/ and apps/ files, and without the GCC-only
+# A copy of the compilation database with only our own sources, and without the GCC-only
 # options clang does not accept (unknown -W options are silenced below instead) and -Werror.
 python3 - "$build_dir/compile_commands.json" "$work" "$root" <<'EOF' || exit 2
 import json, os, shlex, sys
@@ -44,7 +47,9 @@ seen = set()
 for e in json.load(open(db_path)):
     path = os.path.normpath(os.path.join(e["directory"], e["file"]))
     rel = os.path.relpath(path, root)
-    if not rel.startswith(("src/", "apps/", "plugins/")) or path in seen:
+    if not rel.startswith(("src/", "apps/", "plugins/", "workloads/")) or path in seen:
+        continue
+    if rel in ("workloads/fashion_mnist.cpp", "workloads/unet3d.cpp"):
         continue
     seen.add(path)
     args = e["arguments"] if "arguments" in e else shlex.split(e["command"])
