@@ -154,6 +154,72 @@ TEST(StudyE2e, ANodeThatStaysBusyIsMeasuredWithAWarning) {
   EXPECT_EQ(result["runs"][0]["exit_code"], 0);
 }
 
+// A mixed node whose GPU (fake NVML, 200 W, never busy) idles while the CPUs work: every run's
+// idle-GPU energy is that power over the run, and `compare` of the result files says the same.
+// The bundled 3D U-Net, where it is built, runs as a study entry with its phases and items.
+TEST(StudyE2e, AnIdleGpuBesideTheCpuWorkIsTheWasteOfEveryRun) {
+  StudyNode node;
+  node.power(50.0, 30.0);
+  test::write_file(node.tree / "nvml.conf",
+                   "gpu uuid=GPU-aaaa name=FakeH100 power_w=200 energy=1 util=0\n");
+  const fs::path workload =
+      fs::path(test::jouletrace_binary()).parent_path() / "jouletrace-workload";
+  json entries = {{{"name", "cpu"}, {"command", {"sleep", "0.4"}}}};
+  if (fs::exists(workload)) {
+    entries.push_back(
+        {{"name", "unet3d"},
+         {"workload", "unet3d"},
+         {"args",
+          {"--steps", "2", "--volume-size", "16", "--patch-size", "16", "--train-volumes", "2",
+           "--test-volumes", "1", "--threads", "1", "--batch-size", "1"}},
+         {"phases", {"train", "infer"}}});
+  }
+  const json plan = {{"repetitions", 2},
+                     {"cooldown_s", 0},
+                     {"output", (node.tree / "results").string()},
+                     {"idle_check", {{"window_s", 0.2}, {"timeout_s", 2}}},
+                     {"entries", entries}};
+  test::write_file(node.tree / "study.json", plan.dump());
+  auto args = test::jouletrace_args(node.tree, "study", test::fake_nvml_library());
+  args.push_back("-q");
+  args.push_back((node.tree / "study.json").string());
+  const auto run =
+      test::run_timed(args, {.env = {{"JT_FAKE_NVML_CONFIG", (node.tree / "nvml.conf").string()},
+                                     {"JOULETRACE_PROFILE", (node.tree / "none.json").string()}}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  const fs::path dir = node.results();
+  const json cpu = read_json(dir / "cpu.json");
+  ASSERT_EQ(cpu["runs"].size(), 2u);
+  for (const json& r : cpu["runs"]) {
+    const json& waste = r["idle_waste"][0];
+    EXPECT_EQ(waste["window"], "run");
+    const double duration = r["duration_s"];
+    // The fake's 1 mJ unit and a read's own time (12 ms at most on a loaded machine).
+    EXPECT_NEAR(waste["idle_gpu_energy_j"].get<double>(), 200.0 * duration, 200.0 * 0.012)
+        << waste.dump(2);
+    EXPECT_EQ(waste["idle_gpu_method"], "counter");
+  }
+  const fs::path out = node.tree / "compare.json";
+  const auto compared = test::run_process({test::jouletrace_binary(), "compare", "--json", "-o",
+                                           out.string(), (dir / "cpu.json").string()});
+  ASSERT_EQ(compared.exit_code, 0) << compared.err;
+  const json table = read_json(out)["configurations"][0];
+  EXPECT_NEAR(table["idle_gpu"]["mean_j"].get<double>(),
+              200.0 * table["duration"]["mean_s"].get<double>(), 200.0 * 0.012)
+      << table.dump(2);
+  if (!fs::exists(workload)) GTEST_SKIP() << "jouletrace-workload is not built (no LibTorch)";
+  const json unet = read_json(dir / "unet3d.json");
+  ASSERT_EQ(unet["runs"].size(), 2u) << unet["study"].dump(2);
+  for (const json& r : unet["runs"]) {
+    ASSERT_EQ(r["phase_totals"].size(), 2u) << r["phase_totals"].dump(2);
+    EXPECT_EQ(r["phase_totals"][0]["name"], "train");
+    EXPECT_EQ(r["phase_totals"][0]["items"], 2);  // steps x batch size
+    EXPECT_EQ(r["phase_totals"][1]["name"], "infer");
+    EXPECT_EQ(r["phase_totals"][1]["items"], 1);  // the held-out volumes
+  }
+  EXPECT_EQ(unet["study"]["warnings"].size(), 0u) << unet["study"].dump(2);
+}
+
 TEST(StudyCli, ABadStudyRunsNothingAndNamesTheMistake) {
   StudyNode node;
   const json plan = {{"entries", {{{"name", "a"}, {"comand", {"true"}}}}}};
