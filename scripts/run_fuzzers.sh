@@ -20,7 +20,7 @@ build_dir="${2:-build-fuzz}"
 cc="${JT_FUZZ_CC:-clang-16}"
 cxx="${JT_FUZZ_CXX:-clang++-16}"
 jobs="${JT_FUZZ_JOBS:-2}"
-targets="${JT_FUZZ_TARGETS:-sysfs_value cpu_modalias marker_protocol counter_sequence sysfs_tree dcmi_response redfish_json node_files nvml_sequence rocm_smi_sequence level_zero_sequence agent_protocol agent_journal slurm_plugin_args store_record}"
+targets="${JT_FUZZ_TARGETS:-sysfs_value cpu_modalias marker_protocol counter_sequence sysfs_tree dcmi_response redfish_json node_files nvml_sequence rocm_smi_sequence level_zero_sequence agent_protocol agent_journal slurm_plugin_args store_record study_plan}"
 read -r -a extra_args <<<"${JT_FUZZ_EXTRA_ARGS:-}"
 
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then

@@ -3,6 +3,7 @@
 // under measurement, with a cool-down and a check that the node is back to idle before every
 // run; one result file per node and cell, rewritten after every run, and an index of them.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -164,6 +165,7 @@ struct StudyState {
   std::vector<study::CellProgress> schedule;
   std::optional<int> interrupted;
   int runs_started = 0;
+  std::vector<std::string> incomplete;  // labels of cells with fewer good runs than planned
 };
 
 std::string position_text(const StudyState& state, std::size_t cell, int run) {
@@ -237,7 +239,8 @@ void check_run(const RunReport& run, int number, study::StudyCellRecord& record)
         fmt::format("run {}: the command exited with {}; the cell's remaining runs were skipped",
                     number, run.exit_code));
   }
-  if (record.cell.phases.empty() || !run.started) return;
+  // A failed run's missing phases are no news: its failure is the warning.
+  if (record.cell.phases.empty() || !run.started || run.exit_code != 0) return;
   for (const std::string& phase : record.cell.phases) {
     const bool marked = std::ranges::any_of(
         run.phase_totals, [&](const PhaseTotal& total) { return total.name == phase; });
@@ -352,8 +355,13 @@ void run_cell(StudyState& state, std::size_t cell, const std::vector<ProbeReport
       break;
     }
   }
-  if (runs.empty()) return;
   const RepeatSummary summary = summarise_repeats(runs, the_cell.repetitions);
+  const auto good = std::ranges::count_if(
+      runs, [](const RunReport& r) { return r.started && r.complete && r.exit_code == 0; });
+  if (good < the_cell.repetitions && !state.interrupted) {
+    state.incomplete.push_back(the_cell.label);
+  }
+  if (runs.empty()) return;
   state.index.results.push_back({the_cell.label, the_cell.entry, the_cell.configuration,
                                  the_cell.file_name, static_cast<int>(summary.total.runs)});
   write_index(state);
@@ -436,6 +444,13 @@ int study_verb(const StudyOptions& options) {
                     "are written",
                     *state.interrupted));
     return 128 + *state.interrupted;
+  }
+  if (!state.incomplete.empty()) {
+    state.progress.say(
+        fmt::format("jouletrace study: not every run completed in {} (their "
+                    "files say why)",
+                    fmt::join(state.incomplete, ", ")));
+    return 1;
   }
   return 0;
 }

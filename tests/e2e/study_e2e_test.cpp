@@ -220,6 +220,36 @@ TEST(StudyE2e, AnIdleGpuBesideTheCpuWorkIsTheWasteOfEveryRun) {
   EXPECT_EQ(unet["study"]["warnings"].size(), 0u) << unet["study"].dump(2);
 }
 
+// A configuration whose command fails ends there; the study goes on with the next and says at
+// the end, with exit status 1, which did not complete.
+TEST(StudyE2e, AFailingConfigurationEndsAloneAndTheStudySaysSo) {
+  StudyNode node;
+  node.power(50.0, 30.0);
+  const json plan = {{"repetitions", 2},
+                     {"cooldown_s", 0},
+                     {"idle_check", false},
+                     {"output", (node.tree / "results").string()},
+                     {"entries",
+                      {{{"name", "fails"}, {"command", {"sh", "-c", "exit 3"}}},
+                       {{"name", "works"}, {"command", {"sleep", "0.1"}}}}}};
+  const test::TimedRun run = node.study(plan, {"-q"});
+  EXPECT_EQ(run.result.exit_code, 1) << run.result.err;
+  EXPECT_NE(run.result.err.find("not every run completed in fails"), std::string::npos)
+      << run.result.err;
+  const fs::path dir = node.results();
+  const json fails = read_json(dir / "fails.json");
+  ASSERT_EQ(fails["runs"].size(), 1u);
+  EXPECT_EQ(fails["runs"][0]["exit_code"], 3);
+  EXPECT_NE(fails["study"]["warnings"].dump().find("exited with 3"), std::string::npos);
+  EXPECT_EQ(fails["study"]["idle_checks"][0]["performed"], false);
+  EXPECT_EQ(read_json(dir / "works.json")["runs"].size(), 2u);
+  const json index = read_json(dir / "study.json");
+  ASSERT_EQ(index["results"].size(), 2u);
+  // Runs that started and completed, as `compare` counts them: the failed one too.
+  EXPECT_EQ(index["results"][0]["runs"], 1);
+  EXPECT_EQ(index["results"][1]["runs"], 2);
+}
+
 TEST(StudyCli, ABadStudyRunsNothingAndNamesTheMistake) {
   StudyNode node;
   const json plan = {{"entries", {{{"name", "a"}, {"comand", {"true"}}}}}};
