@@ -34,7 +34,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STEMS = ["run", "repeat", "node-profile", "rated-power", "sensors", "redfish-config", "job", "jobs",
-         "step-record", "compare", "carbon"]
+         "step-record", "compare", "carbon", "study"]
 # The "schema" field of a document -> the schema file that describes it. Old names are the
 # forms readers still accept (see each schema's description).
 BY_NAME = {
@@ -50,6 +50,7 @@ BY_NAME = {
     "jouletrace.jobs": "jobs",
     "jouletrace.compare": "compare",
     "jouletrace.carbon": "carbon",
+    "jouletrace.study": "study",
     # A step record has no "schema" ("format": 1 instead): --as step-record.
 }
 # The job store's record seeds (fuzz/corpus/store_record/, plain JSON without a selector byte), by
@@ -208,6 +209,14 @@ class SelfTest:
             self.failures.append(f"only {len(golden)} golden JSON files in tests/golden")
         for path in golden:
             self.valid(str(path.relative_to(ROOT)), json.loads(path.read_text(encoding="utf-8")))
+        study = ROOT / "tests" / "fixtures" / "study" / "study.json"
+        index = json.loads(study.read_text(encoding="utf-8"))
+        self.valid(str(study.relative_to(ROOT)), index)
+        self.mutants("a study index", index, "study", [
+            ("no results", lambda d: d.pop("results")),
+            ("an empty file name", lambda d: d["results"][0].update(file="")),
+            ("an extra field", lambda d: d.update(extra=1)),
+        ])
         tdp = json.loads((ROOT / "data" / "tdp.json").read_text(encoding="utf-8"))
         self.valid("data/tdp.json", tdp, "rated-power")
         if tdp.get("schema") != "jouletrace.rated-power":
