@@ -10,7 +10,8 @@ packages="g++ cmake ninja-build pkg-config help2man python3 python3-dev python3-
   libsqlite3-dev libpqxx-dev postgresql
   libslurm-dev slurmctld slurmd slurm-client slurmdbd munge mariadb-server shellcheck iproute2
   dpkg-dev man-db
-  systemd"
+  systemd
+  chromium"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086

@@ -15,8 +15,8 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kVerbs = {"run",   "sensors", "node", "calibrate", "mark",
-                                                    "agent", "job",     "jobs", "compare"};
+constexpr std::array<std::string_view, 10> kVerbs = {
+    "run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs", "compare", "report"};
 
 // The options every verb that reads sensors shares.
 struct ProbeTexts {
@@ -106,6 +106,7 @@ struct Definition {
   CLI::App* job = nullptr;
   CLI::App* jobs = nullptr;
   CLI::App* compare = nullptr;
+  CLI::App* report = nullptr;
 };
 
 void define_run(Definition& d) {
@@ -243,6 +244,20 @@ void define_compare(Definition& d) {
   d.compare->add_option("-o,--output", c.output, "Write to this file instead of stdout");
 }
 
+void define_report(Definition& d) {
+  ReportOptions& r = d.invocation.report;
+  d.report = d.app.add_subcommand(
+      "report",
+      "Draw result files as a self-contained HTML page: one configuration gives the run page, "
+      "several (or a study index) the study page: jouletrace report [LABEL=]FILE... --html "
+      "OUT.html");
+  d.report->add_option("results", r.results, "Result files (FILE or LABEL=FILE) or study indexes")
+      ->required();
+  d.report->add_option("--html", r.html, "Write the page to this file")->required();
+  d.report->add_option("--reference", r.reference,
+                       "The label of the configuration the others are divided by (study page)");
+}
+
 int usage_error(std::string_view verb, const std::string& message, const std::string& hint = {}) {
   fmt::print(stderr, "jouletrace{}{}: {}\n", verb.empty() ? "" : " ", verb, message);
   fmt::print(stderr, "  {}\n",
@@ -369,19 +384,20 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   define_agent(d);
   define_job_verbs(d);
   define_compare(d);
+  define_report(d);
 
   if (words.empty()) {
     return usage_error(
         "", "no command given",
-        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare (`jouletrace "
-        "--help`)");
+        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare, report "
+        "(`jouletrace --help`)");
   }
   if (!words[0].starts_with('-') &&
       std::find(kVerbs.begin(), kVerbs.end(), words[0]) == kVerbs.end()) {
     return usage_error(
         "", fmt::format("unknown command '{}'", words[0]),
-        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare (`jouletrace "
-        "--help`)");
+        "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare, report "
+        "(`jouletrace --help`)");
   }
   if (words[0] == "--generate-completions") return print_completions(d.app, words.subspan(1));
   std::vector<std::string> to_parse(words.begin(), words.end());
@@ -431,6 +447,8 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
     inv.verb = Invocation::Verb::kJobs;
   } else if (*d.compare) {
     inv.verb = Invocation::Verb::kCompare;
+  } else if (*d.report) {
+    inv.verb = Invocation::Verb::kReport;
   } else if (*d.node) {
     inv.verb = Invocation::Verb::kNode;
     apply(d.node_texts, inv.node.probe);

@@ -13,7 +13,18 @@ namespace jt::cli {
 // What a command line asks for: the verb and its options, checked for form and range (files
 // named in it are read later, but before anything runs).
 struct Invocation {
-  enum class Verb { kRun, kSensors, kNode, kCalibrate, kMark, kAgent, kJob, kJobs, kCompare };
+  enum class Verb {
+    kRun,
+    kSensors,
+    kNode,
+    kCalibrate,
+    kMark,
+    kAgent,
+    kJob,
+    kJobs,
+    kCompare,
+    kReport
+  };
   Verb verb = Verb::kRun;
   RunOptions run;
   SensorsOptions sensors;
@@ -22,6 +33,7 @@ struct Invocation {
   JobOptions job;
   JobsOptions jobs;
   CompareOptions compare;
+  ReportOptions report;
   MarkOptions mark;
   AgentOptions agent;
 };

@@ -23,6 +23,7 @@ int dispatch(const jt::cli::Invocation& invocation) {
     case Verb::kJob: return jt::cli::job_verb(invocation.job);
     case Verb::kJobs: return jt::cli::jobs_verb(invocation.jobs);
     case Verb::kCompare: return jt::cli::compare_verb(invocation.compare);
+    case Verb::kReport: return jt::cli::report_verb(invocation.report);
   }
   return jt::cli::kExitOwnFailure;
 }

@@ -95,6 +95,12 @@ struct CompareOptions {
   bool json = false;
   std::string output;  // empty or "-": standard output
 };
+// `jouletrace report` (README.md, "Use"; docs/REPORT.md): result files as an HTML page.
+struct ReportOptions {
+  std::vector<std::string> results;  // FILE, LABEL=FILE or a study index
+  std::string html;                  // the page to write
+  std::string reference;             // a label; empty: no ratios
+};
 // --admin-comment: the job's records are not all written yet (the epilog retries).
 inline constexpr int kExitJobIncomplete = 3;
 
@@ -102,6 +108,7 @@ int run_verb(const RunOptions& options);
 int job_verb(const JobOptions& options);
 int jobs_verb(const JobsOptions& options);
 int compare_verb(const CompareOptions& options);
+int report_verb(const ReportOptions& options);
 int agent_verb(const AgentOptions& options);
 int node_verb(const NodeOptions& options);
 int calibrate_verb(const CalibrateOptions& options);
