@@ -3,12 +3,13 @@
 """Validates jouletrace's JSON documents against the schemas in schemas/.
 
 By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;
-`--as NAME` (run, repeat, compare, carbon, node-profile, rated-power, sensors, redfish-config, job,
+`--as NAME` (run, repeat, compare, carbon, study, node-profile, rated-power, sensors, redfish-config, job,
 jobs, step-record) forces one, which a Redfish config without a "schema" field and a job store's
 step record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
 
 As a test (`--self-test`, registered in CTest by tests/schema/CMakeLists.txt): checks that every
-schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, data/carbon.json, the fuzz
+schema is a valid draft 2020-12 schema; validates the golden JSON files, the study index fixture
+(tests/fixtures/study/study.json), data/tdp.json, data/carbon.json, the fuzz
 seeds that are such files (and the job store's record seeds against step-record.schema.json,
 where those decode_step_record refuses must be rejected) and the Redfish config example of the
 docs; validates documents the built binary writes on fixture trees (sensors --json, calibrate,
