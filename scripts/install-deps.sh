@@ -11,7 +11,8 @@ packages="g++ cmake ninja-build pkg-config help2man python3 python3-dev python3-
   libslurm-dev slurmctld slurmd slurm-client slurmdbd munge mariadb-server shellcheck iproute2
   dpkg-dev man-db
   systemd
-  libtorch-dev zlib1g-dev dataset-fashion-mnist"
+  libtorch-dev zlib1g-dev dataset-fashion-mnist
+  chromium"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086

@@ -15,11 +15,11 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kVerbs = {
-    "run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs", "compare", "study"};
+constexpr std::array<std::string_view, 11> kVerbs = {
+    "run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs", "compare", "study", "report"};
 constexpr const char* kVerbList =
-    "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare, study (`jouletrace "
-    "--help`)";
+    "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare, study, "
+    "report (`jouletrace --help`)";
 
 // The options every verb that reads sensors shares.
 struct ProbeTexts {
@@ -133,6 +133,7 @@ struct Definition {
   CLI::App* jobs = nullptr;
   CLI::App* compare = nullptr;
   CLI::App* study = nullptr;
+  CLI::App* report = nullptr;
 };
 
 // What `run` and `study` measure with: sensors, interval, baselines, estimate, CO2e, attribution.
@@ -284,6 +285,20 @@ void define_study(Definition& d) {
                     "Do not wait for the node to return to idle before each run");
   d.study->add_flag("--dry-run", o.dry_run, "List the runs the study would make, run nothing");
   d.study->add_flag("-q,--quiet", o.run.quiet, "No progress, only warnings and errors");
+}
+
+void define_report(Definition& d) {
+  ReportOptions& r = d.invocation.report;
+  d.report = d.app.add_subcommand(
+      "report",
+      "Draw result files as a self-contained HTML page: one configuration gives the run page, "
+      "several (or a study index) the study page: jouletrace report [LABEL=]FILE... --html "
+      "OUT.html");
+  d.report->add_option("results", r.results, "Result files (FILE or LABEL=FILE) or study indexes")
+      ->required();
+  d.report->add_option("--html", r.html, "Write the page to this file")->required();
+  d.report->add_option("--reference", r.reference,
+                       "The label of the configuration the others are divided by (study page)");
 }
 
 int usage_error(std::string_view verb, const std::string& message, const std::string& hint = {}) {
@@ -438,6 +453,7 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   define_job_verbs(d);
   define_compare(d);
   define_study(d);
+  define_report(d);
 
   if (words.empty()) {
     return usage_error("", "no command given", kVerbList);
@@ -498,6 +514,8 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
   } else if (*d.study) {
     inv.verb = Invocation::Verb::kStudy;
     problem = finish_study(d);
+  } else if (*d.report) {
+    inv.verb = Invocation::Verb::kReport;
   } else if (*d.node) {
     inv.verb = Invocation::Verb::kNode;
     apply(d.node_texts, inv.node.probe);

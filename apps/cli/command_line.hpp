@@ -23,7 +23,8 @@ struct Invocation {
     kJob,
     kJobs,
     kCompare,
-    kStudy
+    kStudy,
+    kReport
   };
   Verb verb = Verb::kRun;
   RunOptions run;
@@ -34,6 +35,7 @@ struct Invocation {
   JobsOptions jobs;
   CompareOptions compare;
   StudyOptions study;
+  ReportOptions report;
   MarkOptions mark;
   AgentOptions agent;
 };

@@ -7,6 +7,7 @@
 #include "core/atomic_file.hpp"
 #include "report/compare_report.hpp"
 #include "study/comparison.hpp"
+#include "study/study_index.hpp"
 #include "verbs.hpp"
 
 namespace jt::cli {
@@ -21,20 +22,10 @@ void print_error(const Error& e) {
 // Every file is read, so that each bad one gets its own message; empty when any was bad.
 std::optional<std::vector<study::LabelledResult>> read_results(
     const std::vector<std::string>& arguments) {
-  std::vector<study::LabelledResult> results;
-  bool all_read = true;
-  for (const std::string& argument : arguments) {
-    const study::ResultArgument named = study::parse_result_argument(argument);
-    auto document = study::read_result_document(named.path);
-    if (!document) {
-      print_error(document.error());
-      all_read = false;
-      continue;
-    }
-    results.push_back({named.label, named.path, std::move(*document)});
-  }
-  if (!all_read) return std::nullopt;
-  return results;
+  study::ReadResults read = study::read_results(arguments);
+  for (const Error& e : read.errors) print_error(e);
+  if (!read.errors.empty()) return std::nullopt;
+  return std::move(read.results);
 }
 
 std::string render(const study::Comparison& comparison, const CompareOptions& options) {

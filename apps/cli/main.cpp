@@ -24,6 +24,7 @@ int dispatch(const jt::cli::Invocation& invocation) {
     case Verb::kJobs: return jt::cli::jobs_verb(invocation.jobs);
     case Verb::kCompare: return jt::cli::compare_verb(invocation.compare);
     case Verb::kStudy: return jt::cli::study_verb(invocation.study);
+    case Verb::kReport: return jt::cli::report_verb(invocation.report);
   }
   return jt::cli::kExitOwnFailure;
 }

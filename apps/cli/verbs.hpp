@@ -109,6 +109,12 @@ struct StudyOptions {
   bool no_idle_check = false;
   bool dry_run = false;
 };
+// `jouletrace report` (README.md, "Use"; docs/REPORT.md): result files as an HTML page.
+struct ReportOptions {
+  std::vector<std::string> results;  // FILE, LABEL=FILE or a study index
+  std::string html;                  // the page to write
+  std::string reference;             // a label; empty: no ratios
+};
 // --admin-comment: the job's records are not all written yet (the epilog retries).
 inline constexpr int kExitJobIncomplete = 3;
 
@@ -117,6 +123,7 @@ int job_verb(const JobOptions& options);
 int jobs_verb(const JobsOptions& options);
 int compare_verb(const CompareOptions& options);
 int study_verb(const StudyOptions& options);
+int report_verb(const ReportOptions& options);
 int agent_verb(const AgentOptions& options);
 int node_verb(const NodeOptions& options);
 int calibrate_verb(const CalibrateOptions& options);

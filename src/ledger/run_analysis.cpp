@@ -85,6 +85,10 @@ RunAnalysis analyse_joined(const Timeline& timeline, const RunAnalysisInputs& in
                                            run.window.duration_s, inputs.idle_activity_pct,
                                            inputs.cpu_activity));
   add_phases(timeline, inputs, run);
+  std::vector<std::string> stacked;
+  for (std::size_t i : phase_cover(timeline, run.window))
+    stacked.push_back(timeline.channels[i].id);
+  run.power_profile = power_profile(timeline, run.window, stacked, inputs.start_ns, inputs.end_ns);
   return run;
 }
 

@@ -10,6 +10,7 @@
 #include "ledger/carbon.hpp"
 #include "ledger/idle_waste.hpp"
 #include "ledger/node_profile.hpp"
+#include "ledger/power_profile.hpp"
 #include "ledger/run_ledger.hpp"
 #include "ledger/runtime_estimate.hpp"
 #include "ledger/window_energy.hpp"
@@ -90,6 +91,9 @@ struct RunAnalysis {
   // is the whole run over that cover, so that the phases can be compared with it.
   std::vector<std::string> phase_cover;
   std::optional<WindowEnergy> phase_cover_run;
+  // Power over time per component, downsampled for charts; the parts of the phase cover are
+  // the ones drawn stacked.
+  PowerProfile power_profile;
 };
 
 // Components, total, coverage, baselines, attribution, runtime estimate, idle waste and phases

@@ -41,6 +41,32 @@ nlohmann::json to_json(const IdleWaste& w) {
   return out;
 }
 
+// Unknown buckets (a gap, outside the channel's readings) are null, never 0.
+nlohmann::json optional_numbers(const std::vector<std::optional<double>>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : values) out.push_back(optional_number(v));
+  return out;
+}
+
+nlohmann::json to_json(const PowerProfile& profile) {
+  using nlohmann::json;
+  if (profile.buckets == 0) return nullptr;
+  json series = json::array();
+  for (const auto& s : profile.series) {
+    series.push_back({{"id", s.id},
+                      {"domain", to_string(s.domain)},
+                      {"method", to_string(s.method)},
+                      {"stacked", s.stacked},
+                      {"contains_others", s.contains_others},
+                      {"power_w", optional_numbers(s.power_w)},
+                      {"uncertainty_w", optional_numbers(s.uncertainty_w)}});
+  }
+  return {{"buckets", profile.buckets},
+          {"bucket_s", finite(profile.bucket_s)},
+          {"method", "mean power of each bucket: the channel's energy over it / its length"},
+          {"series", std::move(series)}};
+}
+
 }  // namespace
 
 nlohmann::json to_json(const DeviceIdentity& identity) {
@@ -213,6 +239,7 @@ nlohmann::json to_json(const RunReport& report) {
   } else {
     out["phase_cover_run"] = nullptr;
   }
+  out["power_profile"] = to_json(report.power_profile);
   out["markers"] = {{"malformed", report.malformed_markers},
                     {"unmatched", report.unmatched_markers}};
   if (report.window.cpu_model) {

@@ -201,11 +201,11 @@ ResultArgument parse_result_argument(const std::string& argument) {
   const auto equals = argument.find('=');
   if (equals != std::string::npos && equals > 0 &&
       argument.substr(0, equals).find('/') == std::string::npos) {
-    return {argument.substr(0, equals), argument.substr(equals + 1)};
+    return {argument.substr(0, equals), argument.substr(equals + 1), true};
   }
   std::string label = std::filesystem::path(argument).filename().string();
   if (label.size() > 5 && label.ends_with(".json")) label.resize(label.size() - 5);
-  return {label, argument};
+  return {label, argument, false};
 }
 
 Result<Comparison> compare_results(const std::vector<LabelledResult>& results,

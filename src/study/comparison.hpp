@@ -18,6 +18,7 @@ namespace jt::study {
 struct ResultArgument {
   std::string label;
   std::string path;
+  bool labelled = false;  // LABEL=FILE: the label given wins over the file's own
 };
 // `LABEL=FILE` names the configuration; a plain FILE (or one whose text before '=' holds a '/',
 // a path) is labelled by its file name without `.json`.

@@ -70,7 +70,10 @@ std::vector<StatedPhase> read_phase_totals(const JsonReader& run) {
 StatedEstimate read_estimate(const JsonReader& run) {
   const JsonReader estimate = run.object("runtime_estimate");
   StatedEstimate out;
-  if (estimate.optional_member("error")) return out;  // the report says why there is none
+  if (const auto error = estimate.optional_member("error")) {  // the report says why not
+    out.error = error->as_string();
+    return out;
+  }
   out.made = true;
   out.complete = estimate.boolean("complete");
   out.estimate_j = estimate.number("estimate_j", 0.0);
@@ -123,6 +126,78 @@ std::optional<StatedCarbon> read_carbon(const JsonReader& run) {
   return out;
 }
 
+std::vector<std::optional<double>> nullable_numbers(const JsonReader& object, std::string_view key,
+                                                    std::size_t count) {
+  std::vector<std::optional<double>> values;
+  const auto items = object.array(key);
+  if (items.size() != count && object.ok()) {
+    object.member(key).fail(
+        fmt::format("has {} entries, not one per bucket ({})", items.size(), count));
+  }
+  for (const JsonReader& item : items) {
+    values.push_back(item.is_null() ? std::nullopt : std::optional(item.as_number()));
+  }
+  return values;
+}
+
+StatedProfileSeries read_profile_series(const JsonReader& s, std::size_t buckets) {
+  StatedProfileSeries out;
+  out.id = s.as_object().string("id");
+  out.domain = s.string("domain");
+  const JsonReader method = s.member("method");
+  if (const auto parsed = method_named(method.as_string())) {
+    out.method = *parsed;
+  } else if (method.ok()) {
+    method.fail("is not a known method (counter, power-integrated, model, mixed, none)");
+  }
+  out.stacked = s.boolean("stacked");
+  out.contains_others = s.boolean("contains_others");
+  out.power_w = nullable_numbers(s, "power_w", buckets);
+  out.uncertainty_w = nullable_numbers(s, "uncertainty_w", buckets);
+  return out;
+}
+
+// Absent in reports from before the profile existed; null when there was nothing to cut.
+std::optional<StatedPowerProfile> read_power_profile(const JsonReader& run) {
+  const auto member = run.optional_member("power_profile");
+  if (!member || member->is_null()) return std::nullopt;
+  const JsonReader profile = member->as_object();
+  StatedPowerProfile out;
+  out.buckets = static_cast<std::size_t>(profile.integer("buckets", 1));
+  out.bucket_s = profile.number("bucket_s", 0.0);
+  out.method = profile.string("method");
+  for (const JsonReader& s : profile.array("series")) {
+    out.series.push_back(read_profile_series(s, out.buckets));
+  }
+  return out;
+}
+
+std::vector<StatedPhaseInstance> read_phase_instances(const JsonReader& run) {
+  std::vector<StatedPhaseInstance> phases;
+  for (const JsonReader& p : run.array("phases")) {
+    StatedPhaseInstance phase;
+    phase.name = p.as_object().string("name");
+    phase.start_s = p.number("start_s", std::numeric_limits<double>::lowest());
+    phase.end_s = p.number("end_s", std::numeric_limits<double>::lowest());
+    phase.energy = read_figure(p, "");
+    for (const JsonReader& c : p.array("components")) {
+      if (!c.as_object().boolean("in_total")) continue;
+      phase.parts.push_back({c.string("id"), c.string("domain"), read_figure(c, "")});
+    }
+    phases.push_back(std::move(phase));
+  }
+  return phases;
+}
+
+// A study's result file names its configuration; a run or repeat report has no `study`.
+std::optional<std::string> read_study_label(const JsonReader& top) {
+  const auto study = top.optional_member("study");
+  if (!study) return std::nullopt;
+  const auto label = study->as_object().optional_member("label");
+  if (!label) return std::nullopt;
+  return label->as_string();
+}
+
 void check_schema(const JsonReader& top, std::string_view expected) {
   const JsonReader schema = top.member("schema");
   if (schema.as_string() != expected && schema.ok()) {
@@ -148,6 +223,9 @@ StatedRun read_run(const JsonReader& reader) {
   run.estimate = read_estimate(reader);
   read_idle_waste(reader, run);
   run.carbon = read_carbon(reader);
+  run.started_at = reader.string("started_at");
+  run.phase_instances = read_phase_instances(reader);
+  run.power_profile = read_power_profile(reader);
   return run;
 }
 
@@ -181,6 +259,7 @@ Result<ResultDocument> decode_result_document(const nlohmann::json& document,
     check_schema(top, kRepeatSchema);
     const auto runs = top.array("runs");
     for (const JsonReader& run : runs) out.runs.push_back(read_run(run));
+    out.label = read_study_label(top);
   } else {
     return std::unexpected(invalid(origin, fmt::format("schema is '{}', not {} or {}", out.schema,
                                                        kRunSchema, kRepeatSchema)));

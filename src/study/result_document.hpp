@@ -43,7 +43,8 @@ struct StatedPhase {
 
 // The runtime-based estimate the run report made (rated power x runtime x PUE).
 struct StatedEstimate {
-  bool made = false;      // false: the report says why there is none
+  bool made = false;  // false: the report says why there is none, in `error`
+  std::string error;
   bool complete = false;  // every device had a rated power
   std::optional<double> estimate_j;
   std::optional<double> relative_error;  // (estimate - measured) / measured
@@ -60,6 +61,34 @@ struct StatedCarbon {
   std::string cost_method;
 };
 
+// One marked phase as the report lists it (its `phases`), seconds from the run's start, with
+// the energy of each component that it was cut from.
+struct StatedPhaseInstance {
+  std::string name;
+  double start_s = 0.0;
+  double end_s = 0.0;
+  StatedFigure energy;
+  std::vector<StatedComponent> parts;  // the phase cover's components (`in_total`)
+};
+
+// The run's power over time (its `power_profile`), as the ledger downsampled it.
+struct StatedProfileSeries {
+  std::string id;
+  std::string domain;
+  Method method = Method::kNone;
+  bool stacked = false;
+  bool contains_others = false;
+  std::vector<std::optional<double>> power_w;  // unknown buckets empty, never 0
+  std::vector<std::optional<double>> uncertainty_w;
+};
+
+struct StatedPowerProfile {
+  std::size_t buckets = 0;
+  double bucket_s = 0.0;
+  std::string method;
+  std::vector<StatedProfileSeries> series;
+};
+
 struct StatedRun {
   bool started = false;
   bool complete = false;  // false: a checkpoint written while the command ran
@@ -73,12 +102,17 @@ struct StatedRun {
   int gpus = 0;                          // GPUs the idle-waste analysis saw
   std::optional<StatedFigure> idle_gpu;  // the whole run's idle-GPU energy
   std::optional<StatedCarbon> carbon;    // empty: a report from before CO2e existed
+  std::string started_at;
+  std::vector<StatedPhaseInstance> phase_instances;
+  std::optional<StatedPowerProfile> power_profile;  // empty: none (an older report)
 };
 
 // One file: a run report is one run, a repeat report each of its runs.
 struct ResultDocument {
   std::string schema;  // "jouletrace.run" or "jouletrace.repeat"
   std::vector<StatedRun> runs;
+  // A study's result file (a repeat report with `study` and `node`): its configuration's label.
+  std::optional<std::string> label;
 };
 
 // The method a report names ("counter", "power-integrated", ...); empty for another word.

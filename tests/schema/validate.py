@@ -3,12 +3,13 @@
 """Validates jouletrace's JSON documents against the schemas in schemas/.
 
 By hand: `tests/schema/validate.py FILE...` picks each file's schema from its "schema" field;
-`--as NAME` (run, repeat, compare, carbon, node-profile, rated-power, sensors, redfish-config, job,
+`--as NAME` (run, repeat, compare, carbon, study, node-profile, rated-power, sensors, redfish-config, job,
 jobs, step-record) forces one, which a Redfish config without a "schema" field and a job store's
 step record (it has "format": 1 instead) need. Exit status 0 when every file is valid.
 
 As a test (`--self-test`, registered in CTest by tests/schema/CMakeLists.txt): checks that every
-schema is a valid draft 2020-12 schema; validates the golden JSON files, data/tdp.json, data/carbon.json, the fuzz
+schema is a valid draft 2020-12 schema; validates the golden JSON files, the study index fixture
+(tests/fixtures/study/study.json), data/tdp.json, data/carbon.json, the fuzz
 seeds that are such files (and the job store's record seeds against step-record.schema.json,
 where those decode_step_record refuses must be rejected) and the Redfish config example of the
 docs; validates documents the built binary writes on fixture trees (sensors --json, calibrate,
@@ -34,7 +35,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STEMS = ["run", "repeat", "node-profile", "rated-power", "sensors", "redfish-config", "job", "jobs",
-         "step-record", "compare", "carbon"]
+         "step-record", "compare", "carbon", "study"]
 # The "schema" field of a document -> the schema file that describes it. Old names are the
 # forms readers still accept (see each schema's description).
 BY_NAME = {
@@ -50,6 +51,7 @@ BY_NAME = {
     "jouletrace.jobs": "jobs",
     "jouletrace.compare": "compare",
     "jouletrace.carbon": "carbon",
+    "jouletrace.study": "study",
     # A step record has no "schema" ("format": 1 instead): --as step-record.
 }
 # The job store's record seeds (fuzz/corpus/store_record/, plain JSON without a selector byte), by
@@ -208,6 +210,14 @@ class SelfTest:
             self.failures.append(f"only {len(golden)} golden JSON files in tests/golden")
         for path in golden:
             self.valid(str(path.relative_to(ROOT)), json.loads(path.read_text(encoding="utf-8")))
+        study = ROOT / "tests" / "fixtures" / "study" / "study.json"
+        index = json.loads(study.read_text(encoding="utf-8"))
+        self.valid(str(study.relative_to(ROOT)), index)
+        self.mutants("a study index", index, "study", [
+            ("no results", lambda d: d.pop("results")),
+            ("an empty file name", lambda d: d["results"][0].update(file="")),
+            ("an extra field", lambda d: d.update(extra=1)),
+        ])
         tdp = json.loads((ROOT / "data" / "tdp.json").read_text(encoding="utf-8"))
         self.valid("data/tdp.json", tdp, "rated-power")
         if tdp.get("schema") != "jouletrace.rated-power":

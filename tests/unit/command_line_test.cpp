@@ -197,8 +197,8 @@ TEST(CommandLine, EveryOptionTheBackendTableNamesIsAccepted) {
 // The help is what help2man turns into the man pages (docs/INSTALL.md): it names the program
 // and the verb, and shows no value CLI11 keeps inside (a negated flag's "{false}").
 TEST(CommandLine, VerbHelpNamesTheProgramAndHidesInternalValues) {
-  for (const char* verb :
-       {"run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs", "compare"}) {
+  for (const char* verb : {"run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs",
+                           "compare", "report"}) {
     testing::internal::CaptureStdout();
     auto parsed = parse({verb, "--help"});
     const std::string help = testing::internal::GetCapturedStdout();
@@ -208,6 +208,19 @@ TEST(CommandLine, VerbHelpNamesTheProgramAndHidesInternalValues) {
     EXPECT_EQ(help.find("{false}"), std::string::npos) << verb << ": " << help;
     EXPECT_EQ(help.find("{true}"), std::string::npos) << verb << ": " << help;
   }
+}
+
+TEST(CommandLine, ReportTakesFilesAnHtmlOutputAndAReference) {
+  auto parsed =
+      parse({"report", "cpu=a.json", "study.json", "--html", "out.html", "--reference", "cpu"});
+  ASSERT_TRUE(std::holds_alternative<Invocation>(parsed));
+  const auto& inv = std::get<Invocation>(parsed);
+  EXPECT_EQ(inv.verb, Invocation::Verb::kReport);
+  EXPECT_EQ(inv.report.results, (std::vector<std::string>{"cpu=a.json", "study.json"}));
+  EXPECT_EQ(inv.report.html, "out.html");
+  EXPECT_EQ(inv.report.reference, "cpu");
+  EXPECT_EQ(exit_code_of({"report", "a.json"}), kExitOwnFailure);              // no --html
+  EXPECT_EQ(exit_code_of({"report", "--html", "out.html"}), kExitOwnFailure);  // no file
 }
 
 TEST(CommandLine, NoBmcAndNoAgentTurnTheirProbesOff) {

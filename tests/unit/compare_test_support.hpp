@@ -61,10 +61,11 @@ inline nlohmann::json idle_entry(const std::string& window, int gpus,
 
 inline nlohmann::json run_document(const RunSpec& spec) {
   using nlohmann::json;
-  json run = {{"schema", "jouletrace.run"},   {"version", 1},
-              {"complete", spec.complete},    {"started", true},
-              {"hostname", spec.hostname},    {"command", {"python3", "train.py"}},
-              {"duration_s", spec.duration_s}};
+  json run = {{"schema", "jouletrace.run"},    {"version", 1},
+              {"complete", spec.complete},     {"started", true},
+              {"hostname", spec.hostname},     {"command", {"python3", "train.py"}},
+              {"duration_s", spec.duration_s}, {"started_at", "2026-12-06T12:00:00Z"},
+              {"phases", json::array()}};
   put_figure(run, "total_", spec.total_j, spec.total_uncertainty_j, spec.method);
   json package = {{"id", "powercap/intel-rapl:0"}, {"domain", "package"}};
   put_figure(package, "", spec.package_j, spec.package_uncertainty_j, spec.method);

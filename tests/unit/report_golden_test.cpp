@@ -259,6 +259,7 @@ TEST(Golden, RepeatedRunsShowEachHeadlineAndTheStatistics) {
     r.command = {"./bench"};
     r.started_at = "2026-12-06T12:00:00Z";
     r.window = summarise_run(timeline, 0, 2 * kS, std::nullopt);
+    r.power_profile = power_profile(timeline, r.window, r.window.total_cover, 0, 2 * kS);
     r.phases.push_back(phase_report(Phase{"step", kS / 2, kS, 10, 1, false},
                                     measure_window(timeline, {0}, kS / 2, kS)));
     r.phase_totals = phase_totals(r.phases, r.carbon_factors);
