@@ -15,8 +15,9 @@ namespace jt::cli {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> kVerbs = {
-    "run", "sensors", "node", "calibrate", "mark", "agent", "job", "jobs", "compare", "study", "report"};
+constexpr std::array<std::string_view, 11> kVerbs = {"run",     "sensors", "node",  "calibrate",
+                                                     "mark",    "agent",   "job",   "jobs",
+                                                     "compare", "study",   "report"};
 constexpr const char* kVerbList =
     "commands: run, sensors, node, calibrate, mark, agent, job, jobs, compare, study, "
     "report (`jouletrace --help`)";

@@ -77,11 +77,11 @@ nlohmann::json to_json(const study::StudyIndex& index) {
     results.push_back({{"label", r.label},
                        {"entry", r.entry},
                        {"configuration", r.configuration},
-                       {"file", r.file},
-                       {"runs", r.runs}});
+                       {"file", r.file.string()},
+                       {"runs", r.runs ? nlohmann::json(*r.runs) : nlohmann::json(nullptr)}});
   }
-  return {{"schema", kStudySchema},
-          {"version", kStudySchemaVersion},
+  return {{"schema", study::kStudySchema},
+          {"version", study::kStudySchemaVersion},
           {"jouletrace_version", JOULETRACE_VERSION},
           {"name", index.name},
           {"hostname", index.hostname},

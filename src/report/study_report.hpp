@@ -5,6 +5,7 @@
 
 #include "ledger/node_profile.hpp"
 #include "report/run_report.hpp"
+#include "study/study_index.hpp"
 #include "study/study_record.hpp"
 
 // The files `jouletrace study` writes (docs/STUDY.md): per cell a `jouletrace.repeat` document
@@ -20,8 +21,7 @@ nlohmann::json study_result_json(const RepeatSummary& runs, const study::StudyCe
 std::string format_study_cell_line(const std::string& label, const RepeatSummary& runs,
                                    const std::string& file);
 
-inline constexpr const char* kStudySchema = "jouletrace.study";
-inline constexpr int kStudySchemaVersion = 1;
+// The index (schemas/study.schema.json): each entry's `file` relative to the index's directory.
 nlohmann::json to_json(const study::StudyIndex& index);
 
 }  // namespace jt

@@ -3,14 +3,15 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <set>
+
 #include "core/json_reader.hpp"
 #include "core/sysfs_file.hpp"
 
 namespace jt::study {
 
 namespace {
-
-constexpr std::int64_t kStudyVersion = 1;
 
 Error invalid(const std::string& origin, const std::string& problem) {
   return Error{ErrorKind::kInvalidData, fmt::format("{}: {}", origin, problem),
@@ -20,8 +21,8 @@ Error invalid(const std::string& origin, const std::string& problem) {
 
 void check_schema(const JsonReader& top) {
   const JsonReader version = top.member("version");
-  if (version.as_integer() != kStudyVersion && version.ok()) {
-    version.fail(fmt::format("is not {} (the version this jouletrace reads)", kStudyVersion));
+  if (version.as_integer() != kStudySchemaVersion && version.ok()) {
+    version.fail(fmt::format("is not {} (the version this jouletrace reads)", kStudySchemaVersion));
   }
 }
 
@@ -34,6 +35,9 @@ StudyIndexEntry read_entry(const JsonReader& e, const std::filesystem::path& dir
   const std::string relative = file.as_string();
   if (file.ok() && relative.empty()) file.fail("is empty");
   entry.file = directory / relative;
+  if (const auto runs = e.optional_member("runs")) {
+    entry.runs = static_cast<int>(runs->as_integer(0, 1'000'000));
+  }
   return entry;
 }
 
@@ -86,6 +90,7 @@ Result<StudyIndex> decode_study_index(const nlohmann::json& document,
   out.hostname = top.string("hostname");
   out.started_at = top.string("started_at");
   out.study_file = top.string("study_file");
+  if (const auto complete = top.optional_member("complete")) out.complete = complete->as_bool();
   const std::filesystem::path directory = origin.parent_path();
   for (const JsonReader& e : top.array("results")) out.results.push_back(read_entry(e, directory));
   if (!top.ok()) return std::unexpected(invalid(origin.string(), top.problem()));
@@ -93,14 +98,33 @@ Result<StudyIndex> decode_study_index(const nlohmann::json& document,
   return out;
 }
 
+namespace {
+
+// The same study on several nodes: its labels repeat, so each takes its host.
+void label_by_host(ReadResults& read, const std::vector<bool>& labelled_by_study) {
+  std::map<std::string, std::set<std::string>> hosts;
+  for (const LabelledResult& r : read.results) {
+    hosts[r.label].insert(r.document.runs.empty() ? "" : r.document.runs.front().hostname);
+  }
+  for (std::size_t i = 0; i < read.results.size(); ++i) {
+    LabelledResult& r = read.results[i];
+    if (!labelled_by_study[i] || hosts[r.label].size() < 2 || r.document.runs.empty()) continue;
+    r.label += "@" + r.document.runs.front().hostname;
+  }
+}
+
+}  // namespace
+
 ReadResults read_results(const std::vector<std::string>& arguments) {
   ReadResults out;
+  std::vector<bool> labelled_by_study;
   for (const std::string& argument : arguments) {
     const ResultArgument named = parse_result_argument(argument);
     const auto document = read_json(named.path, out.errors);
     if (!document) continue;
     if (is_study_index(*document)) {
       add_index(*document, named.path, out);
+      labelled_by_study.resize(out.results.size(), true);
       continue;
     }
     auto result = decode_result_document(*document, named.path);
@@ -109,9 +133,12 @@ ReadResults read_results(const std::vector<std::string>& arguments) {
       continue;
     }
     // A study's result file carries its configuration's label; LABEL=FILE overrides it.
-    const std::string label = !named.labelled && result->label ? *result->label : named.label;
+    const bool by_study = !named.labelled && result->label;
+    const std::string label = by_study ? *result->label : named.label;
     out.results.push_back({label, named.path, *std::move(result)});
+    labelled_by_study.push_back(by_study);
   }
+  label_by_host(out, labelled_by_study);
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@ struct StudyIndexEntry {
   std::string label;
   std::string entry;
   std::string configuration;
-  std::filesystem::path file;  // resolved against the index's directory
+  // Relative to the index's directory as written; resolved against it when decoded.
+  std::filesystem::path file;
+  std::optional<int> runs;  // runs that started and completed; absent in hand-written indexes
 };
 
 struct StudyIndex {
@@ -25,17 +28,22 @@ struct StudyIndex {
   std::string hostname;
   std::string started_at;
   std::string study_file;
+  // False while the study runs or after it was interrupted; absent (true) in hand-written ones.
+  bool complete = true;
   std::vector<StudyIndexEntry> results;
 };
 
 inline constexpr const char* kStudySchema = "jouletrace.study";
+inline constexpr int kStudySchemaVersion = 1;
 
 // Decodes a parsed index read from `origin`; errors name the file and the field.
 Result<StudyIndex> decode_study_index(const nlohmann::json& document,
                                       const std::filesystem::path& origin);
 
 // Result files named on the command line (FILE, LABEL=FILE or a study index), each read; every
-// bad one gives its own error, in the order given.
+// bad one gives its own error, in the order given. Configurations labelled by their study (an
+// index, a result's `study.label`) that share a label with another from a different host are
+// told apart as LABEL@HOST: the same study run on several nodes.
 struct ReadResults {
   std::vector<LabelledResult> results;
   std::vector<Error> errors;

@@ -7,8 +7,8 @@
 #include "study/study_plan.hpp"
 #include "study/study_schedule.hpp"
 
-// What `jouletrace study` records beside each cell's runs (the `study` member of its result
-// file) and in the study index of a node (docs/STUDY.md).
+// What `jouletrace study` records beside each cell's runs: the `study` member of its result
+// file (docs/STUDY.md). The node's index of them is study_index.hpp's StudyIndex.
 namespace jt::study {
 
 // The check before one run that the node was back to idle.
@@ -30,24 +30,6 @@ struct StudyCellRecord {
   std::string baseline_source;
   std::vector<IdleCheckRecord> idle_checks;
   std::vector<std::string> warnings;  // e.g. not idle after the time-out; a phase not marked
-};
-
-// One node's study: the result files it wrote, relative to the index's directory.
-struct StudyIndexEntry {
-  std::string label;
-  std::string entry;
-  std::string configuration;
-  std::string file;
-  int runs = 0;  // runs that started and completed
-};
-
-struct StudyIndex {
-  std::string name;
-  std::string hostname;
-  std::string started_at;
-  std::string study_file;
-  bool complete = false;  // false: written while the study runs, or after it was interrupted
-  std::vector<StudyIndexEntry> results;
 };
 
 }  // namespace jt::study

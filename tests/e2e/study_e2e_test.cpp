@@ -118,6 +118,21 @@ TEST(StudyE2e, EveryRunOfTheMatrixUsedTheKnownPowerOverItsSpan) {
     EXPECT_NE(warnings.find("phase 'infer' was not marked"), std::string::npos) << warnings;
     EXPECT_FALSE(result["node"]["node"].is_null()) << result["node"].dump(2);
   }
+  // The index stands for its result files in `compare` and `report`.
+  const fs::path compared = node.tree / "compare.json";
+  const auto compare = test::run_process({test::jouletrace_binary(), "compare", "--json", "-o",
+                                          compared.string(), (dir / "study.json").string()});
+  ASSERT_EQ(compare.exit_code, 0) << compare.err;
+  const json table = read_json(compared)["configurations"];
+  ASSERT_EQ(table.size(), 2u);
+  EXPECT_EQ(table[0]["label"], "work/short");
+  EXPECT_EQ(table[1]["label"], "work/long");
+  EXPECT_EQ(table[0]["runs"], 2);
+  const fs::path page = node.tree / "study.html";
+  const auto report = test::run_process({test::jouletrace_binary(), "report",
+                                         (dir / "study.json").string(), "--html", page.string()});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(test::read_file(page).find("work/long"), std::string::npos);
 }
 
 // A node left hotter than its calibrated idle power: each run waits for the time-out, is

@@ -374,6 +374,7 @@ class SelfTest:
         if jouletrace("study", "-q", "--profile", str(profile), str(study_file)) is not None:
             for index in sorted((work / "study-results").glob("*/study.json")):
                 written["study"] = load("study index", index)
+                self.valid("the study index jouletrace study wrote", written["study"], "study")
                 for name in ("nap@a.json", "nap@b.json"):
                     self.valid(f"study result {name}", load("study", index.parent / name),
                                "repeat")

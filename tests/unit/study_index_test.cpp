@@ -90,6 +90,29 @@ TEST(StudyIndex, ReadResultsFollowsTheIndexAndKeepsAGivenLabel) {
   EXPECT_EQ(read.results[0].label, "mine");
 }
 
+// The same study on two nodes: both indexes label their configuration "cpu"; each becomes
+// cpu@HOST. A label given on the command line is left as it is.
+TEST(StudyIndex, TheSameStudyOnTwoNodesIsToldApartByHost) {
+  test::TempTree tree;
+  for (const char* host : {"cpu-node", "gpu-node"}) {
+    std::filesystem::create_directories(tree / host / "cpu");
+    nlohmann::json result = study_result("cpu");
+    for (auto& run : result["runs"]) run["hostname"] = host;
+    test::write_file(tree / host / "cpu/result.json", result.dump());
+    test::write_file(tree / host / "index.json", index_document().dump());
+  }
+  auto read = study::read_results(
+      {(tree / "cpu-node/index.json").string(), (tree / "gpu-node/index.json").string()});
+  ASSERT_TRUE(read.errors.empty()) << read.errors[0].message;
+  ASSERT_EQ(read.results.size(), 2U);
+  EXPECT_EQ(read.results[0].label, "cpu@cpu-node");
+  EXPECT_EQ(read.results[1].label, "cpu@gpu-node");
+  // One node alone keeps the plain label.
+  read = study::read_results({(tree / "gpu-node/index.json").string()});
+  ASSERT_EQ(read.results.size(), 1U);
+  EXPECT_EQ(read.results[0].label, "cpu");
+}
+
 TEST(StudyIndex, AMissingResultFileIsNamed) {
   test::TempTree tree;
   test::write_file(tree / "index.json", index_document().dump());
