@@ -119,6 +119,7 @@ struct Definition {
   ProbeTexts agent_texts;
   RunTexts study_texts;
   CarbonTexts job_carbon;
+  CarbonTexts jobs_carbon;
   std::string study_repetitions;
   std::string study_cooldown;
   std::string agent_interval = "100ms";
@@ -247,6 +248,7 @@ void define_job_verbs(Definition& d) {
       ->check(CLI::Range(1, 10000));
   d.jobs->add_flag("--json", l.json, "Write JSON instead of text");
   d.jobs->add_option("--agent", l.agent_socket, "The node agent's socket");
+  add_carbon_options(d.jobs, d.jobs_carbon);
 }
 
 void define_compare(Definition& d) {
@@ -510,6 +512,8 @@ std::variant<Invocation, int> parse_command_line(std::span<const std::string> wo
     problem = finish_carbon(*d.job, d.job_carbon, inv.job.carbon, inv.job.pue, inv.job.pue_given);
   } else if (*d.jobs) {
     inv.verb = Invocation::Verb::kJobs;
+    problem =
+        finish_carbon(*d.jobs, d.jobs_carbon, inv.jobs.carbon, inv.jobs.pue, inv.jobs.pue_given);
   } else if (*d.compare) {
     inv.verb = Invocation::Verb::kCompare;
   } else if (*d.study) {

@@ -136,6 +136,8 @@ Result<std::int64_t> since_unix_ms(const std::string& text) {
 }  // namespace
 
 int jobs_verb(const JobsOptions& options) {
+  auto factors = resolve_carbon_options(options.carbon, options.pue, options.pue_given);
+  if (!factors) return fail("jobs", factors.error().message, factors.error().hint);
   json request{{"op", "jobs"}, {"limit", options.limit}};
   if (!options.user.empty()) {
     auto uid = uid_of(options.user);
@@ -158,10 +160,13 @@ int jobs_verb(const JobsOptions& options) {
     }
     jobs.push_back(std::move(*summary));
   }
+  std::optional<store::JobsCarbon> carbon;
+  if (carbon_configured(*factors)) carbon = store::carbon_of_jobs(jobs, *factors);
+  const store::JobsCarbon* given = carbon ? &*carbon : nullptr;
   if (options.json) {
-    fmt::print("{}\n", jobs_json(jobs).dump(2));
+    fmt::print("{}\n", jobs_json(jobs, given).dump(2));
   } else {
-    fmt::print("{}", jobs_text(jobs));
+    fmt::print("{}", jobs_text(jobs, given));
   }
   return 0;
 }

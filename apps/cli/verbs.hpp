@@ -90,6 +90,9 @@ struct JobsOptions {
   std::string since;  // a date, "2026-12-01" or "2026-12-01T10:00", or an age, "24h"
   std::size_t limit = 100;
   bool json = false;
+  CarbonSettingTexts carbon;  // as for `job`
+  double pue = 1.0;
+  bool pue_given = false;
 };
 // `jouletrace compare` (README.md, "Use"): the study table of result files.
 struct CompareOptions {

@@ -164,7 +164,7 @@ json job_json(const store::JobReport& r) {
   return out;
 }
 
-std::string jobs_text(const std::vector<store::JobSummary>& jobs) {
+std::string jobs_text(const std::vector<store::JobSummary>& jobs, const store::JobsCarbon* carbon) {
   std::string out = fmt::format("{:<12} {:<10} {:<19} {:>9} {:>5} {:<26} {}\n", "JOB", "USER",
                                 "END (UTC)", "ELAPSED", "NODES", "ENERGY", "IDLE GPU");
   for (const store::JobSummary& j : jobs) {
@@ -178,12 +178,28 @@ std::string jobs_text(const std::vector<store::JobSummary>& jobs) {
   if (jobs.empty()) out += "no jobs\n";
   if (std::ranges::any_of(jobs, [](const store::JobSummary& j) { return !j.whole; }))
     out += "* partial: a node has no allocation record (`jouletrace job JOBID` says which)\n";
+  if (carbon != nullptr && !jobs.empty()) {
+    out += fmt::format("The {} jobs listed together:\n", jobs.size());
+    const std::string lines = format_carbon(carbon->factors, carbon->all);
+    for (std::size_t at = 0, end; at < lines.size(); at = end + 1) {
+      end = lines.find('\n', at);
+      for (const std::string& wrapped : wrap(lines.substr(at, end - at), 100, 2, 4)) {
+        out += wrapped + "\n";
+      }
+    }
+  }
   return out;
 }
 
-json jobs_json(const std::vector<store::JobSummary>& jobs) {
+json jobs_json(const std::vector<store::JobSummary>& jobs, const store::JobsCarbon* carbon) {
   json out{{"schema", "jouletrace.jobs"}, {"version", 1}, {"jobs", json::array()}};
-  for (const store::JobSummary& j : jobs) out["jobs"].push_back(store::to_json(j));
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    json job = store::to_json(jobs[i]);
+    if (carbon != nullptr && i < carbon->jobs.size()) put_carbon(job, carbon->jobs[i]);
+    out["jobs"].push_back(std::move(job));
+  }
+  // Only when the reader gave factors: a stored job has no region of its own.
+  out["carbon"] = carbon != nullptr ? to_json(carbon->factors, carbon->all) : json(nullptr);
   return out;
 }
 

@@ -16,8 +16,12 @@ std::string job_text(const store::JobReport& report);
 // every step record.
 nlohmann::json job_json(const store::JobReport& report);
 // `jouletrace jobs`: one line per job, newest first.
-std::string jobs_text(const std::vector<store::JobSummary>& jobs);
-nlohmann::json jobs_json(const std::vector<store::JobSummary>& jobs);
+// With `carbon` (factors given): JSON adds each job's co2e and cost fields and `carbon` for the
+// list; text adds the list's CO2e and cost under it (the lines are full already).
+std::string jobs_text(const std::vector<store::JobSummary>& jobs,
+                      const store::JobsCarbon* carbon = nullptr);
+nlohmann::json jobs_json(const std::vector<store::JobSummary>& jobs,
+                         const store::JobsCarbon* carbon = nullptr);
 // The compact, versioned summary the EpilogSlurmctld script puts in the job's AdminComment
 // (docs/SLURM.md, "sacct"): one line of JSON.
 std::string admin_comment(const store::JobReport& report);

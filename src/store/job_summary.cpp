@@ -201,4 +201,17 @@ void add_carbon(JobReport& report, const CarbonFactors& factors) {
   report.carbon = std::move(carbon);
 }
 
+JobsCarbon carbon_of_jobs(const std::vector<JobSummary>& jobs, const CarbonFactors& factors) {
+  JobsCarbon carbon;
+  carbon.factors = factors;
+  std::vector<Measurement> energies;
+  for (const JobSummary& job : jobs) {
+    energies.push_back(measurement_of(job.total));
+    carbon.jobs.push_back(carbon_of(energies.back(), factors));
+  }
+  // Unknown when any job's energy is: a sum that leaves one out would read as all of them.
+  carbon.all = carbon_of(sum_of(energies, "the jobs listed"), factors);
+  return carbon;
+}
+
 }  // namespace jt::store

@@ -55,4 +55,13 @@ JobSummary summary_of_job(const std::vector<StepRecord>& records);
 // figure the job is charged and of each phase.
 void add_carbon(JobReport& report, const CarbonFactors& factors);
 
+// `jouletrace jobs` with factors: each job's CO2e and cost (of its nodes' energy, the list's
+// figure), and of all the jobs listed together.
+struct JobsCarbon {
+  CarbonFactors factors;
+  std::vector<CarbonFigure> jobs;  // in the order of the list
+  CarbonFigure all;
+};
+JobsCarbon carbon_of_jobs(const std::vector<JobSummary>& jobs, const CarbonFactors& factors);
+
 }  // namespace jt::store

@@ -111,5 +111,28 @@ TEST(GoldenJob, JobsListsOneLinePerJob) {
   expect_golden("jobs_list.json", jobs_json(jobs).dump(2) + "\n");
 }
 
+// `jobs --carbon-intensity 400`: each job's CO2e in JSON, the list's under the text; a job whose
+// energy is unknown makes the list's unknown, never a sum that leaves it out.
+TEST(GoldenJob, JobsWithCarbonFactors) {
+  std::vector<store::JobSummary> jobs{store::summary_of_job(two_node_job())};
+  CarbonFactors factors;
+  factors.intensity = CarbonFactor{400.0, "option"};
+  store::JobsCarbon carbon = store::carbon_of_jobs(jobs, factors);
+  ASSERT_TRUE(carbon.jobs[0].co2e_g);
+  EXPECT_NEAR(*carbon.jobs[0].co2e_g, *jobs[0].total.energy_j / 3.6e6 * 400.0, 1e-9);
+  EXPECT_NEAR(*carbon.all.co2e_g, *carbon.jobs[0].co2e_g, 1e-12);
+  store::StepRecord other = step("node-a", "extern", 200, 260, 100, 50);
+  other.key.job_id = "4243";
+  other.total.energy_j.reset();
+  jobs.push_back(store::summary_of_job({other}));
+  carbon = store::carbon_of_jobs(jobs, factors);
+  EXPECT_FALSE(carbon.jobs[1].co2e_g);
+  EXPECT_FALSE(carbon.all.co2e_g);
+  const std::string text = jobs_text(jobs, &carbon);
+  expect_fits(text);
+  expect_golden("jobs_carbon.txt", text);
+  expect_golden("jobs_carbon.json", jobs_json(jobs, &carbon).dump(2) + "\n");
+}
+
 }  // namespace
 }  // namespace jt
