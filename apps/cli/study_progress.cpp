@@ -11,7 +11,7 @@ void StudyProgress::status(const std::string& line) {
   if (!on_terminal_) return;
   // Carriage return and erase-line: the status is rewritten where it stands.
   fmt::print(stderr, "\r\x1b[K{}", line);
-  std::fflush(stderr);
+  (void)std::fflush(stderr);  // a progress line that does not show is no error
   shown_ = true;
 }
 
@@ -23,7 +23,7 @@ void StudyProgress::say(const std::string& line) {
 void StudyProgress::clear() {
   if (!shown_) return;
   fmt::print(stderr, "\r\x1b[K");
-  std::fflush(stderr);
+  (void)std::fflush(stderr);  // a progress line that does not show is no error
   shown_ = false;
 }
 
