@@ -46,6 +46,7 @@ json phase_json(const PhaseComparison& p) {
           {"energy", figure_json(p.energy, "j")},
           {"energy_per_item", figure_json(p.energy_per_item, "j")},
           {"idle_gpu", figure_json(p.idle_gpu, "j")},
+          {"co2e", figure_json(p.co2e, "g")},
           {"vs_reference", ratio_json(p.vs_reference)}};
 }
 
@@ -139,7 +140,8 @@ std::vector<CsvRow> phase_rows(const PhaseComparison& p) {
                               {"items", "items", std::nullopt, p.items, std::nullopt, std::nullopt,
                                p.items ? "count" : "none"},
                               csv_row("energy_per_item", "J/item", p.energy_per_item),
-                              csv_row("idle_gpu_energy", "J", p.idle_gpu)};
+                              csv_row("idle_gpu_energy", "J", p.idle_gpu),
+                              csv_row("co2e", "g", p.co2e)};
   add_ratio_rows(rows, p.vs_reference);
   return rows;
 }
@@ -249,6 +251,14 @@ void carbon_lines(std::string& out, const ConfigurationComparison& c) {
                     cost_cell(c.cost.mean_uncertainty_j), c.cost.method),
         2);
   }
+  std::string per_phase;
+  for (const PhaseComparison& p : c.phases) {
+    if (p.co2e.runs == 0) continue;
+    per_phase += fmt::format("{}{} {} +/- {}", per_phase.empty() ? "" : ", ", terminal_safe(p.name),
+                             spread_text(p.co2e, co2e_cell, co2e_cell),
+                             co2e_cell(p.co2e.mean_uncertainty_j));
+  }
+  if (!per_phase.empty()) append_wrapped(out, "CO2e per phase: " + per_phase, 2);
 }
 
 std::string idle_text(const RepeatedFigure& f) {

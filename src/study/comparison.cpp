@@ -48,6 +48,8 @@ struct PhaseValues {
   RunValues energy;
   RunValues per_item;
   RunValues idle_gpu;
+  RunValues co2e;
+  std::string co2e_method;
   double items = 0.0;
   std::size_t runs = 0;
 };
@@ -62,6 +64,10 @@ void add_phase(PhaseValues& values, const StatedPhase& phase) {
                         phase.energy.method);
   }
   if (phase.idle_gpu) add(values.idle_gpu, *phase.idle_gpu);
+  if (phase.co2e_stated) {
+    values.co2e.add(phase.co2e_g, phase.co2e_uncertainty_g, phase.energy.method);
+    if (values.co2e_method.empty()) values.co2e_method = phase.co2e_method;
+  }
   values.items += static_cast<double>(phase.items);
   ++values.runs;
 }
@@ -74,6 +80,8 @@ PhaseComparison phase_comparison(const std::string& name, const PhaseValues& val
   if (values.items > 0.0) p.items = values.items / static_cast<double>(values.runs);
   p.energy_per_item = repeated_figure("energy_per_item", values.per_item);
   p.idle_gpu = repeated_figure("idle_gpu", values.idle_gpu);
+  p.co2e = repeated_figure("co2e", values.co2e);
+  if (p.co2e.runs > 0) p.co2e.method = values.co2e_method;
   return p;
 }
 

@@ -52,6 +52,7 @@ struct PhaseComparison {
   std::optional<double> items;  // mean items per run; empty when no run counted any
   RepeatedFigure energy_per_item;
   RepeatedFigure idle_gpu;  // the idle GPUs' energy in the phase
+  RepeatedFigure co2e;      // g, as the runs' reports stated it (`method`: the first run's)
   // Empty without a reference, for the reference itself, or when it has no phase of this name.
   std::optional<RatioToReference> vs_reference;
 };

@@ -53,6 +53,9 @@ std::vector<StatedComponent> read_components(const JsonReader& run) {
   return components;
 }
 
+std::optional<double> read_carbon_figure(const JsonReader& carbon, const std::string& key,
+                                         const std::string& uncertainty_key, double& uncertainty);
+
 std::vector<StatedPhase> read_phase_totals(const JsonReader& run) {
   std::vector<StatedPhase> phases;
   for (const JsonReader& p : run.array("phase_totals")) {
@@ -62,6 +65,12 @@ std::vector<StatedPhase> read_phase_totals(const JsonReader& run) {
     phase.items = static_cast<std::uint64_t>(p.integer("items", 0));
     phase.energy = read_figure(p, "");
     phase.energy_per_item_j = nullable_number(p, "energy_per_item_j");
+    if (p.optional_member("co2e_g")) {
+      phase.co2e_stated = true;
+      phase.co2e_g =
+          read_carbon_figure(p, "co2e_g", "co2e_uncertainty_g", phase.co2e_uncertainty_g);
+      phase.co2e_method = p.string("co2e_method");
+    }
     phases.push_back(std::move(phase));
   }
   return phases;

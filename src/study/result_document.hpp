@@ -39,6 +39,11 @@ struct StatedPhase {
   StatedFigure energy;
   std::optional<double> energy_per_item_j;
   std::optional<StatedFigure> idle_gpu;  // empty: the report has no idle-waste entry for it
+  // The phase's CO2e as the report stated it; `co2e_stated` false in reports from before it.
+  bool co2e_stated = false;
+  std::optional<double> co2e_g;
+  double co2e_uncertainty_g = 0.0;
+  std::string co2e_method;
 };
 
 // The runtime-based estimate the run report made (rated power x runtime x PUE).

@@ -184,6 +184,33 @@ TEST(CompareAggregation, IdleGpuWasteOverTheRunAndPerPhase) {
   EXPECT_FALSE(cpu_only.configurations[0].idle_gpu.mean_j);
 }
 
+// Each phase's CO2e as its report stated it: mean and spread over the runs; a report from before
+// phases had it states none, which is not 0 g.
+TEST(CompareAggregation, PhaseCo2eIsTheReportsOwnMeanAndSpread) {
+  RunSpec a = cpu_run(10.0, 5000.0, 10.0);
+  a.phases = {{"train", 8.0, 0, 4000.0, 8.0, std::nullopt}};
+  json first = test::run_document(a);
+  json second = first;
+  first["phase_totals"][0]["co2e_g"] = 0.40;
+  first["phase_totals"][0]["co2e_uncertainty_g"] = 0.01;
+  first["phase_totals"][0]["co2e_method"] = "measured energy (counter) x 360 g/kWh (option)";
+  second["phase_totals"][0]["co2e_g"] = 0.50;
+  second["phase_totals"][0]["co2e_uncertainty_g"] = 0.03;
+  second["phase_totals"][0]["co2e_method"] = "measured energy (counter) x 360 g/kWh (option)";
+  json repeat = test::repeat_document({a, a});
+  repeat["runs"] = json::array({first, second});
+  const auto comparison = compared({{"cpu", repeat}});
+  const auto& co2e = comparison.configurations[0].phases[0].co2e;
+  EXPECT_EQ(co2e.runs, 2u);
+  EXPECT_DOUBLE_EQ(*co2e.mean_j, 0.45);
+  EXPECT_NEAR(*co2e.stddev_j, sample_sd({0.40, 0.50}), 1e-12);
+  EXPECT_DOUBLE_EQ(co2e.mean_uncertainty_j, 0.02);
+  EXPECT_EQ(co2e.method, "measured energy (counter) x 360 g/kWh (option)");
+  const auto old = compared({{"old", test::run_document(a)}});
+  EXPECT_EQ(old.configurations[0].phases[0].co2e.runs, 0u);
+  EXPECT_FALSE(old.configurations[0].phases[0].co2e.mean_j);
+}
+
 TEST(CompareAggregation, UnfinishedRunsAreLeftOutAndCounted) {
   RunSpec done = cpu_run(10.0, 1000.0, 10.0);
   RunSpec checkpoint = cpu_run(3.0, 300.0, 10.0);
