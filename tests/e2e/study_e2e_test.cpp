@@ -176,38 +176,33 @@ TEST(StudyE2e, ANodeThatStaysBusyIsMeasuredWithAWarning) {
   EXPECT_EQ(result["runs"][0]["exit_code"], 0);
 }
 
-// A mixed node whose GPU (fake NVML, 200 W, never busy) idles while the CPUs work: every run's
-// idle-GPU energy is that power over the run, and `compare` of the result files says the same.
-// The bundled 3D U-Net, where it is built, runs as a study entry with its phases and items.
-TEST(StudyE2e, AnIdleGpuBesideTheCpuWorkIsTheWasteOfEveryRun) {
-  StudyNode node;
-  node.power(50.0, 30.0);
-  test::write_file(node.tree / "nvml.conf",
-                   "gpu uuid=GPU-aaaa name=FakeH100 power_w=200 energy=1 util=0\n");
-  const fs::path workload =
-      fs::path(test::jouletrace_binary()).parent_path() / "jouletrace-workload";
-  json entries = {{{"name", "cpu"}, {"command", {"sleep", "0.4"}}}};
-  if (fs::exists(workload)) {
-    entries.push_back(
-        {{"name", "unet3d"},
-         {"workload", "unet3d"},
-         {"args",
-          {"--steps", "2", "--volume-size", "16", "--patch-size", "16", "--train-volumes", "2",
-           "--test-volumes", "1", "--threads", "1", "--batch-size", "1"}},
-         {"phases", {"train", "infer"}}});
+// A mixed node whose GPU (fake NVML, 200 W, never busy) idles while the CPUs work.
+struct MixedNode : StudyNode {
+  MixedNode() {
+    power(50.0, 30.0);
+    test::write_file(tree / "nvml.conf",
+                     "gpu uuid=GPU-aaaa name=FakeH100 power_w=200 energy=1 util=0\n");
   }
-  const json plan = {{"repetitions", 2},
-                     {"cooldown_s", 0},
-                     {"output", (node.tree / "results").string()},
-                     {"idle_check", {{"window_s", 0.2}, {"timeout_s", 2}}},
-                     {"entries", entries}};
-  test::write_file(node.tree / "study.json", plan.dump());
-  auto args = test::jouletrace_args(node.tree, "study", test::fake_nvml_library());
-  args.push_back("-q");
-  args.push_back((node.tree / "study.json").string());
-  const auto run =
-      test::run_timed(args, {.env = {{"JT_FAKE_NVML_CONFIG", (node.tree / "nvml.conf").string()},
-                                     {"JOULETRACE_PROFILE", (node.tree / "none.json").string()}}});
+  test::TimedRun study_with_gpu(const json& entries) {
+    const json plan = {{"repetitions", 2},
+                       {"cooldown_s", 0},
+                       {"output", (tree / "results").string()},
+                       {"idle_check", {{"window_s", 0.2}, {"timeout_s", 2}}},
+                       {"entries", entries}};
+    test::write_file(tree / "study.json", plan.dump());
+    auto args = test::jouletrace_args(tree, "study", test::fake_nvml_library());
+    args.push_back("-q");
+    args.push_back((tree / "study.json").string());
+    return test::run_timed(args, {.env = {{"JT_FAKE_NVML_CONFIG", (tree / "nvml.conf").string()},
+                                          {"JOULETRACE_PROFILE", (tree / "none.json").string()}}});
+  }
+};
+
+// Every run's idle-GPU energy is the GPU's power over the run, and `compare` of the result file
+// says the same.
+TEST(StudyE2e, AnIdleGpuBesideTheCpuWorkIsTheWasteOfEveryRun) {
+  MixedNode node;
+  const auto run = node.study_with_gpu({{{"name", "cpu"}, {"command", {"sleep", "0.4"}}}});
   ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
   const fs::path dir = node.results();
   const json cpu = read_json(dir / "cpu.json");
@@ -229,8 +224,23 @@ TEST(StudyE2e, AnIdleGpuBesideTheCpuWorkIsTheWasteOfEveryRun) {
   EXPECT_NEAR(table["idle_gpu"]["mean_j"].get<double>(),
               200.0 * table["duration"]["mean_s"].get<double>(), 200.0 * 0.012)
       << table.dump(2);
+}
+
+// The bundled 3D U-Net, where LibTorch built it, as a study entry: its phases and items.
+TEST(StudyE2e, TheBundledUnetIsAStudyEntryWithItsPhases) {
+  const fs::path workload =
+      fs::path(test::jouletrace_binary()).parent_path() / "jouletrace-workload";
   if (!fs::exists(workload)) GTEST_SKIP() << "jouletrace-workload is not built (no LibTorch)";
-  const json unet = read_json(dir / "unet3d.json");
+  MixedNode node;
+  const auto run = node.study_with_gpu(
+      {{{"name", "unet3d"},
+        {"workload", "unet3d"},
+        {"args",
+         {"--steps", "2", "--volume-size", "16", "--patch-size", "16", "--train-volumes", "2",
+          "--test-volumes", "1", "--threads", "1", "--batch-size", "1"}},
+        {"phases", {"train", "infer"}}}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  const json unet = read_json(node.results() / "unet3d.json");
   ASSERT_EQ(unet["runs"].size(), 2u) << unet["study"].dump(2);
   for (const json& r : unet["runs"]) {
     ASSERT_EQ(r["phase_totals"].size(), 2u) << r["phase_totals"].dump(2);
