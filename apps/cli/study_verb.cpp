@@ -19,6 +19,7 @@
 #include "ledger/run_analysis.hpp"
 #include "measure.hpp"
 #include "repeat.hpp"
+#include "report/reporter.hpp"
 #include "report/study_report.hpp"
 #include "report/text_format.hpp"
 #include "sensors/bmc_backends.hpp"
@@ -218,14 +219,11 @@ NodeProfile node_of(const RunContext& context) {
 std::string result_text(const std::vector<RunReport>& runs, const study::StudyCellRecord& record,
                         const NodeProfile& node) {
   const RepeatSummary summary = summarise_repeats(runs, record.cell.repetitions);
-  return study_result_json(summary, record, node)
-             .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-         "\n";
+  return indented_json(study_result_json(summary, record, node));
 }
 
 void write_index(StudyState& state) {
-  const std::string text =
-      to_json(state.index).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text = indented_json(to_json(state.index));
   write_or_rescue((state.directory / "study.json").string(), text, "study index");
 }
 

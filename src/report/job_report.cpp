@@ -104,12 +104,7 @@ void carbon(std::string& out, const store::JobReport& r) {
   const std::string lines = format_carbon(r.carbon->factors, r.carbon->charged) +
                             format_phase_carbon(r.carbon->factors, per_phase);
   // The method texts name factors and sources: wrapped to the page's 100 columns.
-  for (std::size_t at = 0, end; at < lines.size(); at = end + 1) {
-    end = lines.find('\n', at);
-    for (const std::string& wrapped : wrap(lines.substr(at, end - at), 100, 0, 4)) {
-      out += wrapped + "\n";
-    }
-  }
+  for (const std::string& line : wrap_lines(lines, 100, 0, 4)) out += line + "\n";
 }
 
 }  // namespace
@@ -180,12 +175,9 @@ std::string jobs_text(const std::vector<store::JobSummary>& jobs, const store::J
     out += "* partial: a node has no allocation record (`jouletrace job JOBID` says which)\n";
   if (carbon != nullptr && !jobs.empty()) {
     out += fmt::format("The {} jobs listed together:\n", jobs.size());
-    const std::string lines = format_carbon(carbon->factors, carbon->all);
-    for (std::size_t at = 0, end; at < lines.size(); at = end + 1) {
-      end = lines.find('\n', at);
-      for (const std::string& wrapped : wrap(lines.substr(at, end - at), 100, 2, 4)) {
-        out += wrapped + "\n";
-      }
+    for (const std::string& line :
+         wrap_lines(format_carbon(carbon->factors, carbon->all), 100, 2, 4)) {
+      out += line + "\n";
     }
   }
   return out;

@@ -19,15 +19,13 @@ class TextReporter final : public Reporter {
   SummaryOptions options_;
 };
 
-std::string indented(const nlohmann::json& json) {
-  return json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
 class JsonReporter final : public Reporter {
  public:
-  std::string render(const RunReport& report) const override { return indented(to_json(report)); }
+  std::string render(const RunReport& report) const override {
+    return indented_json(to_json(report));
+  }
   std::string render(const RepeatSummary& repeat) const override {
-    return indented(to_json(repeat));
+    return indented_json(to_json(repeat));
   }
 };
 
@@ -38,5 +36,9 @@ std::unique_ptr<Reporter> text_reporter(const SummaryOptions& options) {
 }
 
 std::unique_ptr<Reporter> json_reporter() { return std::make_unique<JsonReporter>(); }
+
+std::string indented_json(const nlohmann::json& document) {
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
 
 }  // namespace jt

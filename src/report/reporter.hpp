@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "report/run_report.hpp"
@@ -24,5 +25,7 @@ std::unique_ptr<Reporter> text_reporter(const SummaryOptions& options);
 // "jouletrace.run" and "jouletrace.repeat" documents (schemas/), indented, with bytes JSON
 // cannot carry (a command line need not be UTF-8) replaced.
 std::unique_ptr<Reporter> json_reporter();
+// Any document jouletrace writes, as json_reporter writes its own (the study's files).
+std::string indented_json(const nlohmann::json& document);
 
 }  // namespace jt

@@ -161,4 +161,17 @@ std::vector<std::string> wrap(std::string_view text, std::size_t width, std::siz
   return lines;
 }
 
+std::vector<std::string> wrap_lines(std::string_view text, std::size_t width,
+                                    std::size_t first_indent, std::size_t indent) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    for (std::string& line : wrap(text.substr(at, end - at), width, first_indent, indent)) {
+      out.push_back(std::move(line));
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
 }  // namespace jt

@@ -29,5 +29,8 @@ std::string fit(std::string_view text, std::size_t columns);
 // `indent` spaces more than `first_indent`.
 std::vector<std::string> wrap(std::string_view text, std::size_t width, std::size_t first_indent,
                               std::size_t indent);
+// `wrap` for each line of a text of several ('\n' between them, a last one optional).
+std::vector<std::string> wrap_lines(std::string_view text, std::size_t width,
+                                    std::size_t first_indent, std::size_t indent);
 
 }  // namespace jt

@@ -26,6 +26,9 @@ class Text {
   void prose(std::string_view text, std::size_t indent = 2, std::size_t hanging = 2) {
     for (const auto& l : wrap(text, width_, indent, hanging)) line(l);
   }
+  void prose_lines(std::string_view text, std::size_t indent, std::size_t hanging) {
+    for (const auto& l : wrap_lines(text, width_, indent, hanging)) line(l);
+  }
   void block(const std::string& text, std::size_t indent) {
     std::size_t at = 0;
     while (at < text.size()) {
@@ -222,11 +225,7 @@ void phase_totals_table(const RunReport& report, Text& text) {
   std::vector<std::pair<std::string, CarbonFigure>> carbon;
   for (const auto& t : totals) carbon.emplace_back(t.name, t.carbon);
   // Prose, not a block: with many phases the line is wrapped to the width.
-  const std::string lines = format_phase_carbon(report.carbon_factors, carbon);
-  for (std::size_t at = 0, end; at < lines.size(); at = end + 1) {
-    end = lines.find('\n', at);
-    text.prose(std::string_view(lines).substr(at, end - at), 2, 4);
-  }
+  text.prose_lines(format_phase_carbon(report.carbon_factors, carbon), 2, 4);
 }
 
 void analysis_lines(const RunReport& report, Text& text) {
